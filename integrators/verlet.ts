@@ -1,0 +1,43 @@
+/** Velocity Verlet (NVE): the symplectic, time-reversible workhorse. */
+import { ACCEL } from '../src/units.ts';
+import type { Evaluation, ForceEvaluator } from '../src/forces.ts';
+import type { System } from '../src/system.ts';
+import { requirePositive, type Integrator } from './integrator.ts';
+
+export class VelocityVerlet implements Integrator {
+  readonly name = 'nve';
+  readonly dt: number;
+
+  constructor(options: { dt: number }) {
+    this.dt = requirePositive('velocity Verlet', 'dt', options.dt);
+  }
+
+  step(system: System, forces: ForceEvaluator): Evaluation {
+    halfKick(system, 0.5 * this.dt);
+    drift(system, this.dt);
+    const ev = forces.evaluate(system);
+    halfKick(system, 0.5 * this.dt);
+    return ev;
+  }
+
+  conservedEnergy(system: System, potentialEnergy: number): number {
+    return potentialEnergy + system.kineticEnergy();
+  }
+}
+
+/** v += h·F/m (h in fs). */
+export function halfKick(system: System, h: number): void {
+  const v = system.velocities, f = system.forces, m = system.masses;
+  for (let i = 0; i < system.n; i++) {
+    const c = (h * ACCEL) / m[i];
+    v[3 * i] += c * f[3 * i];
+    v[3 * i + 1] += c * f[3 * i + 1];
+    v[3 * i + 2] += c * f[3 * i + 2];
+  }
+}
+
+/** x += h·v. */
+export function drift(system: System, h: number): void {
+  const x = system.positions, v = system.velocities;
+  for (let k = 0; k < x.length; k++) x[k] += h * v[k];
+}

@@ -1,0 +1,100 @@
+/**
+ * The contract every potential implements, built-in or plugin.
+ *
+ * A potential sees atoms the way LAMMPS does: the local atoms 0..nLocal-1 followed
+ * by periodic images ("ghosts") nLocal..nTotal-1, all with explicit Cartesian
+ * coordinates, so that a pair's displacement is simply x[j] - x[i] — no minimum
+ * image, correct for any cell shape or thickness. `owner[k]` is the local atom that
+ * entry k images (owner[i] = i for local atoms).
+ *
+ * compute() adds to out.energy, adds -∂E/∂x_k to out.forces for every extended
+ * entry k it touches (ghosts included), and, when out.atomEnergies is non-null,
+ * adds each atom's share of the energy. The evaluator then folds ghost entries into
+ * their owners, and obtains the virial as Σ_k x_k ⊗ f_k over the extended atoms
+ * (exact for any short-range potential written in extended coordinates), so a
+ * potential does not compute a virial unless it sets `computesVirial`.
+ */
+
+/** Neighbours of each local atom in compressed-sparse-row form. */
+export interface NeighborCsr {
+  /** Length nLocal+1: neighbours of i are neighbors[offsets[i] .. offsets[i+1]). */
+  offsets: Int32Array;
+  /** Indices into the extended arrays. */
+  neighbors: Int32Array;
+}
+
+/** What a potential reads: the extended atoms and their neighbour lists. */
+export interface Neighborhood {
+  readonly nLocal: number;
+  readonly nTotal: number;
+  /** Cartesian coordinates of extended atoms, length ≥ 3·nTotal. */
+  readonly positions: Float64Array;
+  /** Species index (into the system's element table) of each extended atom. */
+  readonly species: Int32Array;
+  /** Local atom imaged by each extended entry. */
+  readonly owner: Int32Array;
+  /** Each pair once (i local; j local with j > i, or a ghost counted once). Null unless requested. */
+  readonly half: NeighborCsr | null;
+  /** Every neighbour j of each local i, ghosts included. Null unless requested. */
+  readonly full: NeighborCsr | null;
+  /** List cutoff (potential cutoff + skin); pairs beyond the potential's cutoff must be skipped by the potential. */
+  readonly listCutoff: number;
+}
+
+export interface ComputeOutput {
+  energy: number;
+  /** Length ≥ 3·nTotal, zeroed before compute. */
+  forces: Float64Array;
+  /** Length ≥ nTotal, zeroed before compute; null when per-atom energies are not wanted. */
+  atomEnergies: Float64Array | null;
+  /**
+   * Voigt order xx yy zz yz xz xy, W = Σ r⊗f (positive when repulsive), eV.
+   * Written only by potentials with computesVirial = true.
+   */
+  virial: Float64Array;
+}
+
+/** A serialisable description from which a potential can be rebuilt (e.g. in a worker). */
+export interface PotentialSpec {
+  kind: string;
+  [key: string]: unknown;
+}
+
+export interface Potential {
+  /** Registered kind, e.g. 'lj'; spec().kind. */
+  readonly kind: string;
+  /** Interaction range, Å. */
+  readonly cutoff: number;
+  /** Which list compute() reads. */
+  readonly neighborList: 'half' | 'full';
+  /** Elements covered, or null when any element is accepted. */
+  readonly elements: readonly string[] | null;
+  /** True when compute() writes out.virial itself (e.g. a potential with explicit cell dependence). */
+  readonly computesVirial?: boolean;
+  /**
+   * Called with the system's element table before the first compute and whenever
+   * it changes; must throw (naming the element) if an element is not covered.
+   */
+  bind(elements: readonly string[]): void;
+  compute(atoms: Neighborhood, out: ComputeOutput): void;
+  spec(): PotentialSpec;
+}
+
+/** Throws a clear error for elements outside `covered`. */
+export function requireElements(potentialName: string, covered: readonly string[], elements: readonly string[]): void {
+  const missing = elements.filter((e) => !covered.includes(e));
+  if (missing.length > 0) {
+    throw new Error(
+      `${potentialName} does not cover element${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
+        `(it covers ${covered.join(', ')})`,
+    );
+  }
+}
+
+/** Checks that a numeric parameter is finite (and positive if asked), naming it. */
+export function requireNumber(owner: string, name: string, value: unknown, positive = false): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || (positive && !(value > 0))) {
+    throw new Error(`${owner}: '${name}' must be a ${positive ? 'positive' : 'finite'} number, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
