@@ -29,7 +29,7 @@ export class ForceEvaluator {
   evaluations = 0;
   private readonly out: ComputeOutput;
   private boundElements: readonly string[] | null = null;
-  private atomEnergies = new Float64Array(0);
+  private atomEnergies: Float64Array = new Float64Array(0);
 
   constructor(potential: Potential, options: ForceEvaluatorOptions = {}) {
     this.potential = potential;

@@ -37,25 +37,25 @@ export class NeighborList implements Neighborhood {
   readonly listCutoff: number;
   nLocal = 0;
   nTotal = 0;
-  positions = new Float64Array(0);
-  species = new Int32Array(0);
-  owner = new Int32Array(0);
+  positions: Float64Array = new Float64Array(0);
+  species: Int32Array = new Int32Array(0);
+  owner: Int32Array = new Int32Array(0);
   half: NeighborCsr | null;
   full: NeighborCsr | null;
   /** Number of builds so far. */
   builds = 0;
 
   /** Integer image of each ghost (3 per ghost, ghost index minus nLocal). */
-  private image = new Int32Array(0);
-  private referencePositions = new Float64Array(0);
-  private referenceCell = new Float64Array(9);
+  private image: Int32Array = new Int32Array(0);
+  private referencePositions: Float64Array = new Float64Array(0);
+  private referenceCell: Float64Array = new Float64Array(9);
   /** Largest |n_k| of any ghost image, per axis: bounds ghost motion under a cell change. */
   private maxImage = [0, 0, 0];
   private dirty = true;
-  private binOf = new Int32Array(0);
-  private binStart = new Int32Array(0);
-  private binAtoms = new Int32Array(0);
-  private fractional = new Float64Array(0);
+  private binOf: Int32Array = new Int32Array(0);
+  private binStart: Int32Array = new Int32Array(0);
+  private binAtoms: Int32Array = new Int32Array(0);
+  private fractional: Float64Array = new Float64Array(0);
 
   constructor(options: NeighborListOptions) {
     const skin = options.skin ?? 1;
