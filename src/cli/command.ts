@@ -1,0 +1,29 @@
+/**
+ * A CLI subcommand: `tensormd <name> [args]`. Each lives in its own module under
+ * src/cli/ and is listed in src/cli/main.ts.
+ */
+export interface Command {
+  name: string;
+  /** One line for `tensormd --help`. */
+  summary: string;
+  /** Full help text for `tensormd <name> --help`. */
+  usage: string;
+  /** Runs with the arguments after the subcommand name; resolves to the exit code. */
+  run(args: string[]): Promise<number>;
+}
+
+/** Parses `--key value`, `--key=value` and `--flag` options; the rest are positional. */
+export function parseOptions(args: string[], flags: readonly string[] = []): { options: Record<string, string | true>; positional: string[] } {
+  const options: Record<string, string | true> = {};
+  const positional: string[] = [];
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k];
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      if (eq > 0) options[a.slice(2, eq)] = a.slice(eq + 1);
+      else if (flags.includes(a.slice(2)) || k + 1 >= args.length || args[k + 1].startsWith('--')) options[a.slice(2)] = true;
+      else options[a.slice(2)] = args[++k];
+    } else positional.push(a);
+  }
+  return { options, positional };
+}
