@@ -76,6 +76,11 @@ export function decodeModel(bytes: Uint8Array, where = 'LATTE model'): { model: 
   model.mean.set(fromBytes(where, 'mean', doc.mean, model.mean.length));
   model.invStd.set(fromBytes(where, 'invStd', doc.invStd, model.invStd.length));
   model.e0.set(fromBytes(where, 'e0', doc.e0, model.e0.length));
+  try {
+    model.validate();
+  } catch (err) {
+    throw new Error(`${where}: ${(err as Error).message}`);
+  }
   return { model, meta: (doc.meta as Record<string, unknown>) ?? {} };
 }
 

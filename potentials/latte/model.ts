@@ -299,6 +299,38 @@ export class LatteModel {
     }
   }
 
+  /** "block 2 ('16,a,a') body 1 term 3" for radial function f. */
+  functionLabel(f: number): string {
+    for (let b = 0; b < this.blocks.length; b++) {
+      const ids = this.blockBodies[b];
+      for (let k = 0; k < ids.length; k++) {
+        const q = ids[k];
+        if (f >= this.bodyF[q] && f < this.bodyF[q] + this.bodyN[q]) {
+          return `block ${b + 1} ('${this.blocks[b].text}') body ${k + 1} term ${f - this.bodyF[q] + 1}`;
+        }
+      }
+    }
+    return `function ${f}`;
+  }
+
+  /** Throws, naming the block, if a radial function's support [c − s, c + s] leaves [0, rc] or a width is not positive. */
+  validate(): void {
+    const th = this.theta, F = this.nFunctions, rc = this.config.cutoff, tol = 1e-9;
+    for (let f = 0; f < F; f++) {
+      const s = th[this.offWidths + f];
+      if (!(s > 0)) throw new Error(`LATTE model: ${this.functionLabel(f)}: width ${s} must be positive`);
+      for (let t = 0; t < this.nSpecies; t++) {
+        const c = th[this.offCentres + t * F + f];
+        if (!(c - s >= -tol) || !(c + s <= rc + tol)) {
+          throw new Error(
+            `LATTE model: ${this.functionLabel(f)}, centre for ${this.config.elements[t]}: centre ${c} with width ${s} puts the support ` +
+              `[${(c - s).toFixed(4)}, ${(c + s).toFixed(4)}] outside [0, cutoff ${rc}]`,
+          );
+        }
+      }
+    }
+  }
+
   /** Keeps centres in [s, rc − s] and widths in [widthMin, widthMax] (after each optimiser step). */
   clip(): void {
     const th = this.theta, F = this.nFunctions, rc = this.config.cutoff;
