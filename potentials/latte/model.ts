@@ -86,7 +86,7 @@ export interface LatteAtoms {
   nLocal: number;
   positions: Float64Array;
   species: Int32Array;
-  full: { offsets: Int32Array; neighbors: Int32Array };
+  full: { offsets: Int32Array; neighbors: Int32Array } | null;
 }
 
 export interface EvaluateOptions {
@@ -372,6 +372,7 @@ export class LatteModel {
     const descOut = options.descriptors ?? null, descriptorOnly = options.descriptorOnly ?? false;
     const backward = !descriptorOnly && (forces !== null || pg !== null);
     const x = atoms.positions, species = atoms.species;
+    if (atoms.full === null) throw new Error('LATTE: needs a full neighbour list');
     const { offsets, neighbors } = atoms.full;
     const rc = this.config.cutoff, rc2 = rc * rc;
     const D = this.nDescriptors, monoSize = this.monoSize, G = this.G;

@@ -34,7 +34,7 @@ export class LattePotential implements Potential {
   }
 
   compute(atoms: Neighborhood, out: ComputeOutput): void {
-    out.energy += this.model.evaluate(atoms as Neighborhood & { full: NonNullable<Neighborhood['full']> }, this.typeMap, {
+    out.energy += this.model.evaluate(atoms, this.typeMap, {
       forces: out.forces,
       atomEnergies: out.atomEnergies,
     });
