@@ -36,8 +36,8 @@ export class ForceEvaluator {
     this.neighbors = new NeighborList({
       cutoff: potential.cutoff,
       skin: options.skin,
-      half: potential.neighborList === 'half',
-      full: potential.neighborList === 'full',
+      half: potential.neighborList !== 'full',
+      full: potential.neighborList !== 'half',
     });
     this.out = { energy: 0, forces: new Float64Array(0), atomEnergies: null, virial: new Float64Array(6) };
   }
