@@ -22,6 +22,7 @@ export { Simulation, type SimulationOptions, type ThermoSample } from './simulat
 export type { Observer } from './observers/observer.ts';
 export { ThermoLog, type ThermoLogOptions } from './observers/thermo-log.ts';
 export { ProgressBar } from './observers/progress.ts';
+export { TrajectoryWriter, type TrajectoryOptions } from './observers/trajectory.ts';
 
 export type { Potential, PotentialSpec, Neighborhood, NeighborCsr, ComputeOutput } from '../potentials/potential.ts';
 export { createPotential, loadPotential, registerPotential, registeredKinds } from '../potentials/registry.ts';
