@@ -118,7 +118,7 @@ function checkFinite(system: System, energy: number): void {
     if (!Number.isFinite(f[k])) {
       const i = Math.floor(k / 3);
       throw new NonFiniteForceError(
-        `non-finite force on atom ${i} (${system.elements[system.species[i]]}), component ${'xyz'[k % 3]} = ${f[k]},`,
+        `non-finite force on atom ${i} (${system.elements[system.species[i]]}), component ${'xyz'[k % 3]} = ${f[k]}`,
       );
     }
   }
