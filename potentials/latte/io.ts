@@ -1,6 +1,6 @@
 /**
  * LATTE model files: msgpack (msgpackr) of
- *   { format: 'tensormd-latte', version: 1, config, theta, mean, invStd, e0, meta }
+ *   { kind: 'latte', format: 'tensormd-latte', version: 1, config, theta, mean, invStd, e0, outScale, meta }
  * with the numeric arrays stored as little-endian Float64 bytes. Loading checks
  * the format, version, every length and finiteness, and names the file in errors.
  */
@@ -35,6 +35,7 @@ function fromBytes(where: string, field: string, b: unknown, expected: number): 
 /** Serialises a model (with optional metadata: training figures, dataset, …). */
 export function encodeModel(model: LatteModel, meta: Record<string, unknown> = {}): Uint8Array {
   return pack({
+    kind: 'latte',
     format: LATTE_FORMAT,
     version: LATTE_VERSION,
     config: model.config,
@@ -42,6 +43,7 @@ export function encodeModel(model: LatteModel, meta: Record<string, unknown> = {
     mean: toBytes(model.mean),
     invStd: toBytes(model.invStd),
     e0: toBytes(model.e0),
+    outScale: toBytes(model.outScale),
     meta,
   });
 }
@@ -76,6 +78,7 @@ export function decodeModel(bytes: Uint8Array, where = 'LATTE model'): { model: 
   model.mean.set(fromBytes(where, 'mean', doc.mean, model.mean.length));
   model.invStd.set(fromBytes(where, 'invStd', doc.invStd, model.invStd.length));
   model.e0.set(fromBytes(where, 'e0', doc.e0, model.e0.length));
+  model.outScale.set(fromBytes(where, 'outScale', doc.outScale, model.outScale.length));
   try {
     model.validate();
   } catch (err) {

@@ -13,7 +13,7 @@
  *   widths   [F]
  *   weights  [central species][neighbour species][F]
  *   MLP of each species: per layer W (out×in, row-major) then b (out)
- * Not trained: descriptor standardisation (mean, 1/std per species) and e0.
+ * Not trained: descriptor standardisation (mean, 1/std per species), e0 and the output scale.
  */
 import { Rng } from '../../src/rng.ts';
 import { compactSize, contractionPlan, descriptorSize, MAX_RANK, parseDescriptor, TUPLES, type BlockSpec } from './pattern.ts';
@@ -121,6 +121,12 @@ export class LatteModel {
   readonly mean: Float64Array;
   readonly invStd: Float64Array;
   readonly e0: Float64Array;
+  /**
+   * Fixed scale of each species' network output, E_i = outScale·MLP(G') + e0 (set from
+   * the spread of the training energies so that a freshly initialised network starts
+   * at the data's energy scale; equivalent to a fixed rescaling of the last layer).
+   */
+  readonly outScale: Float64Array;
   /** Which entries of theta the optimiser may change (1) or not (0). */
   readonly trainable: Uint8Array;
 
@@ -245,6 +251,7 @@ export class LatteModel {
     this.mean = new Float64Array(ns * D);
     this.invStd = new Float64Array(ns * D).fill(1);
     this.e0 = new Float64Array(ns);
+    this.outScale = new Float64Array(ns).fill(1);
 
     this.T = new Float64Array(Ts);
     this.gT = new Float64Array(Ts);
@@ -512,7 +519,7 @@ export class LatteModel {
         let z = th[bo + k];
         const wo = o + k * nin;
         for (let q = 0; q < nin; q++) z += th[wo + q] * ain[q];
-        if (l === L - 1) { aout[k] = z; dl[k] = 1; continue; }
+        if (l === L - 1) { aout[k] = z * this.outScale[ti]; dl[k] = this.outScale[ti]; continue; }
         // Store the activation and its derivative (in deltas, multiplied later).
         if (act === ACT_GAUSS) { const e = Math.exp(-z * z); aout[k] = e; dl[k] = -2 * z * e; }
         else if (act === ACT_TANH) { const e = Math.tanh(z); aout[k] = e; dl[k] = 1 - e * e; }
@@ -531,7 +538,7 @@ export class LatteModel {
     let o = this.offMlp[ti];
     const offs: number[] = this.layerOffsetsScratch;
     for (let l = 0; l < L; l++) { offs[l] = o; o += sizes[l + 1] * (sizes[l] + 1); }
-    // deltas[L] holds 1 (linear output): the output's derivative.
+    // deltas[L] holds outScale (linear output): the output's derivative.
     for (let l = L - 1; l >= 0; l--) {
       const nin = sizes[l], nout = sizes[l + 1], ain = acts[l], dout = deltas[l + 1], wo = offs[l];
       if (pg !== null) {
@@ -632,6 +639,7 @@ export class LatteModel {
     m.mean.set(this.mean);
     m.invStd.set(this.invStd);
     m.e0.set(this.e0);
+    m.outScale.set(this.outScale);
     m.trainable.set(this.trainable);
     return m;
   }
