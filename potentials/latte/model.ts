@@ -162,6 +162,9 @@ export class LatteModel {
   private readonly acts: Float64Array[];
   private readonly deltas: Float64Array[];
   private readonly A = new Float64Array(MONO_TOTAL);
+  /** Per evaluate: 1/s per function and 1/c² per (species, function). */
+  private invS = new Float64Array(0);
+  private invC2 = new Float64Array(0);
 
   constructor(config: LatteConfig, theta?: Float64Array) {
     const cfg: Required<LatteConfig> = {
@@ -383,6 +386,7 @@ export class LatteModel {
     const { offsets, neighbors } = atoms.full;
     const rc = this.config.cutoff, rc2 = rc * rc;
     const D = this.nDescriptors, monoSize = this.monoSize, G = this.G;
+    this.prepareRadial();
     let energy = 0;
 
     for (let i = 0; i < atoms.nLocal; i++) {
@@ -426,11 +430,19 @@ export class LatteModel {
     return energy;
   }
 
+  private prepareRadial(): void {
+    const F = this.nFunctions, ns = this.nSpecies, th = this.theta;
+    if (this.invS.length !== F) { this.invS = new Float64Array(F); this.invC2 = new Float64Array(ns * F); }
+    for (let f = 0; f < F; f++) this.invS[f] = 1 / th[this.offWidths + f];
+    for (let k = 0; k < ns * F; k++) { const c = th[this.offCentres + k]; this.invC2[k] = 1 / (c * c); }
+  }
+
   /** T_{q,u,c} = Σ_j w·phi(r_j) M_c(u_j) for every body q. */
   private accumulate(nn: number, ti: number): void {
     const th = this.theta, F = this.nFunctions, ns = this.nSpecies, monoSize = this.monoSize;
     const T = this.T, nbR = this.nbR, nbT = this.nbT, nbM = this.nbM, nbPhi = this.nbPhi, nbDphi = this.nbDphi;
-    const cRow = this.offCentres + ti * F, sRow = this.offWidths;
+    const cRow = this.offCentres + ti * F, ciRow = ti * F;
+    const invS = this.invS, invC2 = this.invC2;
     T.fill(0);
     const nBodies = this.nBodies, bodyRank = this.bodyRank, bodyN = this.bodyN, bodyF = this.bodyF, bodyT = this.bodyT;
     for (let q = 0; q < nn; q++) {
@@ -443,13 +455,14 @@ export class LatteModel {
         let base = bodyT[b];
         for (let u = 0; u < n; u++, base += cd) {
           const f = f0 + u;
-          const c = th[cRow + f], s = th[sRow + f];
-          const y = (r - c) / s;
+          const is = invS[f];
+          const y = (r - th[cRow + f]) * is;
           if (y <= -1 || y >= 1) { nbPhi[po + f] = 0; nbDphi[po + f] = 0; continue; }
-          const t = 1 - y * y, ic2 = 1 / (c * c);
-          const ph = t * t * t * ic2;
+          const t = 1 - y * y, ic2 = invC2[ciRow + f];
+          const t2ic2 = t * t * ic2;
+          const ph = t * t2ic2;
           nbPhi[po + f] = ph;
-          nbDphi[po + f] = (-6 * y * t * t * ic2) / s;
+          nbDphi[po + f] = -6 * y * t2ic2 * is;
           const R = th[wRow + f] * ph;
           for (let k = 0; k < cd; k++) T[base + k] += R * nbM[mOff + k];
         }
