@@ -437,7 +437,7 @@ export class LatteModel {
     for (let k = 0; k < ns * F; k++) { const c = th[this.offCentres + k]; this.invC2[k] = 1 / (c * c); }
   }
 
-  /** T_{q,u,c} = Σ_j w·phi(r_j) M_c(u_j) for every body q. */
+  /** T_{q,u,c} = Σ_j w·phi(r_j) M_c(u_j) for every body q (ranks 0–2 unrolled). */
   private accumulate(nn: number, ti: number): void {
     const th = this.theta, F = this.nFunctions, ns = this.nSpecies, monoSize = this.monoSize;
     const T = this.T, nbR = this.nbR, nbT = this.nbT, nbM = this.nbM, nbPhi = this.nbPhi, nbDphi = this.nbDphi;
@@ -449,6 +449,9 @@ export class LatteModel {
       const r = nbR[q];
       const wRow = this.offWeights + (ti * ns + nbT[q]) * F;
       const mo = q * monoSize, po = q * F;
+      const m1 = monoSize > 1 ? nbM[mo + 1] : 0, m2 = monoSize > 1 ? nbM[mo + 2] : 0, m3 = monoSize > 1 ? nbM[mo + 3] : 0;
+      const m4 = monoSize > 4 ? nbM[mo + 4] : 0, m5 = monoSize > 4 ? nbM[mo + 5] : 0, m6 = monoSize > 4 ? nbM[mo + 6] : 0;
+      const m7 = monoSize > 4 ? nbM[mo + 7] : 0, m8 = monoSize > 4 ? nbM[mo + 8] : 0, m9 = monoSize > 4 ? nbM[mo + 9] : 0;
       for (let b = 0; b < nBodies; b++) {
         const p = bodyRank[b], cd = ((p + 1) * (p + 2)) >> 1, mOff = mo + MONO_OFF[p];
         const f0 = bodyF[b], n = bodyN[b];
@@ -464,7 +467,12 @@ export class LatteModel {
           nbPhi[po + f] = ph;
           nbDphi[po + f] = -6 * y * t2ic2 * is;
           const R = th[wRow + f] * ph;
-          for (let k = 0; k < cd; k++) T[base + k] += R * nbM[mOff + k];
+          if (p === 0) T[base] += R;
+          else if (p === 1) { T[base] += R * m1; T[base + 1] += R * m2; T[base + 2] += R * m3; }
+          else if (p === 2) {
+            T[base] += R * m4; T[base + 1] += R * m5; T[base + 2] += R * m6;
+            T[base + 3] += R * m7; T[base + 4] += R * m8; T[base + 5] += R * m9;
+          } else for (let k = 0; k < cd; k++) T[base + k] += R * nbM[mOff + k];
         }
       }
     }
@@ -584,20 +592,27 @@ export class LatteModel {
   }
   private readonly layerOffsetsScratch: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
 
-  /** Chain rule from ∂E_i/∂T to each pair vector r_ij (forces) and to the radial parameters. */
+  /** Chain rule from ∂E_i/∂T to each pair vector r_ij (forces) and to the radial parameters (ranks 0–2 unrolled). */
   private neighbourBackward(i: number, nn: number, ti: number, forces: Float64Array | null, pg: Float64Array | null, scale: number): void {
     const th = this.theta, F = this.nFunctions, ns = this.nSpecies, monoSize = this.monoSize;
     const gT = this.gT, A = this.A;
     const nbJ = this.nbJ, nbR = this.nbR, nbU = this.nbU, nbT = this.nbT, nbM = this.nbM, nbPhi = this.nbPhi, nbDphi = this.nbDphi;
     const nBodies = this.nBodies, bodyRank = this.bodyRank, bodyN = this.bodyN, bodyF = this.bodyF, bodyT = this.bodyT;
-    const cRow = this.offCentres + ti * F, sRow = this.offWidths;
-    const gradRows = this.gradRows;
+    const cRow = this.offCentres + ti * F, ciRow = ti * F, sRow = this.offWidths;
+    const invS = this.invS, invC2 = this.invC2;
+    const gradRows = this.gradRows, highRank = this.maxRank > 2;
+    // Gradient rows of rank ≥ 3 monomials only (ranks 1–2 are handled in closed form).
+    const firstHighRow = GRAD_COUNT[Math.min(2, this.maxRank)];
     let fix = 0, fiy = 0, fiz = 0;
     for (let q = 0; q < nn; q++) {
       const r = nbR[q];
       const wRow = this.offWeights + (ti * ns + nbT[q]) * F;
       const mo = q * monoSize, po = q * F;
-      for (let k = 0; k < monoSize; k++) A[k] = 0;
+      const m1 = monoSize > 1 ? nbM[mo + 1] : 0, m2 = monoSize > 1 ? nbM[mo + 2] : 0, m3 = monoSize > 1 ? nbM[mo + 3] : 0;
+      const m4 = monoSize > 4 ? nbM[mo + 4] : 0, m5 = monoSize > 4 ? nbM[mo + 5] : 0, m6 = monoSize > 4 ? nbM[mo + 6] : 0;
+      const m7 = monoSize > 4 ? nbM[mo + 7] : 0, m8 = monoSize > 4 ? nbM[mo + 8] : 0, m9 = monoSize > 4 ? nbM[mo + 9] : 0;
+      if (highRank) for (let k = 10; k < monoSize; k++) A[k] = 0;
+      let a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0;
       let sRp = 0;
       for (let b = 0; b < nBodies; b++) {
         const p = bodyRank[b], cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
@@ -609,32 +624,48 @@ export class LatteModel {
           if (ph === 0) continue;
           const w = th[wRow + f];
           const R = w * ph;
-          let gR = 0;
-          for (let k = 0; k < cd; k++) {
-            const g = gT[base + k];
-            gR += g * nbM[mo + mOff + k];
-            A[mOff + k] += g * R;
+          let gR: number;
+          if (p === 0) gR = gT[base];
+          else if (p === 1) {
+            const g1 = gT[base], g2 = gT[base + 1], g3 = gT[base + 2];
+            gR = g1 * m1 + g2 * m2 + g3 * m3;
+            a1 += g1 * R; a2 += g2 * R; a3 += g3 * R;
+          } else if (p === 2) {
+            const g4 = gT[base], g5 = gT[base + 1], g6 = gT[base + 2], g7 = gT[base + 3], g8 = gT[base + 4], g9 = gT[base + 5];
+            gR = g4 * m4 + g5 * m5 + g6 * m6 + g7 * m7 + g8 * m8 + g9 * m9;
+            a4 += g4 * R; a5 += g5 * R; a6 += g6 * R; a7 += g7 * R; a8 += g8 * R; a9 += g9 * R;
+          } else {
+            gR = 0;
+            for (let k = 0; k < cd; k++) {
+              const g = gT[base + k];
+              gR += g * nbM[mo + mOff + k];
+              A[mOff + k] += g * R;
+            }
           }
           sRp += gR * w * nbDphi[po + f];
           if (pg !== null) {
-            const c = th[cRow + f], s = th[sRow + f];
-            const y = (r - c) / s, t = 1 - y * y, ic2 = 1 / (c * c);
-            const gs = gR * scale;
+            const is = invS[f], ic2 = invC2[ciRow + f];
+            const y = (r - th[cRow + f]) * is, t = 1 - y * y;
+            const gs = gR * scale, t2 = t * t * ic2;
             pg[wRow + f] += gs * ph;
-            pg[cRow + f] += gs * w * ((6 * y * t * t * ic2) / s - (2 * t * t * t * ic2) / c);
-            pg[sRow + f] += gs * w * ((6 * y * y * t * t * ic2) / s);
+            pg[cRow + f] += gs * w * (6 * y * t2 * is - 2 * t * t2 / th[cRow + f]);
+            pg[sRow + f] += gs * w * (6 * y * y * t2 * is);
           }
         }
       }
       if (forces === null) continue;
-      // b = Σ_c A_c ∇_u M_c(u)
-      let bx = 0, by = 0, bz = 0;
-      for (let row = 0; row < gradRows; row++) {
-        const v = A[GRAD_K[row]] * GRAD_C[row] * nbM[mo + GRAD_R[row]];
-        const a = GRAD_A[row];
-        if (a === 0) bx += v; else if (a === 1) by += v; else bz += v;
-      }
       const ux = nbU[3 * q], uy = nbU[3 * q + 1], uz = nbU[3 * q + 2];
+      // b = Σ_c A_c ∇_u M_c(u); rank-2 components in order xx xy xz yy yz zz.
+      let bx = a1 + 2 * a4 * ux + a5 * uy + a6 * uz;
+      let by = a2 + a5 * ux + 2 * a7 * uy + a8 * uz;
+      let bz = a3 + a6 * ux + a8 * uy + 2 * a9 * uz;
+      if (highRank) {
+        for (let row = firstHighRow; row < gradRows; row++) {
+          const v = A[GRAD_K[row]] * GRAD_C[row] * nbM[mo + GRAD_R[row]];
+          const a = GRAD_A[row];
+          if (a === 0) bx += v; else if (a === 1) by += v; else bz += v;
+        }
+      }
       const ub = ux * bx + uy * by + uz * bz, ir = 1 / r;
       const gx = sRp * ux + (bx - ub * ux) * ir;
       const gy = sRp * uy + (by - ub * uy) * ir;
