@@ -41,6 +41,8 @@ export interface TrainingStructure {
 const TRAIN_SKIN = 0.05;
 /** Displacement step of the force/virial-loss gradient, Å. */
 const FD_STEP = 1e-5;
+/** Smaller step for the one-sided scheme, whose error is O(h). */
+const FD_STEP_FORWARD = 1e-6;
 
 /** Reads extxyz files; every frame must have an energy and forces (errors name file and frame). */
 export function readTrainingFrames(paths: readonly string[]): { frame: Frame; name: string }[] {
@@ -113,6 +115,13 @@ export interface LossWeights {
   virial: number;
 }
 
+/**
+ * How the force/virial-loss gradient differences ∂E/∂θ along the displacement:
+ * 'central' (two extra passes, error O(h²)) or 'forward' (one extra pass reusing
+ * ∂E/∂θ at x, h = 1e-6 Å, error O(h) ≈ 1e-5 relative; a third cheaper per training step).
+ */
+export type ForceGradientScheme = 'central' | 'forward';
+
 export interface BatchResult {
   loss: number;
   /** Σ |ΔE|/N and Σ (ΔE/N)² over structures, Σ |ΔF| and Σ ΔF² over components. */
@@ -138,9 +147,12 @@ export class LossEvaluator {
   private resid = new Float64Array(0);
   private readonly gE: Float64Array;
 
-  constructor(model: LatteModel, weights: LossWeights) {
+  readonly scheme: ForceGradientScheme;
+
+  constructor(model: LatteModel, weights: LossWeights, scheme: ForceGradientScheme = 'central') {
     this.model = model;
     this.weights = weights;
+    this.scheme = scheme;
     this.identity = Int32Array.from({ length: model.nSpecies }, (_, k) => k);
     this.gE = new Float64Array(model.nParameters);
   }
@@ -233,6 +245,15 @@ export class LossEvaluator {
     const h = FD_STEP / dmax; // positions move by at most FD_STEP Å
     const xs = this.shifted;
     const shifted: LatteAtoms = { nLocal: n, positions: xs, species: s.species, full: s.full };
+    if (this.scheme === 'forward') {
+      // −∂/∂θ dE(x+εd)/dε ≈ −[g(x+hd) − g(x)]/h, with g(x) = gE from the first pass.
+      const h = FD_STEP_FORWARD / dmax;
+      for (let k = 0; k < 3 * nT; k++) xs[k] = x[k] + h * d[k];
+      model.evaluate(shifted, this.identity, { paramGrad: grad, gradScale: -1 / h });
+      const c = 1 / h;
+      for (let k = 0; k < grad.length; k++) grad[k] += c * gE[k];
+      return;
+    }
     for (const sign of [1, -1]) {
       for (let k = 0; k < 3 * nT; k++) xs[k] = x[k] + sign * h * d[k];
       // −∂/∂θ dE(x+εd)/dε ≈ −[g(x+hd) − g(x−hd)]/(2h)
@@ -264,6 +285,10 @@ export interface TrainOptions {
   log?: (line: string) => void;
   /** Stop after this many seconds (default: no limit). */
   maxSeconds?: number;
+  /** Force/virial-loss gradient scheme (default 'central'). */
+  forceGradient?: ForceGradientScheme;
+  /** Called after every epoch that improved the validation loss (e.g. to save a checkpoint). */
+  onImproved?: (model: LatteModel, record: EpochRecord) => void;
 }
 
 export interface EpochRecord {
@@ -394,7 +419,7 @@ export function trainModel(
   const patience = options.patience ?? 50;
   const weights: LossWeights = { energy: 100, forces: 1, virial: 1, ...options.weights };
   const log = options.log ?? (() => {});
-  const loss = new LossEvaluator(model, weights);
+  const loss = new LossEvaluator(model, weights, options.forceGradient ?? 'central');
   const P = model.nParameters;
   const grad = new Float64Array(P), m1 = new Float64Array(P), m2 = new Float64Array(P);
   const mask = model.trainable;
@@ -453,6 +478,7 @@ export function trainModel(
       best = score;
       bestEpoch = epoch;
       bestTheta.set(model.theta);
+      options.onImproved?.(model, rec);
     } else if (epoch - bestEpoch >= patience) {
       log(`early stop: no better validation loss for ${patience} epochs (best epoch ${bestEpoch})`);
       break;

@@ -38,7 +38,9 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
   --w-energy X          default 100     --w-forces X    default 1     --w-virial X default 1
   --seed N              default 1
   --curves FILE         learning curves (CSV), default OUT with .csv
-  --max-seconds S       stop after this long`,
+  --max-seconds S       stop after this long
+  --force-gradient X    central (default) or forward (one pass fewer per structure)
+  The best model so far is saved to OUT after every improving epoch.`,
 
   async run(args) {
     const { options, positional } = parseOptions(args, ['help', 'train-widths']);
@@ -75,7 +77,9 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       weights: { energy: num(options, 'w-energy', 100), forces: num(options, 'w-forces', 1), virial: num(options, 'w-virial', 1) },
       curves,
       maxSeconds: options['max-seconds'] !== undefined ? num(options, 'max-seconds', Infinity) : undefined,
+      forceGradient: options['force-gradient'] === 'forward' ? 'forward' : 'central',
       log: (line) => console.log(line),
+      onImproved: (model, rec) => saveModel(out, model, { trainedOn: positional, checkpointEpoch: rec.epoch, validation: { energyMaeMevPerAtom: rec.valEnergyMae, forceMaeEvPerA: rec.valForceMae } }),
     });
     const best = result.history[result.bestEpoch - 1];
     saveModel(out, result.model, {
