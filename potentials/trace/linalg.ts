@@ -73,39 +73,63 @@ export class StreamingQR {
     this.z = new Float64Array(n);
   }
 
-  /** Adds m rows: A (row-major m×n) and b (m). A and b are overwritten. */
+  private colBuf = new Float64Array(0);
+
+  /** Adds m rows: A (row-major m×n) and b (m). b is overwritten. */
   addRows(A: Float64Array, b: Float64Array, m: number): void {
     const n = this.n, R = this.R, z = this.z;
+    // Column-major copy of the block so that the inner loops run over contiguous rows.
+    if (this.colBuf.length < m * n) this.colBuf = new Float64Array(m * n);
+    const C = this.colBuf;
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) C[j * m + i] = A[i * n + j];
     // Column-wise Householder on the stacked [R; A]: for column k the active entries are R[k,k] and A[:,k].
     for (let k = 0; k < n; k++) {
+      const ck = k * m;
       let norm2 = 0;
-      for (let i = 0; i < m; i++) { const v = A[i * n + k]; norm2 += v * v; }
+      for (let i = 0; i < m; i++) { const v = C[ck + i]; norm2 += v * v; }
       if (norm2 === 0) continue;
       const rkk = R[k * n + k];
       const alpha = -Math.sign(rkk || 1) * Math.sqrt(rkk * rkk + norm2);
       const v0 = rkk - alpha; // Householder vector: (v0, A[:,k])
-      const vnorm2 = v0 * v0 + norm2;
-      const beta = 2 / vnorm2;
+      const beta = 2 / (v0 * v0 + norm2);
       // Apply H = I − β v vᵀ to remaining columns j > k and to (z, b).
       for (let j = k + 1; j < n; j++) {
+        const cj = j * m;
         let s = v0 * R[k * n + j];
-        for (let i = 0; i < m; i++) s += A[i * n + k] * A[i * n + j];
+        for (let i = 0; i < m; i++) s += C[ck + i] * C[cj + i];
         s *= beta;
+        if (s === 0) continue;
         R[k * n + j] -= s * v0;
-        for (let i = 0; i < m; i++) A[i * n + j] -= s * A[i * n + k];
+        for (let i = 0; i < m; i++) C[cj + i] -= s * C[ck + i];
       }
       {
         let s = v0 * z[k];
-        for (let i = 0; i < m; i++) s += A[i * n + k] * b[i];
+        for (let i = 0; i < m; i++) s += C[ck + i] * b[i];
         s *= beta;
         z[k] -= s * v0;
-        for (let i = 0; i < m; i++) b[i] -= s * A[i * n + k];
+        for (let i = 0; i < m; i++) b[i] -= s * C[ck + i];
       }
       R[k * n + k] = alpha;
-      for (let i = 0; i < m; i++) A[i * n + k] = 0;
     }
     for (let i = 0; i < m; i++) this.residual2 += b[i] * b[i];
     this.rows += m;
+  }
+
+  /** Adds another factorisation's rows (its R, z and residual) to this one. */
+  merge(other: StreamingQR): void {
+    const n = this.n;
+    const A = Float64Array.from(other.R), b = Float64Array.from(other.z);
+    this.residual2 += other.residual2;
+    const rows = this.rows + other.rows;
+    this.addRows(A, b, n);
+    this.rows = rows;
+  }
+
+  clone(): StreamingQR {
+    const q = new StreamingQR(this.n);
+    q.R.set(this.R); q.z.set(this.z);
+    q.residual2 = this.residual2; q.rows = this.rows;
+    return q;
   }
 }
 
