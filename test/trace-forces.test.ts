@@ -96,7 +96,7 @@ describe('trace potential: forces and virial', () => {
     expect(e).toBeCloseTo(r.energy, 10);
     for (let row = 0; row < 3 * sys.n; row++) {
       let f = 0;
-      for (let k = 0; k < cols; k++) f += block.forces[row * cols + k] * c[k];
+      for (let k = 0; k < cols; k++) f += block.forces[k * 3 * sys.n + row] * c[k];
       expect(f).toBeCloseTo(sys.forces[row], 10);
     }
     for (let v = 0; v < 6; v++) {

@@ -15,7 +15,7 @@ import { SphericalHarmonics } from './sph.ts';
 export interface DesignBlock {
   /** Σ_i B_{i,b} per centre species: length S·F, column z·F + b. */
   energy: Float64Array;
-  /** Force rows: (3·nLocal) × (S·F), row 3k+α is −∂(Σ_i B)/∂x_kα (ghosts folded into owners). */
+  /** Force rows, column-major: entry [col·3n + 3k+α] is −∂(Σ_i B_col)/∂x_kα (ghosts folded into owners). */
   forces: Float64Array;
   /** Virial rows W = Σ r⊗f: 6 × (S·F), Voigt xx yy zz yz xz xy. */
   virial: Float64Array;
@@ -275,6 +275,7 @@ export class AceEvaluator {
           const a1 = A[v1], a2 = A[v2], a3 = A[v3], a4 = A[v4];
           w[v1] += c * a2 * a3 * a4; w[v2] += c * a1 * a3 * a4; w[v3] += c * a1 * a2 * a4; w[v4] += c * a1 * a2 * a3;
         }
+        const fb = col * 3 * n;
         let fix = 0, fiy = 0, fiz = 0;
         let wxx = 0, wyy = 0, wzz = 0, wyz = 0, wxz = 0, wxy = 0;
         for (let k = 0; k < nn; k++) {
@@ -296,8 +297,8 @@ export class AceEvaluator {
           }
           const ux = nbUnit[3 * k], uy = nbUnit[3 * k + 1], uz = nbUnit[3 * k + 2];
           gx += radial * ux; gy += radial * uy; gz += radial * uz;
-          const j = owner[nbIndex[k]];
-          Fr[(3 * j) * cols + col] -= gx; Fr[(3 * j + 1) * cols + col] -= gy; Fr[(3 * j + 2) * cols + col] -= gz;
+          const j = fb + 3 * owner[nbIndex[k]];
+          Fr[j] -= gx; Fr[j + 1] -= gy; Fr[j + 2] -= gz;
           fix += gx; fiy += gy; fiz += gz;
           if (wantVirial) {
             // W = Σ x⊗f = −Σ r_ij ⊗ g_ij
@@ -305,7 +306,7 @@ export class AceEvaluator {
             wxx -= rx * gx; wyy -= ry * gy; wzz -= rz * gz; wyz -= ry * gz; wxz -= rx * gz; wxy -= rx * gy;
           }
         }
-        Fr[(3 * i) * cols + col] += fix; Fr[(3 * i + 1) * cols + col] += fiy; Fr[(3 * i + 2) * cols + col] += fiz;
+        Fr[fb + 3 * i] += fix; Fr[fb + 3 * i + 1] += fiy; Fr[fb + 3 * i + 2] += fiz;
         if (wantVirial) {
           V[col] += wxx; V[cols + col] += wyy; V[2 * cols + col] += wzz; V[3 * cols + col] += wyz; V[4 * cols + col] += wxz; V[5 * cols + col] += wxy;
         }

@@ -78,7 +78,7 @@ export interface Assembled {
   e0Fixed: Float64Array | null;
 }
 
-const DEFAULT_LAMBDAS = [1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1];
+const DEFAULT_LAMBDAS = [1e-13, 1e-11, 1e-9, 1e-7, 1e-5, 1e-3];
 
 /** Builds the design rows of every frame and streams them into per-fold QR factorisations. */
 export function assemble(options: FitOptions, basis = new AceBasis(options.basis)): Assembled {
@@ -119,35 +119,32 @@ export function assemble(options: FitOptions, basis = new AceBasis(options.basis
     const nRows = 1 + 3 * n + (virial ? 6 : 0);
     if (rowsBuf.length < nRows * nCols) rowsBuf = new Float64Array(nRows * nCols);
     if (rhsBuf.length < nRows) rhsBuf = new Float64Array(nRows);
-    const A = rowsBuf, b = rhsBuf;
-    A.fill(0, 0, nRows * nCols);
-    // Energy row.
+    const C = rowsBuf, b = rhsBuf, m = nRows, SF = S * F;
+    C.fill(0, 0, nRows * nCols);
+    // Column-major: C[col·m + row]. Row 0 energy, rows 1..3n forces, then 6 virial rows.
     const we = wE / Math.sqrt(n);
     let eRef = energy;
     for (let z = 0; z < S; z++) {
       if (e0Fixed) eRef -= block.counts[z] * e0Fixed[z];
-      else A[z] = we * block.counts[z];
+      else C[z * m] = we * block.counts[z];
     }
-    for (let k = 0; k < S * F; k++) A[S + k] = we * block.energy[k];
     b[0] = we * eRef;
-    // Force rows (the system may have been wrapped, forces are per atom in order).
-    for (let r = 0; r < 3 * n; r++) {
-      const row = (1 + r) * nCols;
-      for (let k = 0; k < S * F; k++) A[row + S + k] = wF * block.forces[r * S * F + k];
-      b[1 + r] = wF * forces[r];
-    }
+    for (let r = 0; r < 3 * n; r++) b[1 + r] = wF * forces[r];
+    const wv = wV / Math.sqrt(n);
     if (virial) {
-      const wv = wV / Math.sqrt(n);
       const ref = [virial[0], virial[4], virial[8], virial[5], virial[2], virial[1]];
-      for (let v = 0; v < 6; v++) {
-        const row = (1 + 3 * n + v) * nCols;
-        for (let k = 0; k < S * F; k++) A[row + S + k] = wv * block.virial[v * S * F + k];
-        b[1 + 3 * n + v] = wv * ref[v];
-      }
+      for (let v = 0; v < 6; v++) b[1 + 3 * n + v] = wv * ref[v];
+    }
+    for (let k = 0; k < SF; k++) {
+      const col = (S + k) * m;
+      C[col] = we * block.energy[k];
+      const src = k * 3 * n;
+      for (let r = 0; r < 3 * n; r++) C[col + 1 + r] = wF * block.forces[src + r];
+      if (virial) for (let v = 0; v < 6; v++) C[col + 1 + 3 * n + v] = wv * block.virial[v * SF + k];
     }
     const fold = index % K;
     foldOf[index] = fold;
-    folds[fold].addRows(A, b, nRows);
+    folds[fold].addColumnMajor(C, b, nRows);
   });
   return { basis, folds, foldOf, nCols, e0Fixed };
 }

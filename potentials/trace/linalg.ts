@@ -77,11 +77,17 @@ export class StreamingQR {
 
   /** Adds m rows: A (row-major m×n) and b (m). b is overwritten. */
   addRows(A: Float64Array, b: Float64Array, m: number): void {
-    const n = this.n, R = this.R, z = this.z;
+    const n = this.n;
     // Column-major copy of the block so that the inner loops run over contiguous rows.
     if (this.colBuf.length < m * n) this.colBuf = new Float64Array(m * n);
     const C = this.colBuf;
     for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) C[j * m + i] = A[i * n + j];
+    this.addColumnMajor(C, b, m);
+  }
+
+  /** Adds m rows given column-major (C[j·m + i] = A_ij). C and b are overwritten. */
+  addColumnMajor(C: Float64Array, b: Float64Array, m: number): void {
+    const n = this.n, R = this.R, z = this.z;
     // Column-wise Householder on the stacked [R; A]: for column k the active entries are R[k,k] and A[:,k].
     for (let k = 0; k < n; k++) {
       const ck = k * m;

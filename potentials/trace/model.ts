@@ -35,7 +35,8 @@ const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Resolves a model path: as given (absolute or relative to the working directory), else relative to the repository. */
 export function resolveModelPath(path: string): string {
-  if (isAbsolute(path) || existsSync(path)) return resolve(path);
+  if (existsSync(path)) return resolve(path);
+  if (isAbsolute(path)) throw new Error(`trace model file '${path}' not found`);
   const inRepo = resolve(REPO_ROOT, path);
   if (existsSync(inRepo)) return inRepo;
   throw new Error(`trace model file '${path}' not found (looked in ${process.cwd()} and ${REPO_ROOT})`);
