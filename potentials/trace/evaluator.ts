@@ -113,7 +113,7 @@ export class AceEvaluator {
       nbUnit[3 * k] = ux; nbUnit[3 * k + 1] = uy; nbUnit[3 * k + 2] = uz;
       nbR[k] = r;
       const yOff = k * nY;
-      this.sh.valuesAndGradients(ux, uy, uz, inv, nbY.subarray(yOff, yOff + nY), nbDY.subarray(3 * yOff, 3 * yOff + 3 * nY));
+      this.sh.valuesAndGradients(ux, uy, uz, inv, nbY, nbDY, yOff);
       basis.radial.evaluate(r, g, dg, 0);
       const zj = smap[species[j]];
       const rOff = k * P;

@@ -290,3 +290,30 @@ function poolReports(rs: ErrorReport[]): ErrorReport {
 /** Convenience: errors of any potential on frames (the generic src/analysis/errors.ts). */
 export { evaluateErrors };
 export type { ErrorReport };
+
+/** Reads extxyz files (several joined) with a clear error naming the file. */
+export function readFrames(paths: string | string[], readExtxyz: (p: string) => Frame[]): Frame[] {
+  const list = Array.isArray(paths) ? paths : [paths];
+  return list.flatMap((p) => readExtxyz(p));
+}
+
+/** Elements of the frames in order of first appearance. */
+export function elementsOf(frames: Frame[]): string[] {
+  const seen: string[] = [];
+  for (const f of frames) for (const s of f.symbols) if (!seen.includes(s)) seen.push(s);
+  return seen;
+}
+
+/** Default basis for given elements: order 3, ~300 functions per element channel, ChebExpCos radial. */
+export function defaultBasisSpec(elements: string[], overrides: Partial<BasisSpec> = {}): BasisSpec {
+  const maxDegree = overrides.maxDegree ?? [20, 16, 12];
+  const order = overrides.order ?? maxDegree.length;
+  return {
+    elements,
+    radial: overrides.radial ?? { kind: 'chebexpcos', n: maxDegree[0], cutoff: 5.5, lambda: 5 },
+    order,
+    maxDegree,
+    wL: overrides.wL ?? 1.5,
+    channels: overrides.channels ?? { kind: 'full' },
+  };
+}

@@ -26,7 +26,7 @@ export interface TraceModel {
 }
 
 export function saveModel(path: string, model: TraceModel): void {
-  const payload = { format: MODEL_FORMAT, version: MODEL_VERSION, ...model };
+  const payload = { kind: 'trace', format: MODEL_FORMAT, version: MODEL_VERSION, ...model };
   writeFileSync(path, pack(payload));
 }
 

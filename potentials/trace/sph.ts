@@ -87,7 +87,7 @@ export class SphericalHarmonics {
    * Y_lm at r̂ = (x, y, z) (a unit vector) and ∇_r Y_lm for |r| = 1/invR, written as
    * out[lm] and grad[3·lm + α].
    */
-  valuesAndGradients(x: number, y: number, z: number, invR: number, out: Float64Array, grad: Float64Array): void {
+  valuesAndGradients(x: number, y: number, z: number, invR: number, out: Float64Array, grad: Float64Array, offset = 0): void {
     this.tables(x, y, z);
     const L = this.lmax, w = L + 2, p = this.p, c = this.c, s = this.s, nrm = this.norm;
     for (let l = 0; l <= L; l++) {
@@ -96,10 +96,10 @@ export class SphericalHarmonics {
       // m = 0: G = N P̄_l^0; ∇G = (0, 0, N P̄_l^1).
       {
         const n0 = nrm[nb];
-        out[base] = n0 * p[row];
+        out[offset + base] = n0 * p[row];
         const gz = n0 * p[row + 1];
         const dot = z * gz;
-        const q = 3 * base;
+        const q = 3 * (offset + base);
         grad[q] = -x * dot * invR;
         grad[q + 1] = -y * dot * invR;
         grad[q + 2] = (gz - z * dot) * invR;
@@ -109,20 +109,20 @@ export class SphericalHarmonics {
         const a = nm * pm, am = a * m, az = nm * pm1;
         // cos type
         {
-          out[base + m] = a * c[m];
+          out[offset + base + m] = a * c[m];
           const gx = am * c[m - 1], gy = -am * s[m - 1], gz = az * c[m];
           const dot = x * gx + y * gy + z * gz;
-          const q = 3 * (base + m);
+          const q = 3 * (offset + base + m);
           grad[q] = (gx - x * dot) * invR;
           grad[q + 1] = (gy - y * dot) * invR;
           grad[q + 2] = (gz - z * dot) * invR;
         }
         // sin type
         {
-          out[base - m] = a * s[m];
+          out[offset + base - m] = a * s[m];
           const gx = am * s[m - 1], gy = am * c[m - 1], gz = az * s[m];
           const dot = x * gx + y * gy + z * gz;
-          const q = 3 * (base - m);
+          const q = 3 * (offset + base - m);
           grad[q] = (gx - x * dot) * invR;
           grad[q + 1] = (gy - y * dot) * invR;
           grad[q + 2] = (gz - z * dot) * invR;
