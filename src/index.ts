@@ -35,3 +35,5 @@ export type { Integrator } from '../integrators/integrator.ts';
 export { VelocityVerlet } from '../integrators/verlet.ts';
 export { Langevin, type LangevinOptions } from '../integrators/langevin.ts';
 export { createIntegrator, registerIntegrator, integratorNames } from '../integrators/registry.ts';
+
+export * from '../potentials/trace/index.ts';
