@@ -125,3 +125,26 @@ describe('trace fit', () => {
     expect(() => loadModel(join(dir, 'missing.msgpack'))).toThrow(/not found/);
   });
 });
+
+describe('streaming QR least squares', () => {
+  it('solves an exactly consistent system fed in blocks, with a round-off-sized column present', async () => {
+    const { StreamingQR, backSubstitute } = await import('../potentials/trace/linalg.ts');
+    const rng = new Rng(3), n = 5, m = 40, x = [1, -2, 0.5, 3, -1];
+    const A = new Float64Array(m * n), b = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) A[i * n + j] = rng.normal();
+      b[i] = x.reduce((s, xj, j) => s + A[i * n + j] * xj, 0);
+    }
+    const qr = new StreamingQR(n);
+    for (let start = 0; start < m; start += 7) {
+      const rows = Math.min(7, m - start);
+      qr.addRows(A.slice(start * n, (start + rows) * n), b.slice(start, start + rows), rows);
+    }
+    const sol = backSubstitute(qr.R, qr.z, n);
+    sol.forEach((v, j) => expect(v).toBeCloseTo(x[j], 12));
+    expect(qr.residual2).toBeLessThan(1e-20);
+    const q2 = new StreamingQR(2);
+    q2.addRows(Float64Array.from([1, 1e-170, 2, 0]), Float64Array.from([1, 2]), 2);
+    expect(Array.from(q2.R).every(Number.isFinite)).toBe(true);
+  });
+});

@@ -239,6 +239,7 @@ export function fitTrace(options: FitOptions): FitResult {
   }
   const all = stack(asm.folds, -1);
   const c = solveRegularised(all, gamma, best);
+  if (c.some((v) => !Number.isFinite(v))) throw new Error(`fit: the least-squares solution is not finite (λ = ${best}); check the training data for extreme values`);
   const t2 = performance.now();
   const meta: Record<string, unknown> = {
     lambda: best,

@@ -93,7 +93,12 @@ export class StreamingQR {
       const ck = k * m;
       let norm2 = 0;
       for (let i = 0; i < m; i++) { const v = C[ck + i]; norm2 += v * v; }
-      if (norm2 === 0) continue;
+      // Entries this small (a column that vanishes up to round-off) would underflow the
+      // reflector (β = 2/‖v‖² → ∞); they are dropped.
+      if (!(norm2 > 1e-200)) {
+        for (let i = 0; i < m; i++) C[ck + i] = 0;
+        continue;
+      }
       const rkk = R[k * n + k];
       const alpha = -Math.sign(rkk || 1) * Math.sqrt(rkk * rkk + norm2);
       const v0 = rkk - alpha; // Householder vector: (v0, A[:,k])
