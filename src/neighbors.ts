@@ -55,6 +55,12 @@ export class NeighborList implements Neighborhood {
   private binOf: Int32Array = new Int32Array(0);
   private binStart: Int32Array = new Int32Array(0);
   private binAtoms: Int32Array = new Int32Array(0);
+  private binFill: Int32Array = new Int32Array(0);
+  /** Extended coordinates and half-list keys in bin order. */
+  private sortedPositions: Float64Array = new Float64Array(0);
+  private sortedKeys: Int32Array = new Int32Array(0);
+  /** Stencil rows (d0, d1, max |d2|) of bin offsets to search. */
+  private stencil: Int32Array = new Int32Array(0);
   private fractional: Float64Array = new Float64Array(0);
 
   constructor(options: NeighborListOptions) {
@@ -160,7 +166,6 @@ export class NeighborList implements Neighborhood {
     }
 
     this.makeGhosts(system, frame.periodic, width);
-    const nTotal = this.nTotal;
 
     // Linked cells over the extended atoms (counting sort by bin).
     const nb = [1, 1, 1], binWidth = [1, 1, 1];
@@ -169,34 +174,11 @@ export class NeighborList implements Neighborhood {
       nb[a] = Math.max(1, Math.min(Math.floor((extent * STENCIL) / rl), 1 << 10));
       binWidth[a] = (hi[a] - lo[a]) / nb[a] || 1;
     }
-    const nBins = nb[0] * nb[1] * nb[2];
-    this.binOf = ensureI32(this.binOf, nTotal);
-    this.binStart = ensureI32(this.binStart, nBins + 1);
-    this.binAtoms = ensureI32(this.binAtoms, nTotal);
-    const binOf = this.binOf, binStart = this.binStart, binAtoms = this.binAtoms;
-    binStart.fill(0, 0, nBins + 1);
-    const g = frame.inverse, ext = this.positions;
-    for (let k = 0; k < nTotal; k++) {
-      const x = ext[3 * k], y = ext[3 * k + 1], z = ext[3 * k + 2];
-      let bin = 0;
-      for (let a = 0; a < 3; a++) {
-        const f = x * g[a] + y * g[3 + a] + z * g[6 + a] - frame.origin[a];
-        let ib = Math.floor((f - lo[a]) / binWidth[a]);
-        if (ib < 0) ib = 0;
-        else if (ib >= nb[a]) ib = nb[a] - 1;
-        bin = bin * nb[a] + ib;
-      }
-      binOf[k] = bin;
-      binStart[bin + 1]++;
-    }
-    for (let b = 0; b < nBins; b++) binStart[b + 1] += binStart[b];
-    const fill = new Int32Array(nBins);
-    for (let k = 0; k < nTotal; k++) {
-      const b = binOf[k];
-      binAtoms[binStart[b] + fill[b]++] = k;
-    }
-
-    this.fillLists(nb);
+    this.binExtendedAtoms(frame.inverse, lo, binWidth, nb);
+    const prune = frame.orthogonal ? [binWidth[0] * frame.heights[0], binWidth[1] * frame.heights[1], binWidth[2] * frame.heights[2]] : null;
+    this.makeStencil(prune);
+    if (this.half) this.fillHalf(nb);
+    if (this.full) this.fillFull(nb);
     this.referencePositions = ensureF64(this.referencePositions, 3 * n);
     this.referencePositions.set(system.positions);
     this.referenceCell.set(cell.matrix);
@@ -258,68 +240,155 @@ export class NeighborList implements Neighborhood {
     visit(true);
   }
 
-  private fillLists(nb: number[]): void {
-    const n = this.nLocal, ext = this.positions, rl2 = this.listCutoff * this.listCutoff;
+  /**
+   * Counting sort of the extended atoms by bin; also copies their coordinates and
+   * half-list keys into bin order so the candidate loops read contiguous memory.
+   */
+  private binExtendedAtoms(g: Float64Array, lo: number[], binWidth: number[], nb: number[]): void {
+    const nTotal = this.nTotal, n = this.nLocal;
+    const nBins = nb[0] * nb[1] * nb[2];
+    this.binOf = ensureI32(this.binOf, nTotal);
+    this.binStart = ensureI32(this.binStart, nBins + 1);
+    this.binFill = ensureI32(this.binFill, nBins);
+    this.binAtoms = ensureI32(this.binAtoms, nTotal);
+    this.sortedPositions = ensureF64(this.sortedPositions, 3 * nTotal);
+    this.sortedKeys = ensureI32(this.sortedKeys, nTotal);
+    const binOf = this.binOf, binStart = this.binStart, binAtoms = this.binAtoms, fill = this.binFill;
+    binStart.fill(0, 0, nBins + 1);
+    fill.fill(0, 0, nBins);
+    const ext = this.positions;
+    const lo0 = lo[0], lo1 = lo[1], lo2 = lo[2];
+    const iw0 = 1 / binWidth[0], iw1 = 1 / binWidth[1], iw2 = 1 / binWidth[2];
+    const n0 = nb[0], n1 = nb[1], n2 = nb[2];
+    for (let k = 0; k < nTotal; k++) {
+      const x = ext[3 * k], y = ext[3 * k + 1], z = ext[3 * k + 2];
+      let i0 = Math.floor((x * g[0] + y * g[3] + z * g[6] - lo0) * iw0);
+      let i1 = Math.floor((x * g[1] + y * g[4] + z * g[7] - lo1) * iw1);
+      let i2 = Math.floor((x * g[2] + y * g[5] + z * g[8] - lo2) * iw2);
+      if (i0 < 0) i0 = 0; else if (i0 >= n0) i0 = n0 - 1;
+      if (i1 < 0) i1 = 0; else if (i1 >= n1) i1 = n1 - 1;
+      if (i2 < 0) i2 = 0; else if (i2 >= n2) i2 = n2 - 1;
+      const bin = (i0 * n1 + i1) * n2 + i2;
+      binOf[k] = bin;
+      binStart[bin + 1]++;
+    }
+    for (let b = 0; b < nBins; b++) binStart[b + 1] += binStart[b];
+    // Half-list key: keep j for i iff key(j) > 2i, where key = 2·owner(j), plus 1 for a
+    // ghost image of its owner whose first non-zero image index is positive (so of
+    // the two images ±n of an atom's own periodic copy exactly one is kept).
+    const owner = this.owner, image = this.image, sx = this.sortedPositions, keys = this.sortedKeys;
+    for (let k = 0; k < nTotal; k++) {
+      const b = binOf[k];
+      const t = binStart[b] + fill[b]++;
+      binAtoms[t] = k;
+      sx[3 * t] = ext[3 * k]; sx[3 * t + 1] = ext[3 * k + 1]; sx[3 * t + 2] = ext[3 * k + 2];
+      let key = 2 * owner[k];
+      if (k >= n) {
+        const q = 3 * (k - n);
+        const a = image[q], bb = image[q + 1], c = image[q + 2];
+        if (a > 0 || (a === 0 && (bb > 0 || (bb === 0 && c > 0)))) key++;
+      }
+      keys[t] = key;
+    }
+  }
+
+  /**
+   * Stencil rows: for each bin offset (d0, d1) within ±STENCIL, the largest |d2|
+   * that can hold a point within the list cutoff. `prune` gives the perpendicular
+   * bin widths of an orthogonal frame (then bins are boxes and whole corner bins
+   * are dropped); for a skewed frame every bin of the (2·STENCIL+1)³ block is kept.
+   */
+  private makeStencil(prune: number[] | null): void {
+    const rows: number[] = [];
+    const rl2 = this.listCutoff * this.listCutoff;
+    for (let d0 = -STENCIL; d0 <= STENCIL; d0++) {
+      for (let d1 = -STENCIL; d1 <= STENCIL; d1++) {
+        let m = STENCIL;
+        if (prune) {
+          const g0 = Math.max(Math.abs(d0) - 1, 0) * prune[0], g1 = Math.max(Math.abs(d1) - 1, 0) * prune[1];
+          const rest = rl2 - g0 * g0 - g1 * g1;
+          if (rest <= 0) continue;
+          while (m > 0 && ((m - 1) * prune[2]) ** 2 >= rest) m--;
+        }
+        rows.push(d0, d1, m);
+      }
+    }
+    this.stencil = Int32Array.from(rows);
+  }
+
+  private fillHalf(nb: number[]): void {
+    const half = this.half!;
+    const n = this.nLocal, rl2 = this.listCutoff * this.listCutoff;
     const binOf = this.binOf, binStart = this.binStart, binAtoms = this.binAtoms;
-    const owner = this.owner, image = this.image;
-    const half = this.half, full = this.full;
-    let halfList = half ? half.neighbors : new Int32Array(0);
-    let fullList = full ? full.neighbors : new Int32Array(0);
-    if (half && half.offsets.length < n + 1) half.offsets = new Int32Array(n + 1);
-    if (full && full.offsets.length < n + 1) full.offsets = new Int32Array(n + 1);
-    let nh = 0, nf = 0;
-    const n1 = nb[1], n2 = nb[2];
+    const sx = this.sortedPositions, keys = this.sortedKeys, ext = this.positions, stencil = this.stencil;
+    if (half.offsets.length < n + 1) half.offsets = new Int32Array(n + 1);
+    const offsets = half.offsets;
+    let list = half.neighbors;
+    let count = 0;
+    const n0 = nb[0], n1 = nb[1], n2 = nb[2], nRows = stencil.length;
+    offsets[0] = 0;
     for (let i = 0; i < n; i++) {
       const bin = binOf[i];
-      const b0 = Math.floor(bin / (n1 * n2)), b1 = Math.floor(bin / n2) % n1, b2 = bin % n2;
-      const a0 = Math.max(0, b0 - STENCIL), a1 = Math.min(nb[0] - 1, b0 + STENCIL);
-      const c0 = Math.max(0, b1 - STENCIL), c1 = Math.min(n1 - 1, b1 + STENCIL);
-      const d0 = Math.max(0, b2 - STENCIL), d1 = Math.min(n2 - 1, b2 + STENCIL);
-      // Grow storage for the worst case of this atom (every candidate a neighbour).
-      let candidates = 0;
-      for (let p = a0; p <= a1; p++) for (let q = c0; q <= c1; q++) {
-        const row = (p * n1 + q) * n2;
-        candidates += binStart[row + d1 + 1] - binStart[row + d0];
-      }
-      if (half && nh + candidates > halfList.length) halfList = grow(halfList, nh + candidates);
-      if (full && nf + candidates > fullList.length) fullList = grow(fullList, nf + candidates);
+      const b2 = bin % n2, b01 = (bin - b2) / n2, b1 = b01 % n1, b0 = (b01 - b1) / n1;
       const xi = ext[3 * i], yi = ext[3 * i + 1], zi = ext[3 * i + 2];
-      for (let p = a0; p <= a1; p++) {
-        for (let q = c0; q <= c1; q++) {
-          const row = (p * n1 + q) * n2;
-          const end = binStart[row + d1 + 1];
-          for (let t = binStart[row + d0]; t < end; t++) {
-            const j = binAtoms[t];
-            if (j === i) continue;
-            const dx = ext[3 * j] - xi, dy = ext[3 * j + 1] - yi, dz = ext[3 * j + 2] - zi;
-            if (dx * dx + dy * dy + dz * dz >= rl2) continue;
-            if (full) fullList[nf++] = j;
-            if (half) {
-              const o = owner[j];
-              let keep: boolean;
-              if (j < n) keep = j > i;
-              else if (o !== i) keep = o > i;
-              else {
-                // Self-image: keep the image whose first non-zero index is positive.
-                const q3 = 3 * (j - n);
-                const a = image[q3], b = image[q3 + 1], c = image[q3 + 2];
-                keep = a > 0 || (a === 0 && (b > 0 || (b === 0 && c > 0)));
-              }
-              if (keep) halfList[nh++] = j;
-            }
-          }
+      const key = 2 * i;
+      for (let r = 0; r < nRows; r += 3) {
+        const p = b0 + stencil[r], q = b1 + stencil[r + 1], m = stencil[r + 2];
+        if (p < 0 || p >= n0 || q < 0 || q >= n1) continue;
+        const row = (p * n1 + q) * n2;
+        const start = binStart[row + (b2 - m < 0 ? 0 : b2 - m)];
+        const end = binStart[row + (b2 + m >= n2 ? n2 - 1 : b2 + m) + 1];
+        if (count + end - start > list.length) list = grow(list, count + end - start);
+        for (let t = start; t < end; t++) {
+          if (keys[t] <= key) continue;
+          const dx = sx[3 * t] - xi, dy = sx[3 * t + 1] - yi, dz = sx[3 * t + 2] - zi;
+          if (dx * dx + dy * dy + dz * dz < rl2) list[count++] = binAtoms[t];
         }
       }
-      if (half) half.offsets[i + 1] = nh;
-      if (full) full.offsets[i + 1] = nf;
+      offsets[i + 1] = count;
     }
-    if (half) { half.offsets[0] = 0; half.neighbors = halfList; }
-    if (full) { full.offsets[0] = 0; full.neighbors = fullList; }
+    half.neighbors = list;
+  }
+
+  private fillFull(nb: number[]): void {
+    const full = this.full!;
+    const n = this.nLocal, rl2 = this.listCutoff * this.listCutoff;
+    const binOf = this.binOf, binStart = this.binStart, binAtoms = this.binAtoms;
+    const sx = this.sortedPositions, ext = this.positions, stencil = this.stencil;
+    if (full.offsets.length < n + 1) full.offsets = new Int32Array(n + 1);
+    const offsets = full.offsets;
+    let list = full.neighbors;
+    let count = 0;
+    const n0 = nb[0], n1 = nb[1], n2 = nb[2], nRows = stencil.length;
+    offsets[0] = 0;
+    for (let i = 0; i < n; i++) {
+      const bin = binOf[i];
+      const b2 = bin % n2, b01 = (bin - b2) / n2, b1 = b01 % n1, b0 = (b01 - b1) / n1;
+      const xi = ext[3 * i], yi = ext[3 * i + 1], zi = ext[3 * i + 2];
+      for (let r = 0; r < nRows; r += 3) {
+        const p = b0 + stencil[r], q = b1 + stencil[r + 1], m = stencil[r + 2];
+        if (p < 0 || p >= n0 || q < 0 || q >= n1) continue;
+        const row = (p * n1 + q) * n2;
+        const start = binStart[row + (b2 - m < 0 ? 0 : b2 - m)];
+        const end = binStart[row + (b2 + m >= n2 ? n2 - 1 : b2 + m) + 1];
+        if (count + end - start > list.length) list = grow(list, count + end - start);
+        for (let t = start; t < end; t++) {
+          const dx = sx[3 * t] - xi, dy = sx[3 * t + 1] - yi, dz = sx[3 * t + 2] - zi;
+          const r2 = dx * dx + dy * dy + dz * dz;
+          // r2 > 0 excludes i itself (and nothing else: distinct entries never coincide).
+          if (r2 < rl2 && binAtoms[t] !== i) list[count++] = binAtoms[t];
+        }
+      }
+      offsets[i + 1] = count;
+    }
+    full.neighbors = list;
   }
 }
 
 interface BinningFrame {
   inverse: Float64Array;
+  /** True when the frame's axes are mutually perpendicular (bins are boxes). */
+  orthogonal: boolean;
   heights: readonly number[];
   periodic: readonly boolean[];
   origin: readonly number[];
@@ -331,6 +400,7 @@ function binningFrame(cell: Cell): BinningFrame {
   if (cell.hasVolume) {
     return {
       inverse: cell.inverse,
+      orthogonal: isOrthogonal(cell.matrix),
       heights: cell.heights(),
       periodic: cell.pbc,
       origin: [0, 0, 0],
@@ -340,11 +410,17 @@ function binningFrame(cell: Cell): BinningFrame {
   const identity = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
   return {
     inverse: identity,
+    orthogonal: true,
     heights: [1, 1, 1],
     periodic: [false, false, false],
     origin: [0, 0, 0],
     toFractional: (r, out) => { out.set(r); return out; },
   };
+}
+
+function isOrthogonal(h: Float64Array): boolean {
+  const dot = (i: number, j: number) => h[3 * i] * h[3 * j] + h[3 * i + 1] * h[3 * j + 1] + h[3 * i + 2] * h[3 * j + 2];
+  return dot(0, 1) === 0 && dot(0, 2) === 0 && dot(1, 2) === 0;
 }
 
 function grow(a: Int32Array, needed: number): Int32Array {
