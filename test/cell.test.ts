@@ -51,7 +51,7 @@ describe('Cell', () => {
 
   it('wrap maps periodic axes into [0,1), leaves others and moves only by lattice vectors', () => {
     for (let t = 0; t < 30; t++) {
-      const pbc: Pbc = [rng.uniform() < 0.6, rng.uniform() < 0.6, rng.uniform() < 0.6];
+      const pbc: [boolean, boolean, boolean] = [rng.uniform() < 0.6, rng.uniform() < 0.6, rng.uniform() < 0.6];
       if (!pbc.some((p) => p)) pbc[0] = true;
       const cell = new Cell(randomCell(rng, 1), pbc);
       const r = Float64Array.from({ length: 60 }, () => 80 * (rng.uniform() - 0.5));
