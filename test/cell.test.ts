@@ -5,7 +5,7 @@
  * for strongly skewed cells.
  */
 import { describe, expect, it } from 'vitest';
-import { Cell, type Pbc } from '../src/cell.ts';
+import { Cell } from '../src/cell.ts';
 import { Rng } from '../src/rng.ts';
 
 function randomCell(rng: Rng, skew: number): number[] {
