@@ -1,0 +1,101 @@
+/**
+ * LAMMPS's `bench/in.lj` in metal units, run by tensormd and by `lmp` in the same
+ * process run: 32,000 atoms of fcc LJ at reduced density 0.8442, cutoff 2.5σ,
+ * skin 0.3σ, initial temperature 1.44 ε/kB, dt = 0.005τ, 100 NVE steps.
+ *
+ * Argon parameters: σ = 3.405 Å, ε = 0.0103 eV (≈ 119.5 K·kB), m = 39.948 amu, so
+ * τ = σ·√(m/ε) ≈ 2.16 ps and dt ≈ 10.8 fs. Both codes get the same numbers: the
+ * lattice constant (4/ρ*)^{1/3}σ, T, the cutoff and skin in Å, dt in fs / ps.
+ *
+ * Neighbour lists: in.lj rebuilds every 20 steps without a check; tensormd rebuilds
+ * when an atom has moved more than skin/2. Both counts are reported.
+ * Timing: LAMMPS's "Loop time" (excludes setup); ours times the 100 steps after the
+ * first force evaluation, likewise. RSS: peak of each process.
+ */
+import { ForceEvaluator, type Evaluation } from '../src/forces.ts';
+import { lattice } from '../src/lattice.ts';
+import { Rng } from '../src/rng.ts';
+import { ACCEL, FS_PER_PS, kB } from '../src/units.ts';
+import { LennardJones } from '../potentials/lj.ts';
+import { VelocityVerlet } from '../integrators/verlet.ts';
+import type { Integrator } from '../integrators/integrator.ts';
+import { peakRssMb, report, seconds, timeLammps } from './harness.ts';
+
+const SIGMA = 3.405, EPSILON = 0.0103, MASS = 39.948;
+const RHO = 0.8442, T_REDUCED = 1.44, RC = 2.5 * SIGMA, SKIN = 0.3 * SIGMA;
+const REPEAT = 20, STEPS = 100;
+const TAU = SIGMA * Math.sqrt(MASS / (EPSILON * ACCEL)); // fs
+const DT = 0.005 * TAU;
+const A = Math.cbrt(4 / RHO) * SIGMA;
+const T = (T_REDUCED * EPSILON) / kB;
+
+function runTensormd() {
+  const system = lattice('fcc', { element: 'Ar', a: A, repeat: REPEAT, masses: { Ar: MASS } });
+  system.setTemperature(T, new Rng(87287));
+  const evaluator = new ForceEvaluator(new LennardJones({ epsilon: EPSILON, sigma: SIGMA, cutoff: RC }), { skin: SKIN });
+  const integrator: Integrator = new VelocityVerlet({ dt: DT });
+  let ev: Evaluation = evaluator.evaluate(system);
+  const e0 = ev.energy + system.kineticEnergy();
+  const buildsBefore = evaluator.neighbors.builds;
+  const time = seconds(() => {
+    for (let s = 0; s < STEPS; s++) ev = integrator.step(system, evaluator, ev);
+  });
+  const e1 = ev.energy + system.kineticEnergy();
+  return {
+    n: system.n,
+    time,
+    rebuilds: evaluator.neighbors.builds - buildsBefore,
+    energyChangePerAtom: (e1 - e0) / system.n,
+    temperature: system.temperature(),
+    pairs: evaluator.neighbors.half!.offsets[system.n],
+  };
+}
+
+function runLammps() {
+  const input = [
+    'units metal',
+    'atom_style atomic',
+    `lattice fcc ${A.toPrecision(17)}`,
+    `region box block 0 ${REPEAT} 0 ${REPEAT} 0 ${REPEAT}`,
+    'create_box 1 box',
+    'create_atoms 1 box',
+    `mass 1 ${MASS}`,
+    `velocity all create ${T.toPrecision(17)} 87287 loop geom`,
+    `pair_style lj/cut ${RC.toPrecision(17)}`,
+    `pair_coeff 1 1 ${EPSILON} ${SIGMA}`,
+    `neighbor ${SKIN.toPrecision(17)} bin`,
+    'neigh_modify delay 0 every 20 check no',
+    'fix 1 all nve',
+    `timestep ${(DT / FS_PER_PS).toPrecision(17)}`,
+    'thermo 50',
+    `run ${STEPS}`,
+  ].join('\n');
+  const t = timeLammps(input);
+  const builds = Number(/Neighbor list builds = (\d+)/.exec(t.log)?.[1] ?? NaN);
+  return { ...t, builds };
+}
+
+const lmp = runLammps();
+const ours = runTensormd();
+const atomSteps = ours.n * STEPS;
+const us = (ours.time / atomSteps) * 1e6;
+const lus = (lmp.loopSeconds / atomSteps) * 1e6;
+const rss = peakRssMb();
+console.log(
+  `tensormd: ${ours.time.toFixed(3)} s, ${ours.rebuilds} rebuilds (skin criterion), ${ours.pairs} pairs in list, ` +
+    `ΔE = ${ours.energyChangePerAtom.toExponential(2)} eV/atom, T = ${ours.temperature.toFixed(1)} K`,
+);
+console.log(`lammps:   ${lmp.loopSeconds.toFixed(3)} s, ${lmp.builds} rebuilds (every 20 steps, no check)`);
+report({
+  bench: 'lj',
+  atoms: ours.n,
+  steps: STEPS,
+  us_per_atom_step: us,
+  lammps_us_per_atom_step: lus,
+  ratio: us / lus,
+  rss_mb: rss,
+  lammps_rss_mb: lmp.rssMb,
+  rss_ratio: rss / lmp.rssMb,
+  rebuilds: ours.rebuilds,
+  lammps_rebuilds: lmp.builds,
+});
