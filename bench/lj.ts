@@ -35,6 +35,16 @@ function runTensormd() {
   const evaluator = new ForceEvaluator(new LennardJones({ epsilon: EPSILON, sigma: SIGMA, cutoff: RC }), { skin: SKIN });
   const integrator: Integrator = new VelocityVerlet({ dt: DT });
   let ev: Evaluation = evaluator.evaluate(system);
+  // Time spent in list updates that rebuilt (instrumentation only).
+  const nl = evaluator.neighbors;
+  const update = nl.update.bind(nl);
+  let buildTime = 0;
+  nl.update = (sys) => {
+    const t0 = process.hrtime.bigint();
+    const rebuilt = update(sys);
+    if (rebuilt) buildTime += Number(process.hrtime.bigint() - t0) / 1e9;
+    return rebuilt;
+  };
   const e0 = ev.energy + system.kineticEnergy();
   const buildsBefore = evaluator.neighbors.builds;
   const time = seconds(() => {
@@ -44,6 +54,7 @@ function runTensormd() {
   return {
     n: system.n,
     time,
+    buildTime,
     rebuilds: evaluator.neighbors.builds - buildsBefore,
     energyChangePerAtom: (e1 - e0) / system.n,
     temperature: system.temperature(),
@@ -72,7 +83,8 @@ function runLammps() {
   ].join('\n');
   const t = timeLammps(input);
   const builds = Number(/Neighbor list builds = (\d+)/.exec(t.log)?.[1] ?? NaN);
-  return { ...t, builds };
+  const section = (name: string) => Number(new RegExp(`^${name}\\s*\\|\\s*([0-9.]+)`, 'm').exec(t.log)?.[1] ?? NaN);
+  return { ...t, builds, pairSeconds: section('Pair'), neighSeconds: section('Neigh') };
 }
 
 const lmp = runLammps();
@@ -82,10 +94,12 @@ const us = (ours.time / atomSteps) * 1e6;
 const lus = (lmp.loopSeconds / atomSteps) * 1e6;
 const rss = peakRssMb();
 console.log(
-  `tensormd: ${ours.time.toFixed(3)} s, ${ours.rebuilds} rebuilds (skin criterion), ${ours.pairs} pairs in list, ` +
+  `tensormd: ${ours.time.toFixed(3)} s (list builds ${ours.buildTime.toFixed(3)} s), ${ours.rebuilds} rebuilds (skin criterion), ${ours.pairs} pairs in list, ` +
     `ΔE = ${ours.energyChangePerAtom.toExponential(2)} eV/atom, T = ${ours.temperature.toFixed(1)} K`,
 );
-console.log(`lammps:   ${lmp.loopSeconds.toFixed(3)} s, ${lmp.builds} rebuilds (every 20 steps, no check)`);
+console.log(
+  `lammps:   ${lmp.loopSeconds.toFixed(3)} s (Pair ${lmp.pairSeconds} s, Neigh ${lmp.neighSeconds} s), ${lmp.builds} rebuilds (every 20 steps, no check)`,
+);
 report({
   bench: 'lj',
   atoms: ours.n,
