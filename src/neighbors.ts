@@ -59,8 +59,8 @@ export class NeighborList implements Neighborhood {
   /** Extended coordinates and half-list keys in bin order. */
   private sortedPositions: Float64Array = new Float64Array(0);
   private sortedKeys: Int32Array = new Int32Array(0);
-  /** Stencil rows (d0, d1, max |d2|) of bin offsets to search. */
-  private stencil: Int32Array = new Int32Array(0);
+  /** Continuous bin coordinates of the local atoms. */
+  private binCoords: Float64Array = new Float64Array(0);
   private fractional: Float64Array = new Float64Array(0);
 
   constructor(options: NeighborListOptions) {
@@ -175,10 +175,11 @@ export class NeighborList implements Neighborhood {
       binWidth[a] = (hi[a] - lo[a]) / nb[a] || 1;
     }
     this.binExtendedAtoms(frame.inverse, lo, binWidth, nb);
-    const prune = frame.orthogonal ? [binWidth[0] * frame.heights[0], binWidth[1] * frame.heights[1], binWidth[2] * frame.heights[2]] : null;
-    this.makeStencil(prune);
-    if (this.half) this.fillHalf(nb);
-    if (this.full) this.fillFull(nb);
+    // Perpendicular bin widths (Å) of an orthogonal frame, where bins are boxes and the
+    // search can be trimmed to the atom's exact distance from each bin row.
+    const widths = frame.orthogonal ? [binWidth[0] * frame.heights[0], binWidth[1] * frame.heights[1], binWidth[2] * frame.heights[2]] : null;
+    if (this.half) this.fillList(this.half, true, nb, widths);
+    if (this.full) this.fillList(this.full, false, nb, widths);
     this.referencePositions = ensureF64(this.referencePositions, 3 * n);
     this.referencePositions.set(system.positions);
     this.referenceCell.set(cell.matrix);
@@ -260,11 +261,15 @@ export class NeighborList implements Neighborhood {
     const lo0 = lo[0], lo1 = lo[1], lo2 = lo[2];
     const iw0 = 1 / binWidth[0], iw1 = 1 / binWidth[1], iw2 = 1 / binWidth[2];
     const n0 = nb[0], n1 = nb[1], n2 = nb[2];
+    this.binCoords = ensureF64(this.binCoords, 3 * n);
+    const u = this.binCoords;
     for (let k = 0; k < nTotal; k++) {
       const x = ext[3 * k], y = ext[3 * k + 1], z = ext[3 * k + 2];
-      let i0 = Math.floor((x * g[0] + y * g[3] + z * g[6] - lo0) * iw0);
-      let i1 = Math.floor((x * g[1] + y * g[4] + z * g[7] - lo1) * iw1);
-      let i2 = Math.floor((x * g[2] + y * g[5] + z * g[8] - lo2) * iw2);
+      const u0 = (x * g[0] + y * g[3] + z * g[6] - lo0) * iw0;
+      const u1 = (x * g[1] + y * g[4] + z * g[7] - lo1) * iw1;
+      const u2 = (x * g[2] + y * g[5] + z * g[8] - lo2) * iw2;
+      if (k < n) { u[3 * k] = u0; u[3 * k + 1] = u1; u[3 * k + 2] = u2; }
+      let i0 = Math.floor(u0), i1 = Math.floor(u1), i2 = Math.floor(u2);
       if (i0 < 0) i0 = 0; else if (i0 >= n0) i0 = n0 - 1;
       if (i1 < 0) i1 = 0; else if (i1 >= n1) i1 = n1 - 1;
       if (i2 < 0) i2 = 0; else if (i2 >= n2) i2 = n2 - 1;
@@ -293,96 +298,76 @@ export class NeighborList implements Neighborhood {
   }
 
   /**
-   * Stencil rows: for each bin offset (d0, d1) within ±STENCIL, the largest |d2|
-   * that can hold a point within the list cutoff. `prune` gives the perpendicular
-   * bin widths of an orthogonal frame (then bins are boxes and whole corner bins
-   * are dropped); for a skewed frame every bin of the (2·STENCIL+1)³ block is kept.
+   * Fills a CSR list (half: keep j only if key(j) > 2i) by scanning, for each local
+   * atom, the rows of bins (fixed offsets d0, d1 within ±STENCIL) and along each row
+   * the contiguous run of bins that can hold a point within the list cutoff. With
+   * `widths` (orthogonal frame: bins are boxes of these perpendicular widths) rows
+   * farther than the cutoff are skipped and each run is trimmed to the atom's exact
+   * reach; otherwise the run is ±STENCIL bins, enough for any skew.
    */
-  private makeStencil(prune: number[] | null): void {
-    const rows: number[] = [];
-    const rl2 = this.listCutoff * this.listCutoff;
-    for (let d0 = -STENCIL; d0 <= STENCIL; d0++) {
-      for (let d1 = -STENCIL; d1 <= STENCIL; d1++) {
-        let m = STENCIL;
-        if (prune) {
-          const g0 = Math.max(Math.abs(d0) - 1, 0) * prune[0], g1 = Math.max(Math.abs(d1) - 1, 0) * prune[1];
-          const rest = rl2 - g0 * g0 - g1 * g1;
-          if (rest <= 0) continue;
-          while (m > 0 && ((m - 1) * prune[2]) ** 2 >= rest) m--;
-        }
-        rows.push(d0, d1, m);
-      }
-    }
-    this.stencil = Int32Array.from(rows);
-  }
-
-  private fillHalf(nb: number[]): void {
-    const half = this.half!;
+  private fillList(csr: NeighborCsr, half: boolean, nb: number[], widths: number[] | null): void {
     const n = this.nLocal, rl2 = this.listCutoff * this.listCutoff;
-    const binOf = this.binOf, binStart = this.binStart, binAtoms = this.binAtoms;
-    const sx = this.sortedPositions, keys = this.sortedKeys, ext = this.positions, stencil = this.stencil;
-    if (half.offsets.length < n + 1) half.offsets = new Int32Array(n + 1);
-    const offsets = half.offsets;
-    let list = half.neighbors;
+    const binStart = this.binStart, binAtoms = this.binAtoms, u = this.binCoords;
+    const sx = this.sortedPositions, keys = this.sortedKeys, ext = this.positions;
+    if (csr.offsets.length < n + 1) csr.offsets = new Int32Array(n + 1);
+    const offsets = csr.offsets;
+    let list = csr.neighbors;
     let count = 0;
-    const n0 = nb[0], n1 = nb[1], n2 = nb[2], nRows = stencil.length;
+    const n0 = nb[0], n1 = nb[1], n2 = nb[2];
+    const trim = widths !== null;
+    const w0 = trim ? widths[0] : 0, w1 = trim ? widths[1] : 0, w2 = trim ? widths[2] : 1;
     offsets[0] = 0;
     for (let i = 0; i < n; i++) {
-      const bin = binOf[i];
-      const b2 = bin % n2, b01 = (bin - b2) / n2, b1 = b01 % n1, b0 = (b01 - b1) / n1;
+      const u0 = u[3 * i], u1 = u[3 * i + 1], u2 = u[3 * i + 2];
+      const b0 = clampBin(u0, n0), b1 = clampBin(u1, n1), b2 = clampBin(u2, n2);
       const xi = ext[3 * i], yi = ext[3 * i + 1], zi = ext[3 * i + 2];
-      const key = 2 * i;
-      for (let r = 0; r < nRows; r += 3) {
-        const p = b0 + stencil[r], q = b1 + stencil[r + 1], m = stencil[r + 2];
-        if (p < 0 || p >= n0 || q < 0 || q >= n1) continue;
-        const row = (p * n1 + q) * n2;
-        const start = binStart[row + (b2 - m < 0 ? 0 : b2 - m)];
-        const end = binStart[row + (b2 + m >= n2 ? n2 - 1 : b2 + m) + 1];
-        if (count + end - start > list.length) list = grow(list, count + end - start);
-        for (let t = start; t < end; t++) {
-          if (keys[t] <= key) continue;
-          const dx = sx[3 * t] - xi, dy = sx[3 * t + 1] - yi, dz = sx[3 * t + 2] - zi;
-          if (dx * dx + dy * dy + dz * dz < rl2) list[count++] = binAtoms[t];
+      const key = half ? 2 * i : -1;
+      const p0 = b0 - STENCIL < 0 ? 0 : b0 - STENCIL, p1 = b0 + STENCIL >= n0 ? n0 - 1 : b0 + STENCIL;
+      const q0 = b1 - STENCIL < 0 ? 0 : b1 - STENCIL, q1 = b1 + STENCIL >= n1 ? n1 - 1 : b1 + STENCIL;
+      for (let p = p0; p <= p1; p++) {
+        let rest0 = rl2;
+        if (trim) {
+          const gap = p > b0 ? (p - u0) * w0 : p < b0 ? (u0 - p - 1) * w0 : 0;
+          if (gap > 0) rest0 -= gap * gap;
+          if (rest0 <= 0) continue;
+        }
+        for (let q = q0; q <= q1; q++) {
+          let lo2: number, hi2: number;
+          if (trim) {
+            const gap = q > b1 ? (q - u1) * w1 : q < b1 ? (u1 - q - 1) * w1 : 0;
+            const rest = gap > 0 ? rest0 - gap * gap : rest0;
+            if (rest <= 0) continue;
+            const reach = Math.sqrt(rest) / w2;
+            lo2 = Math.floor(u2 - reach);
+            hi2 = Math.floor(u2 + reach);
+          } else {
+            lo2 = b2 - STENCIL;
+            hi2 = b2 + STENCIL;
+          }
+          if (lo2 < 0) lo2 = 0;
+          if (hi2 >= n2) hi2 = n2 - 1;
+          if (lo2 > hi2) continue;
+          const row = (p * n1 + q) * n2;
+          const start = binStart[row + lo2], end = binStart[row + hi2 + 1];
+          if (count + end - start > list.length) list = grow(list, count + end - start);
+          for (let t = start; t < end; t++) {
+            if (keys[t] <= key) continue;
+            const dx = sx[3 * t] - xi, dy = sx[3 * t + 1] - yi, dz = sx[3 * t + 2] - zi;
+            const r2 = dx * dx + dy * dy + dz * dz;
+            // For a full list key is −1 and r2 > 0 excludes i itself (entries never coincide).
+            if (r2 < rl2 && binAtoms[t] !== i) list[count++] = binAtoms[t];
+          }
         }
       }
       offsets[i + 1] = count;
     }
-    half.neighbors = list;
+    csr.neighbors = list;
   }
+}
 
-  private fillFull(nb: number[]): void {
-    const full = this.full!;
-    const n = this.nLocal, rl2 = this.listCutoff * this.listCutoff;
-    const binOf = this.binOf, binStart = this.binStart, binAtoms = this.binAtoms;
-    const sx = this.sortedPositions, ext = this.positions, stencil = this.stencil;
-    if (full.offsets.length < n + 1) full.offsets = new Int32Array(n + 1);
-    const offsets = full.offsets;
-    let list = full.neighbors;
-    let count = 0;
-    const n0 = nb[0], n1 = nb[1], n2 = nb[2], nRows = stencil.length;
-    offsets[0] = 0;
-    for (let i = 0; i < n; i++) {
-      const bin = binOf[i];
-      const b2 = bin % n2, b01 = (bin - b2) / n2, b1 = b01 % n1, b0 = (b01 - b1) / n1;
-      const xi = ext[3 * i], yi = ext[3 * i + 1], zi = ext[3 * i + 2];
-      for (let r = 0; r < nRows; r += 3) {
-        const p = b0 + stencil[r], q = b1 + stencil[r + 1], m = stencil[r + 2];
-        if (p < 0 || p >= n0 || q < 0 || q >= n1) continue;
-        const row = (p * n1 + q) * n2;
-        const start = binStart[row + (b2 - m < 0 ? 0 : b2 - m)];
-        const end = binStart[row + (b2 + m >= n2 ? n2 - 1 : b2 + m) + 1];
-        if (count + end - start > list.length) list = grow(list, count + end - start);
-        for (let t = start; t < end; t++) {
-          const dx = sx[3 * t] - xi, dy = sx[3 * t + 1] - yi, dz = sx[3 * t + 2] - zi;
-          const r2 = dx * dx + dy * dy + dz * dz;
-          // r2 > 0 excludes i itself (and nothing else: distinct entries never coincide).
-          if (r2 < rl2 && binAtoms[t] !== i) list[count++] = binAtoms[t];
-        }
-      }
-      offsets[i + 1] = count;
-    }
-    full.neighbors = list;
-  }
+function clampBin(u: number, nBins: number): number {
+  const b = Math.floor(u);
+  return b < 0 ? 0 : b >= nBins ? nBins - 1 : b;
 }
 
 interface BinningFrame {
