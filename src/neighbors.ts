@@ -189,44 +189,9 @@ export class NeighborList implements Neighborhood {
 
   /** Creates ghost atoms: images (n ≠ 0) whose fractional coordinates fall within the padded region. */
   private makeGhosts(system: System, periodic: readonly boolean[], width: number[]): void {
-    const n = system.n, s = this.fractional, h = system.cell.matrix, x = system.positions;
-    const ranges = [0, 0, 0].map((_, a) => (periodic[a] ? Math.ceil(width[a]) + 1 : 0));
-    // Count first so arrays are allocated once.
-    let count = 0;
-    this.maxImage = [0, 0, 0];
-    const visit = (emit: boolean): void => {
-      let g = n;
-      for (let i = 0; i < n; i++) {
-        const sa = s[3 * i], sb = s[3 * i + 1], sc = s[3 * i + 2];
-        for (let a = -ranges[0]; a <= ranges[0]; a++) {
-          const fa = sa + a;
-          if (periodic[0] && (fa < -width[0] || fa >= 1 + width[0])) continue;
-          for (let b = -ranges[1]; b <= ranges[1]; b++) {
-            const fb = sb + b;
-            if (periodic[1] && (fb < -width[1] || fb >= 1 + width[1])) continue;
-            for (let c = -ranges[2]; c <= ranges[2]; c++) {
-              if (a === 0 && b === 0 && c === 0) continue;
-              const fc = sc + c;
-              if (periodic[2] && (fc < -width[2] || fc >= 1 + width[2])) continue;
-              if (!emit) { count++; continue; }
-              const q = 3 * (g - n);
-              this.image[q] = a; this.image[q + 1] = b; this.image[q + 2] = c;
-              this.owner[g] = i;
-              this.species[g] = system.species[i];
-              this.positions[3 * g] = x[3 * i] + a * h[0] + b * h[3] + c * h[6];
-              this.positions[3 * g + 1] = x[3 * i + 1] + a * h[1] + b * h[4] + c * h[7];
-              this.positions[3 * g + 2] = x[3 * i + 2] + a * h[2] + b * h[5] + c * h[8];
-              const m = this.maxImage;
-              if (Math.abs(a) > m[0]) m[0] = Math.abs(a);
-              if (Math.abs(b) > m[1]) m[1] = Math.abs(b);
-              if (Math.abs(c) > m[2]) m[2] = Math.abs(c);
-              g++;
-            }
-          }
-        }
-      }
-    };
-    visit(false);
+    const n = system.n;
+    // Count first so arrays are allocated once, then emit.
+    const count = this.ghostPass(false, system, periodic, width);
     const nTotal = n + count;
     this.nTotal = nTotal;
     this.positions = ensureF64(this.positions, 3 * nTotal);
@@ -237,8 +202,57 @@ export class NeighborList implements Neighborhood {
       this.owner[i] = i;
       this.species[i] = system.species[i];
     }
-    this.positions.set(x);
-    visit(true);
+    this.positions.set(system.positions);
+    this.maxImage = [0, 0, 0];
+    this.ghostPass(true, system, periodic, width);
+  }
+
+  /**
+   * One pass over the images of every atom: counts them, or (emit) writes them
+   * after the local atoms. Along a periodic axis the image n is kept when
+   * −width ≤ s + n < 1 + width; only the few n near that window are tried.
+   */
+  private ghostPass(emit: boolean, system: System, periodic: readonly boolean[], width: number[]): number {
+    const n = system.n, s = this.fractional, h = system.cell.matrix, x = system.positions, species = system.species;
+    const p0 = periodic[0], p1 = periodic[1], p2 = periodic[2];
+    const w0 = width[0], w1 = width[1], w2 = width[2];
+    const image = this.image, owner = this.owner, spc = this.species, ext = this.positions;
+    let m0 = 0, m1 = 0, m2 = 0;
+    let g = n;
+    for (let i = 0; i < n; i++) {
+      const sa = s[3 * i], sb = s[3 * i + 1], sc = s[3 * i + 2];
+      const aLo = p0 ? Math.ceil(-w0 - sa) - 1 : 0, aHi = p0 ? Math.ceil(1 + w0 - sa) : 0;
+      const bLo = p1 ? Math.ceil(-w1 - sb) - 1 : 0, bHi = p1 ? Math.ceil(1 + w1 - sb) : 0;
+      const cLo = p2 ? Math.ceil(-w2 - sc) - 1 : 0, cHi = p2 ? Math.ceil(1 + w2 - sc) : 0;
+      for (let a = aLo; a <= aHi; a++) {
+        const fa = sa + a;
+        if (p0 && (fa < -w0 || fa >= 1 + w0)) continue;
+        for (let b = bLo; b <= bHi; b++) {
+          const fb = sb + b;
+          if (p1 && (fb < -w1 || fb >= 1 + w1)) continue;
+          for (let c = cLo; c <= cHi; c++) {
+            if (a === 0 && b === 0 && c === 0) continue;
+            const fc = sc + c;
+            if (p2 && (fc < -w2 || fc >= 1 + w2)) continue;
+            if (emit) {
+              const q = 3 * (g - n);
+              image[q] = a; image[q + 1] = b; image[q + 2] = c;
+              owner[g] = i;
+              spc[g] = species[i];
+              ext[3 * g] = x[3 * i] + a * h[0] + b * h[3] + c * h[6];
+              ext[3 * g + 1] = x[3 * i + 1] + a * h[1] + b * h[4] + c * h[7];
+              ext[3 * g + 2] = x[3 * i + 2] + a * h[2] + b * h[5] + c * h[8];
+              if (a > m0) m0 = a; else if (-a > m0) m0 = -a;
+              if (b > m1) m1 = b; else if (-b > m1) m1 = -b;
+              if (c > m2) m2 = c; else if (-c > m2) m2 = -c;
+            }
+            g++;
+          }
+        }
+      }
+    }
+    if (emit) this.maxImage = [m0, m1, m2];
+    return g - n;
   }
 
   /**
