@@ -300,6 +300,12 @@ function readAtomLines(
   return p;
 }
 
+/** Start of the line `skip` lines after the one starting at p. */
+function lineStart(text: string, skip: number, p: number): number {
+  for (let k = 0; k < skip; k++) p = lineEnd(text, p) + 1;
+  return p;
+}
+
 /**
  * Parses every frame of an extended-XYZ text. `fileName` only labels errors.
  */
@@ -443,6 +449,12 @@ export function parseExtxyz(text: string, fileName = '<string>'): Frame[] {
     const q = readAtomLines(text, p, n, ncol, kind, stride, offset, targetF, targetI, targetS, targetL, symbols);
     if (q < 0) {
       const line = lineNo + atomError.atom;
+      if (atomError.code !== E_EOF) {
+        const bad = text.slice(lineStart(text, line - lineNo, p), lineEnd(text, lineStart(text, line - lineNo, p))).trim();
+        if (/^\d+$/.test(bad)) {
+          fail(line, `found '${bad}', which looks like the atom count of a next frame, after ${atomError.atom} of the ${n} atom lines this frame's count (line ${frameLine}) announces`);
+        }
+      }
       const col = atomError.column;
       const tok = atomError.token;
       switch (atomError.code) {
