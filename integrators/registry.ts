@@ -1,0 +1,31 @@
+/**
+ * Integrators by name, built from plain options (as in a CLI input file):
+ * { integrator: 'nve', dt } or { integrator: 'langevin', dt, temperature, damping, seed }.
+ */
+import type { Integrator } from './integrator.ts';
+import { Langevin } from './langevin.ts';
+import { VelocityVerlet } from './verlet.ts';
+
+export type IntegratorOptions = Record<string, unknown> & { dt: number };
+export type IntegratorFactory = (options: IntegratorOptions) => Integrator;
+
+const factories = new Map<string, { factory: IntegratorFactory; summary: string }>();
+
+export function registerIntegrator(name: string, summary: string, factory: IntegratorFactory): void {
+  factories.set(name, { factory, summary });
+}
+
+export function integratorNames(): { name: string; summary: string }[] {
+  return [...factories.entries()].map(([name, v]) => ({ name, summary: v.summary }));
+}
+
+export function createIntegrator(name: string, options: IntegratorOptions): Integrator {
+  const entry = factories.get(name);
+  if (!entry) throw new Error(`unknown integrator '${name}' (known: ${[...factories.keys()].join(', ')})`);
+  return entry.factory(options);
+}
+
+registerIntegrator('nve', 'velocity Verlet, constant energy', (o) => new VelocityVerlet({ dt: o.dt }));
+registerIntegrator('langevin', 'Langevin BAOAB, canonical (temperature, damping fs, seed)', (o) =>
+  new Langevin({ dt: o.dt, temperature: o.temperature as number, damping: o.damping as number | undefined, seed: o.seed as number | undefined }),
+);

@@ -1,0 +1,37 @@
+/**
+ * tensormd's scripting API. Everything a script needs is exported from here:
+ *
+ *   import { lattice, LennardJones, VelocityVerlet, Simulation, ThermoLog, Rng } from 'tensormd';
+ *   const system = lattice('fcc', { element: 'Ar', a: 5.26, repeat: 5 });
+ *   system.setTemperature(60, new Rng(1));
+ *   const sim = new Simulation({ system, potential: new LennardJones({ epsilon: 0.0104, sigma: 3.4, cutoff: 8.5 }),
+ *                                integrator: new VelocityVerlet({ dt: 2 }), observers: [new ThermoLog({ every: 100 })] });
+ *   sim.run(1000);
+ */
+export * as units from './units.ts';
+export { Rng, type RngState } from './rng.ts';
+export { atomicMass, atomicNumber, symbolOf, isElement } from './elements.ts';
+export { Cell, type Pbc } from './cell.ts';
+export { System, type SystemInit } from './system.ts';
+export { lattice, supercell, type LatticeKind, type LatticeOptions } from './lattice.ts';
+export { NeighborList, type NeighborListOptions } from './neighbors.ts';
+export { ForceEvaluator, NonFiniteForceError, type Evaluation, type ForceEvaluatorOptions } from './forces.ts';
+export { pressure, stress } from './thermo.ts';
+export { checkOverlaps } from './checks.ts';
+export { Simulation, type SimulationOptions, type ThermoSample } from './simulation.ts';
+export type { Observer } from './observers/observer.ts';
+export { ThermoLog, type ThermoLogOptions } from './observers/thermo-log.ts';
+export { ProgressBar } from './observers/progress.ts';
+export { TrajectoryWriter, type TrajectoryOptions } from './observers/trajectory.ts';
+
+export type { Potential, PotentialSpec, Neighborhood, NeighborCsr, ComputeOutput } from '../potentials/potential.ts';
+export { createPotential, loadPotential, registerPotential, registeredKinds } from '../potentials/registry.ts';
+export { LennardJones, type LennardJonesOptions } from '../potentials/lj.ts';
+export { Morse, type MorseOptions } from '../potentials/morse.ts';
+export { SumPotential } from '../potentials/sum.ts';
+export { ScaledPotential } from '../potentials/scaled.ts';
+
+export type { Integrator } from '../integrators/integrator.ts';
+export { VelocityVerlet } from '../integrators/verlet.ts';
+export { Langevin, type LangevinOptions } from '../integrators/langevin.ts';
+export { createIntegrator, registerIntegrator, integratorNames } from '../integrators/registry.ts';
