@@ -24,6 +24,7 @@ export { ThermoLog, type ThermoLogOptions } from './observers/thermo-log.ts';
 export { ProgressBar } from './observers/progress.ts';
 export { TrajectoryWriter, type TrajectoryOptions } from './observers/trajectory.ts';
 
+import '../potentials/builtin.ts';
 export type { Potential, PotentialSpec, Neighborhood, NeighborCsr, ComputeOutput } from '../potentials/potential.ts';
 export { createPotential, loadPotential, registerPotential, registeredKinds } from '../potentials/registry.ts';
 export { LennardJones, type LennardJonesOptions } from '../potentials/lj.ts';

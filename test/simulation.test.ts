@@ -100,6 +100,15 @@ describe('CLI', () => {
     expect(end.symbols.length).toBe(32);
   });
 
+  it('runs the README quickstart input', async () => {
+    const dir = tmp();
+    const quickstart = join(import.meta.dirname, '../examples/quickstart.yaml');
+    expect(await main(['run', quickstart, '--steps', '10', '--output-dir', dir, '--quiet'])).toBe(0);
+    const frames = readExtxyz(join(dir, 'quickstart.xyz'));
+    expect(frames[0].symbols.length).toBeGreaterThan(0);
+    expect(readExtxyz(join(dir, 'quickstart-final.xyz'))[0].info.step).toBe(10);
+  });
+
   it('names the file and field of a bad input', async () => {
     const dir = tmp();
     const input = join(dir, 'bad.yaml');
