@@ -231,10 +231,11 @@ describe('defaults, warnings and errors', () => {
 });
 
 describe('checkpoint continuity', () => {
-  for (const [name, make] of [
+  const restartCases: [string, () => Integrator][] = [
     ['CSVR', () => new Csvr({ dt: DT, temperature: T, damping: TAU, seed: 5 })],
     ['NHC', () => new NoseHoover({ dt: DT, temperature: T, damping: TAU })],
-  ] as const) {
+  ];
+  for (const [name, make] of restartCases) {
     it(`${name}: a run restored from getState continues exactly as the uninterrupted one`, () => {
       const a = argon();
       const ia = make();
