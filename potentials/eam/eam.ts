@@ -193,6 +193,11 @@ export class Eam implements Potential {
     return energy;
   }
 
+  /** Host electron densities ρ of the local atoms from the last compute() (a view, overwritten by the next). */
+  hostDensities(nLocal: number): Float64Array {
+    return this.rho.subarray(0, nLocal);
+  }
+
   spec(): PotentialSpec {
     return this.specData;
   }
