@@ -79,6 +79,14 @@ const setups: Setup[] = [
     elements: ['Cu', 'Zr'],
     commands: ['pair_style eam/fs', 'pair_coeff * * CuZr_mm.eam.fs Cu Zr'],
   },
+  {
+    // Its cross densities are not symmetric (ρ listed in element a's block for b ≠ the one in b's block
+    // for a), so this one pins down which fs table gives the density at which atom.
+    name: 'eam/fs NiAlH_jea.eam.fs',
+    spec: { kind: 'eam/fs', file: 'NiAlH_jea.eam.fs' },
+    elements: ['Ni', 'Al', 'H'],
+    commands: ['pair_style eam/fs', 'pair_coeff * * NiAlH_jea.eam.fs Ni Al H'],
+  },
 ];
 
 const FCC = [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]];
