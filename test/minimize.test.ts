@@ -17,6 +17,7 @@ import { CellFilter } from '../integrators/minimize/cell-filter.ts';
 import { PositionTarget, type MinimizeTarget } from '../integrators/minimize/target.ts';
 import { lbfgs } from '../integrators/minimize/lbfgs.ts';
 import { fire } from '../integrators/minimize/fire.ts';
+import { createFuncflEam } from '../potentials/eam/eam.ts';
 import { hasLammps } from './oracles/available.ts';
 import { lammpsData, lammpsPreamble, runLammps, thermoRows } from './oracles/lammps.ts';
 
@@ -110,6 +111,34 @@ describe('fcc argon (LJ 12-6, rc 8.5 Å) relaxed with the cell, against LAMMPS m
       }
     });
   }
+});
+
+describe('fcc copper (EAM Cu_u3.eam) relaxed with the cell, against LAMMPS minimize + fix box/relax iso 0.0', () => {
+  it.skipIf(!hasLammps())('lattice constant and cohesive energy agree to 1e-6 (L-BFGS and FIRE)', () => {
+    const start = lattice('fcc', { element: 'Cu', a: 3.7, repeat: 2 });
+    const data = lammpsData({ cell: start.cell.matrix, positions: start.positions, species: start.species, elements: start.elements, masses: [63.55] });
+    const input = [
+      lammpsPreamble(), 'pair_style eam', 'pair_coeff 1 1 Cu_u3.eam', 'neighbor 1.0 bin',
+      'thermo_style custom step pe lx press', 'thermo_modify format float %.17g',
+      'fix r all box/relax iso 0.0 vmax 0.001', 'min_modify line quadratic', 'minimize 0 1e-14 100000 1000000',
+    ].join('\n');
+    const rows = thermoRows(runLammps(input, { data }).log);
+    const [, peRef, lxRef] = rows[rows.length - 1];
+    const aRef = lxRef / 2, eRef = peRef / start.n;
+    for (const [name, method] of [['L-BFGS', lbfgs], ['FIRE', fire]] as const) {
+      const system = lattice('fcc', { element: 'Cu', a: 3.7, repeat: 2 });
+      const forces = new ForceEvaluator(createFuncflEam({ kind: 'eam', files: { Cu: 'Cu_u3.eam' } }), { skin: 1 });
+      const r = method(new CellFilter(system, forces, { hydrostatic: true }), { fmax: 1e-8, smax: 1e-7, maxSteps: 1000 });
+      const a = system.cell.matrix[0] / 2, e = r.energy / system.n;
+      console.log(`${name} Cu_u3: ${r.steps} steps, a = ${a} (LAMMPS ${aRef}), E/atom = ${e} (LAMMPS ${eRef})`);
+      expect(r.converged).toBe(true);
+      expect(Math.abs(a / aRef - 1)).toBeLessThan(1e-6);
+      expect(Math.abs(e / eRef - 1)).toBeLessThan(1e-6);
+    }
+    // Published values for Foiles–Baskes–Daw Cu_u3 (Foiles et al., PRB 33, 7983 (1986)): a = 3.615 Å, E_coh = 3.54 eV.
+    expect(Math.abs(aRef - 3.615)).toBeLessThan(0.005);
+    expect(Math.abs(eRef + 3.54)).toBeLessThan(0.01);
+  });
 });
 
 describe('relaxing a rattled, strained triclinic crystal with the full cell', () => {
