@@ -27,9 +27,9 @@ import { DEFAULT_DAMPING_STEPS, resolveDamping } from '../integrators/defaults.t
 const T = 70;
 const DT = 4;
 const TAU = 20 * DT;
-const EQUIL = 1000;
-const PROD = 20000;
-const BLOCKS = 20;
+const EQUIL = 500;
+const PROD = 16000;
+const BLOCKS = 16;
 
 function argon(): { system: System; forces: ForceEvaluator } {
   const system = lattice('fcc', { element: 'Ar', a: 5.3, repeat: 2 });
@@ -120,7 +120,7 @@ function expectCanonical(name: string, r: RunStats): void {
 /** Bound on the linear drift of the conserved quantity: 1e-6 eV per atom per ps (≈ 1.7e-4 kT/ps at 70 K). */
 const DRIFT_BOUND = 1e-6;
 
-describe('canonical kinetic-energy distribution (32 Ar, 70 K, 80 ps)', () => {
+describe('canonical kinetic-energy distribution (32 Ar, 70 K, 64 ps)', () => {
   it('CSVR samples the canonical mean and variance, and conserves its effective energy', () => {
     const r = sample(new Csvr({ dt: DT, temperature: T, damping: TAU, seed: 7 }));
     expectCanonical('CSVR', r);
