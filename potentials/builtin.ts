@@ -6,3 +6,4 @@ import './lj.ts';
 import './morse.ts';
 import './sum.ts';
 import './scaled.ts';
+import './eam/eam.ts';
