@@ -19,6 +19,7 @@ import { System } from '../src/system.ts';
 import { GPA_TO_EV_PER_A3, kB } from '../src/units.ts';
 import { MtkBarostat, expm3, type MtkOptions } from '../integrators/npt.ts';
 import type { Integrator } from '../integrators/integrator.ts';
+import { StochasticCellRescale } from '../integrators/cell-rescale.ts';
 import { LennardJones } from '../potentials/lj.ts';
 import type { Potential } from '../potentials/potential.ts';
 import { hasLammps } from './oracles/available.ts';
@@ -101,6 +102,26 @@ describe('MTK barostat on an ideal gas', () => {
         // The shape of an ideal gas's cell random-walks: it must have been re-reduced on the way.
         expect(integ.reductions).toBeGreaterThan(0);
       }
+    });
+  }
+});
+
+describe('stochastic cell rescaling on an ideal gas', () => {
+  const N = 8, T = 300, P = 0.01;
+  const kTP = (kB * T) / (P * GPA_TO_EV_PER_A3);
+
+  for (const coupling of ['iso', 'aniso'] as const) {
+    it(`samples ⟨V⟩ = (N+1)·kT/P and Var V = (N+1)·(kT/P)² (${coupling})`, () => {
+      const sys = idealGas(N, T, P, 21);
+      const fe = new ForceEvaluator(zeroPotential, { skin: 2 });
+      // An ideal gas's compressibility is 1/P.
+      const integ = new StochasticCellRescale({ dt: 2, temperature: T, pressure: P, coupling, compressibility: 1 / P, barostatDamping: 200, seed: 5 });
+      const v: number[] = [];
+      run(sys, fe, integ, 100_000, () => v.push(sys.cell.volume / kTP), 5_000, 5);
+      const s = blockStats(v);
+      expect(Math.abs(s.mean - (N + 1))).toBeLessThan(4 * s.semMean);
+      expect(Math.abs(s.mean - N)).toBeGreaterThan(4 * s.semMean);
+      expect(Math.abs(s.variance - (N + 1))).toBeLessThan(4 * s.semVariance);
     });
   }
 });
@@ -234,5 +255,19 @@ describe('MTK barostat on LJ argon', () => {
       expect(semMean / ref.mean).toBeLessThan(1.5e-3);
       expect(semVar / ref.variance).toBeLessThan(0.3);
     });
+  });
+});
+
+describe('stochastic cell rescaling input', () => {
+  it('rejects bad parameters with a message naming them', () => {
+    const base = { dt: 2, temperature: 300, pressure: 0.01 };
+    expect(() => new StochasticCellRescale({ ...base, temperature: -1 })).toThrow(/temperature/);
+    expect(() => new StochasticCellRescale({ ...base, compressibility: 0 })).toThrow(/compressibility/);
+    expect(() => new StochasticCellRescale({ ...base, barostatDamping: Number.NaN })).toThrow(/barostatDamping/);
+    expect(() => new StochasticCellRescale({ ...base, pressure: [1, 2, 3] })).toThrow(/iso/);
+    expect(() => new StochasticCellRescale({ ...base, pressure: Number.POSITIVE_INFINITY })).toThrow(/pressure/);
+    const warnings: string[] = [];
+    new StochasticCellRescale({ ...base, barostatDamping: 50, warn: (m) => warnings.push(m) });
+    expect(warnings.join()).toMatch(/barostat damping 50 fs/);
   });
 });
