@@ -75,7 +75,7 @@ export class Csvr implements Integrator {
   }
 
   /** Exact CSVR update of the kinetic energy over time t, applied as a velocity scaling. */
-  private rescale(system: System, t: number): void {
+  rescale(system: System, t: number): void {
     const K = system.kineticEnergy();
     if (!(K > 0)) return; // nothing to scale (all atoms at rest)
     const nf = this.dofOverride ?? system.degreesOfFreedom;
