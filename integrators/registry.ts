@@ -7,6 +7,8 @@ import { Berendsen, type BerendsenOptions } from './berendsen.ts';
 import { Csvr, type CsvrOptions } from './csvr.ts';
 import { Langevin } from './langevin.ts';
 import { NoseHoover, type NoseHooverOptions } from './nose-hoover.ts';
+import { MtkBarostat, type MtkOptions } from './npt.ts';
+import { StochasticCellRescale, type CellRescaleOptions } from './cell-rescale.ts';
 import { VelocityVerlet } from './verlet.ts';
 
 export type IntegratorOptions = Record<string, unknown> & { dt: number };
@@ -40,4 +42,13 @@ registerIntegrator('nose-hoover', 'Nosé–Hoover chain NVT (temperature, dampin
 );
 registerIntegrator('berendsen', 'Berendsen, NOT canonical: equilibration only (temperature, damping fs)', (o) =>
   new Berendsen(o as unknown as BerendsenOptions),
+);
+registerIntegrator('npt', 'MTK NPT with Nosé–Hoover chains (temperature, pressure GPa, coupling iso|aniso|xy|triclinic, damping, barostatDamping)', (o) =>
+  new MtkBarostat(o as unknown as MtkOptions),
+);
+registerIntegrator('nph', 'MTK NPH: barostat without particle thermostat (temperature as barostat-mass reference, pressure GPa, coupling)', (o) =>
+  new MtkBarostat({ ...(o as unknown as MtkOptions), thermostat: false }),
+);
+registerIntegrator('npt-rescale', 'stochastic cell rescaling (Bernetti–Bussi) with CSVR (temperature, pressure GPa, coupling iso|aniso, compressibility 1/GPa)', (o) =>
+  new StochasticCellRescale(o as unknown as CellRescaleOptions),
 );

@@ -47,3 +47,6 @@ export { PositionTarget, type MinimizeResult, type MinimizeTarget } from '../int
 export { Eam, createFuncflEam, createMultiEam } from '../potentials/eam/eam.ts';
 export { frameEnergy, frameForces, frameToSystem, frameVirial, formatExtxyz, parseExtxyz, readExtxyz, systemToFrame, writeExtxyz, ExtxyzWriter, ExtxyzError, type Frame } from './io/extxyz.ts';
 export { evaluateErrors, type ErrorReport } from './analysis/errors.ts';
+export { MtkBarostat, type MtkOptions } from '../integrators/npt.ts';
+export { StochasticCellRescale, type CellRescaleOptions } from '../integrators/cell-rescale.ts';
+export { reduceCell, reduceCellInPlace, maxSkew } from './cell-reduce.ts';

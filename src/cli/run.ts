@@ -28,7 +28,9 @@ Input file (YAML or JSON; paths it reads are relative to the file itself):
   velocities:  { temperature: 60, seed: 1 }               optional Maxwell–Boltzmann start
   integrator:  { name: nve, timestep: 2 }                 timestep in fs
                { name: langevin, timestep: 2, temperature: 60, damping: 200, seed: 7 }
-               names: nve, langevin, csvr, nose-hoover, berendsen (temperature, damping in fs)
+               names: nve, langevin, csvr, nose-hoover, berendsen (temperature, damping in fs),
+               npt, nph (MTK: pressure in GPa, coupling iso|aniso|xy|triclinic, barostatDamping),
+               npt-rescale (stochastic cell rescaling: pressure, coupling iso|aniso)
   steps:       5000
   neighbor:    { skin: 1.0 }                              Verlet skin in Å (default 1)
   output:
