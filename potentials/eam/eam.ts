@@ -4,8 +4,9 @@
  *   E = Σ_i F_{t_i}(ρ_i) + ½ Σ_{i≠j} φ_{t_i t_j}(r_ij),  ρ_i = Σ_{j≠i} ρ_{t_j→t_i}(r_ij),
  * with the splines of tables.ts, F extrapolated linearly past the table's ρmax.
  *
- * Two passes over the half list: densities (ghost contributions folded into their
- * owners), then F'(ρ) per local atom copied to ghosts and the pair forces. Buffers
+ * Two passes: densities over the half list (ghost contributions folded into their
+ * owners), recording the pairs within the cutoff and their distances; then F'(ρ) per
+ * local atom, copied to ghosts, and the pair forces over the recorded pairs. Buffers
  * are reused across calls; nothing is allocated per step once they have grown.
  *
  * Specs:
@@ -41,6 +42,10 @@ export class Eam implements Potential {
   private nSpecies = 0;
   private rho = new Float64Array(0);
   private fp = new Float64Array(0);
+  /** Pairs within the cutoff found by pass 1, reused by pass 2: CSR offsets, neighbour, distance. */
+  private pairOffsets = new Int32Array(0);
+  private pairJ = new Int32Array(0);
+  private pairR = new Float64Array(0);
 
   constructor(kind: EamKind, tables: EamTables, typeElements: readonly string[], spec: PotentialSpec, covered = typeElements) {
     this.kind = kind;
@@ -79,6 +84,12 @@ export class Eam implements Potential {
       this.rho = new Float64Array(Math.ceil(nTotal * 1.2));
       this.fp = new Float64Array(Math.ceil(nTotal * 1.2));
     }
+    if (this.pairOffsets.length < nLocal + 1) this.pairOffsets = new Int32Array(Math.ceil(nLocal * 1.2) + 1);
+    const listed = atoms.half!.offsets[nLocal];
+    if (this.pairJ.length < listed) {
+      this.pairJ = new Int32Array(Math.ceil(listed * 1.2));
+      this.pairR = new Float64Array(Math.ceil(listed * 1.2));
+    }
     const rho = this.rho, fp = this.fp;
     rho.fill(0, 0, nTotal);
     this.densities(atoms, rho);
@@ -94,7 +105,10 @@ export class Eam implements Potential {
     const x = atoms.positions, species = atoms.species;
     const { offsets, neighbors } = atoms.half!;
     const t = this.tables, c = t.coeffs, spRho = this.spRho, ns = this.nSpecies;
+    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR;
     const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
+    let np = 0;
+    pairOffsets[0] = 0;
     for (let i = 0; i < atoms.nLocal; i++) {
       const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
       const si = species[i];
@@ -106,17 +120,28 @@ export class Eam implements Potential {
         const rsq = dx * dx + dy * dy + dz * dz;
         if (rsq >= cutsq) continue;
         const sj = species[j];
-        let p = Math.sqrt(rsq) * rdr + 1.0;
+        const r = Math.sqrt(rsq);
+        pairJ[np] = j;
+        pairR[np++] = r;
+        let p = r * rdr + 1.0;
         let m = p | 0;
         if (m > nrm1) m = nrm1;
         p -= m;
         if (p > 1.0) p = 1.0;
-        let k = spRho[sj * ns + si] + m * NCOEF;
-        rhoi += ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
-        k = spRho[si * ns + sj] + m * NCOEF;
-        rho[j] += ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
+        const ka = spRho[sj * ns + si], kb = spRho[si * ns + sj];
+        let k = ka + m * NCOEF;
+        const toI = ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
+        rhoi += toI;
+        // Same function both ways (one element, or setfl/funcfl like pairs): same value.
+        if (kb === ka) {
+          rho[j] += toI;
+        } else {
+          k = kb + m * NCOEF;
+          rho[j] += ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
+        }
       }
       rho[i] += rhoi;
+      pairOffsets[i + 1] = np;
     }
   }
 
@@ -147,33 +172,35 @@ export class Eam implements Potential {
   /** Pass 2: pair forces −∂E/∂x from embedding and pair terms; returns the pair energy. */
   private pairForces(atoms: Neighborhood, fp: Float64Array, f: Float64Array, eatom: Float64Array | null): number {
     const x = atoms.positions, species = atoms.species;
-    const { offsets, neighbors } = atoms.half!;
+    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR;
     const t = this.tables, c = t.coeffs, spRho = this.spRho, spZ2r = this.spZ2r, ns = this.nSpecies;
-    const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
+    const rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
     let energy = 0;
     for (let i = 0; i < atoms.nLocal; i++) {
       const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
       const si = species[i], fpi = fp[i];
       let fxi = 0, fyi = 0, fzi = 0, ei = 0;
-      const end = offsets[i + 1];
-      for (let q = offsets[i]; q < end; q++) {
-        const j = neighbors[q];
-        // LAMMPS's del = x_i − x_j.
+      const end = pairOffsets[i + 1];
+      for (let q = pairOffsets[i]; q < end; q++) {
+        const j = pairJ[q];
+        // LAMMPS's del = x_i − x_j; r as found in pass 1.
         const dx = xi - x[3 * j], dy = yi - x[3 * j + 1], dz = zi - x[3 * j + 2];
-        const rsq = dx * dx + dy * dy + dz * dz;
-        if (rsq >= cutsq) continue;
         const sj = species[j];
-        const r = Math.sqrt(rsq);
+        const r = pairR[q];
         let p = r * rdr + 1.0;
         let m = p | 0;
         if (m > nrm1) m = nrm1;
         p -= m;
         if (p > 1.0) p = 1.0;
         const mo = m * NCOEF;
-        let k = spRho[si * ns + sj] + mo; // density at j due to i
+        const ka = spRho[si * ns + sj], kb = spRho[sj * ns + si];
+        let k = ka + mo; // density at j due to i
         const rhoip = (c[k] * p + c[k + 1]) * p + c[k + 2];
-        k = spRho[sj * ns + si] + mo; // density at i due to j
-        const rhojp = (c[k] * p + c[k + 1]) * p + c[k + 2];
+        let rhojp = rhoip; // density at i due to j: the same function for like pairs
+        if (kb !== ka) {
+          k = kb + mo;
+          rhojp = (c[k] * p + c[k + 1]) * p + c[k + 2];
+        }
         k = spZ2r[si * ns + sj] + mo;
         const z2p = (c[k] * p + c[k + 1]) * p + c[k + 2];
         const z2 = ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
