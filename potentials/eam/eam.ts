@@ -5,7 +5,7 @@
  * with the splines of tables.ts, F extrapolated linearly past the table's ρmax.
  *
  * Two passes: densities over the half list (ghost contributions folded into their
- * owners), recording the pairs within the cutoff and their distances; then F'(ρ) per
+ * owners), recording the pairs within the cutoff with their displacements and distances; then F'(ρ) per
  * local atom, copied to ghosts, and the pair forces over the recorded pairs. Buffers
  * are reused across calls; nothing is allocated per step once they have grown.
  *
@@ -42,10 +42,11 @@ export class Eam implements Potential {
   private nSpecies = 0;
   private rho = new Float64Array(0);
   private fp = new Float64Array(0);
-  /** Pairs within the cutoff found by pass 1, reused by pass 2: CSR offsets, neighbour, distance. */
+  /** Pairs within the cutoff found by pass 1, reused by pass 2: CSR offsets, neighbour, distance, x_j − x_i. */
   private pairOffsets = new Int32Array(0);
   private pairJ = new Int32Array(0);
   private pairR = new Float64Array(0);
+  private pairD = new Float64Array(0);
 
   constructor(kind: EamKind, tables: EamTables, typeElements: readonly string[], spec: PotentialSpec, covered = typeElements) {
     this.kind = kind;
@@ -89,6 +90,7 @@ export class Eam implements Potential {
     if (this.pairJ.length < listed) {
       this.pairJ = new Int32Array(Math.ceil(listed * 1.2));
       this.pairR = new Float64Array(Math.ceil(listed * 1.2));
+      this.pairD = new Float64Array(3 * Math.ceil(listed * 1.2));
     }
     const rho = this.rho, fp = this.fp;
     rho.fill(0, 0, nTotal);
@@ -105,7 +107,7 @@ export class Eam implements Potential {
     const x = atoms.positions, species = atoms.species;
     const { offsets, neighbors } = atoms.half!;
     const t = this.tables, c = t.coeffs, spRho = this.spRho, ns = this.nSpecies;
-    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR;
+    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR, pairD = this.pairD;
     const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
     let np = 0;
     pairOffsets[0] = 0;
@@ -122,6 +124,7 @@ export class Eam implements Potential {
         const sj = species[j];
         const r = Math.sqrt(rsq);
         pairJ[np] = j;
+        pairD[3 * np] = dx; pairD[3 * np + 1] = dy; pairD[3 * np + 2] = dz;
         pairR[np++] = r;
         let p = r * rdr + 1.0;
         let m = p | 0;
@@ -171,20 +174,19 @@ export class Eam implements Potential {
 
   /** Pass 2: pair forces −∂E/∂x from embedding and pair terms; returns the pair energy. */
   private pairForces(atoms: Neighborhood, fp: Float64Array, f: Float64Array, eatom: Float64Array | null): number {
-    const x = atoms.positions, species = atoms.species;
-    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR;
+    const species = atoms.species;
+    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR, pairD = this.pairD;
     const t = this.tables, c = t.coeffs, spRho = this.spRho, spZ2r = this.spZ2r, ns = this.nSpecies;
     const rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
     let energy = 0;
     for (let i = 0; i < atoms.nLocal; i++) {
-      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
       const si = species[i], fpi = fp[i];
       let fxi = 0, fyi = 0, fzi = 0, ei = 0;
       const end = pairOffsets[i + 1];
       for (let q = pairOffsets[i]; q < end; q++) {
         const j = pairJ[q];
-        // LAMMPS's del = x_i − x_j; r as found in pass 1.
-        const dx = xi - x[3 * j], dy = yi - x[3 * j + 1], dz = zi - x[3 * j + 2];
+        // LAMMPS's del = x_i − x_j (pass 1 stored x_j − x_i) and r, as found in pass 1.
+        const dx = -pairD[3 * q], dy = -pairD[3 * q + 1], dz = -pairD[3 * q + 2];
         const sj = species[j];
         const r = pairR[q];
         let p = r * rdr + 1.0;
