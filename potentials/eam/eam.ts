@@ -94,12 +94,15 @@ export class Eam implements Potential {
     }
     const rho = this.rho, fp = this.fp;
     rho.fill(0, 0, nTotal);
-    this.densities(atoms, rho);
+    if (this.nSpecies === 1) this.densitiesOneType(atoms, rho);
+    else this.densities(atoms, rho);
     const owner = atoms.owner;
     for (let k = nLocal; k < nTotal; k++) rho[owner[k]] += rho[k];
     out.energy += this.embedding(atoms, rho, fp, out.atomEnergies);
     for (let k = nLocal; k < nTotal; k++) fp[k] = fp[owner[k]];
-    out.energy += this.pairForces(atoms, fp, out.forces, out.atomEnergies);
+    out.energy += this.nSpecies === 1
+      ? this.pairForcesOneType(atoms, fp, out.forces, out.atomEnergies)
+      : this.pairForces(atoms, fp, out.forces, out.atomEnergies);
   }
 
   /** Pass 1: ρ at every extended atom from the half list (ghost entries still unfolded). */
@@ -146,6 +149,84 @@ export class Eam implements Potential {
       rho[i] += rhoi;
       pairOffsets[i + 1] = np;
     }
+  }
+
+  /** Pass 1 for a single element (one density function): same arithmetic, no species lookups. */
+  private densitiesOneType(atoms: Neighborhood, rho: Float64Array): void {
+    const x = atoms.positions;
+    const { offsets, neighbors } = atoms.half!;
+    const t = this.tables, c = t.coeffs, base = this.spRho[0];
+    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR, pairD = this.pairD;
+    const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
+    let np = 0;
+    pairOffsets[0] = 0;
+    for (let i = 0; i < atoms.nLocal; i++) {
+      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
+      let rhoi = 0;
+      const end = offsets[i + 1];
+      for (let q = offsets[i]; q < end; q++) {
+        const j = neighbors[q];
+        const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
+        const rsq = dx * dx + dy * dy + dz * dz;
+        if (rsq >= cutsq) continue;
+        const r = Math.sqrt(rsq);
+        pairJ[np] = j;
+        pairD[3 * np] = dx; pairD[3 * np + 1] = dy; pairD[3 * np + 2] = dz;
+        pairR[np++] = r;
+        let p = r * rdr + 1.0;
+        let m = p | 0;
+        if (m > nrm1) m = nrm1;
+        p -= m;
+        if (p > 1.0) p = 1.0;
+        const k = base + m * NCOEF;
+        const v = ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
+        rhoi += v;
+        rho[j] += v;
+      }
+      rho[i] += rhoi;
+      pairOffsets[i + 1] = np;
+    }
+  }
+
+  /** Pass 2 for a single element. */
+  private pairForcesOneType(atoms: Neighborhood, fp: Float64Array, f: Float64Array, eatom: Float64Array | null): number {
+    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR, pairD = this.pairD;
+    const t = this.tables, c = t.coeffs, rhoBase = this.spRho[0], z2rBase = this.spZ2r[0];
+    const rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
+    let energy = 0;
+    for (let i = 0; i < atoms.nLocal; i++) {
+      const fpi = fp[i];
+      let fxi = 0, fyi = 0, fzi = 0, ei = 0;
+      const end = pairOffsets[i + 1];
+      for (let q = pairOffsets[i]; q < end; q++) {
+        const j = pairJ[q];
+        const dx = -pairD[3 * q], dy = -pairD[3 * q + 1], dz = -pairD[3 * q + 2];
+        const r = pairR[q];
+        let p = r * rdr + 1.0;
+        let m = p | 0;
+        if (m > nrm1) m = nrm1;
+        p -= m;
+        if (p > 1.0) p = 1.0;
+        const mo = m * NCOEF;
+        let k = rhoBase + mo;
+        const rhop = (c[k] * p + c[k + 1]) * p + c[k + 2];
+        k = z2rBase + mo;
+        const z2p = (c[k] * p + c[k + 1]) * p + c[k + 2];
+        const z2 = ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
+        const recip = 1.0 / r;
+        const phi = z2 * recip;
+        const phip = z2p * recip - phi * recip;
+        const psip = fpi * rhop + fp[j] * rhop + phip;
+        const fpair = -psip * recip;
+        fxi += dx * fpair; fyi += dy * fpair; fzi += dz * fpair;
+        f[3 * j] -= dx * fpair; f[3 * j + 1] -= dy * fpair; f[3 * j + 2] -= dz * fpair;
+        energy += phi;
+        if (eatom !== null) { ei += 0.5 * phi; eatom[j] += 0.5 * phi; }
+      }
+      f[3 * i] += fxi; f[3 * i + 1] += fyi; f[3 * i + 2] += fzi;
+      if (eatom !== null) eatom[i] += ei;
+    }
+    return energy;
   }
 
   /** F(ρ) and F'(ρ) of local atoms; returns the embedding energy. */
