@@ -4,8 +4,9 @@
  *   E = Σ_i F_{t_i}(ρ_i) + ½ Σ_{i≠j} φ_{t_i t_j}(r_ij),  ρ_i = Σ_{j≠i} ρ_{t_j→t_i}(r_ij),
  * with the splines of tables.ts, F extrapolated linearly past the table's ρmax.
  *
- * Two passes over the half list: densities (ghost contributions folded into their
- * owners), then F'(ρ) per local atom copied to ghosts and the pair forces. Buffers
+ * Two passes: densities over the half list (ghost contributions folded into their
+ * owners), recording the pairs within the cutoff with their displacements and distances; then F'(ρ) per
+ * local atom, copied to ghosts, and the pair forces over the recorded pairs. Buffers
  * are reused across calls; nothing is allocated per step once they have grown.
  *
  * Specs:
@@ -41,6 +42,11 @@ export class Eam implements Potential {
   private nSpecies = 0;
   private rho = new Float64Array(0);
   private fp = new Float64Array(0);
+  /** Pairs within the cutoff found by pass 1, reused by pass 2: CSR offsets, neighbour, distance, x_j − x_i. */
+  private pairOffsets = new Int32Array(0);
+  private pairJ = new Int32Array(0);
+  private pairR = new Float64Array(0);
+  private pairD = new Float64Array(0);
 
   constructor(kind: EamKind, tables: EamTables, typeElements: readonly string[], spec: PotentialSpec, covered = typeElements) {
     this.kind = kind;
@@ -79,14 +85,24 @@ export class Eam implements Potential {
       this.rho = new Float64Array(Math.ceil(nTotal * 1.2));
       this.fp = new Float64Array(Math.ceil(nTotal * 1.2));
     }
+    if (this.pairOffsets.length < nLocal + 1) this.pairOffsets = new Int32Array(Math.ceil(nLocal * 1.2) + 1);
+    const listed = atoms.half!.offsets[nLocal];
+    if (this.pairJ.length < listed) {
+      this.pairJ = new Int32Array(Math.ceil(listed * 1.2));
+      this.pairR = new Float64Array(Math.ceil(listed * 1.2));
+      this.pairD = new Float64Array(3 * Math.ceil(listed * 1.2));
+    }
     const rho = this.rho, fp = this.fp;
     rho.fill(0, 0, nTotal);
-    this.densities(atoms, rho);
+    if (this.nSpecies === 1) this.densitiesOneType(atoms, rho);
+    else this.densities(atoms, rho);
     const owner = atoms.owner;
     for (let k = nLocal; k < nTotal; k++) rho[owner[k]] += rho[k];
     out.energy += this.embedding(atoms, rho, fp, out.atomEnergies);
     for (let k = nLocal; k < nTotal; k++) fp[k] = fp[owner[k]];
-    out.energy += this.pairForces(atoms, fp, out.forces, out.atomEnergies);
+    out.energy += this.nSpecies === 1
+      ? this.pairForcesOneType(atoms, fp, out.forces, out.atomEnergies)
+      : this.pairForces(atoms, fp, out.forces, out.atomEnergies);
   }
 
   /** Pass 1: ρ at every extended atom from the half list (ghost entries still unfolded). */
@@ -94,7 +110,10 @@ export class Eam implements Potential {
     const x = atoms.positions, species = atoms.species;
     const { offsets, neighbors } = atoms.half!;
     const t = this.tables, c = t.coeffs, spRho = this.spRho, ns = this.nSpecies;
+    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR, pairD = this.pairD;
     const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
+    let np = 0;
+    pairOffsets[0] = 0;
     for (let i = 0; i < atoms.nLocal; i++) {
       const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
       const si = species[i];
@@ -106,18 +125,108 @@ export class Eam implements Potential {
         const rsq = dx * dx + dy * dy + dz * dz;
         if (rsq >= cutsq) continue;
         const sj = species[j];
-        let p = Math.sqrt(rsq) * rdr + 1.0;
+        const r = Math.sqrt(rsq);
+        pairJ[np] = j;
+        pairD[3 * np] = dx; pairD[3 * np + 1] = dy; pairD[3 * np + 2] = dz;
+        pairR[np++] = r;
+        let p = r * rdr + 1.0;
         let m = p | 0;
         if (m > nrm1) m = nrm1;
         p -= m;
         if (p > 1.0) p = 1.0;
-        let k = spRho[sj * ns + si] + m * NCOEF;
-        rhoi += ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
-        k = spRho[si * ns + sj] + m * NCOEF;
-        rho[j] += ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
+        const ka = spRho[sj * ns + si], kb = spRho[si * ns + sj];
+        let k = ka + m * NCOEF;
+        const toI = ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
+        rhoi += toI;
+        // Same function both ways (one element, or setfl/funcfl like pairs): same value.
+        if (kb === ka) {
+          rho[j] += toI;
+        } else {
+          k = kb + m * NCOEF;
+          rho[j] += ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
+        }
       }
       rho[i] += rhoi;
+      pairOffsets[i + 1] = np;
     }
+  }
+
+  /** Pass 1 for a single element (one density function): same arithmetic, no species lookups. */
+  private densitiesOneType(atoms: Neighborhood, rho: Float64Array): void {
+    const x = atoms.positions;
+    const { offsets, neighbors } = atoms.half!;
+    const t = this.tables, c = t.coeffs, base = this.spRho[0];
+    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR, pairD = this.pairD;
+    const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
+    let np = 0;
+    pairOffsets[0] = 0;
+    for (let i = 0; i < atoms.nLocal; i++) {
+      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
+      let rhoi = 0;
+      const end = offsets[i + 1];
+      for (let q = offsets[i]; q < end; q++) {
+        const j = neighbors[q];
+        const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
+        const rsq = dx * dx + dy * dy + dz * dz;
+        if (rsq >= cutsq) continue;
+        const r = Math.sqrt(rsq);
+        pairJ[np] = j;
+        pairD[3 * np] = dx; pairD[3 * np + 1] = dy; pairD[3 * np + 2] = dz;
+        pairR[np++] = r;
+        let p = r * rdr + 1.0;
+        let m = p | 0;
+        if (m > nrm1) m = nrm1;
+        p -= m;
+        if (p > 1.0) p = 1.0;
+        const k = base + m * NCOEF;
+        const v = ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
+        rhoi += v;
+        rho[j] += v;
+      }
+      rho[i] += rhoi;
+      pairOffsets[i + 1] = np;
+    }
+  }
+
+  /** Pass 2 for a single element. */
+  private pairForcesOneType(atoms: Neighborhood, fp: Float64Array, f: Float64Array, eatom: Float64Array | null): number {
+    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR, pairD = this.pairD;
+    const t = this.tables, c = t.coeffs, rhoBase = this.spRho[0], z2rBase = this.spZ2r[0];
+    const rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
+    let energy = 0;
+    for (let i = 0; i < atoms.nLocal; i++) {
+      const fpi = fp[i];
+      let fxi = 0, fyi = 0, fzi = 0, ei = 0;
+      const end = pairOffsets[i + 1];
+      for (let q = pairOffsets[i]; q < end; q++) {
+        const j = pairJ[q];
+        const dx = -pairD[3 * q], dy = -pairD[3 * q + 1], dz = -pairD[3 * q + 2];
+        const r = pairR[q];
+        let p = r * rdr + 1.0;
+        let m = p | 0;
+        if (m > nrm1) m = nrm1;
+        p -= m;
+        if (p > 1.0) p = 1.0;
+        const mo = m * NCOEF;
+        let k = rhoBase + mo;
+        const rhop = (c[k] * p + c[k + 1]) * p + c[k + 2];
+        k = z2rBase + mo;
+        const z2p = (c[k] * p + c[k + 1]) * p + c[k + 2];
+        const z2 = ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
+        const recip = 1.0 / r;
+        const phi = z2 * recip;
+        const phip = z2p * recip - phi * recip;
+        const psip = fpi * rhop + fp[j] * rhop + phip;
+        const fpair = -psip * recip;
+        fxi += dx * fpair; fyi += dy * fpair; fzi += dz * fpair;
+        f[3 * j] -= dx * fpair; f[3 * j + 1] -= dy * fpair; f[3 * j + 2] -= dz * fpair;
+        energy += phi;
+        if (eatom !== null) { ei += 0.5 * phi; eatom[j] += 0.5 * phi; }
+      }
+      f[3 * i] += fxi; f[3 * i + 1] += fyi; f[3 * i + 2] += fzi;
+      if (eatom !== null) eatom[i] += ei;
+    }
+    return energy;
   }
 
   /** F(ρ) and F'(ρ) of local atoms; returns the embedding energy. */
@@ -146,34 +255,35 @@ export class Eam implements Potential {
 
   /** Pass 2: pair forces −∂E/∂x from embedding and pair terms; returns the pair energy. */
   private pairForces(atoms: Neighborhood, fp: Float64Array, f: Float64Array, eatom: Float64Array | null): number {
-    const x = atoms.positions, species = atoms.species;
-    const { offsets, neighbors } = atoms.half!;
+    const species = atoms.species;
+    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR, pairD = this.pairD;
     const t = this.tables, c = t.coeffs, spRho = this.spRho, spZ2r = this.spZ2r, ns = this.nSpecies;
-    const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
+    const rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
     let energy = 0;
     for (let i = 0; i < atoms.nLocal; i++) {
-      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
       const si = species[i], fpi = fp[i];
       let fxi = 0, fyi = 0, fzi = 0, ei = 0;
-      const end = offsets[i + 1];
-      for (let q = offsets[i]; q < end; q++) {
-        const j = neighbors[q];
-        // LAMMPS's del = x_i − x_j.
-        const dx = xi - x[3 * j], dy = yi - x[3 * j + 1], dz = zi - x[3 * j + 2];
-        const rsq = dx * dx + dy * dy + dz * dz;
-        if (rsq >= cutsq) continue;
+      const end = pairOffsets[i + 1];
+      for (let q = pairOffsets[i]; q < end; q++) {
+        const j = pairJ[q];
+        // LAMMPS's del = x_i − x_j (pass 1 stored x_j − x_i) and r, as found in pass 1.
+        const dx = -pairD[3 * q], dy = -pairD[3 * q + 1], dz = -pairD[3 * q + 2];
         const sj = species[j];
-        const r = Math.sqrt(rsq);
+        const r = pairR[q];
         let p = r * rdr + 1.0;
         let m = p | 0;
         if (m > nrm1) m = nrm1;
         p -= m;
         if (p > 1.0) p = 1.0;
         const mo = m * NCOEF;
-        let k = spRho[si * ns + sj] + mo; // density at j due to i
+        const ka = spRho[si * ns + sj], kb = spRho[sj * ns + si];
+        let k = ka + mo; // density at j due to i
         const rhoip = (c[k] * p + c[k + 1]) * p + c[k + 2];
-        k = spRho[sj * ns + si] + mo; // density at i due to j
-        const rhojp = (c[k] * p + c[k + 1]) * p + c[k + 2];
+        let rhojp = rhoip; // density at i due to j: the same function for like pairs
+        if (kb !== ka) {
+          k = kb + mo;
+          rhojp = (c[k] * p + c[k + 1]) * p + c[k + 2];
+        }
         k = spZ2r[si * ns + sj] + mo;
         const z2p = (c[k] * p + c[k + 1]) * p + c[k + 2];
         const z2 = ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
