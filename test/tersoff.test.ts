@@ -109,9 +109,10 @@ describe.skipIf(!hasLammps())('Tersoff matches LAMMPS pair_style tersoff', () =>
 
   it('follows b_ij through its asymptotic branches (β scaled to reach each)', () => {
     const s = perturb(lattice('diamond', { element: 'Si', a: 5.432, repeat: 2 }), 0.2, new Rng(12));
-    // n = 0.78734: βζ > c1 ≈ 1.2e20 for β = 1e21, c2 ≈ 8e9 < βζ < c1 for 1e11, c4 < βζ < c3 ≈ 1.2e-10 for 1e-11 (ζ ≈ 0.4).
-    for (const beta of ['1e21', '1e11', '1e-11']) {
-      const file = writeTemp(`Si-beta${beta}.tersoff`, SI_ENTRY.replace('22.956\n 0.33675', `0.78734\n ${beta}`));
+    // With n = 22.956 the thresholds are c4 ≈ 0.237, c3 ≈ 0.530, c2 ≈ 1.89, c1 ≈ 4.21; the file's β = 0.33675 gives
+    // βζ ≈ 0.92–1.6 here (general form). β = 0.05 puts βζ below c4 (b = 1), 0.1 in (c4, c3), 0.75 in (c2, c1), 2 above c1.
+    for (const beta of ['0.05', '0.1', '0.75', '2.0']) {
+      const file = writeTemp(`Si-beta${beta}.tersoff`, SI_ENTRY.replace(' 0.33675 ', ` ${beta} `));
       expectMatchesLammps(s, new Tersoff({ file }), 'tersoff', file);
     }
   });
