@@ -33,6 +33,21 @@ export const SW_FIELDS = ['epsilon', 'sigma', 'a', 'lambda', 'gamma', 'costheta0
 
 /** Largest tol LAMMPS accepts; larger values are reduced to it. */
 const SW_MAX_TOL = 0.01;
+/** Numbers per short-list record: dx, dy, dz, 1/r, 1/r², exp(γσ/(r−aσ)), γσ/(r−aσ)²/r. */
+const SHORT = 7;
+/** Integer exponents up to this are evaluated as products instead of Math.pow. */
+const MAX_INTEGER_POWER = 64;
+
+/** b^n for a small non-negative integer n, by squaring. */
+function integerPower(b: number, n: number): number {
+  let r = 1;
+  while (n > 0) {
+    if (n & 1) r *= b;
+    b *= b;
+    n >>= 1;
+  }
+  return r;
+}
 
 export class StillingerWeber implements Potential {
   readonly kind = 'sw';
@@ -63,22 +78,16 @@ export class StillingerWeber implements Potential {
   /** Potential type of each system species, set by bind(). */
   private typeOf = new Int32Array(0);
 
-  // Per-atom short neighbour list (within the pair cutoff) and its cached terms.
+  /** Exponents p, q when every pair type has small non-negative integers (then powers are products). */
+  private readonly integerPowers: boolean;
+
+  // Per-atom short neighbour list (within the pair cutoff): one record of SHORT
+  // numbers per neighbour, plus its accumulated force (3 per neighbour).
   private shortCap = 0;
   private sIndex = new Int32Array(0);
   private sType = new Int32Array(0);
-  private sDx = new Float64Array(0);
-  private sDy = new Float64Array(0);
-  private sDz = new Float64Array(0);
-  private sRinv = new Float64Array(0);
-  private sRinvSq = new Float64Array(0);
-  /** exp(γσ/(r − aσ)) of the pair. */
-  private sExp = new Float64Array(0);
-  /** γσ/(r − aσ)² / r: radial derivative factor of that exponential. */
-  private sGs = new Float64Array(0);
-  private sFx = new Float64Array(0);
-  private sFy = new Float64Array(0);
-  private sFz = new Float64Array(0);
+  private short = new Float64Array(0);
+  private sForce = new Float64Array(0);
 
   constructor(spec: StillingerWeberSpec) {
     if (!spec || typeof spec.file !== 'string') throw new Error(`sw: spec needs 'file', the .sw parameter file`);
@@ -142,6 +151,8 @@ export class StillingerWeber implements Potential {
     }
     this.cutoff = cutmax;
     if (!(cutmax > 0)) throw new Error(`sw file ${this.file}: every entry has a zero cutoff (a·sigma)`);
+    const small = (v: number) => Number.isInteger(v) && v >= 0 && v <= MAX_INTEGER_POWER;
+    this.integerPowers = this.powerP.every(small) && this.powerQ.every(small);
   }
 
   bind(elements: readonly string[]): void {
@@ -155,16 +166,8 @@ export class StillingerWeber implements Potential {
     this.shortCap = cap;
     this.sIndex = new Int32Array(cap);
     this.sType = new Int32Array(cap);
-    this.sDx = new Float64Array(cap);
-    this.sDy = new Float64Array(cap);
-    this.sDz = new Float64Array(cap);
-    this.sRinv = new Float64Array(cap);
-    this.sRinvSq = new Float64Array(cap);
-    this.sExp = new Float64Array(cap);
-    this.sGs = new Float64Array(cap);
-    this.sFx = new Float64Array(cap);
-    this.sFy = new Float64Array(cap);
-    this.sFz = new Float64Array(cap);
+    this.short = new Float64Array(SHORT * cap);
+    this.sForce = new Float64Array(3 * cap);
   }
 
   compute(atoms: Neighborhood, out: ComputeOutput): void {
@@ -188,19 +191,18 @@ export class StillingerWeber implements Potential {
     f: Float64Array,
     eatom: Float64Array | null,
   ): number {
-    const ne = this.ne, typeOf = this.typeOf;
+    const ne = this.ne, typeOf = this.typeOf, single = ne === 1;
     const cut = this.cut, cutsq = this.cutsq, sigma = this.sigma, sigmaGamma = this.sigmaGamma;
-    const powerP = this.powerP, powerQ = this.powerQ;
+    const powerP = this.powerP, powerQ = this.powerQ, integerPowers = this.integerPowers;
     const c1 = this.c1, c2 = this.c2, c3 = this.c3, c4 = this.c4, c5 = this.c5, c6 = this.c6;
     const lambdaEpsilon = this.lambdaEpsilon, cosTheta0 = this.cosTheta0;
-    const sIndex = this.sIndex, sType = this.sType, sDx = this.sDx, sDy = this.sDy, sDz = this.sDz;
-    const sRinv = this.sRinv, sRinvSq = this.sRinvSq, sExp = this.sExp, sGs = this.sGs;
-    const sFx = this.sFx, sFy = this.sFy, sFz = this.sFz;
+    const sIndex = this.sIndex, sType = this.sType, sh = this.short, sf = this.sForce;
+    const cutmaxsq = this.cutoff * this.cutoff;
     const third = 1 / 3;
     let energy = 0;
 
     for (let i = 0; i < nLocal; i++) {
-      const ti = typeOf[species[i]];
+      const ti = single ? 0 : typeOf[species[i]];
       const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
       let fxi = 0, fyi = 0, fzi = 0, ei = 0;
       let ns = 0;
@@ -211,7 +213,8 @@ export class StillingerWeber implements Potential {
         const j = neighbors[p];
         const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
         const rsq = dx * dx + dy * dy + dz * dz;
-        const tj = typeOf[species[j]];
+        if (rsq >= cutmaxsq) continue;
+        const tj = single ? 0 : typeOf[species[j]];
         const ij = ti * ne + tj;
         if (rsq >= cutsq[ij]) continue;
         const r = Math.sqrt(rsq);
@@ -220,14 +223,18 @@ export class StillingerWeber implements Potential {
         const gsrainv = sigmaGamma[ij] * rainv;
         const s = ns++;
         sIndex[s] = j; sType[s] = tj;
-        sDx[s] = dx; sDy[s] = dy; sDz[s] = dz;
-        sRinv[s] = rinv; sRinvSq[s] = 1 / rsq;
-        sExp[s] = Math.exp(gsrainv);
-        sGs[s] = gsrainv * rainv * rinv;
-        sFx[s] = 0; sFy[s] = 0; sFz[s] = 0;
+        const q = SHORT * s;
+        sh[q] = dx; sh[q + 1] = dy; sh[q + 2] = dz;
+        sh[q + 3] = rinv;
+        sh[q + 4] = rinv * rinv;
+        sh[q + 5] = Math.exp(gsrainv);
+        sh[q + 6] = gsrainv * rainv * rinv;
+        sf[3 * s] = 0; sf[3 * s + 1] = 0; sf[3 * s + 2] = 0;
 
         if (!ownsPair(i, j, owner[j], xi, yi, zi, x)) continue;
-        const rp = Math.pow(r, -powerP[ij]), rq = Math.pow(r, -powerQ[ij]);
+        let rp: number, rq: number;
+        if (integerPowers) { rp = integerPower(rinv, powerP[ij]); rq = integerPower(rinv, powerQ[ij]); }
+        else { rp = Math.pow(r, -powerP[ij]); rq = Math.pow(r, -powerQ[ij]); }
         const rainvsq = rainv * rainv * r;
         const expsrainv = Math.exp(sigma[ij] * rainv);
         // fpair = −(1/r) dφ2/dr
@@ -235,47 +242,48 @@ export class StillingerWeber implements Potential {
         const e = (c5[ij] * rp - c6[ij] * rq) * expsrainv;
         energy += e;
         fxi -= dx * fpair; fyi -= dy * fpair; fzi -= dz * fpair;
-        sFx[s] += dx * fpair; sFy[s] += dy * fpair; sFz[s] += dz * fpair;
+        sf[3 * s] = dx * fpair; sf[3 * s + 1] = dy * fpair; sf[3 * s + 2] = dz * fpair;
         if (eatom !== null) { ei += 0.5 * e; eatom[j] += 0.5 * e; }
       }
 
       // Three-body terms over pairs j < k of the short list.
       for (let a = 0; a < ns - 1; a++) {
         const ijBase = (ti * ne + sType[a]) * ne;
-        const d1x = sDx[a], d1y = sDy[a], d1z = sDz[a];
-        const r1inv = sRinv[a], rinvsq1 = sRinvSq[a], e1 = sExp[a], gs1 = sGs[a];
-        let fjx = 0, fjy = 0, fjz = 0;
+        const qa = SHORT * a;
+        const d1x = sh[qa], d1y = sh[qa + 1], d1z = sh[qa + 2];
+        const r1inv = sh[qa + 3], rinvsq1 = sh[qa + 4], e1 = sh[qa + 5], gs1 = sh[qa + 6];
+        let fjx = 0, fjy = 0, fjz = 0, e3sum = 0;
         for (let b = a + 1; b < ns; b++) {
           const ijk = ijBase + sType[b];
-          const d2x = sDx[b], d2y = sDy[b], d2z = sDz[b];
-          const rinv12 = r1inv * sRinv[b];
+          const qb = SHORT * b;
+          const d2x = sh[qb], d2y = sh[qb + 1], d2z = sh[qb + 2];
+          const rinv12 = r1inv * sh[qb + 3];
           const cs = (d1x * d2x + d1y * d2y + d1z * d2z) * rinv12;
           const delcs = cs - cosTheta0[ijk];
-          const facexp = e1 * sExp[b];
           const le = lambdaEpsilon[ijk];
-          const facrad = le * facexp * delcs * delcs;
-          const frad1 = facrad * gs1, frad2 = facrad * sGs[b];
-          const facang = 2 * le * facexp * delcs;
+          const facexp = le * e1 * sh[qb + 5];
+          const facrad = facexp * delcs * delcs;
+          const facang = 2 * facexp * delcs;
           const facang12 = rinv12 * facang;
           const csfacang = cs * facang;
-          const k1 = frad1 + rinvsq1 * csfacang, k2 = frad2 + sRinvSq[b] * csfacang;
+          const k1 = facrad * gs1 + rinvsq1 * csfacang, k2 = facrad * sh[qb + 6] + sh[qb + 4] * csfacang;
           const fjxa = d1x * k1 - d2x * facang12, fjya = d1y * k1 - d2y * facang12, fjza = d1z * k1 - d2z * facang12;
           const fkx = d2x * k2 - d1x * facang12, fky = d2y * k2 - d1y * facang12, fkz = d2z * k2 - d1z * facang12;
-          fxi -= fjxa + fkx; fyi -= fjya + fky; fzi -= fjza + fkz;
           fjx += fjxa; fjy += fjya; fjz += fjza;
-          sFx[b] += fkx; sFy[b] += fky; sFz[b] += fkz;
-          energy += facrad;
-          if (eatom !== null) {
-            const e3 = third * facrad;
-            ei += e3; eatom[sIndex[a]] += e3; eatom[sIndex[b]] += e3;
-          }
+          sf[3 * b] += fkx; sf[3 * b + 1] += fky; sf[3 * b + 2] += fkz;
+          fxi -= fkx; fyi -= fky; fzi -= fkz;
+          e3sum += facrad;
+          if (eatom !== null) eatom[sIndex[b]] += third * facrad;
         }
-        sFx[a] += fjx; sFy[a] += fjy; sFz[a] += fjz;
+        fxi -= fjx; fyi -= fjy; fzi -= fjz;
+        sf[3 * a] += fjx; sf[3 * a + 1] += fjy; sf[3 * a + 2] += fjz;
+        energy += e3sum;
+        if (eatom !== null) { ei += third * e3sum; eatom[sIndex[a]] += third * e3sum; }
       }
 
       for (let s = 0; s < ns; s++) {
-        const j = sIndex[s];
-        f[3 * j] += sFx[s]; f[3 * j + 1] += sFy[s]; f[3 * j + 2] += sFz[s];
+        const j = 3 * sIndex[s];
+        f[j] += sf[3 * s]; f[j + 1] += sf[3 * s + 1]; f[j + 2] += sf[3 * s + 2];
       }
       f[3 * i] += fxi; f[3 * i + 1] += fyi; f[3 * i + 2] += fzi;
       if (eatom !== null) eatom[i] += ei;
