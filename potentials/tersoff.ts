@@ -76,10 +76,15 @@ export class Tersoff implements Potential {
 
   private typeOf = new Int32Array(0);
 
+  /** Per triplet type: 1 when entries i j k and i k j share λ3, m, γ, c, d, h (then ζ terms of j-k and k-j share work). */
+  private readonly tSymmetric: Uint8Array;
+
+
   // Per-atom short neighbour list (within the largest cutoff) and its cached terms.
   private shortCap = 0;
   private sIndex = new Int32Array(0);
   private sType = new Int32Array(0);
+  private sBond = new Uint8Array(0);
   private sDx = new Float64Array(0);
   private sDy = new Float64Array(0);
   private sDz = new Float64Array(0);
@@ -91,15 +96,8 @@ export class Tersoff implements Potential {
   private sFx = new Float64Array(0);
   private sFy = new Float64Array(0);
   private sFz = new Float64Array(0);
-  // Per-bond terms of the ζ sum, reused by the force loop.
-  private kSlot = new Int32Array(0);
-  private kFc = new Float64Array(0);
-  private kDfc = new Float64Array(0);
-  private kG = new Float64Array(0);
-  private kGd = new Float64Array(0);
-  private kEx = new Float64Array(0);
-  private kExd = new Float64Array(0);
-  private kCos = new Float64Array(0);
+  /** ζ terms of ordered short-list pairs (a, b) at a·ns + b, reused by the force loop. */
+  private readonly m = new TripletScratch();
 
   constructor(spec: TersoffSpec) {
     if (!spec || typeof spec.file !== 'string') throw new Error(`tersoff: spec needs 'file', the .tersoff parameter file`);
@@ -169,6 +167,14 @@ export class Tersoff implements Potential {
       }
     }
     this.cutoffPerPair = perPair;
+    this.tSymmetric = new Uint8Array(n3);
+    for (let a = 0; a < ne; a++)
+      for (let b = 0; b < ne; b++)
+        for (let c = 0; c < ne; c++) {
+          const u = table.entries[(a * ne + b) * ne + c].values, w = table.entries[(a * ne + c) * ne + b].values;
+          const same = (['m', 'gamma', 'lambda3', 'c', 'd', 'costheta0'] as const).every((k) => u[F[k]] === w[F[k]]);
+          this.tSymmetric[(a * ne + b) * ne + c] = same ? 1 : 0;
+        }
     this.cutoff = cutmax;
     if (!(cutmax > 0)) throw new Error(`tersoff file ${this.file}: every entry has a zero cutoff (R + D)`);
   }
@@ -180,14 +186,13 @@ export class Tersoff implements Potential {
 
   private ensureShort(n: number): void {
     if (n <= this.shortCap) return;
-    const cap = Math.max(n, 2 * this.shortCap, 64);
+    const cap = Math.max(n, 2 * this.shortCap, 32);
     this.shortCap = cap;
     const f = () => new Float64Array(cap);
-    this.sIndex = new Int32Array(cap); this.sType = new Int32Array(cap);
+    this.sIndex = new Int32Array(cap); this.sType = new Int32Array(cap); this.sBond = new Uint8Array(cap);
     this.sDx = f(); this.sDy = f(); this.sDz = f(); this.sRsq = f(); this.sR = f(); this.sRinv = f();
     this.sFc = f(); this.sDfc = f(); this.sFx = f(); this.sFy = f(); this.sFz = f();
-    this.kSlot = new Int32Array(cap);
-    this.kFc = f(); this.kDfc = f(); this.kG = f(); this.kGd = f(); this.kEx = f(); this.kExd = f(); this.kCos = f();
+    this.m.ensure(cap * cap);
   }
 
   compute(atoms: Neighborhood, out: ComputeOutput): void {
@@ -216,13 +221,13 @@ export class Tersoff implements Potential {
     const pLam2 = this.pLam2, pB = this.pB, pBeta = this.pBeta, pN = this.pN;
     const pC1 = this.pC1, pC2 = this.pC2, pC3 = this.pC3, pC4 = this.pC4;
     const tCutsq = this.tCutsq, tR = this.tR, tD = this.tD, tLam3 = this.tLam3, tCube = this.tCube;
-    const tGamma = this.tGamma, tC2 = this.tC2, tD2 = this.tD2, tH = this.tH;
+    const tGamma = this.tGamma, tC2 = this.tC2, tD2 = this.tD2, tH = this.tH, tSymmetric = this.tSymmetric;
     const perPair = this.cutoffPerPair;
-    const sIndex = this.sIndex, sType = this.sType, sDx = this.sDx, sDy = this.sDy, sDz = this.sDz;
+    const sIndex = this.sIndex, sType = this.sType, sBond = this.sBond, sDx = this.sDx, sDy = this.sDy, sDz = this.sDz;
     const sRsq = this.sRsq, sR = this.sR, sRinv = this.sRinv, sFc = this.sFc, sDfc = this.sDfc;
     const sFx = this.sFx, sFy = this.sFy, sFz = this.sFz;
-    const kSlot = this.kSlot, kFc = this.kFc, kDfc = this.kDfc, kG = this.kG, kGd = this.kGd;
-    const kEx = this.kEx, kExd = this.kExd, kCos = this.kCos;
+    const m = this.m;
+    const mValid = m.valid, mCos = m.cos, mFc = m.fc, mDfc = m.dfc, mG = m.g, mGd = m.gd, mEx = m.ex, mExd = m.exd;
     const cutmaxsq = this.cutoff * this.cutoff;
     let energy = 0;
 
@@ -247,15 +252,15 @@ export class Tersoff implements Potential {
         sDx[s] = dx; sDy[s] = dy; sDz[s] = dz;
         sRsq[s] = rsq; sR[s] = r; sRinv[s] = 1 / r;
         sFx[s] = 0; sFy[s] = 0; sFz[s] = 0;
-        if (perPair) {
-          // f_C(r_ik) with the R, D of entry i k k (equal to those of every i j k).
-          const R = pR[ij], D = pD[ij];
-          sFc[s] = cutoffFunction(r, R, D);
-          sDfc[s] = cutoffDerivative(r, R, D);
-        }
-        if (rsq >= pCutsq[ij] || !ownsPair(i, j, owner[j], xi, yi, zi, x)) continue;
-        const R = pR[ij], D = pD[ij], lam1 = pLam1[ij];
+        const bond = rsq < pCutsq[ij];
+        sBond[s] = bond ? 1 : 0;
+        if (!bond) continue;
+        // f_C of the pair (entry i j j); with perPair also f_C(r_ik) of every i j k.
+        const R = pR[ij], D = pD[ij];
         const fc = cutoffFunction(r, R, D), dfc = cutoffDerivative(r, R, D);
+        sFc[s] = fc; sDfc[s] = dfc;
+        if (!ownsPair(i, j, owner[j], xi, yi, zi, x)) continue;
+        const lam1 = pLam1[ij];
         const ex = Math.exp(-lam1 * r);
         // fpair = −(1/r) dV_R/dr
         const fpair = (-pA[ij] * ex * (dfc - fc * lam1)) / r;
@@ -266,51 +271,69 @@ export class Tersoff implements Potential {
         if (eatom !== null) { ei += 0.5 * e; eatom[j] += 0.5 * e; }
       }
 
-      // Bond-order (attractive) terms of each bond i-j.
+      // ζ terms of every ordered pair (a, b): bond i-a, neighbour b within the cutoff
+      // of entry i a b. When entries i a b and i b a agree, the b-a terms follow from
+      // the a-b ones (same angle, exponent of opposite sign).
       for (let a = 0; a < ns; a++) {
-        const tj = sType[a];
-        const ij = ti * ne + tj;
-        const rsq1 = sRsq[a];
-        if (rsq1 >= pCutsq[ij]) continue;
+        const ta = sType[a], bondA = sBond[a];
+        const ra = sR[a], rsqA = sRsq[a], raInv = sRinv[a];
+        const uax = sDx[a] * raInv, uay = sDy[a] * raInv, uaz = sDz[a] * raInv;
+        const rowA = a * ns;
+        for (let b = a + 1; b < ns; b++) {
+          const tb = sType[b];
+          const ab = rowA + b, ba = b * ns + a;
+          const iab = (ti * ne + ta) * ne + tb, iba = (ti * ne + tb) * ne + ta;
+          const needAB = bondA === 1 && sRsq[b] < tCutsq[iab];
+          const needBA = sBond[b] === 1 && rsqA < tCutsq[iba];
+          mValid[ab] = needAB ? 1 : 0;
+          mValid[ba] = needBA ? 1 : 0;
+          if (!needAB && !needBA) continue;
+          const rbInv = sRinv[b];
+          const cos = (uax * sDx[b] + uay * sDy[b] + uaz * sDz[b]) * rbInv;
+          const dr = ra - sR[b];
+          let argAB = 0;
+          if (needAB) {
+            mCos[ab] = cos;
+            argAB = zetaExponent(tLam3[iab], tCube[iab], dr);
+            m.fill(ab, argAB, tLam3[iab], tCube[iab], dr, tGamma[iab], tC2[iab], tD2[iab], tH[iab], cos);
+            if (!perPair) { mFc[ab] = cutoffFunction(sR[b], tR[iab], tD[iab]); mDfc[ab] = cutoffDerivative(sR[b], tR[iab], tD[iab]); }
+          }
+          if (needBA) {
+            mCos[ba] = cos;
+            if (needAB && tSymmetric[iab] === 1 && argAB <= ZETA_EXP_LIMIT && argAB >= -ZETA_EXP_LIMIT) {
+              const lam3 = tLam3[iab];
+              const ex = 1 / mEx[ab];
+              mEx[ba] = ex;
+              mExd[ba] = tCube[iab] === 1 ? 3 * lam3 * lam3 * lam3 * dr * dr * ex : lam3 * ex;
+              mG[ba] = mG[ab];
+              mGd[ba] = mGd[ab];
+            } else {
+              const arg = zetaExponent(tLam3[iba], tCube[iba], -dr);
+              m.fill(ba, arg, tLam3[iba], tCube[iba], -dr, tGamma[iba], tC2[iba], tD2[iba], tH[iba], cos);
+            }
+            if (!perPair) { mFc[ba] = cutoffFunction(ra, tR[iba], tD[iba]); mDfc[ba] = cutoffDerivative(ra, tR[iba], tD[iba]); }
+          }
+        }
+      }
+
+      // Bond-order (attractive) terms of each bond i-a.
+      for (let a = 0; a < ns; a++) {
+        if (sBond[a] === 0) continue;
+        const ij = ti * ne + sType[a];
         const r1 = sR[a], r1inv = sRinv[a];
         const u1x = sDx[a] * r1inv, u1y = sDy[a] * r1inv, u1z = sDz[a] * r1inv;
-        const ijBase = ij * ne;
+        const rowA = a * ns;
 
-        // ζ_ij and the per-k pieces its derivative needs.
         let zeta = 0;
-        let nk = 0;
         for (let b = 0; b < ns; b++) {
-          if (b === a) continue;
-          const ijk = ijBase + sType[b];
-          if (sRsq[b] >= tCutsq[ijk]) continue;
-          const r2 = sR[b], r2inv = sRinv[b];
-          const cos = (u1x * sDx[b] + u1y * sDy[b] + u1z * sDz[b]) * r2inv;
-          let fc: number, dfc: number;
-          if (perPair) { fc = sFc[b]; dfc = sDfc[b]; }
-          else { fc = cutoffFunction(r2, tR[ijk], tD[ijk]); dfc = cutoffDerivative(r2, tR[ijk], tD[ijk]); }
-          const lam3 = tLam3[ijk];
-          const dr = r1 - r2;
-          let arg: number, ex: number, exd: number;
-          if (tCube[ijk] === 1) { const t = lam3 * dr; arg = t * t * t; }
-          else arg = lam3 * dr;
-          if (arg > ZETA_EXP_LIMIT) ex = ZETA_EXP_HUGE;
-          else if (arg < -ZETA_EXP_LIMIT) ex = 0;
-          else ex = Math.exp(arg);
-          if (tCube[ijk] === 1) exd = 3 * lam3 * lam3 * lam3 * dr * dr * ex;
-          else exd = lam3 * ex;
-          const c2 = tC2[ijk], d2 = tD2[ijk], hcth = tH[ijk] - cos;
-          const den = 1 / (d2 + hcth * hcth);
-          const gamma = tGamma[ijk];
-          const g = gamma * (1 + c2 / d2 - c2 * den);
-          const gd = gamma * -2 * c2 * hcth * den * den;
-          zeta += fc * g * ex;
-          kSlot[nk] = b; kFc[nk] = fc; kDfc[nk] = dfc; kG[nk] = g; kGd[nk] = gd; kEx[nk] = ex; kExd[nk] = exd; kCos[nk] = cos;
-          nk++;
+          const ab = rowA + b;
+          if (b === a || mValid[ab] === 0) continue;
+          const fc = perPair ? sFc[b] : mFc[ab];
+          zeta += fc * mG[ab] * mEx[ab];
         }
 
         // b_ij(ζ), its derivative and the attractive pair function f_A = −B e^{−λ2 r} f_C.
-        const R = pR[ij], D = pD[ij];
-        const fc1 = cutoffFunction(r1, R, D), dfc1 = cutoffDerivative(r1, R, D);
+        const fc1 = sFc[a], dfc1 = sDfc[a];
         const bex = pB[ij] * Math.exp(-pLam2[ij] * r1);
         const fa = -bex * fc1;
         const faD = bex * (pLam2[ij] * fc1 - dfc1);
@@ -319,21 +342,22 @@ export class Tersoff implements Potential {
         let bij: number, bijD: number;
         if (tmp > pC1[ij]) {
           bij = 1 / Math.sqrt(tmp);
-          bijD = beta * -0.5 * Math.pow(tmp, -1.5);
+          bijD = beta * -0.5 * bij / tmp;
         } else if (tmp > pC2[ij]) {
-          const tn = Math.pow(tmp, -n);
-          bij = (1 - tn / (2 * n)) / Math.sqrt(tmp);
-          bijD = beta * (-0.5 * Math.pow(tmp, -1.5) * (1 - (1 + 1 / (2 * n)) * tn));
+          const tn = Math.pow(tmp, -n), rs = 1 / Math.sqrt(tmp);
+          bij = (1 - tn / (2 * n)) * rs;
+          bijD = beta * (-0.5 * (rs / tmp) * (1 - (1 + 1 / (2 * n)) * tn));
         } else if (tmp < pC4[ij]) {
           bij = 1;
           bijD = 0;
         } else if (tmp < pC3[ij]) {
-          bij = 1 - Math.pow(tmp, n) / (2 * n);
-          bijD = -0.5 * beta * Math.pow(tmp, n - 1);
+          const tn1 = Math.pow(tmp, n - 1);
+          bij = 1 - (tn1 * tmp) / (2 * n);
+          bijD = -0.5 * beta * tn1;
         } else {
           const tn = Math.pow(tmp, n);
           bij = Math.pow(1 + tn, -1 / (2 * n));
-          bijD = (-0.5 * Math.pow(1 + tn, -1 - 1 / (2 * n)) * tn) / zeta;
+          bijD = (-0.5 * (bij / (1 + tn)) * tn) / zeta;
         }
         const e = 0.5 * bij * fa;
         energy += e;
@@ -345,18 +369,21 @@ export class Tersoff implements Potential {
 
         // ζ part: F_m = prefactor · ∂ζ/∂x_m with prefactor = −½ f_A b'(ζ).
         const prefactor = -0.5 * fa * bijD;
-        for (let q = 0; q < nk; q++) {
-          const b = kSlot[q];
+        if (prefactor === 0) { sFx[a] += fjx; sFy[a] += fjy; sFz[a] += fjz; continue; }
+        for (let b = 0; b < ns; b++) {
+          const ab = rowA + b;
+          if (b === a || mValid[ab] === 0) continue;
           const r2inv = sRinv[b];
           const u2x = sDx[b] * r2inv, u2y = sDy[b] * r2inv, u2z = sDz[b] * r2inv;
-          const cos = kCos[q], fc = kFc[q], g = kG[q], ex = kEx[q];
-          const fgdEx = fc * kGd[q] * ex;
-          const fgExd = fc * g * kExd[q];
+          const cos = mCos[ab], g = mG[ab], ex = mEx[ab];
+          const fc = perPair ? sFc[b] : mFc[ab], dfc = perPair ? sDfc[b] : mDfc[ab];
+          const fgdEx = fc * mGd[ab] * ex;
+          const fgExd = fc * g * mExd[ab];
           // ∂cos/∂x_j = (u2 − cos u1)/r1, ∂cos/∂x_k = (u1 − cos u2)/r2
           const aj = fgdEx * r1inv, ak = fgdEx * r2inv;
           const cj = prefactor * aj, ck = prefactor * ak;
           const uj = prefactor * (fgExd - aj * cos);
-          const kk = prefactor * (kDfc[q] * g * ex - fgExd - ak * cos);
+          const kk = prefactor * (dfc * g * ex - fgExd - ak * cos);
           const tjx = cj * u2x + uj * u1x, tjy = cj * u2y + uj * u1y, tjz = cj * u2z + uj * u1z;
           const tkx = ck * u1x + kk * u2x, tky = ck * u1y + kk * u2y, tkz = ck * u1z + kk * u2z;
           fjx += tjx; fjy += tjy; fjz += tjz;
@@ -378,6 +405,45 @@ export class Tersoff implements Potential {
 
   spec(): PotentialSpec {
     return { kind: this.kind, file: this.file, elements: [...this.elements] };
+  }
+}
+
+/** Exponent of the ζ term, (λ3 Δr)^m with m = 3 (cube) or 1. */
+function zetaExponent(lam3: number, cube: number, dr: number): number {
+  const t = lam3 * dr;
+  return cube === 1 ? t * t * t : t;
+}
+
+/** Angular and radial ζ factors of ordered neighbour pairs, by slot. */
+class TripletScratch {
+  valid = new Uint8Array(0);
+  cos = new Float64Array(0);
+  fc = new Float64Array(0);
+  dfc = new Float64Array(0);
+  g = new Float64Array(0);
+  gd = new Float64Array(0);
+  ex = new Float64Array(0);
+  exd = new Float64Array(0);
+
+  ensure(n: number): void {
+    if (this.valid.length >= n) return;
+    this.valid = new Uint8Array(n);
+    this.cos = new Float64Array(n); this.fc = new Float64Array(n); this.dfc = new Float64Array(n);
+    this.g = new Float64Array(n); this.gd = new Float64Array(n); this.ex = new Float64Array(n); this.exd = new Float64Array(n);
+  }
+
+  /** g(θ), g'(θ), exp(arg) (clamped as LAMMPS) and its derivative with respect to Δr = r_ij − r_ik. */
+  fill(slot: number, arg: number, lam3: number, cube: number, dr: number, gamma: number, c2: number, d2: number, h: number, cos: number): void {
+    let ex: number;
+    if (arg > ZETA_EXP_LIMIT) ex = ZETA_EXP_HUGE;
+    else if (arg < -ZETA_EXP_LIMIT) ex = 0;
+    else ex = Math.exp(arg);
+    this.ex[slot] = ex;
+    this.exd[slot] = cube === 1 ? 3 * lam3 * lam3 * lam3 * dr * dr * ex : lam3 * ex;
+    const hcth = h - cos;
+    const den = 1 / (d2 + hcth * hcth);
+    this.g[slot] = gamma * (1 + c2 / d2 - c2 * den);
+    this.gd[slot] = gamma * -2 * c2 * hcth * den * den;
   }
 }
 
