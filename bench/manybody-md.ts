@@ -6,7 +6,9 @@
  * Neighbour lists: both rebuild when an atom has moved more than skin/2 (LAMMPS
  * `neigh_modify every 1 delay 0 check yes`). Timing: LAMMPS's "Loop time" (setup
  * excluded); ours times the 100 steps after the first force evaluation, likewise.
- * RSS: peak of each process. Both are disturbed by other work on the same cores.
+ * RSS: peak of each process. Both are disturbed by other work on the same cores;
+ * CPU-time figures (ours from process.cpuUsage, LAMMPS's loop time × its
+ * reported CPU share) are printed too, being less sensitive to that.
  */
 import { ForceEvaluator, type Evaluation } from '../src/forces.ts';
 import { lattice } from '../src/lattice.ts';
@@ -38,11 +40,13 @@ function runTensormd(b: ManybodyBench) {
   let ev: Evaluation = evaluator.evaluate(system);
   const e0 = ev.energy + system.kineticEnergy();
   const buildsBefore = evaluator.neighbors.builds;
+  const cpu0 = process.cpuUsage();
   const time = seconds(() => {
     for (let s = 0; s < STEPS; s++) ev = integrator.step(system, evaluator, ev);
   });
+  const cpuSeconds = process.cpuUsage(cpu0).user / 1e6;
   const e1 = ev.energy + system.kineticEnergy();
-  return { n: system.n, time, rebuilds: evaluator.neighbors.builds - buildsBefore, drift: (e1 - e0) / system.n, temperature: system.temperature() };
+  return { n: system.n, time, cpuSeconds, rebuilds: evaluator.neighbors.builds - buildsBefore, drift: (e1 - e0) / system.n, temperature: system.temperature() };
 }
 
 function runLammps(b: ManybodyBench) {
@@ -65,7 +69,9 @@ function runLammps(b: ManybodyBench) {
   ].join('\n');
   const t = timeLammps(input);
   const builds = Number(/Neighbor list builds = (\d+)/.exec(t.log)?.[1] ?? NaN);
-  return { ...t, builds };
+  // LAMMPS prints the share of the loop's wall time its process was on a CPU.
+  const cpuShare = Number(/([0-9.]+)% CPU use/.exec(t.log)?.[1] ?? NaN) / 100;
+  return { ...t, builds, cpuSeconds: t.loopSeconds * cpuShare };
 }
 
 export function runBench(b: ManybodyBench): void {
@@ -86,6 +92,10 @@ export function runBench(b: ManybodyBench): void {
     us_per_atom_step: us,
     lammps_us_per_atom_step: lus,
     ratio: us / lus,
+    // The same in CPU time (less disturbed by other work on shared cores).
+    cpu_us_per_atom_step: (ours.cpuSeconds / atomSteps) * 1e6,
+    lammps_cpu_us_per_atom_step: (lmp.cpuSeconds / atomSteps) * 1e6,
+    cpu_ratio: ours.cpuSeconds / lmp.cpuSeconds,
     rss_mb: peakRssMb(),
     lammps_rss_mb: lmp.rssMb,
   });
