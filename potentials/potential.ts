@@ -65,8 +65,8 @@ export interface Potential {
   readonly kind: string;
   /** Interaction range, Å. */
   readonly cutoff: number;
-  /** Which list compute() reads. */
-  readonly neighborList: 'half' | 'full';
+  /** Which list compute() reads ('both' for composites such as a sum of potentials). */
+  readonly neighborList: 'half' | 'full' | 'both';
   /** Elements covered, or null when any element is accepted. */
   readonly elements: readonly string[] | null;
   /** True when compute() writes out.virial itself (e.g. a potential with explicit cell dependence). */

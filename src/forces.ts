@@ -36,8 +36,8 @@ export class ForceEvaluator {
     this.neighbors = new NeighborList({
       cutoff: potential.cutoff,
       skin: options.skin,
-      half: potential.neighborList === 'half',
-      full: potential.neighborList === 'full',
+      half: potential.neighborList !== 'full',
+      full: potential.neighborList !== 'half',
     });
     this.out = { energy: 0, forces: new Float64Array(0), atomEnergies: null, virial: new Float64Array(6) };
   }
@@ -113,12 +113,12 @@ function checkFinite(system: System, energy: number): void {
   let sum = energy;
   for (let k = 0; k < f.length; k++) sum += f[k];
   if (Number.isFinite(sum)) return;
-  if (!Number.isFinite(energy)) throw new NonFiniteForceError(`non-finite potential energy (${energy}) at step ${system.step}`);
+  if (!Number.isFinite(energy)) throw new NonFiniteForceError(`non-finite potential energy (${energy})`);
   for (let k = 0; k < f.length; k++) {
     if (!Number.isFinite(f[k])) {
       const i = Math.floor(k / 3);
       throw new NonFiniteForceError(
-        `non-finite force on atom ${i} (${system.elements[system.species[i]]}), component ${'xyz'[k % 3]} = ${f[k]}, at step ${system.step}`,
+        `non-finite force on atom ${i} (${system.elements[system.species[i]]}), component ${'xyz'[k % 3]} = ${f[k]}`,
       );
     }
   }

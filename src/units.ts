@@ -27,3 +27,9 @@ export const GPA_TO_EV_PER_A3 = 1 / EV_PER_A3_TO_GPA;
 
 /** Time: 1 ps = 1000 fs. */
 export const FS_PER_PS = 1000;
+
+/**
+ * ASE's internal time unit Å·√(amu/eV), in fs (≈ 10.18 fs): ASE stores momenta in
+ * amu·Å per this unit, so v[Å/fs] = p / (m · ASE_TIME_FS). Equals √MVV_TO_EV.
+ */
+export const ASE_TIME_FS = Math.sqrt(MVV_TO_EV);
