@@ -92,11 +92,11 @@ export function runBench(b: ManybodyBench): void {
     us_per_atom_step: us,
     lammps_us_per_atom_step: lus,
     ratio: us / lus,
+    rss_mb: peakRssMb(),
+    lammps_rss_mb: lmp.rssMb,
     // The same in CPU time (less disturbed by other work on shared cores).
     cpu_us_per_atom_step: (ours.cpuSeconds / atomSteps) * 1e6,
     lammps_cpu_us_per_atom_step: (lmp.cpuSeconds / atomSteps) * 1e6,
     cpu_ratio: ours.cpuSeconds / lmp.cpuSeconds,
-    rss_mb: peakRssMb(),
-    lammps_rss_mb: lmp.rssMb,
   });
 }
