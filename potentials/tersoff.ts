@@ -16,6 +16,11 @@
  * forms for very large or very small βζ, and exp of the ζ argument is clamped
  * outside ±69.0776 as there. Per-atom energies: half of each pair term and of each
  * bond's ½ b_ij f_A to each of its two atoms (LAMMPS's ev_tally).
+ *
+ * Evaluation: per atom, a short list of neighbours within the largest cutoff;
+ * the ζ factors of each ordered neighbour pair are computed once (and shared by
+ * the j-k and k-j orders when the two entries agree) and reused by the force
+ * loop; powers in b_ij are taken as exp(y ln x), a few ulps from pow.
  */
 import { registerPotential } from './registry.ts';
 import { requireElements, type ComputeOutput, type Neighborhood, type Potential, type PotentialSpec } from './potential.ts';
