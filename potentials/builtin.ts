@@ -7,3 +7,5 @@ import './morse.ts';
 import './sum.ts';
 import './scaled.ts';
 import './eam/eam.ts';
+import './sw.ts';
+import './tersoff.ts';

@@ -45,6 +45,8 @@ export { lbfgs, type LbfgsOptions } from '../integrators/minimize/lbfgs.ts';
 export { CellFilter, type CellFilterOptions } from '../integrators/minimize/cell-filter.ts';
 export { PositionTarget, type MinimizeResult, type MinimizeTarget } from '../integrators/minimize/target.ts';
 export { Eam, createFuncflEam, createMultiEam } from '../potentials/eam/eam.ts';
+export { StillingerWeber, type StillingerWeberSpec } from '../potentials/sw.ts';
+export { Tersoff, type TersoffSpec } from '../potentials/tersoff.ts';
 export { frameEnergy, frameForces, frameToSystem, frameVirial, formatExtxyz, parseExtxyz, readExtxyz, systemToFrame, writeExtxyz, ExtxyzWriter, ExtxyzError, type Frame } from './io/extxyz.ts';
 export { evaluateErrors, type ErrorReport } from './analysis/errors.ts';
 export { MtkBarostat, type MtkOptions } from '../integrators/npt.ts';
