@@ -9,3 +9,4 @@ import './scaled.ts';
 import './eam/eam.ts';
 import './sw.ts';
 import './tersoff.ts';
+import './trace/potential.ts';

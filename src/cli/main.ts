@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from './command.ts';
 import { evalCommand } from './eval.ts';
+import { fitCommand } from './fit.ts';
 import { runCommand } from './run.ts';
 
-const COMMANDS: Command[] = [runCommand, evalCommand];
+const COMMANDS: Command[] = [runCommand, evalCommand, fitCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
