@@ -132,6 +132,26 @@ describe('CLI', () => {
     expect(Number(last[T])).toBeGreaterThan(400);
   });
 
+  it('runs a custom plugin potential named by module path in the input file', async () => {
+    const dir = tmp();
+    const plugin = join(import.meta.dirname, '../examples/buckingham.ts');
+    const input = join(dir, 'buck.yaml');
+    writeFileSync(input, [
+      'structure: { lattice: fcc, element: Ar, a: 5.3, repeat: 2 }',
+      `potential: { kind: module, module: ${JSON.stringify(plugin)}, A: 1800, rho: 0.3, C: 50, cutoff: 7 }`,
+      'velocities: { temperature: 30, seed: 3 }',
+      'integrator: { name: nve, timestep: 2 }',
+      'steps: 100',
+      'output: { thermo: { every: 50, file: t.csv }, progress: false }',
+    ].join('\n'));
+    expect(await main(['run', input, '--output-dir', dir, '--quiet'])).toBe(0);
+    const [header, ...rows] = readFileSync(join(dir, 't.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+    const etot = header.indexOf('etotal_eV'), pe = header.indexOf('pe_eV');
+    expect(rows.length).toBe(3);
+    expect(Number(rows[0][pe])).toBeLessThan(0); // bound by the dispersion term
+    for (const r of rows) expect(Math.abs(Number(r[etot]) - Number(rows[0][etot]))).toBeLessThan(1e-4);
+  });
+
   it('names the file and field of a bad input', async () => {
     const dir = tmp();
     const input = join(dir, 'bad.yaml');
