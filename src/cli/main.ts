@@ -25,7 +25,8 @@ function help(): string {
     '',
     "Run 'tensormd <command> --help' for a command's options and input format.",
     'Examples:',
-    '  tensormd run examples/quickstart.yaml',
+    '  tensormd run examples/quickstart.yaml   silicon with the shipped ML model',
+    '  tensormd run examples/argon.yaml        Lennard-Jones argon',
   ].join('\n');
 }
 
