@@ -1,0 +1,47 @@
+/**
+ * LATTE speed: µs per atom-step, single thread, Langevin MD on ≥ 2,000 atoms with
+ * each shipped model (diamond Si 7×7×7 = 2,744 atoms; fcc Cu 8×8×8 = 2,048;
+ * bcc Mo 10×10×10 = 2,000). Usage: npx tsx bench/latte-speed.ts [steps]
+ * No LAMMPS equivalent is installed for LATTE, so no ratio. Timings are disturbed
+ * by other work on the machine's shared cores.
+ */
+import { existsSync } from 'node:fs';
+import { Langevin } from '../integrators/langevin.ts';
+import { loadModel } from '../potentials/latte/io.ts';
+import { LattePotential, resolveModelPath } from '../potentials/latte/potential.ts';
+import { ForceEvaluator } from '../src/forces.ts';
+import { lattice } from '../src/lattice.ts';
+import { Rng } from '../src/rng.ts';
+import { peakRssMb, report, seconds } from './harness.ts';
+
+const steps = Number(process.argv[2] ?? 10);
+const cases = [
+  { name: 'Si', model: 'models/latte/Si.msgpack', build: () => lattice('diamond', { element: 'Si', a: 5.43, repeat: 7 }) },
+  { name: 'Si-fast', model: 'models/latte/Si-fast.msgpack', build: () => lattice('diamond', { element: 'Si', a: 5.43, repeat: 7 }) },
+  { name: 'Cu', model: 'models/latte/Cu.msgpack', build: () => lattice('fcc', { element: 'Cu', a: 3.62, repeat: 8 }) },
+  { name: 'Mo', model: 'models/latte/Mo.msgpack', build: () => lattice('bcc', { element: 'Mo', a: 3.16, repeat: 10 }) },
+];
+const figures: Record<string, unknown> = { steps };
+for (const c of cases) {
+  const path = resolveModelPath(c.model);
+  if (!existsSync(path)) { console.log(`${c.name}: no model at ${path}`); continue; }
+  const { model } = loadModel(path);
+  const system = c.build();
+  system.setTemperature(300, new Rng(1));
+  const forces = new ForceEvaluator(new LattePotential(model, path), { skin: 1 });
+  forces.evaluate(system);
+  const integrator = new Langevin({ dt: 1, temperature: 300, seed: 2 });
+  const cpu0 = process.cpuUsage();
+  const t = seconds(() => { for (let s = 0; s < steps; s++) integrator.step(system, forces); });
+  const cpu = process.cpuUsage(cpu0);
+  const us = (t / (steps * system.n)) * 1e6;
+  // CPU time of this (single-threaded) process: less disturbed than wall time on shared cores.
+  const usCpu = ((cpu.user + cpu.system) / (steps * system.n));
+  console.log(`${c.name}: ${us.toFixed(1)} µs/atom-step wall, ${usCpu.toFixed(1)} µs CPU, on ${system.n} atoms — ${model.describe()}`);
+  figures[`${c.name}_us_per_atom_step`] = us;
+  figures[`${c.name}_cpu_us_per_atom_step`] = usCpu;
+  figures[`${c.name}_atoms`] = system.n;
+  figures[`${c.name}_shape`] = model.describe();
+}
+figures.peak_rss_mb = peakRssMb();
+report(figures);

@@ -1,0 +1,690 @@
+/**
+ * The LATTE model: descriptor (trainable compact radial functions, species weights,
+ * tensor contractions) followed by one MLP per species, with analytic forces and
+ * analytic gradients of the energy with respect to every parameter.
+ *
+ * Definition: /work/shared/specs/latte.md (after Pellegrini, de Gironcoli,
+ * Küçükbenli, arXiv:2405.08137). Cost is linear in the number of neighbours: for
+ * each atom, every body's tensor T_{u,c} = Σ_j R_u(r_ij) M_c(u_ij) is accumulated
+ * over its neighbours (symmetric tensors in compact storage), then contracted.
+ *
+ * Parameters live in one flat Float64Array `theta` (what the optimiser updates):
+ *   centres  [species][F]            (F = number of radial functions Σ_b n_b·m_b)
+ *   widths   [F]
+ *   weights  [central species][neighbour species][F]
+ *   MLP of each species: per layer W (out×in, row-major) then b (out)
+ * Not trained: descriptor standardisation (mean, 1/std per species), e0 and the output scale.
+ */
+import { Rng } from '../../src/rng.ts';
+import { compactSize, contractionPlan, descriptorSize, MAX_RANK, parseDescriptor, TUPLES, type BlockSpec } from './pattern.ts';
+
+export type Activation = 'gaussian' | 'tanh' | 'silu';
+export const ACTIVATIONS: readonly Activation[] = ['gaussian', 'tanh', 'silu'];
+
+export interface LatteConfig {
+  elements: string[];
+  /** Global cutoff, Å. */
+  cutoff: number;
+  /** Descriptor string, e.g. `16,-:16,a,a:16,ab,ab:8,a,b,ab`. */
+  descriptor: string;
+  /** Radial width s, Å (initial value of every width). */
+  width: number;
+  /** Learn one width per function within [widthMin, widthMax] (default false: fixed global width). */
+  trainWidths?: boolean;
+  widthMin?: number;
+  widthMax?: number;
+  /** Hidden layer sizes, e.g. [64, 32]. */
+  hidden: number[];
+  activation?: Activation;
+}
+
+const ACT_GAUSS = 0, ACT_TANH = 1, ACT_SILU = 2;
+
+/** Flat monomial table of u: ranks 0..MAX_RANK, compact components. */
+const MONO_OFF: number[] = [];
+{
+  let o = 0;
+  for (let p = 0; p <= MAX_RANK + 1; p++) { MONO_OFF.push(o); if (p <= MAX_RANK) o += compactSize(p); }
+}
+const MONO_TOTAL = MONO_OFF[MAX_RANK + 1];
+/** For flat monomial k ≥ 1: the parent monomial (one rank lower) and the axis multiplied in. */
+const MONO_PARENT = new Int32Array(MONO_TOTAL);
+const MONO_AXIS = new Int32Array(MONO_TOTAL);
+/** Gradient table: ∂M_k/∂u_a = coef · M_red, as (k, a, coef, red) rows. */
+const GRAD_ROWS: number[] = [];
+/** Number of gradient rows needed for monomials up to each rank. */
+const GRAD_COUNT: number[] = [0];
+{
+  for (let p = 1; p <= MAX_RANK; p++) {
+    TUPLES[p].forEach((t, c) => {
+      const k = MONO_OFF[p] + c;
+      const head = t.slice(0, p - 1);
+      MONO_PARENT[k] = MONO_OFF[p - 1] + findTuple(head);
+      MONO_AXIS[k] = t[p - 1];
+      for (let a = 0; a < 3; a++) {
+        const count = t.filter((x) => x === a).length;
+        if (count === 0) continue;
+        const rest = t.slice();
+        rest.splice(rest.indexOf(a), 1);
+        GRAD_ROWS.push(k, a, count, MONO_OFF[p - 1] + findTuple(rest));
+      }
+    });
+    GRAD_COUNT.push(GRAD_ROWS.length / 4);
+  }
+}
+function findTuple(t: number[]): number {
+  const list = TUPLES[t.length];
+  return list.findIndex((x) => x.every((v, q) => v === t[q]));
+}
+const GRAD_K = Int32Array.from(GRAD_ROWS.filter((_, q) => q % 4 === 0));
+const GRAD_A = Int32Array.from(GRAD_ROWS.filter((_, q) => q % 4 === 1));
+const GRAD_C = Float64Array.from(GRAD_ROWS.filter((_, q) => q % 4 === 2));
+const GRAD_R = Int32Array.from(GRAD_ROWS.filter((_, q) => q % 4 === 3));
+
+/** What the engine reads: extended atoms and a full neighbour list (as the Neighborhood interface). */
+export interface LatteAtoms {
+  nLocal: number;
+  positions: Float64Array;
+  species: Int32Array;
+  full: { offsets: Int32Array; neighbors: Int32Array } | null;
+}
+
+export interface EvaluateOptions {
+  /** −∂E/∂x added for every extended entry touched (length ≥ 3·nTotal), or null. */
+  forces?: Float64Array | null;
+  /** Per-atom energies added for local atoms, or null. */
+  atomEnergies?: Float64Array | null;
+  /** ∂E/∂θ·gradScale added here (length theta.length), or null. */
+  paramGrad?: Float64Array | null;
+  gradScale?: number;
+  /** Raw (unstandardised) descriptors written here, nLocal·D, or null. */
+  descriptors?: Float64Array | null;
+  /** Skip the MLP (descriptor only). */
+  descriptorOnly?: boolean;
+}
+
+export class LatteModel {
+  readonly config: Required<LatteConfig>;
+  readonly blocks: BlockSpec[];
+  readonly nSpecies: number;
+  /** Radial functions F and descriptor size D. */
+  readonly nFunctions: number;
+  readonly nDescriptors: number;
+  readonly theta: Float64Array;
+  /** Offsets into theta. */
+  readonly offCentres: number;
+  readonly offWidths: number;
+  readonly offWeights: number;
+  readonly offMlp: Int32Array;
+  readonly layerSizes: number[];
+  /** Standardisation: G' = (G − mean)·invStd, per species, and energy offsets. */
+  readonly mean: Float64Array;
+  readonly invStd: Float64Array;
+  readonly e0: Float64Array;
+  /**
+   * Fixed scale of each species' network output, E_i = outScale·MLP(G') + e0 (set from
+   * the spread of the training energies so that a freshly initialised network starts
+   * at the data's energy scale; equivalent to a fixed rescaling of the last layer).
+   */
+  readonly outScale: Float64Array;
+  /** Which entries of theta the optimiser may change (1) or not (0). */
+  readonly trainable: Uint8Array;
+
+  // Compiled descriptor.
+  readonly maxRank: number;
+  private readonly monoSize: number;
+  private readonly gradRows: number;
+  private readonly nBodies: number;
+  private readonly bodyRank: Int32Array;
+  private readonly bodyN: Int32Array;
+  private readonly bodyF: Int32Array;
+  private readonly bodyT: Int32Array;
+  readonly tSize: number;
+  private readonly blockBodies: Int32Array[];
+  private readonly blockG: Int32Array;
+  private readonly blockCoef: Float64Array[];
+  private readonly blockIndex: Int32Array[];
+  private readonly activation: number;
+
+  // Scratch.
+  private cap = 0;
+  private nbJ = new Int32Array(0);
+  private nbT = new Int32Array(0);
+  private nbR = new Float64Array(0);
+  private nbU = new Float64Array(0);
+  private nbM = new Float64Array(0);
+  private nbPhi = new Float64Array(0);
+  private nbDphi = new Float64Array(0);
+  private readonly T: Float64Array;
+  private readonly gT: Float64Array;
+  private readonly G: Float64Array;
+  private readonly dG: Float64Array;
+  private readonly acts: Float64Array[];
+  private readonly deltas: Float64Array[];
+  private readonly A = new Float64Array(MONO_TOTAL);
+  /** Per evaluate: 1/s per function and 1/c² per (species, function). */
+  private invS = new Float64Array(0);
+  private invC2 = new Float64Array(0);
+
+  constructor(config: LatteConfig, theta?: Float64Array) {
+    const cfg: Required<LatteConfig> = {
+      elements: [...config.elements],
+      cutoff: config.cutoff,
+      descriptor: config.descriptor,
+      width: config.width,
+      trainWidths: config.trainWidths ?? false,
+      widthMin: config.widthMin ?? config.width,
+      widthMax: config.widthMax ?? config.width,
+      hidden: [...config.hidden],
+      activation: config.activation ?? 'gaussian',
+    };
+    if (!Array.isArray(cfg.elements) || cfg.elements.length === 0) throw new Error('LATTE model: needs at least one element');
+    if (!(cfg.cutoff > 0) || !Number.isFinite(cfg.cutoff)) throw new Error(`LATTE model: cutoff must be positive, got ${cfg.cutoff}`);
+    if (!(cfg.width > 0) || 2 * cfg.width > cfg.cutoff) throw new Error(`LATTE model: width ${cfg.width} must be positive and at most half the cutoff ${cfg.cutoff}`);
+    if (!(cfg.widthMin > 0) || cfg.widthMin > cfg.widthMax || 2 * cfg.widthMax > cfg.cutoff) {
+      throw new Error(`LATTE model: need 0 < widthMin ≤ widthMax ≤ cutoff/2, got [${cfg.widthMin}, ${cfg.widthMax}]`);
+    }
+    if (!ACTIVATIONS.includes(cfg.activation)) throw new Error(`LATTE model: unknown activation '${cfg.activation}' (${ACTIVATIONS.join(', ')})`);
+    if (cfg.hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new Error(`LATTE model: hidden layer sizes must be positive integers, got ${cfg.hidden.join(',')}`);
+    this.config = cfg;
+    this.activation = cfg.activation === 'gaussian' ? ACT_GAUSS : cfg.activation === 'tanh' ? ACT_TANH : ACT_SILU;
+    this.blocks = parseDescriptor(cfg.descriptor);
+    const ns = (this.nSpecies = cfg.elements.length);
+    const D = (this.nDescriptors = descriptorSize(this.blocks));
+
+    // Bodies and functions.
+    const rank: number[] = [], nb: number[] = [], fo: number[] = [], to: number[] = [];
+    let F = 0, Ts = 0, maxRank = 0;
+    this.blockBodies = [];
+    this.blockCoef = [];
+    this.blockIndex = [];
+    const gOff: number[] = [];
+    let g = 0;
+    for (const block of this.blocks) {
+      const ids: number[] = [];
+      for (const body of block.bodies) {
+        ids.push(rank.length);
+        rank.push(body.rank);
+        nb.push(block.n);
+        fo.push(F);
+        to.push(Ts);
+        F += block.n;
+        Ts += block.n * compactSize(body.rank);
+        maxRank = Math.max(maxRank, body.rank);
+      }
+      const plan = contractionPlan(block);
+      this.blockBodies.push(Int32Array.from(ids));
+      this.blockCoef.push(plan.coef);
+      this.blockIndex.push(plan.index);
+      gOff.push(g);
+      g += block.n;
+    }
+    this.nFunctions = F;
+    this.nBodies = rank.length;
+    this.bodyRank = Int32Array.from(rank);
+    this.bodyN = Int32Array.from(nb);
+    this.bodyF = Int32Array.from(fo);
+    this.bodyT = Int32Array.from(to);
+    this.tSize = Ts;
+    this.blockG = Int32Array.from(gOff);
+    this.maxRank = maxRank;
+    this.monoSize = MONO_OFF[maxRank + 1];
+    this.gradRows = GRAD_COUNT[maxRank];
+
+    // Parameter layout.
+    this.offCentres = 0;
+    this.offWidths = ns * F;
+    this.offWeights = this.offWidths + F;
+    let off = this.offWeights + ns * ns * F;
+    this.layerSizes = [D, ...cfg.hidden, 1];
+    const offMlp: number[] = [];
+    for (let s = 0; s < ns; s++) {
+      offMlp.push(off);
+      for (let l = 0; l + 1 < this.layerSizes.length; l++) off += this.layerSizes[l + 1] * (this.layerSizes[l] + 1);
+    }
+    this.offMlp = Int32Array.from(offMlp);
+    if (theta) {
+      if (theta.length !== off) throw new Error(`LATTE model: parameter vector has ${theta.length} entries, the configuration needs ${off}`);
+      this.theta = Float64Array.from(theta);
+    } else {
+      this.theta = new Float64Array(off);
+    }
+    this.trainable = new Uint8Array(off).fill(1);
+    if (!cfg.trainWidths) this.trainable.fill(0, this.offWidths, this.offWidths + F);
+    this.mean = new Float64Array(ns * D);
+    this.invStd = new Float64Array(ns * D).fill(1);
+    this.e0 = new Float64Array(ns);
+    this.outScale = new Float64Array(ns).fill(1);
+
+    this.T = new Float64Array(Ts);
+    this.gT = new Float64Array(Ts);
+    this.G = new Float64Array(D);
+    this.dG = new Float64Array(D);
+    this.acts = this.layerSizes.map((n) => new Float64Array(n));
+    this.deltas = this.layerSizes.map((n) => new Float64Array(n));
+  }
+
+  /** Number of parameters. */
+  get nParameters(): number {
+    return this.theta.length;
+  }
+
+  /** Human-readable shape, e.g. "16,-:16,a,a (D=32, F=48) → 64 → 32 → 1, rc 5 Å". */
+  describe(): string {
+    return `${this.config.descriptor} (D=${this.nDescriptors}, F=${this.nFunctions}) → ${this.config.hidden.join(' → ')} → 1 ${this.config.activation}, rc ${this.config.cutoff} Å, ${this.nParameters} parameters`;
+  }
+
+  /**
+   * Initial parameters: centres evenly spread over [s, rc − s] (staggered between the
+   * bodies of a block), all widths s, species weights 1 (+ small noise), MLP weights
+   * N(0, 2/(in+out)), biases 0.
+   */
+  initialise(seed = 1): void {
+    const rng = new Rng(seed);
+    const { cutoff: rc, width: s } = this.config;
+    const ns = this.nSpecies, F = this.nFunctions, th = this.theta;
+    for (let q = 0; q < this.nBodies; q++) {
+      const n = this.bodyN[q], f0 = this.bodyF[q];
+      const bodiesInBlock = this.blockBodies.find((ids) => ids.includes(q))!;
+      const k = bodiesInBlock.indexOf(q), m = bodiesInBlock.length;
+      const lo = s, hi = rc - s;
+      for (let u = 0; u < n; u++) {
+        const frac = n === 1 ? 0.5 : (u + (k / m) * 0.5) / (n - 1 + 0.5);
+        const c = lo + (hi - lo) * Math.min(1, frac);
+        for (let t = 0; t < ns; t++) th[this.offCentres + t * F + f0 + u] = c;
+        th[this.offWidths + f0 + u] = s;
+      }
+    }
+    for (let k = 0; k < ns * ns * F; k++) th[this.offWeights + k] = 1 + 0.1 * rng.normal();
+    for (let t = 0; t < ns; t++) {
+      let o = this.offMlp[t];
+      for (let l = 0; l + 1 < this.layerSizes.length; l++) {
+        const nin = this.layerSizes[l], nout = this.layerSizes[l + 1];
+        const sd = Math.sqrt(2 / (nin + nout));
+        for (let k = 0; k < nin * nout; k++) th[o + k] = sd * rng.normal();
+        o += nin * nout;
+        for (let k = 0; k < nout; k++) th[o + k] = 0;
+        o += nout;
+      }
+    }
+  }
+
+  /** "block 2 ('16,a,a') body 1 term 3" for radial function f. */
+  functionLabel(f: number): string {
+    for (let b = 0; b < this.blocks.length; b++) {
+      const ids = this.blockBodies[b];
+      for (let k = 0; k < ids.length; k++) {
+        const q = ids[k];
+        if (f >= this.bodyF[q] && f < this.bodyF[q] + this.bodyN[q]) {
+          return `block ${b + 1} ('${this.blocks[b].text}') body ${k + 1} term ${f - this.bodyF[q] + 1}`;
+        }
+      }
+    }
+    return `function ${f}`;
+  }
+
+  /** Throws, naming the block, if a radial function's support [c − s, c + s] leaves [0, rc] or a width is not positive. */
+  validate(): void {
+    const th = this.theta, F = this.nFunctions, rc = this.config.cutoff, tol = 1e-9;
+    for (let f = 0; f < F; f++) {
+      const s = th[this.offWidths + f];
+      if (!(s > 0)) throw new Error(`LATTE model: ${this.functionLabel(f)}: width ${s} must be positive`);
+      for (let t = 0; t < this.nSpecies; t++) {
+        const c = th[this.offCentres + t * F + f];
+        if (!(c - s >= -tol) || !(c + s <= rc + tol)) {
+          throw new Error(
+            `LATTE model: ${this.functionLabel(f)}, centre for ${this.config.elements[t]}: centre ${c} with width ${s} puts the support ` +
+              `[${(c - s).toFixed(4)}, ${(c + s).toFixed(4)}] outside [0, cutoff ${rc}]`,
+          );
+        }
+      }
+    }
+  }
+
+  /** Keeps centres in [s, rc − s] and widths in [widthMin, widthMax] (after each optimiser step). */
+  clip(): void {
+    const th = this.theta, F = this.nFunctions, rc = this.config.cutoff;
+    const { widthMin, widthMax } = this.config;
+    for (let f = 0; f < F; f++) {
+      let s = th[this.offWidths + f];
+      if (s < widthMin) s = widthMin;
+      if (s > widthMax) s = widthMax;
+      th[this.offWidths + f] = s;
+      for (let t = 0; t < this.nSpecies; t++) {
+        const k = this.offCentres + t * F + f;
+        if (th[k] < s) th[k] = s;
+        if (th[k] > rc - s) th[k] = rc - s;
+      }
+    }
+  }
+
+  private ensureCapacity(n: number): void {
+    if (n <= this.cap) return;
+    const cap = Math.max(n, Math.ceil(this.cap * 1.5), 64);
+    this.cap = cap;
+    this.nbJ = new Int32Array(cap);
+    this.nbT = new Int32Array(cap);
+    this.nbR = new Float64Array(cap);
+    this.nbU = new Float64Array(3 * cap);
+    this.nbM = new Float64Array(this.monoSize * cap);
+    this.nbPhi = new Float64Array(this.nFunctions * cap);
+    this.nbDphi = new Float64Array(this.nFunctions * cap);
+  }
+
+  /**
+   * Energy of the atoms (Σ over local atoms), adding forces, per-atom energies,
+   * parameter gradients and descriptors as asked. `typeMap` maps the atoms'
+   * species indices to the model's element indices.
+   */
+  evaluate(atoms: LatteAtoms, typeMap: Int32Array, options: EvaluateOptions = {}): number {
+    const forces = options.forces ?? null, eatom = options.atomEnergies ?? null;
+    const pg = options.paramGrad ?? null, scale = options.gradScale ?? 1;
+    const descOut = options.descriptors ?? null, descriptorOnly = options.descriptorOnly ?? false;
+    const backward = !descriptorOnly && (forces !== null || pg !== null);
+    const x = atoms.positions, species = atoms.species;
+    if (atoms.full === null) throw new Error('LATTE: needs a full neighbour list');
+    const { offsets, neighbors } = atoms.full;
+    const rc = this.config.cutoff, rc2 = rc * rc;
+    const D = this.nDescriptors, monoSize = this.monoSize, G = this.G;
+    this.prepareRadial();
+    let energy = 0;
+
+    for (let i = 0; i < atoms.nLocal; i++) {
+      const ti = typeMap[species[i]];
+      // Neighbours inside the cutoff.
+      const p0 = offsets[i], p1 = offsets[i + 1];
+      this.ensureCapacity(p1 - p0);
+      const nbJ = this.nbJ, nbT = this.nbT, nbR = this.nbR, nbU = this.nbU, nbM = this.nbM;
+      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
+      let nn = 0;
+      for (let p = p0; p < p1; p++) {
+        const j = neighbors[p];
+        const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
+        const r2 = dx * dx + dy * dy + dz * dz;
+        if (r2 >= rc2 || r2 === 0) continue;
+        const r = Math.sqrt(r2), ir = 1 / r;
+        nbJ[nn] = j;
+        nbT[nn] = typeMap[species[j]];
+        nbR[nn] = r;
+        const ux = dx * ir, uy = dy * ir, uz = dz * ir;
+        nbU[3 * nn] = ux; nbU[3 * nn + 1] = uy; nbU[3 * nn + 2] = uz;
+        const mo = nn * monoSize;
+        nbM[mo] = 1;
+        if (monoSize > 1) { nbM[mo + 1] = ux; nbM[mo + 2] = uy; nbM[mo + 3] = uz; }
+        for (let k = 4; k < monoSize; k++) nbM[mo + k] = nbM[mo + MONO_PARENT[k]] * nbU[3 * nn + MONO_AXIS[k]];
+        nn++;
+      }
+      this.accumulate(nn, ti);
+      this.contract();
+      if (descOut !== null) for (let d = 0; d < D; d++) descOut[i * D + d] = G[d];
+      if (descriptorOnly) continue;
+
+      const ei = this.mlpForward(ti) + this.e0[ti];
+      energy += ei;
+      if (eatom !== null) eatom[i] += ei;
+      if (!backward) continue;
+      this.mlpBackward(ti, pg, scale);
+      this.contractBackward();
+      this.neighbourBackward(i, nn, ti, forces, pg, scale);
+    }
+    return energy;
+  }
+
+  private prepareRadial(): void {
+    const F = this.nFunctions, ns = this.nSpecies, th = this.theta;
+    if (this.invS.length !== F) { this.invS = new Float64Array(F); this.invC2 = new Float64Array(ns * F); }
+    for (let f = 0; f < F; f++) this.invS[f] = 1 / th[this.offWidths + f];
+    for (let k = 0; k < ns * F; k++) { const c = th[this.offCentres + k]; this.invC2[k] = 1 / (c * c); }
+  }
+
+  /** T_{q,u,c} = Σ_j w·phi(r_j) M_c(u_j) for every body q (ranks 0–2 unrolled). */
+  private accumulate(nn: number, ti: number): void {
+    const th = this.theta, F = this.nFunctions, ns = this.nSpecies, monoSize = this.monoSize;
+    const T = this.T, nbR = this.nbR, nbT = this.nbT, nbM = this.nbM, nbPhi = this.nbPhi, nbDphi = this.nbDphi;
+    const cRow = this.offCentres + ti * F, ciRow = ti * F;
+    const invS = this.invS, invC2 = this.invC2;
+    T.fill(0);
+    const nBodies = this.nBodies, bodyRank = this.bodyRank, bodyN = this.bodyN, bodyF = this.bodyF, bodyT = this.bodyT;
+    for (let q = 0; q < nn; q++) {
+      const r = nbR[q];
+      const wRow = this.offWeights + (ti * ns + nbT[q]) * F;
+      const mo = q * monoSize, po = q * F;
+      const m1 = monoSize > 1 ? nbM[mo + 1] : 0, m2 = monoSize > 1 ? nbM[mo + 2] : 0, m3 = monoSize > 1 ? nbM[mo + 3] : 0;
+      const m4 = monoSize > 4 ? nbM[mo + 4] : 0, m5 = monoSize > 4 ? nbM[mo + 5] : 0, m6 = monoSize > 4 ? nbM[mo + 6] : 0;
+      const m7 = monoSize > 4 ? nbM[mo + 7] : 0, m8 = monoSize > 4 ? nbM[mo + 8] : 0, m9 = monoSize > 4 ? nbM[mo + 9] : 0;
+      for (let b = 0; b < nBodies; b++) {
+        const p = bodyRank[b], cd = ((p + 1) * (p + 2)) >> 1, mOff = mo + MONO_OFF[p];
+        const f0 = bodyF[b], n = bodyN[b];
+        let base = bodyT[b];
+        for (let u = 0; u < n; u++, base += cd) {
+          const f = f0 + u;
+          const is = invS[f];
+          const y = (r - th[cRow + f]) * is;
+          if (y <= -1 || y >= 1) { nbPhi[po + f] = 0; nbDphi[po + f] = 0; continue; }
+          const t = 1 - y * y, ic2 = invC2[ciRow + f];
+          const t2ic2 = t * t * ic2;
+          const ph = t * t2ic2;
+          nbPhi[po + f] = ph;
+          nbDphi[po + f] = -6 * y * t2ic2 * is;
+          const R = th[wRow + f] * ph;
+          if (p === 0) T[base] += R;
+          else if (p === 1) { T[base] += R * m1; T[base + 1] += R * m2; T[base + 2] += R * m3; }
+          else if (p === 2) {
+            T[base] += R * m4; T[base + 1] += R * m5; T[base + 2] += R * m6;
+            T[base + 3] += R * m7; T[base + 4] += R * m8; T[base + 5] += R * m9;
+          } else for (let k = 0; k < cd; k++) T[base + k] += R * nbM[mOff + k];
+        }
+      }
+    }
+  }
+
+  /** G_{b,u} = Σ_t coef_t Π_k T_{k,u,idx}. */
+  private contract(): void {
+    const T = this.T, G = this.G;
+    for (let b = 0; b < this.blocks.length; b++) {
+      const ids = this.blockBodies[b], coef = this.blockCoef[b], index = this.blockIndex[b];
+      const m = ids.length, nTerms = coef.length, n = this.blocks[b].n, g0 = this.blockG[b];
+      for (let u = 0; u < n; u++) {
+        let sum = 0;
+        for (let t = 0; t < nTerms; t++) {
+          let prod = coef[t];
+          for (let k = 0; k < m; k++) {
+            const q = ids[k], p = this.bodyRank[q];
+            prod *= T[this.bodyT[q] + u * (((p + 1) * (p + 2)) >> 1) + index[t * m + k]];
+          }
+          sum += prod;
+        }
+        G[g0 + u] = sum;
+      }
+    }
+  }
+
+  /** ∂E/∂T from ∂E/∂G. */
+  private contractBackward(): void {
+    const T = this.T, gT = this.gT, dG = this.dG;
+    gT.fill(0);
+    for (let b = 0; b < this.blocks.length; b++) {
+      const ids = this.blockBodies[b], coef = this.blockCoef[b], index = this.blockIndex[b];
+      const m = ids.length, nTerms = coef.length, n = this.blocks[b].n, g0 = this.blockG[b];
+      for (let u = 0; u < n; u++) {
+        const gg = dG[g0 + u];
+        if (gg === 0) continue;
+        for (let t = 0; t < nTerms; t++) {
+          const ct = gg * coef[t];
+          for (let k = 0; k < m; k++) {
+            let prod = ct;
+            for (let k2 = 0; k2 < m; k2++) {
+              if (k2 === k) continue;
+              const q2 = ids[k2], p2 = this.bodyRank[q2];
+              prod *= T[this.bodyT[q2] + u * (((p2 + 1) * (p2 + 2)) >> 1) + index[t * m + k2]];
+            }
+            const q = ids[k], p = this.bodyRank[q];
+            gT[this.bodyT[q] + u * (((p + 1) * (p + 2)) >> 1) + index[t * m + k]] += prod;
+          }
+        }
+      }
+    }
+  }
+
+  /** MLP of species ti on the standardised descriptor; returns its output. */
+  private mlpForward(ti: number): number {
+    const th = this.theta, D = this.nDescriptors, G = this.G, sizes = this.layerSizes, acts = this.acts;
+    const a0 = acts[0], mean = this.mean, istd = this.invStd, so = ti * D;
+    for (let d = 0; d < D; d++) a0[d] = (G[d] - mean[so + d]) * istd[so + d];
+    let o = this.offMlp[ti];
+    const L = sizes.length - 1, act = this.activation;
+    for (let l = 0; l < L; l++) {
+      const nin = sizes[l], nout = sizes[l + 1], ain = acts[l], aout = acts[l + 1], dl = this.deltas[l + 1];
+      const bo = o + nin * nout;
+      for (let k = 0; k < nout; k++) {
+        let z = th[bo + k];
+        const wo = o + k * nin;
+        for (let q = 0; q < nin; q++) z += th[wo + q] * ain[q];
+        if (l === L - 1) { aout[k] = z * this.outScale[ti]; dl[k] = this.outScale[ti]; continue; }
+        // Store the activation and its derivative (in deltas, multiplied later).
+        if (act === ACT_GAUSS) { const e = Math.exp(-z * z); aout[k] = e; dl[k] = -2 * z * e; }
+        else if (act === ACT_TANH) { const e = Math.tanh(z); aout[k] = e; dl[k] = 1 - e * e; }
+        else { const sg = 1 / (1 + Math.exp(-z)); aout[k] = z * sg; dl[k] = sg * (1 + z * (1 - sg)); }
+      }
+      o = bo + nout;
+    }
+    return acts[L][0];
+  }
+
+  /** Back-propagates dE_i/dout = 1 to dE/dG (in this.dG), adding parameter gradients if asked. */
+  private mlpBackward(ti: number, pg: Float64Array | null, scale: number): void {
+    const th = this.theta, sizes = this.layerSizes, acts = this.acts, deltas = this.deltas;
+    const L = sizes.length - 1;
+    // Offsets of each layer.
+    let o = this.offMlp[ti];
+    const offs: number[] = this.layerOffsetsScratch;
+    for (let l = 0; l < L; l++) { offs[l] = o; o += sizes[l + 1] * (sizes[l] + 1); }
+    // deltas[L] holds outScale (linear output): the output's derivative.
+    for (let l = L - 1; l >= 0; l--) {
+      const nin = sizes[l], nout = sizes[l + 1], ain = acts[l], dout = deltas[l + 1], wo = offs[l];
+      if (pg !== null) {
+        const bo = wo + nin * nout;
+        for (let k = 0; k < nout; k++) {
+          const dk = dout[k] * scale;
+          pg[bo + k] += dk;
+          const r = wo + k * nin;
+          for (let q = 0; q < nin; q++) pg[r + q] += dk * ain[q];
+        }
+      }
+      // din[q] = Σ_k W[k,q] dout[k], times the activation derivative stored in deltas[l] (hidden layers).
+      const din = deltas[l];
+      if (l > 0) {
+        for (let q = 0; q < nin; q++) {
+          let s = 0;
+          for (let k = 0; k < nout; k++) s += th[wo + k * nin + q] * dout[k];
+          din[q] *= s;
+        }
+      } else {
+        for (let q = 0; q < nin; q++) {
+          let s = 0;
+          for (let k = 0; k < nout; k++) s += th[wo + k * nin + q] * dout[k];
+          din[q] = s;
+        }
+      }
+    }
+    const D = this.nDescriptors, dG = this.dG, istd = this.invStd, so = ti * D, d0 = deltas[0];
+    for (let d = 0; d < D; d++) dG[d] = d0[d] * istd[so + d];
+  }
+  private readonly layerOffsetsScratch: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+  /** Chain rule from ∂E_i/∂T to each pair vector r_ij (forces) and to the radial parameters (ranks 0–2 unrolled). */
+  private neighbourBackward(i: number, nn: number, ti: number, forces: Float64Array | null, pg: Float64Array | null, scale: number): void {
+    const th = this.theta, F = this.nFunctions, ns = this.nSpecies, monoSize = this.monoSize;
+    const gT = this.gT, A = this.A;
+    const nbJ = this.nbJ, nbR = this.nbR, nbU = this.nbU, nbT = this.nbT, nbM = this.nbM, nbPhi = this.nbPhi, nbDphi = this.nbDphi;
+    const nBodies = this.nBodies, bodyRank = this.bodyRank, bodyN = this.bodyN, bodyF = this.bodyF, bodyT = this.bodyT;
+    const cRow = this.offCentres + ti * F, ciRow = ti * F, sRow = this.offWidths;
+    const invS = this.invS, invC2 = this.invC2;
+    const gradRows = this.gradRows, highRank = this.maxRank > 2;
+    // Gradient rows of rank ≥ 3 monomials only (ranks 1–2 are handled in closed form).
+    const firstHighRow = GRAD_COUNT[Math.min(2, this.maxRank)];
+    let fix = 0, fiy = 0, fiz = 0;
+    for (let q = 0; q < nn; q++) {
+      const r = nbR[q];
+      const wRow = this.offWeights + (ti * ns + nbT[q]) * F;
+      const mo = q * monoSize, po = q * F;
+      const m1 = monoSize > 1 ? nbM[mo + 1] : 0, m2 = monoSize > 1 ? nbM[mo + 2] : 0, m3 = monoSize > 1 ? nbM[mo + 3] : 0;
+      const m4 = monoSize > 4 ? nbM[mo + 4] : 0, m5 = monoSize > 4 ? nbM[mo + 5] : 0, m6 = monoSize > 4 ? nbM[mo + 6] : 0;
+      const m7 = monoSize > 4 ? nbM[mo + 7] : 0, m8 = monoSize > 4 ? nbM[mo + 8] : 0, m9 = monoSize > 4 ? nbM[mo + 9] : 0;
+      if (highRank) for (let k = 10; k < monoSize; k++) A[k] = 0;
+      let a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0;
+      let sRp = 0;
+      for (let b = 0; b < nBodies; b++) {
+        const p = bodyRank[b], cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
+        const f0 = bodyF[b], n = bodyN[b];
+        let base = bodyT[b];
+        for (let u = 0; u < n; u++, base += cd) {
+          const f = f0 + u;
+          const ph = nbPhi[po + f];
+          if (ph === 0) continue;
+          const w = th[wRow + f];
+          const R = w * ph;
+          let gR: number;
+          if (p === 0) gR = gT[base];
+          else if (p === 1) {
+            const g1 = gT[base], g2 = gT[base + 1], g3 = gT[base + 2];
+            gR = g1 * m1 + g2 * m2 + g3 * m3;
+            a1 += g1 * R; a2 += g2 * R; a3 += g3 * R;
+          } else if (p === 2) {
+            const g4 = gT[base], g5 = gT[base + 1], g6 = gT[base + 2], g7 = gT[base + 3], g8 = gT[base + 4], g9 = gT[base + 5];
+            gR = g4 * m4 + g5 * m5 + g6 * m6 + g7 * m7 + g8 * m8 + g9 * m9;
+            a4 += g4 * R; a5 += g5 * R; a6 += g6 * R; a7 += g7 * R; a8 += g8 * R; a9 += g9 * R;
+          } else {
+            gR = 0;
+            for (let k = 0; k < cd; k++) {
+              const g = gT[base + k];
+              gR += g * nbM[mo + mOff + k];
+              A[mOff + k] += g * R;
+            }
+          }
+          sRp += gR * w * nbDphi[po + f];
+          if (pg !== null) {
+            const is = invS[f], ic2 = invC2[ciRow + f];
+            const y = (r - th[cRow + f]) * is, t = 1 - y * y;
+            const gs = gR * scale, t2 = t * t * ic2;
+            pg[wRow + f] += gs * ph;
+            pg[cRow + f] += gs * w * (6 * y * t2 * is - 2 * t * t2 / th[cRow + f]);
+            pg[sRow + f] += gs * w * (6 * y * y * t2 * is);
+          }
+        }
+      }
+      if (forces === null) continue;
+      const ux = nbU[3 * q], uy = nbU[3 * q + 1], uz = nbU[3 * q + 2];
+      // b = Σ_c A_c ∇_u M_c(u); rank-2 components in order xx xy xz yy yz zz.
+      let bx = a1 + 2 * a4 * ux + a5 * uy + a6 * uz;
+      let by = a2 + a5 * ux + 2 * a7 * uy + a8 * uz;
+      let bz = a3 + a6 * ux + a8 * uy + 2 * a9 * uz;
+      if (highRank) {
+        for (let row = firstHighRow; row < gradRows; row++) {
+          const v = A[GRAD_K[row]] * GRAD_C[row] * nbM[mo + GRAD_R[row]];
+          const a = GRAD_A[row];
+          if (a === 0) bx += v; else if (a === 1) by += v; else bz += v;
+        }
+      }
+      const ub = ux * bx + uy * by + uz * bz, ir = 1 / r;
+      const gx = sRp * ux + (bx - ub * ux) * ir;
+      const gy = sRp * uy + (by - ub * uy) * ir;
+      const gz = sRp * uz + (bz - ub * uz) * ir;
+      const j = nbJ[q];
+      forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
+      fix += gx; fiy += gy; fiz += gz;
+    }
+    if (forces !== null) { forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz; }
+  }
+
+  /** A copy with the same configuration, parameters and standardisation. */
+  clone(): LatteModel {
+    const m = new LatteModel(this.config, this.theta);
+    m.mean.set(this.mean);
+    m.invStd.set(this.invStd);
+    m.e0.set(this.e0);
+    m.outScale.set(this.outScale);
+    m.trainable.set(this.trainable);
+    return m;
+  }
+}

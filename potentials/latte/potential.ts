@@ -1,0 +1,65 @@
+/**
+ * LATTE as a tensormd Potential (kind 'latte'): spec { kind: 'latte', model: 'models/latte/Si.msgpack' }.
+ * A relative model path is tried against the working directory, then the repository root.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { registerPotential } from '../registry.ts';
+import { requireElements, type ComputeOutput, type Neighborhood, type Potential, type PotentialSpec } from '../potential.ts';
+import { loadModel } from './io.ts';
+import type { LatteModel } from './model.ts';
+
+const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+
+export class LattePotential implements Potential {
+  readonly kind = 'latte';
+  readonly neighborList = 'full';
+  readonly cutoff: number;
+  readonly elements: readonly string[];
+  readonly model: LatteModel;
+  private readonly modelPath: string | null;
+  private typeMap = new Int32Array(0);
+
+  constructor(model: LatteModel, modelPath: string | null = null) {
+    this.model = model;
+    this.cutoff = model.config.cutoff;
+    this.elements = model.config.elements;
+    this.modelPath = modelPath;
+  }
+
+  bind(elements: readonly string[]): void {
+    requireElements('LATTE model' + (this.modelPath ? ` '${this.modelPath}'` : ''), this.elements, elements);
+    this.typeMap = Int32Array.from(elements, (e) => this.elements.indexOf(e));
+  }
+
+  compute(atoms: Neighborhood, out: ComputeOutput): void {
+    out.energy += this.model.evaluate(atoms, this.typeMap, {
+      forces: out.forces,
+      atomEnergies: out.atomEnergies,
+    });
+  }
+
+  spec(): PotentialSpec {
+    if (!this.modelPath) throw new Error('LATTE potential built from an in-memory model has no serialisable spec; save the model and load it by path');
+    return { kind: this.kind, model: this.modelPath };
+  }
+}
+
+/** Resolves a model path: absolute, relative to the working directory, or relative to the repository root. */
+export function resolveModelPath(path: string): string {
+  if (isAbsolute(path)) return path;
+  const fromCwd = resolve(process.cwd(), path);
+  if (existsSync(fromCwd)) return fromCwd;
+  const fromRepo = resolve(REPO_ROOT, path);
+  if (existsSync(fromRepo)) return fromRepo;
+  return fromCwd;
+}
+
+export function latteFromSpec(spec: PotentialSpec): LattePotential {
+  if (typeof spec.model !== 'string') throw new Error(`latte potential spec needs 'model': the path of a LATTE model file (.msgpack)`);
+  const path = resolveModelPath(spec.model);
+  return new LattePotential(loadModel(path).model, path);
+}
+
+registerPotential('latte', latteFromSpec);

@@ -1,0 +1,502 @@
+/**
+ * Training LATTE models on energies, forces and (when present) virials.
+ *
+ * Loss of a batch of B structures (N_s atoms each, Nf force components in all):
+ *   L = wE · mean_s((E_s − E_s^ref)/N_s)² + wF · Σ (F − F^ref)²/Nf + wV · mean_s Σ_voigt ((W − W^ref)/N_s)²/6
+ * Gradients: the energy term uses ∂E/∂θ directly. The force and virial terms need
+ * Σ_k d_k · ∂(−∂E/∂x_k)/∂θ for a fixed displacement field d of the extended atoms
+ * (d_k = c_F (F − F^ref)_owner(k) + V x_k, V from the virial residual); that equals
+ * −∂/∂θ [dE(x + εd)/dε], evaluated as a central difference of ∂E/∂θ at x ± h·d/|d|∞
+ * (h = 1e-5 Å, error O(h²)) — the route described in /work/shared/specs/latte.md.
+ *
+ * Adam with exponential learning-rate decay per epoch, mini-batches, a seeded
+ * train/validation split, early stopping on the validation loss (the best
+ * parameters are kept), learning curves as CSV.
+ */
+import { writeFileSync } from 'node:fs';
+import { frameEnergy, frameForces, frameToSystem, frameVirial, readExtxyz, type Frame } from '../../src/io/extxyz.ts';
+import { NeighborList } from '../../src/neighbors.ts';
+import { Rng } from '../../src/rng.ts';
+import type { System } from '../../src/system.ts';
+import { LatteModel, type LatteConfig, type LatteAtoms } from './model.ts';
+
+/** One reference structure prepared for training: extended atoms and a full list (model species indices). */
+export interface TrainingStructure {
+  /** "file:frame" for messages. */
+  name: string;
+  nLocal: number;
+  nTotal: number;
+  positions: Float64Array;
+  species: Int32Array;
+  owner: Int32Array;
+  full: { offsets: Int32Array; neighbors: Int32Array };
+  energy: number;
+  /** Reference forces of the local atoms, 3·nLocal. */
+  forces: Float64Array;
+  /** Reference virial W = Σ r⊗f, Voigt xx yy zz yz xz xy (eV), or null. */
+  virial: Float64Array | null;
+}
+
+/** Neighbour-list skin used for training structures: covers the ±h displacements. */
+const TRAIN_SKIN = 0.05;
+/** Displacement step of the force/virial-loss gradient, Å. */
+const FD_STEP = 1e-5;
+/** Smaller step for the one-sided scheme, whose error is O(h). */
+const FD_STEP_FORWARD = 1e-6;
+
+/** Reads extxyz files; every frame must have an energy and forces (errors name file and frame). */
+export function readTrainingFrames(paths: readonly string[]): { frame: Frame; name: string }[] {
+  const out: { frame: Frame; name: string }[] = [];
+  for (const path of paths) {
+    const frames = readExtxyz(path);
+    if (frames.length === 0) throw new Error(`training file '${path}' has no frames`);
+    frames.forEach((frame, k) => {
+      const name = `${path}: frame ${k}`;
+      if (frameEnergy(frame) === undefined) throw new Error(`${name} has no energy (header key 'energy'); LATTE training needs energies and forces`);
+      if (frameForces(frame) === undefined) throw new Error(`${name} has no forces (per-atom column 'force' or 'forces'); LATTE training needs energies and forces`);
+      out.push({ frame, name });
+    });
+  }
+  return out;
+}
+
+/** Distinct elements of frames, sorted. */
+export function framesElements(frames: readonly { frame: Frame }[]): string[] {
+  return [...new Set(frames.flatMap((f) => f.frame.symbols))].sort();
+}
+
+export function prepareStructure(frame: Frame, name: string, elements: readonly string[], cutoff: number): TrainingStructure {
+  for (const s of new Set(frame.symbols)) {
+    if (!elements.includes(s)) throw new Error(`${name}: element ${s} is not in the model (it covers ${elements.join(', ')})`);
+  }
+  const forces = frameForces(frame)!;
+  const w = frameVirial(frame);
+  const virial = w ? Float64Array.from([w[0], w[4], w[8], w[5], w[2], w[1]]) : null;
+  return prepareSystem(frameToSystem(frame), name, { energy: frameEnergy(frame)!, forces, virial }, elements, cutoff);
+}
+
+/** A training structure from a System and reference energy, forces (3n) and optional virial (Voigt). */
+export function prepareSystem(
+  system: System,
+  name: string,
+  ref: { energy: number; forces: ArrayLike<number>; virial?: ArrayLike<number> | null },
+  elements: readonly string[],
+  cutoff: number,
+): TrainingStructure {
+  const nl = new NeighborList({ cutoff, skin: TRAIN_SKIN, full: true });
+  nl.update(system);
+  const nTotal = nl.nTotal;
+  const map = system.elements.map((e) => {
+    const t = elements.indexOf(e);
+    if (t < 0) throw new Error(`${name}: element ${e} is not in the model (it covers ${elements.join(', ')})`);
+    return t;
+  });
+  const species = new Int32Array(nTotal);
+  for (let k = 0; k < nTotal; k++) species[k] = map[nl.species[k]];
+  const full = nl.full!;
+  if (ref.forces.length !== 3 * system.n) throw new Error(`${name}: ${ref.forces.length / 3} force rows for ${system.n} atoms`);
+  return {
+    name,
+    nLocal: system.n,
+    nTotal,
+    positions: nl.positions.slice(0, 3 * nTotal),
+    species,
+    owner: nl.owner.slice(0, nTotal),
+    full: { offsets: full.offsets.slice(0, system.n + 1), neighbors: full.neighbors.slice(0, full.offsets[system.n]) },
+    energy: ref.energy,
+    forces: Float64Array.from(ref.forces),
+    virial: ref.virial ? Float64Array.from(ref.virial) : null,
+  };
+}
+
+export interface LossWeights {
+  energy: number;
+  forces: number;
+  virial: number;
+}
+
+/**
+ * How the force/virial-loss gradient differences ∂E/∂θ along the displacement:
+ * 'central' (two extra passes, error O(h²)) or 'forward' (one extra pass reusing
+ * ∂E/∂θ at x, h = 1e-6 Å, error O(h) ≈ 1e-5 relative; a third cheaper per training step).
+ */
+export type ForceGradientScheme = 'central' | 'forward';
+
+export interface BatchResult {
+  loss: number;
+  /** Σ |ΔE|/N and Σ (ΔE/N)² over structures, Σ |ΔF| and Σ ΔF² over components. */
+  eAbs: number;
+  eSq: number;
+  fAbs: number;
+  fSq: number;
+  structures: number;
+  components: number;
+}
+
+/**
+ * Loss of a batch and (if grad is given) its gradient with respect to theta, added to grad.
+ * Scratch arrays are reused across calls through `work`.
+ */
+export class LossEvaluator {
+  readonly model: LatteModel;
+  readonly weights: LossWeights;
+  private readonly identity: Int32Array;
+  private fext = new Float64Array(0);
+  private disp = new Float64Array(0);
+  private shifted = new Float64Array(0);
+  private resid = new Float64Array(0);
+  private readonly gE: Float64Array;
+
+  readonly scheme: ForceGradientScheme;
+
+  constructor(model: LatteModel, weights: LossWeights, scheme: ForceGradientScheme = 'central') {
+    this.model = model;
+    this.weights = weights;
+    this.scheme = scheme;
+    this.identity = Int32Array.from({ length: model.nSpecies }, (_, k) => k);
+    this.gE = new Float64Array(model.nParameters);
+  }
+
+  batch(structures: readonly TrainingStructure[], grad: Float64Array | null): BatchResult {
+    const B = structures.length;
+    let Nf = 0;
+    for (const s of structures) Nf += 3 * s.nLocal;
+    const res: BatchResult = { loss: 0, eAbs: 0, eSq: 0, fAbs: 0, fSq: 0, structures: B, components: Nf };
+    for (const s of structures) this.one(s, B, Nf, grad, res);
+    return res;
+  }
+
+  private one(s: TrainingStructure, B: number, Nf: number, grad: Float64Array | null, res: BatchResult): void {
+    const model = this.model, { energy: wE, forces: wF, virial: wV } = this.weights;
+    const n = s.nLocal, nT = s.nTotal;
+    if (this.fext.length < 3 * nT) {
+      this.fext = new Float64Array(3 * nT);
+      this.disp = new Float64Array(3 * nT);
+      this.shifted = new Float64Array(3 * nT);
+      this.resid = new Float64Array(3 * nT);
+    }
+    const fext = this.fext;
+    fext.fill(0, 0, 3 * nT);
+    const gE = this.gE;
+    if (grad) gE.fill(0);
+    const atoms: LatteAtoms = { nLocal: n, positions: s.positions, species: s.species, full: s.full };
+    const E = model.evaluate(atoms, this.identity, { forces: fext, paramGrad: grad ? gE : null, gradScale: 1 });
+    // Energy term.
+    const dE = (E - s.energy) / n;
+    res.loss += (wE * dE * dE) / B;
+    res.eAbs += Math.abs(dE);
+    res.eSq += dE * dE;
+    if (grad) {
+      const c = (2 * wE * dE) / (n * B);
+      for (let k = 0; k < grad.length; k++) grad[k] += c * gE[k];
+    }
+    // Forces of local atoms (ghost contributions folded into owners), residual v.
+    const x = s.positions, owner = s.owner;
+    const v = this.resid;
+    for (let k = 0; k < 3 * n; k++) v[k] = fext[k];
+    for (let g = n; g < nT; g++) {
+      const o = owner[g];
+      v[3 * o] += fext[3 * g]; v[3 * o + 1] += fext[3 * g + 1]; v[3 * o + 2] += fext[3 * g + 2];
+    }
+    let fSq = 0;
+    for (let k = 0; k < 3 * n; k++) {
+      v[k] -= s.forces[k];
+      res.fAbs += Math.abs(v[k]);
+      fSq += v[k] * v[k];
+    }
+    res.fSq += fSq;
+    res.loss += (wF * fSq) / Nf;
+    // Virial term.
+    let V: number[] | null = null;
+    if (s.virial && wV > 0) {
+      let wxx = 0, wyy = 0, wzz = 0, wyz = 0, wxz = 0, wxy = 0;
+      for (let k = 0; k < nT; k++) {
+        const fx = fext[3 * k], fy = fext[3 * k + 1], fz = fext[3 * k + 2];
+        const rx = x[3 * k], ry = x[3 * k + 1], rz = x[3 * k + 2];
+        wxx += rx * fx; wyy += ry * fy; wzz += rz * fz; wyz += ry * fz; wxz += rx * fz; wxy += rx * fy;
+      }
+      const W = [wxx, wyy, wzz, wyz, wxz, wxy];
+      const r = W.map((w, q) => (w - s.virial![q]) / n);
+      let sq = 0;
+      for (const q of r) sq += q * q;
+      res.loss += (wV * sq) / (6 * B);
+      const c = (2 * wV) / (6 * B * n);
+      // Symmetric matrix V with off-diagonal Voigt residuals split over (a,b) and (b,a).
+      V = [c * r[0], 0.5 * c * r[5], 0.5 * c * r[4], 0.5 * c * r[5], c * r[1], 0.5 * c * r[3], 0.5 * c * r[4], 0.5 * c * r[3], c * r[2]];
+    }
+    if (!grad) return;
+    // Displacement field d_k = cF v_owner(k) + V x_k over extended atoms.
+    const cF = (2 * wF) / Nf;
+    const d = this.disp;
+    let dmax = 0;
+    for (let k = 0; k < nT; k++) {
+      const o = owner[k];
+      let dx = cF * v[3 * o], dy = cF * v[3 * o + 1], dz = cF * v[3 * o + 2];
+      if (V) {
+        const rx = x[3 * k], ry = x[3 * k + 1], rz = x[3 * k + 2];
+        dx += V[0] * rx + V[1] * ry + V[2] * rz;
+        dy += V[3] * rx + V[4] * ry + V[5] * rz;
+        dz += V[6] * rx + V[7] * ry + V[8] * rz;
+      }
+      d[3 * k] = dx; d[3 * k + 1] = dy; d[3 * k + 2] = dz;
+      dmax = Math.max(dmax, Math.abs(dx), Math.abs(dy), Math.abs(dz));
+    }
+    if (dmax === 0) return;
+    const h = FD_STEP / dmax; // positions move by at most FD_STEP Å
+    const xs = this.shifted;
+    const shifted: LatteAtoms = { nLocal: n, positions: xs, species: s.species, full: s.full };
+    if (this.scheme === 'forward') {
+      // −∂/∂θ dE(x+εd)/dε ≈ −[g(x+hd) − g(x)]/h, with g(x) = gE from the first pass.
+      const h = FD_STEP_FORWARD / dmax;
+      for (let k = 0; k < 3 * nT; k++) xs[k] = x[k] + h * d[k];
+      model.evaluate(shifted, this.identity, { paramGrad: grad, gradScale: -1 / h });
+      const c = 1 / h;
+      for (let k = 0; k < grad.length; k++) grad[k] += c * gE[k];
+      return;
+    }
+    for (const sign of [1, -1]) {
+      for (let k = 0; k < 3 * nT; k++) xs[k] = x[k] + sign * h * d[k];
+      // −∂/∂θ dE(x+εd)/dε ≈ −[g(x+hd) − g(x−hd)]/(2h)
+      model.evaluate(shifted, this.identity, { paramGrad: grad, gradScale: -sign / (2 * h) });
+    }
+  }
+}
+
+export interface TrainOptions {
+  /** Model shape; elements default to those of the training data. */
+  model: Omit<LatteConfig, 'elements'> & { elements?: string[] };
+  /** Training extxyz files. */
+  train: string[];
+  /** Validation files; when absent, `validationFraction` of the training frames (seeded) is held out. */
+  validation?: string[];
+  validationFraction?: number;
+  seed?: number;
+  epochs?: number;
+  batchSize?: number;
+  learningRate?: number;
+  /** Learning rate multiplied by this every epoch (default 0.99). */
+  decay?: number;
+  /** Stop after this many epochs without a better validation loss (default 50). */
+  patience?: number;
+  weights?: Partial<LossWeights>;
+  /** Learning-curve CSV path. */
+  curves?: string;
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+  /** Stop after this many seconds (default: no limit). */
+  maxSeconds?: number;
+  /** Force/virial-loss gradient scheme (default 'central'). */
+  forceGradient?: ForceGradientScheme;
+  /** Called after every epoch that improved the validation loss (e.g. to save a checkpoint). */
+  onImproved?: (model: LatteModel, record: EpochRecord) => void;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  lr: number;
+  trainLoss: number;
+  valLoss: number;
+  trainEnergyMae: number;
+  trainForceMae: number;
+  valEnergyMae: number;
+  valForceMae: number;
+  seconds: number;
+}
+
+export interface TrainResult {
+  model: LatteModel;
+  history: EpochRecord[];
+  bestEpoch: number;
+  seconds: number;
+  trainStructures: number;
+  validationStructures: number;
+}
+
+/** Standardisation (per species mean and 1/std of the descriptors over the structures) and e0 by least squares. */
+export function fitStatistics(model: LatteModel, structures: readonly TrainingStructure[]): void {
+  const D = model.nDescriptors, ns = model.nSpecies;
+  const sum = new Float64Array(ns * D), sq = new Float64Array(ns * D), count = new Float64Array(ns);
+  const identity = Int32Array.from({ length: ns }, (_, k) => k);
+  for (const s of structures) {
+    const G = new Float64Array(s.nLocal * D);
+    model.evaluate({ nLocal: s.nLocal, positions: s.positions, species: s.species, full: s.full }, identity, { descriptors: G, descriptorOnly: true });
+    for (let i = 0; i < s.nLocal; i++) {
+      const t = s.species[i];
+      count[t]++;
+      for (let d = 0; d < D; d++) { const g = G[i * D + d]; sum[t * D + d] += g; sq[t * D + d] += g * g; }
+    }
+  }
+  for (let t = 0; t < ns; t++) {
+    for (let d = 0; d < D; d++) {
+      const k = t * D + d;
+      if (count[t] === 0) { model.mean[k] = 0; model.invStd[k] = 1; continue; }
+      const m = sum[k] / count[t];
+      const variance = Math.max(0, sq[k] / count[t] - m * m);
+      model.mean[k] = m;
+      model.invStd[k] = variance > 1e-16 ? 1 / Math.sqrt(variance) : 1;
+    }
+  }
+  // e0: least squares of E ≈ Σ_t n_t e0_t (normal equations, ridge-regularised for absent species).
+  const A = new Float64Array(ns * ns), b = new Float64Array(ns);
+  for (const s of structures) {
+    const nt = new Float64Array(ns);
+    for (let i = 0; i < s.nLocal; i++) nt[s.species[i]]++;
+    for (let p = 0; p < ns; p++) {
+      b[p] += nt[p] * s.energy;
+      for (let q = 0; q < ns; q++) A[p * ns + q] += nt[p] * nt[q];
+    }
+  }
+  for (let p = 0; p < ns; p++) A[p * ns + p] += 1e-8 * (1 + A[p * ns + p]);
+  model.e0.set(solve(A, b, ns));
+  // Output scale: spread of the per-atom energy residual, or a tenth of the force RMS (× 1 Å) if larger.
+  let eSq = 0, fSq = 0, fCount = 0;
+  for (const s of structures) {
+    let base = 0;
+    for (let i = 0; i < s.nLocal; i++) base += model.e0[s.species[i]];
+    const r = (s.energy - base) / s.nLocal;
+    eSq += r * r;
+    for (const f of s.forces) { fSq += f * f; fCount++; }
+  }
+  const scale = Math.max(Math.sqrt(eSq / Math.max(1, structures.length)), 0.1 * Math.sqrt(fSq / Math.max(1, fCount)), 1e-3);
+  model.outScale.fill(scale);
+}
+
+function solve(A: Float64Array, b: Float64Array, n: number): Float64Array {
+  const M = Float64Array.from(A), x = Float64Array.from(b);
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(M[r * n + c]) > Math.abs(M[piv * n + c])) piv = r;
+    for (let k = 0; k < n; k++) { const t = M[c * n + k]; M[c * n + k] = M[piv * n + k]; M[piv * n + k] = t; }
+    const t = x[c]; x[c] = x[piv]; x[piv] = t;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = M[r * n + c] / M[c * n + c];
+      for (let k = 0; k < n; k++) M[r * n + k] -= f * M[c * n + k];
+      x[r] -= f * x[c];
+    }
+  }
+  for (let c = 0; c < n; c++) x[c] /= M[c * n + c];
+  return x;
+}
+
+/** Trains a LATTE model from extxyz files (see TrainOptions). */
+export function trainLatte(options: TrainOptions): TrainResult {
+  const seed = options.seed ?? 1;
+  const trainFrames = readTrainingFrames(options.train);
+  const valFrames = options.validation ? readTrainingFrames(options.validation) : [];
+  const elements = options.model.elements ?? framesElements([...trainFrames, ...valFrames]);
+  const model = new LatteModel({ ...options.model, elements });
+  const prep = (f: { frame: Frame; name: string }): TrainingStructure => prepareStructure(f.frame, f.name, elements, model.config.cutoff);
+  let train = trainFrames.map(prep);
+  let validation = valFrames.map(prep);
+  const rng = new Rng(seed);
+  if (!options.validation) {
+    const fraction = options.validationFraction ?? 0.1;
+    if (!(fraction >= 0 && fraction < 1)) throw new Error(`validationFraction must be in [0, 1), got ${fraction}`);
+    const order = shuffle(train.length, rng);
+    const nVal = Math.round(fraction * train.length);
+    validation = order.slice(0, nVal).map((k) => train[k]);
+    train = order.slice(nVal).map((k) => train[k]);
+  }
+  if (train.length === 0) throw new Error('no training structures left after the validation split');
+  model.initialise(seed);
+  fitStatistics(model, train);
+  return trainModel(model, train, validation, { ...options, seed }, rng);
+}
+
+/** The optimisation loop over prepared structures (a model already initialised and standardised). */
+export function trainModel(
+  model: LatteModel,
+  train: readonly TrainingStructure[],
+  validation: readonly TrainingStructure[],
+  options: Omit<TrainOptions, 'model' | 'train' | 'validation'>,
+  rng = new Rng(options.seed ?? 1),
+): TrainResult {
+  const epochs = options.epochs ?? 200;
+  const batchSize = Math.max(1, options.batchSize ?? 8);
+  const lr0 = options.learningRate ?? 0.005;
+  const decay = options.decay ?? 0.99;
+  const patience = options.patience ?? 50;
+  const weights: LossWeights = { energy: 100, forces: 1, virial: 1, ...options.weights };
+  const log = options.log ?? (() => {});
+  const loss = new LossEvaluator(model, weights, options.forceGradient ?? 'central');
+  const P = model.nParameters;
+  const grad = new Float64Array(P), m1 = new Float64Array(P), m2 = new Float64Array(P);
+  const mask = model.trainable;
+  const beta1 = 0.9, beta2 = 0.999, epsAdam = 1e-8;
+  let step = 0;
+  const history: EpochRecord[] = [];
+  const t0 = Date.now();
+  let best = Infinity, bestEpoch = 0;
+  const bestTheta = Float64Array.from(model.theta);
+  const curveRows: string[] = ['epoch,lr,train_loss,val_loss,train_energy_mae_mev_per_atom,train_force_mae_ev_per_a,val_energy_mae_mev_per_atom,val_force_mae_ev_per_a,seconds'];
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const lr = lr0 * decay ** (epoch - 1);
+    const order = shuffle(train.length, rng);
+    let lossSum = 0, eAbs = 0, fAbs = 0, comps = 0;
+    for (let b0 = 0; b0 < order.length; b0 += batchSize) {
+      const batch = order.slice(b0, b0 + batchSize).map((k) => train[k]);
+      grad.fill(0);
+      const r = loss.batch(batch, grad);
+      lossSum += r.loss * batch.length;
+      eAbs += r.eAbs;
+      fAbs += r.fAbs;
+      comps += r.components;
+      step++;
+      const c1 = 1 - beta1 ** step, c2 = 1 - beta2 ** step;
+      const th = model.theta;
+      for (let k = 0; k < P; k++) {
+        if (mask[k] === 0) continue;
+        const g = grad[k];
+        m1[k] = beta1 * m1[k] + (1 - beta1) * g;
+        m2[k] = beta2 * m2[k] + (1 - beta2) * g * g;
+        th[k] -= (lr * (m1[k] / c1)) / (Math.sqrt(m2[k] / c2) + epsAdam);
+      }
+      model.clip();
+    }
+    const val = validation.length > 0 ? loss.batch(validation, null) : null;
+    const rec: EpochRecord = {
+      epoch,
+      lr,
+      trainLoss: lossSum / train.length,
+      valLoss: val ? val.loss : NaN,
+      trainEnergyMae: (1000 * eAbs) / train.length,
+      trainForceMae: fAbs / comps,
+      valEnergyMae: val ? (1000 * val.eAbs) / val.structures : NaN,
+      valForceMae: val ? val.fAbs / val.components : NaN,
+      seconds: (Date.now() - t0) / 1000,
+    };
+    history.push(rec);
+    curveRows.push([rec.epoch, rec.lr, rec.trainLoss, rec.valLoss, rec.trainEnergyMae, rec.trainForceMae, rec.valEnergyMae, rec.valForceMae, rec.seconds].map((v) => String(v)).join(','));
+    if (options.curves) writeFileSync(options.curves, curveRows.join('\n') + '\n');
+    log(
+      `epoch ${epoch} lr ${lr.toExponential(2)} loss ${rec.trainLoss.toExponential(3)} val ${rec.valLoss.toExponential(3)} ` +
+        `E ${rec.trainEnergyMae.toFixed(2)}/${rec.valEnergyMae.toFixed(2)} meV/at F ${rec.trainForceMae.toFixed(4)}/${rec.valForceMae.toFixed(4)} eV/Å ${rec.seconds.toFixed(0)} s`,
+    );
+    const score = val ? val.loss : rec.trainLoss;
+    if (score < best) {
+      best = score;
+      bestEpoch = epoch;
+      bestTheta.set(model.theta);
+      options.onImproved?.(model, rec);
+    } else if (epoch - bestEpoch >= patience) {
+      log(`early stop: no better validation loss for ${patience} epochs (best epoch ${bestEpoch})`);
+      break;
+    }
+    if (options.maxSeconds !== undefined && rec.seconds > options.maxSeconds) {
+      log(`stopping: time limit of ${options.maxSeconds} s reached`);
+      break;
+    }
+  }
+  model.theta.set(bestTheta);
+  return { model, history, bestEpoch, seconds: (Date.now() - t0) / 1000, trainStructures: train.length, validationStructures: validation.length };
+}
+
+function shuffle(n: number, rng: Rng): number[] {
+  const a = Array.from({ length: n }, (_, k) => k);
+  for (let k = n - 1; k > 0; k--) {
+    const j = Math.floor(rng.uniform() * (k + 1));
+    const t = a[k]; a[k] = a[j]; a[j] = t;
+  }
+  return a;
+}

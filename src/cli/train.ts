@@ -1,0 +1,96 @@
+/** `tensormd train`: fits a LATTE model on extxyz files and writes a msgpack model file. */
+import { saveModel } from '../../potentials/latte/io.ts';
+import { ACTIVATIONS, type Activation } from '../../potentials/latte/model.ts';
+import { trainLatte } from '../../potentials/latte/train.ts';
+import { parseOptions, type Command } from './command.ts';
+
+function num(options: Record<string, string | true>, key: string, fallback: number): number {
+  const v = options[key];
+  if (v === undefined) return fallback;
+  const x = Number(v);
+  if (v === true || !Number.isFinite(x)) throw new Error(`train: --${key} needs a number, got '${String(v)}'`);
+  return x;
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'fit a LATTE machine-learned potential to energies and forces in extxyz files',
+  usage: `Usage: tensormd train TRAIN.xyz [MORE.xyz …] --out MODEL.msgpack [options]
+
+Fits a LATTE model (descriptor of Cartesian tensor contractions + one MLP per
+element) to the energies, forces and (when present) virials of the frames, and
+writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }.
+
+  --out FILE            model file to write (required)
+  --validation FILES    comma-separated validation extxyz files (default: hold out
+                        --val-fraction of the training frames, chosen with the seed)
+  --val-fraction X      default 0.1
+  --descriptor STR      blocks, default '8,-:8,a,a:8,ab,ab:4,a,b,ab'
+  --cutoff RC           Å, default 5
+  --width S             radial width, Å, default 1.5
+  --train-widths        also learn one width per radial function in [--width-min, --width-max]
+  --width-min, --width-max
+  --hidden 32,16        hidden layer sizes
+  --activation NAME     gaussian (default), tanh or silu
+  --epochs N            default 200     --batch N       default 8
+  --lr X                default 0.005   --decay X       per epoch, default 0.99
+  --patience N          early stopping, default 50
+  --w-energy X          default 100     --w-forces X    default 1     --w-virial X default 1
+  --seed N              default 1
+  --curves FILE         learning curves (CSV), default OUT with .csv
+  --max-seconds S       stop after this long
+  --force-gradient X    central (default) or forward (one pass fewer per structure)
+  The best model so far is saved to OUT after every improving epoch.`,
+
+  async run(args) {
+    const { options, positional } = parseOptions(args, ['help', 'train-widths']);
+    if (options.help || positional.length === 0 || typeof options.out !== 'string') {
+      console.log(this.usage);
+      return options.help ? 0 : 2;
+    }
+    const activation = (options.activation ?? 'gaussian') as Activation;
+    if (!ACTIVATIONS.includes(activation)) throw new Error(`train: --activation must be one of ${ACTIVATIONS.join(', ')}`);
+    const width = num(options, 'width', 1.5);
+    const hidden = String(options.hidden ?? '32,16').split(',').map((h) => Number(h));
+    const out = options.out;
+    const curves = typeof options.curves === 'string' ? options.curves : out.replace(/\.msgpack$/, '') + '.csv';
+    const result = trainLatte({
+      model: {
+        cutoff: num(options, 'cutoff', 5),
+        descriptor: String(options.descriptor ?? '8,-:8,a,a:8,ab,ab:4,a,b,ab'),
+        width,
+        trainWidths: options['train-widths'] === true,
+        widthMin: num(options, 'width-min', width),
+        widthMax: num(options, 'width-max', width),
+        hidden,
+        activation,
+      },
+      train: positional,
+      validation: typeof options.validation === 'string' ? options.validation.split(',') : undefined,
+      validationFraction: num(options, 'val-fraction', 0.1),
+      seed: num(options, 'seed', 1),
+      epochs: num(options, 'epochs', 200),
+      batchSize: num(options, 'batch', 8),
+      learningRate: num(options, 'lr', 0.005),
+      decay: num(options, 'decay', 0.99),
+      patience: num(options, 'patience', 50),
+      weights: { energy: num(options, 'w-energy', 100), forces: num(options, 'w-forces', 1), virial: num(options, 'w-virial', 1) },
+      curves,
+      maxSeconds: options['max-seconds'] !== undefined ? num(options, 'max-seconds', Infinity) : undefined,
+      forceGradient: options['force-gradient'] === 'forward' ? 'forward' : 'central',
+      log: (line) => console.log(line),
+      onImproved: (model, rec) => saveModel(out, model, { trainedOn: positional, checkpointEpoch: rec.epoch, validation: { energyMaeMevPerAtom: rec.valEnergyMae, forceMaeEvPerA: rec.valForceMae } }),
+    });
+    const best = result.history[result.bestEpoch - 1];
+    saveModel(out, result.model, {
+      trainedOn: positional,
+      epochs: result.history.length,
+      bestEpoch: result.bestEpoch,
+      seconds: result.seconds,
+      validation: best ? { energyMaeMevPerAtom: best.valEnergyMae, forceMaeEvPerA: best.valForceMae } : null,
+    });
+    console.log(`wrote ${out} (${result.model.describe()}), best epoch ${result.bestEpoch}, ${result.seconds.toFixed(0)} s; curves in ${curves}`);
+    console.log(JSON.stringify({ model: out, epochs: result.history.length, bestEpoch: result.bestEpoch, seconds: result.seconds, valEnergyMaeMevPerAtom: best?.valEnergyMae, valForceMaeEvPerA: best?.valForceMae }));
+    return 0;
+  },
+};
