@@ -10,3 +10,4 @@ import './eam/eam.ts';
 import './sw.ts';
 import './tersoff.ts';
 import './trace/potential.ts';
+import './latte/potential.ts';

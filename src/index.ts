@@ -54,3 +54,5 @@ export { StochasticCellRescale, type CellRescaleOptions } from '../integrators/c
 export { reduceCell, reduceCellInPlace, maxSkew } from './cell-reduce.ts';
 
 export * from '../potentials/trace/index.ts';
+export { LattePotential, latteFromSpec } from '../potentials/latte/potential.ts';
+export { trainLatte } from '../potentials/latte/train.ts';

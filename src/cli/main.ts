@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from './command.ts';
 import { evalCommand } from './eval.ts';
 import { fitCommand } from './fit.ts';
+import { trainCommand } from './train.ts';
 import { runCommand } from './run.ts';
 
-const COMMANDS: Command[] = [runCommand, evalCommand, fitCommand];
+const COMMANDS: Command[] = [runCommand, evalCommand, fitCommand, trainCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
