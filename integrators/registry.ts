@@ -3,7 +3,12 @@
  * { integrator: 'nve', dt } or { integrator: 'langevin', dt, temperature, damping, seed }.
  */
 import type { Integrator } from './integrator.ts';
+import { Berendsen, type BerendsenOptions } from './berendsen.ts';
+import { Csvr, type CsvrOptions } from './csvr.ts';
 import { Langevin } from './langevin.ts';
+import { NoseHoover, type NoseHooverOptions } from './nose-hoover.ts';
+import { MtkBarostat, type MtkOptions } from './npt.ts';
+import { StochasticCellRescale, type CellRescaleOptions } from './cell-rescale.ts';
 import { VelocityVerlet } from './verlet.ts';
 
 export type IntegratorOptions = Record<string, unknown> & { dt: number };
@@ -28,4 +33,22 @@ export function createIntegrator(name: string, options: IntegratorOptions): Inte
 registerIntegrator('nve', 'velocity Verlet, constant energy', (o) => new VelocityVerlet({ dt: o.dt }));
 registerIntegrator('langevin', 'Langevin BAOAB, canonical (temperature, damping fs, seed)', (o) =>
   new Langevin({ dt: o.dt, temperature: o.temperature as number, damping: o.damping as number | undefined, seed: o.seed as number | undefined }),
+);
+registerIntegrator('csvr', 'stochastic velocity rescaling (Bussi), canonical (temperature, damping fs, seed)', (o) =>
+  new Csvr(o as unknown as CsvrOptions),
+);
+registerIntegrator('nose-hoover', 'Nosé–Hoover chain NVT (temperature, damping fs, chainLength)', (o) =>
+  new NoseHoover(o as unknown as NoseHooverOptions),
+);
+registerIntegrator('berendsen', 'Berendsen, NOT canonical: equilibration only (temperature, damping fs)', (o) =>
+  new Berendsen(o as unknown as BerendsenOptions),
+);
+registerIntegrator('npt', 'MTK NPT with Nosé–Hoover chains (temperature, pressure GPa, coupling iso|aniso|xy|triclinic, damping, barostatDamping)', (o) =>
+  new MtkBarostat(o as unknown as MtkOptions),
+);
+registerIntegrator('nph', 'MTK NPH: barostat without particle thermostat (temperature as barostat-mass reference, pressure GPa, coupling)', (o) =>
+  new MtkBarostat({ ...(o as unknown as MtkOptions), thermostat: false }),
+);
+registerIntegrator('npt-rescale', 'stochastic cell rescaling (Bernetti–Bussi) with CSVR (temperature, pressure GPa, coupling iso|aniso, compressibility 1/GPa)', (o) =>
+  new StochasticCellRescale(o as unknown as CellRescaleOptions),
 );

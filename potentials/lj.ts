@@ -39,37 +39,83 @@ export class LennardJones implements Potential {
   bind(): void {}
 
   compute(atoms: Neighborhood, out: ComputeOutput): void {
-    const x = atoms.positions, f = out.forces, eatom = out.atomEnergies;
-    const { offsets, neighbors } = atoms.half!;
-    const rc2 = this.cutoff * this.cutoff, s2 = this.sigma * this.sigma;
-    const eps4 = 4 * this.epsilon, eps24 = 24 * this.epsilon, eshift = this.energyShift;
-    let energy = 0;
-    for (let i = 0; i < atoms.nLocal; i++) {
-      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
-      let fxi = 0, fyi = 0, fzi = 0;
-      const end = offsets[i + 1];
-      for (let p = offsets[i]; p < end; p++) {
-        const j = neighbors[p];
-        const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
-        const r2 = dx * dx + dy * dy + dz * dz;
-        if (r2 >= rc2) continue;
-        const sr2 = s2 / r2;
-        const sr6 = sr2 * sr2 * sr2;
-        const fpair = (eps24 * sr6 * (2 * sr6 - 1)) / r2;
-        const e = eps4 * sr6 * (sr6 - 1) - eshift;
-        energy += e;
-        fxi -= fpair * dx; fyi -= fpair * dy; fzi -= fpair * dz;
-        f[3 * j] += fpair * dx; f[3 * j + 1] += fpair * dy; f[3 * j + 2] += fpair * dz;
-        if (eatom !== null) { eatom[i] += 0.5 * e; eatom[j] += 0.5 * e; }
-      }
-      f[3 * i] += fxi; f[3 * i + 1] += fyi; f[3 * i + 2] += fzi;
-    }
-    out.energy += energy;
+    // LAMMPS's arithmetic (pair_lj_cut.cpp): lj1 = 48εσ¹², lj2 = 24εσ⁶, lj3 = 4εσ¹², lj4 = 4εσ⁶.
+    const s6 = this.sigma ** 6, s12 = s6 * s6, eps = this.epsilon;
+    const lj1 = 48 * eps * s12, lj2 = 24 * eps * s6, lj3 = 4 * eps * s12, lj4 = 4 * eps * s6;
+    const rc2 = this.cutoff * this.cutoff;
+    const half = atoms.half!;
+    out.energy += out.atomEnergies === null
+      ? ljForces(atoms.nLocal, atoms.positions, half.offsets, half.neighbors, out.forces, lj1, lj2, lj3, lj4, rc2, this.energyShift)
+      : ljForcesAtomEnergies(atoms.nLocal, atoms.positions, half.offsets, half.neighbors, out.forces, out.atomEnergies, lj1, lj2, lj3, lj4, rc2, this.energyShift);
   }
 
   spec(): PotentialSpec {
     return { kind: this.kind, epsilon: this.epsilon, sigma: this.sigma, cutoff: this.cutoff, shift: this.shift };
   }
+}
+
+/** The hot loop: forces and energy over a half list (no per-atom energies). Returns the energy. */
+function ljForces(
+  n: number, x: Float64Array, offsets: Int32Array, neighbors: Int32Array, f: Float64Array,
+  lj1: number, lj2: number, lj3: number, lj4: number, rc2: number, eshift: number,
+): number {
+  let energy = 0;
+  for (let i = 0; i < n; i++) {
+    const i3 = 3 * i;
+    const xi = x[i3], yi = x[i3 + 1], zi = x[i3 + 2];
+    let fxi = 0, fyi = 0, fzi = 0;
+    const end = offsets[i + 1];
+    for (let p = offsets[i]; p < end; p++) {
+      const j3 = 3 * neighbors[p];
+      const dx = x[j3] - xi, dy = x[j3 + 1] - yi, dz = x[j3 + 2] - zi;
+      const r2 = dx * dx + dy * dy + dz * dz;
+      if (r2 < rc2) {
+        const r2inv = 1 / r2;
+        const r6inv = r2inv * r2inv * r2inv;
+        const fpair = r6inv * (lj1 * r6inv - lj2) * r2inv;
+        energy += r6inv * (lj3 * r6inv - lj4) - eshift;
+        const fx = fpair * dx, fy = fpair * dy, fz = fpair * dz;
+        fxi -= fx; fyi -= fy; fzi -= fz;
+        f[j3] += fx; f[j3 + 1] += fy; f[j3 + 2] += fz;
+      }
+    }
+    f[i3] += fxi; f[i3 + 1] += fyi; f[i3 + 2] += fzi;
+  }
+  return energy;
+}
+
+/** As ljForces, also splitting each pair energy equally between its two atoms. */
+function ljForcesAtomEnergies(
+  n: number, x: Float64Array, offsets: Int32Array, neighbors: Int32Array, f: Float64Array, eatom: Float64Array,
+  lj1: number, lj2: number, lj3: number, lj4: number, rc2: number, eshift: number,
+): number {
+  let energy = 0;
+  for (let i = 0; i < n; i++) {
+    const i3 = 3 * i;
+    const xi = x[i3], yi = x[i3 + 1], zi = x[i3 + 2];
+    let fxi = 0, fyi = 0, fzi = 0, ei = 0;
+    const end = offsets[i + 1];
+    for (let p = offsets[i]; p < end; p++) {
+      const j = neighbors[p], j3 = 3 * j;
+      const dx = x[j3] - xi, dy = x[j3 + 1] - yi, dz = x[j3 + 2] - zi;
+      const r2 = dx * dx + dy * dy + dz * dz;
+      if (r2 < rc2) {
+        const r2inv = 1 / r2;
+        const r6inv = r2inv * r2inv * r2inv;
+        const fpair = r6inv * (lj1 * r6inv - lj2) * r2inv;
+        const e = r6inv * (lj3 * r6inv - lj4) - eshift;
+        energy += e;
+        ei += 0.5 * e;
+        eatom[j] += 0.5 * e;
+        const fx = fpair * dx, fy = fpair * dy, fz = fpair * dz;
+        fxi -= fx; fyi -= fy; fzi -= fz;
+        f[j3] += fx; f[j3 + 1] += fy; f[j3 + 2] += fz;
+      }
+    }
+    f[i3] += fxi; f[i3 + 1] += fyi; f[i3 + 2] += fzi;
+    eatom[i] += ei;
+  }
+  return energy;
 }
 
 registerPotential('lj', (spec) => new LennardJones(spec as unknown as LennardJonesOptions));

@@ -155,9 +155,10 @@ export class Cell {
 
   /**
    * Shortest periodic image of the displacement d (3-vector, in place), correct for
-   * any triclinic cell: rounding in fractional coordinates gives a candidate, then
-   * the 27 neighbouring images are searched, since for skewed cells rounding alone
-   * can miss the shortest one. Returns the squared length.
+   * any triclinic cell however skewed: rounding in fractional coordinates gives a
+   * candidate of length L; any shorter image has |s_k + n_k|·heights[k] ≤ L along
+   * each periodic axis k (a vector is at least as long as its projection on a face
+   * normal), which bounds the integer shifts n_k searched. Returns the squared length.
    */
   minimumImage(d: Float64Array | number[]): number {
     if (!this.anyPeriodic) return d[0] * d[0] + d[1] * d[1] + d[2] * d[2];
@@ -167,11 +168,22 @@ export class Cell {
       const f = d[0] * g[k] + d[1] * g[3 + k] + d[2] * g[6 + k];
       s[k] = this.pbc[k] ? f - Math.round(f) : f;
     }
-    let best = Infinity, bx = 0, by = 0, bz = 0;
-    const r0 = this.pbc[0] ? 1 : 0, r1 = this.pbc[1] ? 1 : 0, r2 = this.pbc[2] ? 1 : 0;
-    for (let i = -r0; i <= r0; i++) {
-      for (let j = -r1; j <= r1; j++) {
-        for (let k = -r2; k <= r2; k++) {
+    const x0 = s[0] * h[0] + s[1] * h[3] + s[2] * h[6];
+    const y0 = s[0] * h[1] + s[1] * h[4] + s[2] * h[7];
+    const z0 = s[0] * h[2] + s[1] * h[5] + s[2] * h[8];
+    let best = x0 * x0 + y0 * y0 + z0 * z0, bx = x0, by = y0, bz = z0;
+    const L = Math.sqrt(best);
+    const heights = this.heights();
+    const lo = [0, 0, 0], hi = [0, 0, 0];
+    for (let k = 0; k < 3; k++) {
+      if (!this.pbc[k]) continue;
+      const reach = L / heights[k];
+      lo[k] = Math.ceil(-s[k] - reach);
+      hi[k] = Math.floor(-s[k] + reach);
+    }
+    for (let i = lo[0]; i <= hi[0]; i++) {
+      for (let j = lo[1]; j <= hi[1]; j++) {
+        for (let k = lo[2]; k <= hi[2]; k++) {
           const a = s[0] + i, b = s[1] + j, c = s[2] + k;
           const x = a * h[0] + b * h[3] + c * h[6];
           const y = a * h[1] + b * h[4] + c * h[7];

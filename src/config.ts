@@ -21,6 +21,7 @@ import type { System } from './system.ts';
 import { frameToSystem, readExtxyz } from './io/extxyz.ts';
 import { createIntegrator } from '../integrators/registry.ts';
 import type { Integrator } from '../integrators/integrator.ts';
+import '../potentials/builtin.ts';
 import { loadPotential } from '../potentials/registry.ts';
 import type { Potential, PotentialSpec } from '../potentials/potential.ts';
 

@@ -55,6 +55,12 @@ export class NeighborList implements Neighborhood {
   private binOf: Int32Array = new Int32Array(0);
   private binStart: Int32Array = new Int32Array(0);
   private binAtoms: Int32Array = new Int32Array(0);
+  private binFill: Int32Array = new Int32Array(0);
+  /** Extended coordinates and half-list keys in bin order. */
+  private sortedPositions: Float64Array = new Float64Array(0);
+  private sortedKeys: Int32Array = new Int32Array(0);
+  /** Continuous bin coordinates of the local atoms. */
+  private binCoords: Float64Array = new Float64Array(0);
   private fractional: Float64Array = new Float64Array(0);
 
   constructor(options: NeighborListOptions) {
@@ -160,7 +166,6 @@ export class NeighborList implements Neighborhood {
     }
 
     this.makeGhosts(system, frame.periodic, width);
-    const nTotal = this.nTotal;
 
     // Linked cells over the extended atoms (counting sort by bin).
     const nb = [1, 1, 1], binWidth = [1, 1, 1];
@@ -169,34 +174,12 @@ export class NeighborList implements Neighborhood {
       nb[a] = Math.max(1, Math.min(Math.floor((extent * STENCIL) / rl), 1 << 10));
       binWidth[a] = (hi[a] - lo[a]) / nb[a] || 1;
     }
-    const nBins = nb[0] * nb[1] * nb[2];
-    this.binOf = ensureI32(this.binOf, nTotal);
-    this.binStart = ensureI32(this.binStart, nBins + 1);
-    this.binAtoms = ensureI32(this.binAtoms, nTotal);
-    const binOf = this.binOf, binStart = this.binStart, binAtoms = this.binAtoms;
-    binStart.fill(0, 0, nBins + 1);
-    const g = frame.inverse, ext = this.positions;
-    for (let k = 0; k < nTotal; k++) {
-      const x = ext[3 * k], y = ext[3 * k + 1], z = ext[3 * k + 2];
-      let bin = 0;
-      for (let a = 0; a < 3; a++) {
-        const f = x * g[a] + y * g[3 + a] + z * g[6 + a] - frame.origin[a];
-        let ib = Math.floor((f - lo[a]) / binWidth[a]);
-        if (ib < 0) ib = 0;
-        else if (ib >= nb[a]) ib = nb[a] - 1;
-        bin = bin * nb[a] + ib;
-      }
-      binOf[k] = bin;
-      binStart[bin + 1]++;
-    }
-    for (let b = 0; b < nBins; b++) binStart[b + 1] += binStart[b];
-    const fill = new Int32Array(nBins);
-    for (let k = 0; k < nTotal; k++) {
-      const b = binOf[k];
-      binAtoms[binStart[b] + fill[b]++] = k;
-    }
-
-    this.fillLists(nb);
+    this.binExtendedAtoms(frame.inverse, lo, binWidth, nb);
+    // Perpendicular bin widths (Å) of an orthogonal frame, where bins are boxes and the
+    // search can be trimmed to the atom's exact distance from each bin row.
+    const widths = frame.orthogonal ? [binWidth[0] * frame.heights[0], binWidth[1] * frame.heights[1], binWidth[2] * frame.heights[2]] : null;
+    if (this.half) this.fillList(this.half, true, nb, widths);
+    if (this.full) this.fillList(this.full, false, nb, widths);
     this.referencePositions = ensureF64(this.referencePositions, 3 * n);
     this.referencePositions.set(system.positions);
     this.referenceCell.set(cell.matrix);
@@ -206,44 +189,9 @@ export class NeighborList implements Neighborhood {
 
   /** Creates ghost atoms: images (n ≠ 0) whose fractional coordinates fall within the padded region. */
   private makeGhosts(system: System, periodic: readonly boolean[], width: number[]): void {
-    const n = system.n, s = this.fractional, h = system.cell.matrix, x = system.positions;
-    const ranges = [0, 0, 0].map((_, a) => (periodic[a] ? Math.ceil(width[a]) + 1 : 0));
-    // Count first so arrays are allocated once.
-    let count = 0;
-    this.maxImage = [0, 0, 0];
-    const visit = (emit: boolean): void => {
-      let g = n;
-      for (let i = 0; i < n; i++) {
-        const sa = s[3 * i], sb = s[3 * i + 1], sc = s[3 * i + 2];
-        for (let a = -ranges[0]; a <= ranges[0]; a++) {
-          const fa = sa + a;
-          if (periodic[0] && (fa < -width[0] || fa >= 1 + width[0])) continue;
-          for (let b = -ranges[1]; b <= ranges[1]; b++) {
-            const fb = sb + b;
-            if (periodic[1] && (fb < -width[1] || fb >= 1 + width[1])) continue;
-            for (let c = -ranges[2]; c <= ranges[2]; c++) {
-              if (a === 0 && b === 0 && c === 0) continue;
-              const fc = sc + c;
-              if (periodic[2] && (fc < -width[2] || fc >= 1 + width[2])) continue;
-              if (!emit) { count++; continue; }
-              const q = 3 * (g - n);
-              this.image[q] = a; this.image[q + 1] = b; this.image[q + 2] = c;
-              this.owner[g] = i;
-              this.species[g] = system.species[i];
-              this.positions[3 * g] = x[3 * i] + a * h[0] + b * h[3] + c * h[6];
-              this.positions[3 * g + 1] = x[3 * i + 1] + a * h[1] + b * h[4] + c * h[7];
-              this.positions[3 * g + 2] = x[3 * i + 2] + a * h[2] + b * h[5] + c * h[8];
-              const m = this.maxImage;
-              if (Math.abs(a) > m[0]) m[0] = Math.abs(a);
-              if (Math.abs(b) > m[1]) m[1] = Math.abs(b);
-              if (Math.abs(c) > m[2]) m[2] = Math.abs(c);
-              g++;
-            }
-          }
-        }
-      }
-    };
-    visit(false);
+    const n = system.n;
+    // Count first so arrays are allocated once, then emit.
+    const count = this.ghostPass(false, system, periodic, width);
     const nTotal = n + count;
     this.nTotal = nTotal;
     this.positions = ensureF64(this.positions, 3 * nTotal);
@@ -254,72 +202,192 @@ export class NeighborList implements Neighborhood {
       this.owner[i] = i;
       this.species[i] = system.species[i];
     }
-    this.positions.set(x);
-    visit(true);
+    this.positions.set(system.positions);
+    this.maxImage = [0, 0, 0];
+    this.ghostPass(true, system, periodic, width);
   }
 
-  private fillLists(nb: number[]): void {
-    const n = this.nLocal, ext = this.positions, rl2 = this.listCutoff * this.listCutoff;
-    const binOf = this.binOf, binStart = this.binStart, binAtoms = this.binAtoms;
-    const owner = this.owner, image = this.image;
-    const half = this.half, full = this.full;
-    let halfList = half ? half.neighbors : new Int32Array(0);
-    let fullList = full ? full.neighbors : new Int32Array(0);
-    if (half && half.offsets.length < n + 1) half.offsets = new Int32Array(n + 1);
-    if (full && full.offsets.length < n + 1) full.offsets = new Int32Array(n + 1);
-    let nh = 0, nf = 0;
-    const n1 = nb[1], n2 = nb[2];
+  /**
+   * One pass over the images of every atom: counts them, or (emit) writes them
+   * after the local atoms. Along a periodic axis the image n is kept when
+   * −width ≤ s + n < 1 + width; only the few n near that window are tried.
+   */
+  private ghostPass(emit: boolean, system: System, periodic: readonly boolean[], width: number[]): number {
+    const n = system.n, s = this.fractional, h = system.cell.matrix, x = system.positions, species = system.species;
+    const p0 = periodic[0], p1 = periodic[1], p2 = periodic[2];
+    const w0 = width[0], w1 = width[1], w2 = width[2];
+    const image = this.image, owner = this.owner, spc = this.species, ext = this.positions;
+    let m0 = 0, m1 = 0, m2 = 0;
+    let g = n;
     for (let i = 0; i < n; i++) {
-      const bin = binOf[i];
-      const b0 = Math.floor(bin / (n1 * n2)), b1 = Math.floor(bin / n2) % n1, b2 = bin % n2;
-      const a0 = Math.max(0, b0 - STENCIL), a1 = Math.min(nb[0] - 1, b0 + STENCIL);
-      const c0 = Math.max(0, b1 - STENCIL), c1 = Math.min(n1 - 1, b1 + STENCIL);
-      const d0 = Math.max(0, b2 - STENCIL), d1 = Math.min(n2 - 1, b2 + STENCIL);
-      // Grow storage for the worst case of this atom (every candidate a neighbour).
-      let candidates = 0;
-      for (let p = a0; p <= a1; p++) for (let q = c0; q <= c1; q++) {
-        const row = (p * n1 + q) * n2;
-        candidates += binStart[row + d1 + 1] - binStart[row + d0];
-      }
-      if (half && nh + candidates > halfList.length) halfList = grow(halfList, nh + candidates);
-      if (full && nf + candidates > fullList.length) fullList = grow(fullList, nf + candidates);
-      const xi = ext[3 * i], yi = ext[3 * i + 1], zi = ext[3 * i + 2];
-      for (let p = a0; p <= a1; p++) {
-        for (let q = c0; q <= c1; q++) {
-          const row = (p * n1 + q) * n2;
-          const end = binStart[row + d1 + 1];
-          for (let t = binStart[row + d0]; t < end; t++) {
-            const j = binAtoms[t];
-            if (j === i) continue;
-            const dx = ext[3 * j] - xi, dy = ext[3 * j + 1] - yi, dz = ext[3 * j + 2] - zi;
-            if (dx * dx + dy * dy + dz * dz >= rl2) continue;
-            if (full) fullList[nf++] = j;
-            if (half) {
-              const o = owner[j];
-              let keep: boolean;
-              if (j < n) keep = j > i;
-              else if (o !== i) keep = o > i;
-              else {
-                // Self-image: keep the image whose first non-zero index is positive.
-                const q3 = 3 * (j - n);
-                const a = image[q3], b = image[q3 + 1], c = image[q3 + 2];
-                keep = a > 0 || (a === 0 && (b > 0 || (b === 0 && c > 0)));
-              }
-              if (keep) halfList[nh++] = j;
+      const sa = s[3 * i], sb = s[3 * i + 1], sc = s[3 * i + 2];
+      const aLo = p0 ? Math.ceil(-w0 - sa) - 1 : 0, aHi = p0 ? Math.ceil(1 + w0 - sa) : 0;
+      const bLo = p1 ? Math.ceil(-w1 - sb) - 1 : 0, bHi = p1 ? Math.ceil(1 + w1 - sb) : 0;
+      const cLo = p2 ? Math.ceil(-w2 - sc) - 1 : 0, cHi = p2 ? Math.ceil(1 + w2 - sc) : 0;
+      for (let a = aLo; a <= aHi; a++) {
+        const fa = sa + a;
+        if (p0 && (fa < -w0 || fa >= 1 + w0)) continue;
+        for (let b = bLo; b <= bHi; b++) {
+          const fb = sb + b;
+          if (p1 && (fb < -w1 || fb >= 1 + w1)) continue;
+          for (let c = cLo; c <= cHi; c++) {
+            if (a === 0 && b === 0 && c === 0) continue;
+            const fc = sc + c;
+            if (p2 && (fc < -w2 || fc >= 1 + w2)) continue;
+            if (emit) {
+              const q = 3 * (g - n);
+              image[q] = a; image[q + 1] = b; image[q + 2] = c;
+              owner[g] = i;
+              spc[g] = species[i];
+              ext[3 * g] = x[3 * i] + a * h[0] + b * h[3] + c * h[6];
+              ext[3 * g + 1] = x[3 * i + 1] + a * h[1] + b * h[4] + c * h[7];
+              ext[3 * g + 2] = x[3 * i + 2] + a * h[2] + b * h[5] + c * h[8];
+              if (a > m0) m0 = a; else if (-a > m0) m0 = -a;
+              if (b > m1) m1 = b; else if (-b > m1) m1 = -b;
+              if (c > m2) m2 = c; else if (-c > m2) m2 = -c;
             }
+            g++;
           }
         }
       }
-      if (half) half.offsets[i + 1] = nh;
-      if (full) full.offsets[i + 1] = nf;
     }
-    if (half) { half.offsets[0] = 0; half.neighbors = halfList; }
-    if (full) { full.offsets[0] = 0; full.neighbors = fullList; }
+    if (emit) this.maxImage = [m0, m1, m2];
+    return g - n;
   }
+
+  /**
+   * Counting sort of the extended atoms by bin; also copies their coordinates and
+   * half-list keys into bin order so the candidate loops read contiguous memory.
+   */
+  private binExtendedAtoms(g: Float64Array, lo: number[], binWidth: number[], nb: number[]): void {
+    const nTotal = this.nTotal, n = this.nLocal;
+    const nBins = nb[0] * nb[1] * nb[2];
+    this.binOf = ensureI32(this.binOf, nTotal);
+    this.binStart = ensureI32(this.binStart, nBins + 1);
+    this.binFill = ensureI32(this.binFill, nBins);
+    this.binAtoms = ensureI32(this.binAtoms, nTotal);
+    this.sortedPositions = ensureF64(this.sortedPositions, 3 * nTotal);
+    this.sortedKeys = ensureI32(this.sortedKeys, nTotal);
+    const binOf = this.binOf, binStart = this.binStart, binAtoms = this.binAtoms, fill = this.binFill;
+    binStart.fill(0, 0, nBins + 1);
+    fill.fill(0, 0, nBins);
+    const ext = this.positions;
+    const lo0 = lo[0], lo1 = lo[1], lo2 = lo[2];
+    const iw0 = 1 / binWidth[0], iw1 = 1 / binWidth[1], iw2 = 1 / binWidth[2];
+    const n0 = nb[0], n1 = nb[1], n2 = nb[2];
+    this.binCoords = ensureF64(this.binCoords, 3 * n);
+    const u = this.binCoords;
+    for (let k = 0; k < nTotal; k++) {
+      const x = ext[3 * k], y = ext[3 * k + 1], z = ext[3 * k + 2];
+      const u0 = (x * g[0] + y * g[3] + z * g[6] - lo0) * iw0;
+      const u1 = (x * g[1] + y * g[4] + z * g[7] - lo1) * iw1;
+      const u2 = (x * g[2] + y * g[5] + z * g[8] - lo2) * iw2;
+      if (k < n) { u[3 * k] = u0; u[3 * k + 1] = u1; u[3 * k + 2] = u2; }
+      let i0 = Math.floor(u0), i1 = Math.floor(u1), i2 = Math.floor(u2);
+      if (i0 < 0) i0 = 0; else if (i0 >= n0) i0 = n0 - 1;
+      if (i1 < 0) i1 = 0; else if (i1 >= n1) i1 = n1 - 1;
+      if (i2 < 0) i2 = 0; else if (i2 >= n2) i2 = n2 - 1;
+      const bin = (i0 * n1 + i1) * n2 + i2;
+      binOf[k] = bin;
+      binStart[bin + 1]++;
+    }
+    for (let b = 0; b < nBins; b++) binStart[b + 1] += binStart[b];
+    // Half-list key: keep j for i iff key(j) > 2i, where key = 2·owner(j), plus 1 for a
+    // ghost image of its owner whose first non-zero image index is positive (so of
+    // the two images ±n of an atom's own periodic copy exactly one is kept).
+    const owner = this.owner, image = this.image, sx = this.sortedPositions, keys = this.sortedKeys;
+    for (let k = 0; k < nTotal; k++) {
+      const b = binOf[k];
+      const t = binStart[b] + fill[b]++;
+      binAtoms[t] = k;
+      sx[3 * t] = ext[3 * k]; sx[3 * t + 1] = ext[3 * k + 1]; sx[3 * t + 2] = ext[3 * k + 2];
+      let key = 2 * owner[k];
+      if (k >= n) {
+        const q = 3 * (k - n);
+        const a = image[q], bb = image[q + 1], c = image[q + 2];
+        if (a > 0 || (a === 0 && (bb > 0 || (bb === 0 && c > 0)))) key++;
+      }
+      keys[t] = key;
+    }
+  }
+
+  /**
+   * Fills a CSR list (half: keep j only if key(j) > 2i) by scanning, for each local
+   * atom, the rows of bins (fixed offsets d0, d1 within ±STENCIL) and along each row
+   * the contiguous run of bins that can hold a point within the list cutoff. With
+   * `widths` (orthogonal frame: bins are boxes of these perpendicular widths) rows
+   * farther than the cutoff are skipped and each run is trimmed to the atom's exact
+   * reach; otherwise the run is ±STENCIL bins, enough for any skew.
+   */
+  private fillList(csr: NeighborCsr, half: boolean, nb: number[], widths: number[] | null): void {
+    const n = this.nLocal, rl2 = this.listCutoff * this.listCutoff;
+    const binStart = this.binStart, binAtoms = this.binAtoms, u = this.binCoords;
+    const sx = this.sortedPositions, keys = this.sortedKeys, ext = this.positions;
+    if (csr.offsets.length < n + 1) csr.offsets = new Int32Array(n + 1);
+    const offsets = csr.offsets;
+    let list = csr.neighbors;
+    let count = 0;
+    const n0 = nb[0], n1 = nb[1], n2 = nb[2];
+    const trim = widths !== null;
+    const w0 = trim ? widths[0] : 0, w1 = trim ? widths[1] : 0, w2 = trim ? widths[2] : 1;
+    offsets[0] = 0;
+    for (let i = 0; i < n; i++) {
+      const u0 = u[3 * i], u1 = u[3 * i + 1], u2 = u[3 * i + 2];
+      const b0 = clampBin(u0, n0), b1 = clampBin(u1, n1), b2 = clampBin(u2, n2);
+      const xi = ext[3 * i], yi = ext[3 * i + 1], zi = ext[3 * i + 2];
+      const key = half ? 2 * i : -1;
+      const p0 = b0 - STENCIL < 0 ? 0 : b0 - STENCIL, p1 = b0 + STENCIL >= n0 ? n0 - 1 : b0 + STENCIL;
+      const q0 = b1 - STENCIL < 0 ? 0 : b1 - STENCIL, q1 = b1 + STENCIL >= n1 ? n1 - 1 : b1 + STENCIL;
+      for (let p = p0; p <= p1; p++) {
+        let rest0 = rl2;
+        if (trim) {
+          const gap = p > b0 ? (p - u0) * w0 : p < b0 ? (u0 - p - 1) * w0 : 0;
+          if (gap > 0) rest0 -= gap * gap;
+          if (rest0 <= 0) continue;
+        }
+        for (let q = q0; q <= q1; q++) {
+          let lo2: number, hi2: number;
+          if (trim) {
+            const gap = q > b1 ? (q - u1) * w1 : q < b1 ? (u1 - q - 1) * w1 : 0;
+            const rest = gap > 0 ? rest0 - gap * gap : rest0;
+            if (rest <= 0) continue;
+            const reach = Math.sqrt(rest) / w2;
+            lo2 = Math.floor(u2 - reach);
+            hi2 = Math.floor(u2 + reach);
+          } else {
+            lo2 = b2 - STENCIL;
+            hi2 = b2 + STENCIL;
+          }
+          if (lo2 < 0) lo2 = 0;
+          if (hi2 >= n2) hi2 = n2 - 1;
+          if (lo2 > hi2) continue;
+          const row = (p * n1 + q) * n2;
+          const start = binStart[row + lo2], end = binStart[row + hi2 + 1];
+          if (count + end - start > list.length) list = grow(list, count + end - start);
+          for (let t = start; t < end; t++) {
+            if (keys[t] <= key) continue;
+            const dx = sx[3 * t] - xi, dy = sx[3 * t + 1] - yi, dz = sx[3 * t + 2] - zi;
+            const r2 = dx * dx + dy * dy + dz * dz;
+            // For a full list key is −1 and r2 > 0 excludes i itself (entries never coincide).
+            if (r2 < rl2 && binAtoms[t] !== i) list[count++] = binAtoms[t];
+          }
+        }
+      }
+      offsets[i + 1] = count;
+    }
+    csr.neighbors = list;
+  }
+}
+
+function clampBin(u: number, nBins: number): number {
+  const b = Math.floor(u);
+  return b < 0 ? 0 : b >= nBins ? nBins - 1 : b;
 }
 
 interface BinningFrame {
   inverse: Float64Array;
+  /** True when the frame's axes are mutually perpendicular (bins are boxes). */
+  orthogonal: boolean;
   heights: readonly number[];
   periodic: readonly boolean[];
   origin: readonly number[];
@@ -331,6 +399,7 @@ function binningFrame(cell: Cell): BinningFrame {
   if (cell.hasVolume) {
     return {
       inverse: cell.inverse,
+      orthogonal: isOrthogonal(cell.matrix),
       heights: cell.heights(),
       periodic: cell.pbc,
       origin: [0, 0, 0],
@@ -340,11 +409,17 @@ function binningFrame(cell: Cell): BinningFrame {
   const identity = new Float64Array([1, 0, 0, 0, 1, 0, 0, 0, 1]);
   return {
     inverse: identity,
+    orthogonal: true,
     heights: [1, 1, 1],
     periodic: [false, false, false],
     origin: [0, 0, 0],
     toFractional: (r, out) => { out.set(r); return out; },
   };
+}
+
+function isOrthogonal(h: Float64Array): boolean {
+  const dot = (i: number, j: number) => h[3 * i] * h[3 * j] + h[3 * i + 1] * h[3 * j + 1] + h[3 * i + 2] * h[3 * j + 2];
+  return dot(0, 1) === 0 && dot(0, 2) === 0 && dot(1, 2) === 0;
 }
 
 function grow(a: Int32Array, needed: number): Int32Array {

@@ -8,6 +8,7 @@ import {
 } from '../src/index.ts';
 import { readExtxyz } from '../src/io/extxyz.ts';
 import { main } from '../src/cli/main.ts';
+import { hasLammps } from './oracles/available.ts';
 
 const argonLJ = () => new LennardJones({ epsilon: 0.0104, sigma: 3.4, cutoff: 8.5, shift: true });
 
@@ -98,6 +99,57 @@ describe('CLI', () => {
     expect(readExtxyz(join(dir, 'tr.xyz')).map((f) => f.info.step)).toEqual([0, 20, 40]);
     const [end] = readExtxyz(join(dir, 'end.xyz'));
     expect(end.symbols.length).toBe(32);
+  });
+
+  it('runs the README quickstart input', async () => {
+    const dir = tmp();
+    const quickstart = join(import.meta.dirname, '../examples/quickstart.yaml');
+    expect(await main(['run', quickstart, '--steps', '10', '--output-dir', dir, '--quiet'])).toBe(0);
+    const frames = readExtxyz(join(dir, 'quickstart.xyz'));
+    expect(frames[0].symbols.length).toBeGreaterThan(0);
+    expect(readExtxyz(join(dir, 'quickstart-final.xyz'))[0].info.step).toBe(10);
+  });
+
+  it.skipIf(!hasLammps())('runs EAM copper from a LAMMPS potential file by bare name with a CSVR thermostat', async () => {
+    const dir = tmp();
+    const input = join(dir, 'cu.yaml');
+    writeFileSync(input, [
+      'structure: { lattice: fcc, element: Cu, a: 3.615, repeat: 3 }',
+      'potential: { kind: eam, files: { Cu: Cu_u3.eam } }',
+      'velocities: { temperature: 300, seed: 3 }',
+      'integrator: { name: csvr, timestep: 2, temperature: 600, damping: 50, seed: 5 }',
+      'steps: 200',
+      'output: { thermo: { every: 200, file: t.csv }, progress: false }',
+    ].join('\n'));
+    expect(await main(['run', input, '--output-dir', dir, '--quiet'])).toBe(0);
+    const [header, first, last] = readFileSync(join(dir, 't.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+    const pe = header.indexOf('pe_eV'), T = header.indexOf('T_K');
+    // Cohesive energy of Cu_u3 is 3.54 eV/atom (Foiles et al. 1986); 108 atoms.
+    expect(Number(first[pe]) / 108).toBeCloseTo(-3.54, 4);
+    // Started at 300 K, NVE would equipartition down to ~150 K; the thermostat (τ = 50 fs)
+    // must instead heat it towards 600 K within 400 fs.
+    expect(Number(first[T])).toBeCloseTo(300, 6);
+    expect(Number(last[T])).toBeGreaterThan(400);
+  });
+
+  it('runs a custom plugin potential named by module path in the input file', async () => {
+    const dir = tmp();
+    const plugin = join(import.meta.dirname, '../examples/buckingham.ts');
+    const input = join(dir, 'buck.yaml');
+    writeFileSync(input, [
+      'structure: { lattice: fcc, element: Ar, a: 5.3, repeat: 2 }',
+      `potential: { kind: module, module: ${JSON.stringify(plugin)}, A: 1800, rho: 0.3, C: 50, cutoff: 7 }`,
+      'velocities: { temperature: 30, seed: 3 }',
+      'integrator: { name: nve, timestep: 2 }',
+      'steps: 100',
+      'output: { thermo: { every: 50, file: t.csv }, progress: false }',
+    ].join('\n'));
+    expect(await main(['run', input, '--output-dir', dir, '--quiet'])).toBe(0);
+    const [header, ...rows] = readFileSync(join(dir, 't.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+    const etot = header.indexOf('etotal_eV'), pe = header.indexOf('pe_eV');
+    expect(rows.length).toBe(3);
+    expect(Number(rows[0][pe])).toBeLessThan(0); // bound by the dispersion term
+    for (const r of rows) expect(Math.abs(Number(r[etot]) - Number(rows[0][etot]))).toBeLessThan(1e-4);
   });
 
   it('names the file and field of a bad input', async () => {

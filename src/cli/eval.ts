@@ -5,6 +5,7 @@ import { unpack } from 'msgpackr';
 import { parse as parseYaml } from 'yaml';
 import { evaluateErrors } from '../analysis/errors.ts';
 import { readExtxyz } from '../io/extxyz.ts';
+import '../../potentials/builtin.ts';
 import { loadPotential } from '../../potentials/registry.ts';
 import type { PotentialSpec } from '../../potentials/potential.ts';
 import { parseOptions, type Command } from './command.ts';

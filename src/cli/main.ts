@@ -3,9 +3,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from './command.ts';
 import { evalCommand } from './eval.ts';
+import { fitCommand } from './fit.ts';
+import { trainCommand } from './train.ts';
 import { runCommand } from './run.ts';
 
-const COMMANDS: Command[] = [runCommand, evalCommand];
+const COMMANDS: Command[] = [runCommand, evalCommand, fitCommand, trainCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
@@ -24,7 +26,8 @@ function help(): string {
     '',
     "Run 'tensormd <command> --help' for a command's options and input format.",
     'Examples:',
-    '  tensormd run examples/quickstart.yaml',
+    '  tensormd run examples/quickstart.yaml   silicon with the shipped ML model',
+    '  tensormd run examples/argon.yaml        Lennard-Jones argon',
   ].join('\n');
 }
 

@@ -22,10 +22,15 @@ Input file (YAML or JSON; paths it reads are relative to the file itself):
                or { file: start.xyz, frame: -1 }          extended XYZ, last frame by default
   masses:      { Ar: 39.948 }                             optional, overrides standard masses
   potential:   { kind: lj, epsilon: 0.0104, sigma: 3.4, cutoff: 8.5 }
-               kinds: lj, morse, sum, scaled, … and { kind: module, module: my_potential.ts, … }
+               kinds: lj, morse, eam, eam/alloy, eam/fs, sum, scaled, …
+               { kind: eam/alloy, file: Cu_mishin1.eam.alloy }  (bare names: /usr/share/lammps/potentials)
+               and { kind: module, module: my_potential.ts, … } for a plugin
   velocities:  { temperature: 60, seed: 1 }               optional Maxwell–Boltzmann start
   integrator:  { name: nve, timestep: 2 }                 timestep in fs
                { name: langevin, timestep: 2, temperature: 60, damping: 200, seed: 7 }
+               names: nve, langevin, csvr, nose-hoover, berendsen (temperature, damping in fs),
+               npt, nph (MTK: pressure in GPa, coupling iso|aniso|xy|triclinic, barostatDamping),
+               npt-rescale (stochastic cell rescaling: pressure, coupling iso|aniso)
   steps:       5000
   neighbor:    { skin: 1.0 }                              Verlet skin in Å (default 1)
   output:

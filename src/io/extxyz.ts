@@ -90,8 +90,9 @@ for (let k = 0; k < 23; k++) POW10[k] = Number(`1e${k}`);
 const DECIMAL_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const SPECIAL_RE = /^[+-]?(?:nan|inf|infinity)$/i;
 
-/** Set by parseReal: false when the token is not a number. */
+/** Set by parseReal: false when the token is not a number; where the token ended. */
 let realOk = true;
+let realEnd = 0;
 
 /**
  * Parses a decimal real in text[a, b). Fast exact path (Clinger): at most 15
@@ -99,7 +100,8 @@ let realOk = true;
  * so one multiplication or division rounds correctly. Anything else goes
  * through Number() after a syntax check (Python float() syntax).
  */
-function parseReal(text: string, a: number, b: number): number {
+function parseReal(text: string, a: number, e: number): number {
+  let b = e;
   let i = a;
   let neg = false;
   let c = text.charCodeAt(i);
@@ -151,7 +153,15 @@ function parseReal(text: string, a: number, b: number): number {
     if (edigits === 0) any = false;
     scale += eneg ? -e : e;
   }
-  if (any && i === b && exact) {
+  // the token ends at the first blank; anything else glued to the number makes it invalid
+  let clean = true;
+  if (i < e && !isSpace(text.charCodeAt(i))) {
+    clean = false;
+    while (i < e && !isSpace(text.charCodeAt(i))) i++;
+  }
+  b = i;
+  realEnd = b;
+  if (any && clean && exact) {
     if (mant === 0) return neg ? -0 : 0;
     if (scale >= 0 && scale <= 22) return neg ? -(mant * POW10[scale]) : mant * POW10[scale];
     if (scale < 0 && scale >= -22) return neg ? -(mant / POW10[-scale]) : mant / POW10[-scale];
@@ -254,16 +264,20 @@ function readAtomLines(
       while (q < e && isSpace(text.charCodeAt(q))) q++;
       if (q >= e) return atomFail(E_MISSING, i, col, '');
       const a = q;
-      while (q < e && !isSpace(text.charCodeAt(q))) q++;
       const k = kind[col];
       if (k === K_REAL) {
-        const v = parseReal(text, a, q);
+        // parseReal finds the end of the token itself (one pass over the characters)
+        const v = parseReal(text, a, e);
+        q = realEnd;
         if (!realOk) {
           realOk = true;
           return atomFail(E_REAL, i, col, text.slice(a, q));
         }
         (targetF[col] as Float64Array)[i * stride[col] + offset[col]] = v;
-      } else if (k === K_SPECIES) {
+        continue;
+      }
+      while (q < e && !isSpace(text.charCodeAt(q))) q++;
+      if (k === K_SPECIES) {
         const s = symbolAt(text, a, q);
         if (s === undefined) return atomFail(E_SYMBOL, i, col, text.slice(a, q));
         symbols[i] = s;
@@ -297,6 +311,12 @@ function readAtomLines(
     }
     p = e + 1;
   }
+  return p;
+}
+
+/** Start of the line `skip` lines after the one starting at p. */
+function lineStart(text: string, skip: number, p: number): number {
+  for (let k = 0; k < skip; k++) p = lineEnd(text, p) + 1;
   return p;
 }
 
@@ -443,6 +463,12 @@ export function parseExtxyz(text: string, fileName = '<string>'): Frame[] {
     const q = readAtomLines(text, p, n, ncol, kind, stride, offset, targetF, targetI, targetS, targetL, symbols);
     if (q < 0) {
       const line = lineNo + atomError.atom;
+      if (atomError.code !== E_EOF) {
+        const bad = text.slice(lineStart(text, line - lineNo, p), lineEnd(text, lineStart(text, line - lineNo, p))).trim();
+        if (/^\d+$/.test(bad)) {
+          fail(line, `found '${bad}', which looks like the atom count of a next frame, after ${atomError.atom} of the ${n} atom lines this frame's count (line ${frameLine}) announces`);
+        }
+      }
       const col = atomError.column;
       const tok = atomError.token;
       switch (atomError.code) {

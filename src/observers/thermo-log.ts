@@ -53,10 +53,10 @@ export class ThermoLog implements Observer {
     if (this.fd !== null) writeSync(this.fd, COLUMNS.map((c) => String(t[c.key])).join(',') + '\n');
     if (this.console) {
       if (!this.headerPrinted) {
-        console.log(COLUMNS.map((c) => c.header.padStart(14)).join(''));
+        console.log(COLUMNS.map((c) => c.header.padStart(15)).join(''));
         this.headerPrinted = true;
       }
-      console.log(COLUMNS.map((c) => (t[c.key] as number).toFixed(c.digits).padStart(14)).join(''));
+      console.log(COLUMNS.map((c) => (t[c.key] as number).toFixed(c.digits).padStart(15)).join(''));
     }
   }
 

@@ -1,0 +1,67 @@
+/**
+ * Accuracy of linear ACE on the zuo2020 benchmark (Zuo et al., J. Phys. Chem. A 124,
+ * 731 (2020)): fits each element's training set, writes models/trace/<El>.msgpack,
+ * and reports test-set MAE (Si, Cu, Mo) beside the published GAP and MTP values, or
+ * train-set and 5-fold cross-validation errors (Ge, Li, Ni, which have no test file).
+ *
+ *   npx tsx bench/trace-accuracy.ts [El …] [--degree 20,16,12] [--cutoff 5.5] [--no-save]
+ *
+ * One JSON line per element, then a last line with all figures. CPU time is shared
+ * with other work on the machine: fit times are indicative.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readExtxyz } from '../src/io/extxyz.ts';
+import { defaultBasisSpec, fitTrace } from '../potentials/trace/fit.ts';
+import { saveModel } from '../potentials/trace/model.ts';
+import { parseOptions } from '../src/cli/command.ts';
+import { report } from './harness.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = process.env.TENSORMD_DATASETS ?? '/work/shared/datasets';
+
+/** Published test MAE (datasets README): energy meV/atom, force eV/Å. */
+const BASELINE: Record<string, { gapE: number; mtpE: number; gapF: number; mtpF: number }> = {
+  Ni: { gapE: 0.42, mtpE: 0.48, gapF: 0.02, mtpF: 0.01 },
+  Cu: { gapE: 0.46, mtpE: 0.41, gapF: 0.01, mtpF: 0.01 },
+  Li: { gapE: 0.49, mtpE: 0.49, gapF: 0.01, mtpF: 0.01 },
+  Mo: { gapE: 2.24, mtpE: 2.83, gapF: 0.09, mtpF: 0.09 },
+  Si: { gapE: 2.91, mtpE: 2.21, gapF: 0.07, mtpF: 0.06 },
+  Ge: { gapE: 2.06, mtpE: 1.79, gapF: 0.05, mtpF: 0.05 },
+};
+
+const { options, positional } = parseOptions(process.argv.slice(2), ['no-save']);
+const elements = positional.length > 0 ? positional : ['Si', 'Cu', 'Mo', 'Ge', 'Li', 'Ni'];
+const degree = typeof options.degree === 'string' ? options.degree.split(',').map(Number) : [20, 16, 12];
+const cutoff = typeof options.cutoff === 'string' ? Number(options.cutoff) : 5.5;
+const energyWeight = typeof options['energy-weight'] === 'string' ? Number(options['energy-weight']) : 30;
+const all: Record<string, unknown> = {};
+for (const el of elements) {
+  const base = BASELINE[el];
+  if (!base) throw new Error(`no zuo2020 data for ${el}`);
+  const train = readExtxyz(join(DATA, 'zuo2020', `${el}_train.xyz`));
+  const testPath = join(DATA, 'zuo2020', `${el}_test.xyz`);
+  const test = existsSync(testPath) ? readExtxyz(testPath) : undefined;
+  const basis = defaultBasisSpec([el], { maxDegree: degree, radial: { kind: 'chebexpcos', n: degree[0], cutoff, lambda: 5 } });
+  const fit = fitTrace({ basis, train, test, crossValidate: !test, source: `${el}_train.xyz`, weights: { energy: energyWeight }, log: (l) => console.log(`[${el}] ${l}`) });
+  if (!options['no-save']) saveModel(join(ROOT, 'models', 'trace', `${el}.msgpack`), fit.model);
+  const bestE = Math.min(base.gapE, base.mtpE), bestF = Math.min(base.gapF, base.mtpF);
+  const row: Record<string, unknown> = {
+    element: el, functions: fit.nFunctions, lambda: fit.lambda, fit_s: fit.timings.total_s,
+    train_E_mae: fit.train.energy_mae_mev_per_atom, train_F_mae: fit.train.force_mae_ev_per_a,
+    gap_E: base.gapE, mtp_E: base.mtpE, gap_F: base.gapF, mtp_F: base.mtpF,
+  };
+  if (fit.test) {
+    Object.assign(row, {
+      test_E_mae: fit.test.energy_mae_mev_per_atom, test_F_mae: fit.test.force_mae_ev_per_a,
+      ratio_E: fit.test.energy_mae_mev_per_atom / bestE, ratio_F: fit.test.force_mae_ev_per_a / bestF,
+    });
+  }
+  if (fit.crossValidation) {
+    Object.assign(row, { cv_E_mae: fit.crossValidation.energy_mae_mev_per_atom, cv_F_mae: fit.crossValidation.force_mae_ev_per_a });
+  }
+  report(row);
+  for (const [k, v] of Object.entries(row)) if (k !== 'element') all[`${el}_${k}`] = v;
+}
+report(all);

@@ -1,0 +1,95 @@
+/**
+ * Radial bases g_n(r), n = 0..N−1, that vanish with their first derivative at the
+ * cutoff rc, evaluated with derivatives into caller-provided arrays.
+ *
+ * - 'poly': Legendre polynomials P_n(x) in x = 2(r/rc) − 1 times the envelope (1 − r/rc)²
+ *   (ACEpotentials-style polynomial basis with a smooth cutoff envelope).
+ * - 'chebexpcos' (PACE, Drautz 2019 / Lysogorskiy et al. 2021):
+ *   x = 1 − 2(e^{−λ r/rc} − e^{−λ})/(1 − e^{−λ}), g_0 = 1, g_k = (1 − T_k(x))/2,
+ *   all times (1 + cos(π r/rc))/2.
+ */
+
+export type RadialKind = 'poly' | 'chebexpcos';
+
+export interface RadialSpec {
+  kind: RadialKind;
+  /** Number of radial functions N. */
+  n: number;
+  /** Cutoff, Å. */
+  cutoff: number;
+  /** chebexpcos: λ (default 5). */
+  lambda?: number;
+}
+
+export class RadialBasis {
+  readonly kind: RadialKind;
+  readonly n: number;
+  readonly cutoff: number;
+  readonly lambda: number;
+  private readonly code: number;
+  private readonly t: Float64Array;
+  private readonly dt: Float64Array;
+
+  constructor(spec: RadialSpec) {
+    if (spec.kind !== 'poly' && spec.kind !== 'chebexpcos') throw new Error(`trace radial basis: unknown kind '${String(spec.kind)}' (poly, chebexpcos)`);
+    if (!Number.isInteger(spec.n) || spec.n < 1 || spec.n > 64) throw new Error(`trace radial basis: n must be an integer in 1..64, got ${spec.n}`);
+    if (!(spec.cutoff > 0) || !Number.isFinite(spec.cutoff)) throw new Error(`trace radial basis: cutoff must be positive, got ${spec.cutoff}`);
+    this.kind = spec.kind;
+    this.n = spec.n;
+    this.cutoff = spec.cutoff;
+    this.lambda = spec.lambda ?? 5;
+    if (!(this.lambda > 0)) throw new Error(`trace radial basis: lambda must be positive, got ${this.lambda}`);
+    this.code = spec.kind === 'poly' ? 0 : 1;
+    this.t = new Float64Array(spec.n + 1);
+    this.dt = new Float64Array(spec.n + 1);
+  }
+
+  spec(): RadialSpec {
+    return this.kind === 'chebexpcos'
+      ? { kind: this.kind, n: this.n, cutoff: this.cutoff, lambda: this.lambda }
+      : { kind: this.kind, n: this.n, cutoff: this.cutoff };
+  }
+
+  /** Writes g_n(r) and dg_n/dr into g[off..off+n), dg[off..off+n); zero beyond the cutoff. */
+  evaluate(r: number, g: Float64Array, dg: Float64Array, off: number): void {
+    const N = this.n, rc = this.cutoff;
+    if (r >= rc) {
+      for (let k = 0; k < N; k++) { g[off + k] = 0; dg[off + k] = 0; }
+      return;
+    }
+    const t = this.t, dt = this.dt;
+    if (this.code === 0) {
+      const s = r / rc, x = 2 * s - 1, dxdr = 2 / rc;
+      const env = (1 - s) * (1 - s), denv = (-2 * (1 - s)) / rc;
+      // Legendre recursion with derivatives.
+      t[0] = 1; dt[0] = 0;
+      if (N > 1) { t[1] = x; dt[1] = 1; }
+      for (let k = 2; k < N; k++) {
+        t[k] = ((2 * k - 1) * x * t[k - 1] - (k - 1) * t[k - 2]) / k;
+        dt[k] = dt[k - 2] + (2 * k - 1) * t[k - 1];
+      }
+      for (let k = 0; k < N; k++) {
+        g[off + k] = t[k] * env;
+        dg[off + k] = dt[k] * dxdr * env + t[k] * denv;
+      }
+      return;
+    }
+    const lam = this.lambda, el = Math.exp(-lam), e = Math.exp((-lam * r) / rc);
+    const x = 1 - (2 * (e - el)) / (1 - el);
+    const dxdr = ((2 * lam) / rc) * e / (1 - el);
+    const c = Math.cos((Math.PI * r) / rc), env = 0.5 * (1 + c);
+    const denv = (-0.5 * Math.PI * Math.sin((Math.PI * r) / rc)) / rc;
+    // Chebyshev T_k and derivatives: T_k' = 2 T_{k−1} + 2x T_{k−1}' − T_{k−2}'.
+    t[0] = 1; dt[0] = 0; t[1] = x; dt[1] = 1;
+    for (let k = 2; k < N; k++) {
+      t[k] = 2 * x * t[k - 1] - t[k - 2];
+      dt[k] = 2 * t[k - 1] + 2 * x * dt[k - 1] - dt[k - 2];
+    }
+    g[off] = env; dg[off] = denv;
+    for (let k = 1; k < N; k++) {
+      const gk = 0.5 * (1 - t[k]), dgk = -0.5 * dt[k] * dxdr;
+      g[off + k] = gk * env;
+      dg[off + k] = dgk * env + gk * denv;
+    }
+  }
+}

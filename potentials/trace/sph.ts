@@ -1,0 +1,133 @@
+/**
+ * Real, orthonormal spherical harmonics Y_lm(r̂) and their Cartesian gradients
+ * with respect to the (unnormalised) vector r.
+ *
+ * Convention (no Condon–Shortley phase; index lm = l² + l + m):
+ *   Y_l0     = K_l^0 P̄_l^0(z)
+ *   Y_l,m>0  = √2 K_l^m P̄_l^m(z) C_m(x, y)      C_m = Re (x + iy)^m
+ *   Y_l,−m   = √2 K_l^m P̄_l^m(z) S_m(x, y)      S_m = Im (x + iy)^m
+ * with K_l^m = √((2l+1)/(4π) (l−m)!/(l+m)!) and P̄_l^m = d^m P_l / dz^m, so that on
+ * the unit sphere P̄_l^m(z)·(1−z²)^{m/2} cos mφ = P̄_l^m(z) C_m(x, y).
+ *
+ * Gradient: Y(r) = G(r/|r|) for the polynomial extension G(x, y, z) written above,
+ * so ∇_r Y = (I − r̂ r̂ᵀ) ∇G(r̂) / r, with ∂P̄_l^m/∂z = P̄_l^{m+1},
+ * ∂C_m/∂x = m C_{m−1}, ∂C_m/∂y = −m S_{m−1}, ∂S_m/∂x = m S_{m−1}, ∂S_m/∂y = m C_{m−1}.
+ */
+
+export function lmIndex(l: number, m: number): number {
+  return l * l + l + m;
+}
+
+export class SphericalHarmonics {
+  readonly lmax: number;
+  /** Number of (l, m) entries: (lmax+1)². */
+  readonly size: number;
+  /** Normalisation per (l, m ≥ 0), index l(l+1)/2 + m, including the √2 for m > 0. */
+  private readonly norm: Float64Array;
+  /** P̄_l^m(z) for 0 ≤ m ≤ l+1 (m = l+1 is zero), index l(lmax+2) + m. */
+  private readonly p: Float64Array;
+  private readonly c: Float64Array;
+  private readonly s: Float64Array;
+
+  constructor(lmax: number) {
+    if (!Number.isInteger(lmax) || lmax < 0 || lmax > 20) throw new Error(`spherical harmonics: lmax must be an integer in 0..20, got ${lmax}`);
+    this.lmax = lmax;
+    this.size = (lmax + 1) * (lmax + 1);
+    this.norm = new Float64Array(((lmax + 1) * (lmax + 2)) / 2);
+    for (let l = 0; l <= lmax; l++) {
+      for (let m = 0; m <= l; m++) {
+        let ratio = 1; // (l−m)!/(l+m)!
+        for (let k = l - m + 1; k <= l + m; k++) ratio /= k;
+        const k = Math.sqrt(((2 * l + 1) / (4 * Math.PI)) * ratio);
+        this.norm[(l * (l + 1)) / 2 + m] = m === 0 ? k : Math.SQRT2 * k;
+      }
+    }
+    this.p = new Float64Array((lmax + 1) * (lmax + 2) + 2);
+    this.c = new Float64Array(lmax + 1);
+    this.s = new Float64Array(lmax + 1);
+  }
+
+  /** Fills P̄_l^m(z), C_m, S_m for the unit vector (x, y, z). */
+  private tables(x: number, y: number, z: number): void {
+    const L = this.lmax, w = L + 2, p = this.p, c = this.c, s = this.s;
+    c[0] = 1; s[0] = 0;
+    for (let m = 1; m <= L; m++) {
+      c[m] = x * c[m - 1] - y * s[m - 1];
+      s[m] = x * s[m - 1] + y * c[m - 1];
+    }
+    // P̄_m^m = (2m−1)!!, P̄_{m+1}^m = (2m+1) z P̄_m^m, then the three-term recursion in l.
+    let dfact = 1;
+    for (let m = 0; m <= L; m++) {
+      if (m > 0) dfact *= 2 * m - 1;
+      p[m * w + m] = dfact;
+      if (m + 1 <= L) p[(m + 1) * w + m] = (2 * m + 1) * z * dfact;
+      for (let l = m + 2; l <= L; l++) {
+        p[l * w + m] = ((2 * l - 1) * z * p[(l - 1) * w + m] - (l + m - 1) * p[(l - 2) * w + m]) / (l - m);
+      }
+    }
+    for (let l = 0; l <= L; l++) p[l * w + l + 1] = 0;
+  }
+
+  /** Y_lm at the unit vector (x, y, z), written into y[0..size). */
+  values(x: number, y: number, z: number, out: Float64Array): void {
+    this.tables(x, y, z);
+    const L = this.lmax, w = L + 2, p = this.p, c = this.c, s = this.s, nrm = this.norm;
+    for (let l = 0; l <= L; l++) {
+      const base = l * l + l, nb = (l * (l + 1)) / 2;
+      out[base] = nrm[nb] * p[l * w];
+      for (let m = 1; m <= l; m++) {
+        const a = nrm[nb + m] * p[l * w + m];
+        out[base + m] = a * c[m];
+        out[base - m] = a * s[m];
+      }
+    }
+  }
+
+  /**
+   * Y_lm at r̂ = (x, y, z) (a unit vector) and ∇_r Y_lm for |r| = 1/invR, written as
+   * out[lm] and grad[3·lm + α].
+   */
+  valuesAndGradients(x: number, y: number, z: number, invR: number, out: Float64Array, grad: Float64Array, offset = 0): void {
+    this.tables(x, y, z);
+    const L = this.lmax, w = L + 2, p = this.p, c = this.c, s = this.s, nrm = this.norm;
+    for (let l = 0; l <= L; l++) {
+      const base = l * l + l, nb = (l * (l + 1)) / 2;
+      const row = l * w;
+      // m = 0: G = N P̄_l^0; ∇G = (0, 0, N P̄_l^1).
+      {
+        const n0 = nrm[nb];
+        out[offset + base] = n0 * p[row];
+        const gz = n0 * p[row + 1];
+        const dot = z * gz;
+        const q = 3 * (offset + base);
+        grad[q] = -x * dot * invR;
+        grad[q + 1] = -y * dot * invR;
+        grad[q + 2] = (gz - z * dot) * invR;
+      }
+      for (let m = 1; m <= l; m++) {
+        const nm = nrm[nb + m], pm = p[row + m], pm1 = p[row + m + 1];
+        const a = nm * pm, am = a * m, az = nm * pm1;
+        // cos type
+        {
+          out[offset + base + m] = a * c[m];
+          const gx = am * c[m - 1], gy = -am * s[m - 1], gz = az * c[m];
+          const dot = x * gx + y * gy + z * gz;
+          const q = 3 * (offset + base + m);
+          grad[q] = (gx - x * dot) * invR;
+          grad[q + 1] = (gy - y * dot) * invR;
+          grad[q + 2] = (gz - z * dot) * invR;
+        }
+        // sin type
+        {
+          out[offset + base - m] = a * s[m];
+          const gx = am * s[m - 1], gy = am * c[m - 1], gz = az * s[m];
+          const dot = x * gx + y * gy + z * gz;
+          const q = 3 * (offset + base - m);
+          grad[q] = (gx - x * dot) * invR;
+          grad[q + 1] = (gy - y * dot) * invR;
+          grad[q + 2] = (gz - z * dot) * invR;
+        }
+      }
+    }
+  }
+}
