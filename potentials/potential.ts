@@ -98,3 +98,14 @@ export function requireNumber(owner: string, name: string, value: unknown, posit
   }
   return value;
 }
+
+/** Largest neighbour count of any local atom in a list (to size per-atom scratch buffers once per step). */
+export function maxNeighborCount(list: NeighborCsr, nLocal: number): number {
+  const offsets = list.offsets;
+  let max = 0;
+  for (let i = 0; i < nLocal; i++) {
+    const count = offsets[i + 1] - offsets[i];
+    if (count > max) max = count;
+  }
+  return max;
+}

@@ -17,7 +17,7 @@
  * to each atom of the triplet (LAMMPS's ev_tally / ev_tally3).
  */
 import { registerPotential } from './registry.ts';
-import { requireElements, type ComputeOutput, type Neighborhood, type Potential, type PotentialSpec } from './potential.ts';
+import { requireElements, type ComputeOutput, type Neighborhood, type Potential, type PotentialSpec, maxNeighborCount } from './potential.ts';
 import { resolvePotentialFile } from './files.ts';
 import { checkField, readTripletFile } from './sw-triplets.ts';
 
@@ -175,9 +175,7 @@ export class StillingerWeber implements Potential {
     if (!full) throw new Error('sw: needs a full neighbour list');
     const { offsets, neighbors } = full;
     const nLocal = atoms.nLocal;
-    let maxNeighbors = 0;
-    for (let i = 0; i < nLocal; i++) maxNeighbors = Math.max(maxNeighbors, offsets[i + 1] - offsets[i]);
-    this.ensureShort(maxNeighbors);
+    this.ensureShort(maxNeighborCount(full, nLocal));
     out.energy += this.evaluate(nLocal, offsets, neighbors, atoms.positions, atoms.species, atoms.owner, out.forces, out.atomEnergies);
   }
 

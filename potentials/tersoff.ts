@@ -23,7 +23,7 @@
  * loop; powers in b_ij are taken as exp(y ln x), a few ulps from pow.
  */
 import { registerPotential } from './registry.ts';
-import { requireElements, type ComputeOutput, type Neighborhood, type Potential, type PotentialSpec } from './potential.ts';
+import { requireElements, type ComputeOutput, type Neighborhood, type Potential, type PotentialSpec, maxNeighborCount } from './potential.ts';
 import { resolvePotentialFile } from './files.ts';
 import { checkField, readTripletFile } from './sw-triplets.ts';
 import { ownsPair } from './sw.ts';
@@ -205,9 +205,7 @@ export class Tersoff implements Potential {
     if (!full) throw new Error('tersoff: needs a full neighbour list');
     const { offsets, neighbors } = full;
     const nLocal = atoms.nLocal;
-    let maxNeighbors = 0;
-    for (let i = 0; i < nLocal; i++) maxNeighbors = Math.max(maxNeighbors, offsets[i + 1] - offsets[i]);
-    this.ensureShort(maxNeighbors);
+    this.ensureShort(maxNeighborCount(full, nLocal));
     out.energy += this.evaluate(nLocal, offsets, neighbors, atoms.positions, atoms.species, atoms.owner, out.forces, out.atomEnergies);
   }
 

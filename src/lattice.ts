@@ -86,6 +86,5 @@ export function supercell(system: System, repeat: [number, number, number]): Sys
           symbols.push(sym[q]);
         }
   const cell = new Cell(Array.from(h, (v, idx) => v * repeat[Math.floor(idx / 3)]), system.cell.pbc);
-  const masses = Object.fromEntries(system.elements.map((e, t) => [e, system.masses[system.species.indexOf(t)]]));
-  return new System({ symbols, positions, velocities, cell, masses });
+  return new System({ symbols, positions, velocities, cell, masses: system.elementMasses() });
 }

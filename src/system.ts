@@ -159,6 +159,13 @@ export class System {
     for (let k = 0; k < 3 * this.n; k++) v[k] *= scale;
   }
 
+  /** Mass of each element in the table, by symbol. */
+  elementMasses(): Record<string, number> {
+    const masses: Record<string, number> = {};
+    for (let i = 0; i < this.n; i++) masses[this.elements[this.species[i]]] ??= this.masses[i];
+    return masses;
+  }
+
   /** A deep copy (cell included). */
   clone(): System {
     const s = new System({
@@ -166,7 +173,7 @@ export class System {
       positions: this.positions,
       velocities: this.velocities,
       cell: this.cell.clone(),
-      masses: Object.fromEntries(this.elements.map((e) => [e, this.masses[this.species.indexOf(this.elements.indexOf(e))]])),
+      masses: this.elementMasses(),
     });
     s.forces.set(this.forces);
     s.time = this.time;
