@@ -367,7 +367,7 @@ export function defaultBasisSpec(elements: string[], overrides: Partial<BasisSpe
   const order = overrides.order ?? maxDegree.length;
   return {
     elements,
-    radial: overrides.radial ?? { kind: 'chebexpcos', n: maxDegree[0], cutoff: 5.5, lambda: 5 },
+    radial: overrides.radial ?? { kind: 'chebexpcos', n: maxDegree[0], cutoff: 5.5, lambda: 1 },
     order,
     maxDegree,
     wL: overrides.wL ?? 1.5,
