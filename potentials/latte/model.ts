@@ -11,7 +11,13 @@
  * Parameters live in one flat Float64Array `theta` (what the optimiser updates):
  *   centres  [species][F]            (F = number of radial functions Σ_b n_b·m_b)
  *   widths   [F]
- *   weights  [central species][neighbour species][F]
+ *   species weights, in one of two modes (config.speciesMode):
+ *     'specific'  (default): w [central species][neighbour species][F]   — ns²·F entries
+ *     'embedding': mixing matrix C [F][K], then central-element embeddings
+ *                  zc [species][K] and neighbour-element embeddings zn [species][K]
+ *                  (K = config.embeddingDim), the weights being the rank-K factorisation
+ *                    w_f(s_i, s_j) = Σ_a C[f][a] · zc[s_i][a] · zn[s_j][a]
+ *                  — F·K + 2·ns·K entries: linear in the number of species, not ns².
  *   MLP of each species: per layer W (out×in, row-major) then b (out)
  * Not trained: descriptor standardisation (mean, 1/std per species), e0 and the output scale.
  */
@@ -20,6 +26,11 @@ import { compactSize, contractionPlan, descriptorSize, MAX_RANK, parseDescriptor
 
 export type Activation = 'gaussian' | 'tanh' | 'silu';
 export const ACTIVATIONS: readonly Activation[] = ['gaussian', 'tanh', 'silu'];
+/** How the species weights w_f(s_i, s_j) are parametrised (see the file comment). */
+export type SpeciesMode = 'specific' | 'embedding';
+export const SPECIES_MODES: readonly SpeciesMode[] = ['specific', 'embedding'];
+/** Default embedding dimension K in 'embedding' mode. */
+export const DEFAULT_EMBEDDING_DIM = 4;
 
 export interface LatteConfig {
   elements: string[];
@@ -36,6 +47,10 @@ export interface LatteConfig {
   /** Hidden layer sizes, e.g. [64, 32]. */
   hidden: number[];
   activation?: Activation;
+  /** Species weights: 'specific' per (central, neighbour) pair (default) or 'embedding' (factorised through learned element vectors). */
+  speciesMode?: SpeciesMode;
+  /** Embedding dimension K in 'embedding' mode (default 4). */
+  embeddingDim?: number;
 }
 
 const ACT_GAUSS = 0, ACT_TANH = 1, ACT_SILU = 2;
@@ -114,7 +129,12 @@ export class LatteModel {
   /** Offsets into theta. */
   readonly offCentres: number;
   readonly offWidths: number;
+  /** Start of the species-weight parameters: w (specific mode) or C (embedding mode). */
   readonly offWeights: number;
+  /** Embedding mode: starts of zc and zn (−1 in specific mode), and K (0 in specific mode). */
+  readonly offEmbCentral: number;
+  readonly offEmbNeighbour: number;
+  readonly embeddingDim: number;
   readonly offMlp: Int32Array;
   readonly layerSizes: number[];
   /** Standardisation: G' = (G − mean)·invStd, per species, and energy offsets. */
@@ -165,6 +185,9 @@ export class LatteModel {
   /** Per evaluate: 1/s per function and 1/c² per (species, function). */
   private invS = new Float64Array(0);
   private invC2 = new Float64Array(0);
+  /** Effective species weights w[(t_i·ns + t_j)·F + f] of the current parameters, and ∂E/∂w (scaled) of one evaluate. */
+  private readonly wEff: Float64Array;
+  private readonly gW: Float64Array;
 
   constructor(config: LatteConfig, theta?: Float64Array) {
     const cfg: Required<LatteConfig> = {
@@ -177,6 +200,8 @@ export class LatteModel {
       widthMax: config.widthMax ?? config.width,
       hidden: [...config.hidden],
       activation: config.activation ?? 'gaussian',
+      speciesMode: config.speciesMode ?? 'specific',
+      embeddingDim: config.embeddingDim ?? DEFAULT_EMBEDDING_DIM,
     };
     if (!Array.isArray(cfg.elements) || cfg.elements.length === 0) throw new Error('LATTE model: needs at least one element');
     if (!(cfg.cutoff > 0) || !Number.isFinite(cfg.cutoff)) throw new Error(`LATTE model: cutoff must be positive, got ${cfg.cutoff}`);
@@ -186,6 +211,8 @@ export class LatteModel {
     }
     if (!ACTIVATIONS.includes(cfg.activation)) throw new Error(`LATTE model: unknown activation '${cfg.activation}' (${ACTIVATIONS.join(', ')})`);
     if (cfg.hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new Error(`LATTE model: hidden layer sizes must be positive integers, got ${cfg.hidden.join(',')}`);
+    if (!SPECIES_MODES.includes(cfg.speciesMode)) throw new Error(`LATTE model: unknown species mode '${cfg.speciesMode}' (${SPECIES_MODES.join(', ')})`);
+    if (!Number.isInteger(cfg.embeddingDim) || cfg.embeddingDim < 1) throw new Error(`LATTE model: embedding dimension must be a positive integer, got ${cfg.embeddingDim}`);
     this.config = cfg;
     this.activation = cfg.activation === 'gaussian' ? ACT_GAUSS : cfg.activation === 'tanh' ? ACT_TANH : ACT_SILU;
     this.blocks = parseDescriptor(cfg.descriptor);
@@ -235,7 +262,18 @@ export class LatteModel {
     this.offCentres = 0;
     this.offWidths = ns * F;
     this.offWeights = this.offWidths + F;
-    let off = this.offWeights + ns * ns * F;
+    let off: number;
+    if (cfg.speciesMode === 'embedding') {
+      const K = (this.embeddingDim = cfg.embeddingDim);
+      this.offEmbCentral = this.offWeights + F * K;
+      this.offEmbNeighbour = this.offEmbCentral + ns * K;
+      off = this.offEmbNeighbour + ns * K;
+    } else {
+      this.embeddingDim = 0;
+      this.offEmbCentral = -1;
+      this.offEmbNeighbour = -1;
+      off = this.offWeights + ns * ns * F;
+    }
     this.layerSizes = [D, ...cfg.hidden, 1];
     const offMlp: number[] = [];
     for (let s = 0; s < ns; s++) {
@@ -256,6 +294,8 @@ export class LatteModel {
     this.e0 = new Float64Array(ns);
     this.outScale = new Float64Array(ns).fill(1);
 
+    this.wEff = new Float64Array(ns * ns * F);
+    this.gW = new Float64Array(ns * ns * F);
     this.T = new Float64Array(Ts);
     this.gT = new Float64Array(Ts);
     this.G = new Float64Array(D);
@@ -271,12 +311,14 @@ export class LatteModel {
 
   /** Human-readable shape, e.g. "16,-:16,a,a (D=32, F=48) → 64 → 32 → 1, rc 5 Å". */
   describe(): string {
-    return `${this.config.descriptor} (D=${this.nDescriptors}, F=${this.nFunctions}) → ${this.config.hidden.join(' → ')} → 1 ${this.config.activation}, rc ${this.config.cutoff} Å, ${this.nParameters} parameters`;
+    const species = this.embeddingDim > 0 ? `, species embedding K=${this.embeddingDim}` : '';
+    return `${this.config.descriptor} (D=${this.nDescriptors}, F=${this.nFunctions}) → ${this.config.hidden.join(' → ')} → 1 ${this.config.activation}, rc ${this.config.cutoff} Å${species}, ${this.nParameters} parameters`;
   }
 
   /**
    * Initial parameters: centres evenly spread over [s, rc − s] (staggered between the
-   * bodies of a block), all widths s, species weights 1 (+ small noise), MLP weights
+   * bodies of a block), all widths s, species weights 1 (+ small noise; in embedding
+   * mode C = (1 + noise)/K and embeddings 1 + noise, so that w ≈ 1 too), MLP weights
    * N(0, 2/(in+out)), biases 0.
    */
   initialise(seed = 1): void {
@@ -295,7 +337,13 @@ export class LatteModel {
         th[this.offWidths + f0 + u] = s;
       }
     }
-    for (let k = 0; k < ns * ns * F; k++) th[this.offWeights + k] = 1 + 0.1 * rng.normal();
+    const K = this.embeddingDim;
+    if (K > 0) {
+      for (let k = 0; k < F * K; k++) th[this.offWeights + k] = (1 + 0.1 * rng.normal()) / K;
+      for (let k = 0; k < 2 * ns * K; k++) th[this.offEmbCentral + k] = 1 + 0.1 * rng.normal();
+    } else {
+      for (let k = 0; k < ns * ns * F; k++) th[this.offWeights + k] = 1 + 0.1 * rng.normal();
+    }
     for (let t = 0; t < ns; t++) {
       let o = this.offMlp[t];
       for (let l = 0; l + 1 < this.layerSizes.length; l++) {
@@ -387,6 +435,7 @@ export class LatteModel {
     const rc = this.config.cutoff, rc2 = rc * rc;
     const D = this.nDescriptors, monoSize = this.monoSize, G = this.G;
     this.prepareRadial();
+    if (pg !== null) this.gW.fill(0);
     let energy = 0;
 
     for (let i = 0; i < atoms.nLocal; i++) {
@@ -427,7 +476,53 @@ export class LatteModel {
       this.contractBackward();
       this.neighbourBackward(i, nn, ti, forces, pg, scale);
     }
+    if (pg !== null) this.foldWeightGradient(pg);
     return energy;
+  }
+
+  /** Effective species weights w_f(t_i, t_j) from the parameters (either mode). */
+  private prepareWeights(): void {
+    const F = this.nFunctions, ns = this.nSpecies, th = this.theta, w = this.wEff, K = this.embeddingDim;
+    if (K === 0) {
+      for (let k = 0; k < ns * ns * F; k++) w[k] = th[this.offWeights + k];
+      return;
+    }
+    const oC = this.offWeights, oZc = this.offEmbCentral, oZn = this.offEmbNeighbour;
+    for (let ti = 0; ti < ns; ti++) {
+      for (let tj = 0; tj < ns; tj++) {
+        const row = (ti * ns + tj) * F;
+        for (let f = 0; f < F; f++) {
+          let s = 0;
+          for (let a = 0; a < K; a++) s += th[oC + f * K + a] * th[oZc + ti * K + a] * th[oZn + tj * K + a];
+          w[row + f] = s;
+        }
+      }
+    }
+  }
+
+  /** Adds ∂E/∂w (accumulated in gW) to the gradient of the weight parameters (chain rule through the embedding). */
+  private foldWeightGradient(pg: Float64Array): void {
+    const F = this.nFunctions, ns = this.nSpecies, th = this.theta, gW = this.gW, K = this.embeddingDim;
+    if (K === 0) {
+      for (let k = 0; k < ns * ns * F; k++) pg[this.offWeights + k] += gW[k];
+      return;
+    }
+    const oC = this.offWeights, oZc = this.offEmbCentral, oZn = this.offEmbNeighbour;
+    for (let ti = 0; ti < ns; ti++) {
+      for (let tj = 0; tj < ns; tj++) {
+        const row = (ti * ns + tj) * F;
+        for (let f = 0; f < F; f++) {
+          const g = gW[row + f];
+          if (g === 0) continue;
+          for (let a = 0; a < K; a++) {
+            const c = th[oC + f * K + a], zc = th[oZc + ti * K + a], zn = th[oZn + tj * K + a];
+            pg[oC + f * K + a] += g * zc * zn;
+            pg[oZc + ti * K + a] += g * c * zn;
+            pg[oZn + tj * K + a] += g * c * zc;
+          }
+        }
+      }
+    }
   }
 
   private prepareRadial(): void {
@@ -435,19 +530,20 @@ export class LatteModel {
     if (this.invS.length !== F) { this.invS = new Float64Array(F); this.invC2 = new Float64Array(ns * F); }
     for (let f = 0; f < F; f++) this.invS[f] = 1 / th[this.offWidths + f];
     for (let k = 0; k < ns * F; k++) { const c = th[this.offCentres + k]; this.invC2[k] = 1 / (c * c); }
+    this.prepareWeights();
   }
 
   /** T_{q,u,c} = Σ_j w·phi(r_j) M_c(u_j) for every body q (ranks 0–2 unrolled). */
   private accumulate(nn: number, ti: number): void {
     const th = this.theta, F = this.nFunctions, ns = this.nSpecies, monoSize = this.monoSize;
-    const T = this.T, nbR = this.nbR, nbT = this.nbT, nbM = this.nbM, nbPhi = this.nbPhi, nbDphi = this.nbDphi;
+    const T = this.T, nbR = this.nbR, nbT = this.nbT, nbM = this.nbM, nbPhi = this.nbPhi, nbDphi = this.nbDphi, wEff = this.wEff;
     const cRow = this.offCentres + ti * F, ciRow = ti * F;
     const invS = this.invS, invC2 = this.invC2;
     T.fill(0);
     const nBodies = this.nBodies, bodyRank = this.bodyRank, bodyN = this.bodyN, bodyF = this.bodyF, bodyT = this.bodyT;
     for (let q = 0; q < nn; q++) {
       const r = nbR[q];
-      const wRow = this.offWeights + (ti * ns + nbT[q]) * F;
+      const wRow = (ti * ns + nbT[q]) * F;
       const mo = q * monoSize, po = q * F;
       const m1 = monoSize > 1 ? nbM[mo + 1] : 0, m2 = monoSize > 1 ? nbM[mo + 2] : 0, m3 = monoSize > 1 ? nbM[mo + 3] : 0;
       const m4 = monoSize > 4 ? nbM[mo + 4] : 0, m5 = monoSize > 4 ? nbM[mo + 5] : 0, m6 = monoSize > 4 ? nbM[mo + 6] : 0;
@@ -466,7 +562,7 @@ export class LatteModel {
           const ph = t * t2ic2;
           nbPhi[po + f] = ph;
           nbDphi[po + f] = -6 * y * t2ic2 * is;
-          const R = th[wRow + f] * ph;
+          const R = wEff[wRow + f] * ph;
           if (p === 0) T[base] += R;
           else if (p === 1) { T[base] += R * m1; T[base + 1] += R * m2; T[base + 2] += R * m3; }
           else if (p === 2) {
@@ -595,7 +691,7 @@ export class LatteModel {
   /** Chain rule from ∂E_i/∂T to each pair vector r_ij (forces) and to the radial parameters (ranks 0–2 unrolled). */
   private neighbourBackward(i: number, nn: number, ti: number, forces: Float64Array | null, pg: Float64Array | null, scale: number): void {
     const th = this.theta, F = this.nFunctions, ns = this.nSpecies, monoSize = this.monoSize;
-    const gT = this.gT, A = this.A;
+    const gT = this.gT, A = this.A, wEff = this.wEff, gW = this.gW;
     const nbJ = this.nbJ, nbR = this.nbR, nbU = this.nbU, nbT = this.nbT, nbM = this.nbM, nbPhi = this.nbPhi, nbDphi = this.nbDphi;
     const nBodies = this.nBodies, bodyRank = this.bodyRank, bodyN = this.bodyN, bodyF = this.bodyF, bodyT = this.bodyT;
     const cRow = this.offCentres + ti * F, ciRow = ti * F, sRow = this.offWidths;
@@ -606,7 +702,7 @@ export class LatteModel {
     let fix = 0, fiy = 0, fiz = 0;
     for (let q = 0; q < nn; q++) {
       const r = nbR[q];
-      const wRow = this.offWeights + (ti * ns + nbT[q]) * F;
+      const wRow = (ti * ns + nbT[q]) * F;
       const mo = q * monoSize, po = q * F;
       const m1 = monoSize > 1 ? nbM[mo + 1] : 0, m2 = monoSize > 1 ? nbM[mo + 2] : 0, m3 = monoSize > 1 ? nbM[mo + 3] : 0;
       const m4 = monoSize > 4 ? nbM[mo + 4] : 0, m5 = monoSize > 4 ? nbM[mo + 5] : 0, m6 = monoSize > 4 ? nbM[mo + 6] : 0;
@@ -622,7 +718,7 @@ export class LatteModel {
           const f = f0 + u;
           const ph = nbPhi[po + f];
           if (ph === 0) continue;
-          const w = th[wRow + f];
+          const w = wEff[wRow + f];
           const R = w * ph;
           let gR: number;
           if (p === 0) gR = gT[base];
@@ -647,7 +743,7 @@ export class LatteModel {
             const is = invS[f], ic2 = invC2[ciRow + f];
             const y = (r - th[cRow + f]) * is, t = 1 - y * y;
             const gs = gR * scale, t2 = t * t * ic2;
-            pg[wRow + f] += gs * ph;
+            gW[wRow + f] += gs * ph;
             pg[cRow + f] += gs * w * (6 * y * t2 * is - 2 * t * t2 / th[cRow + f]);
             pg[sRow + f] += gs * w * (6 * y * y * t2 * is);
           }

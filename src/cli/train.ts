@@ -1,6 +1,6 @@
 /** `tensormd train`: fits a LATTE model on extxyz files and writes a msgpack model file. */
 import { saveModel } from '../../potentials/latte/io.ts';
-import { ACTIVATIONS, type Activation } from '../../potentials/latte/model.ts';
+import { ACTIVATIONS, DEFAULT_EMBEDDING_DIM, SPECIES_MODES, type Activation, type SpeciesMode } from '../../potentials/latte/model.ts';
 import { trainLatte } from '../../potentials/latte/train.ts';
 import { parseOptions, type Command } from './command.ts';
 
@@ -32,6 +32,11 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
   --width-min, --width-max
   --hidden 32,16        hidden layer sizes
   --activation NAME     gaussian (default), tanh or silu
+  --species-mode MODE   specific (default: one weight per central/neighbour element
+                        pair and radial function) or embedding (weights factorised
+                        through learned element vectors: w_f(A,B) = Σ_a C_fa zc_Aa zn_Ba,
+                        parameters linear in the number of elements; for many elements)
+  --embedding-dim K     embedding size in embedding mode, default ${DEFAULT_EMBEDDING_DIM}
   --epochs N            default 200     --batch N       default 8
   --lr X                default 0.005   --decay X       per epoch, default 0.99
   --patience N          early stopping, default 50
@@ -50,6 +55,8 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
     }
     const activation = (options.activation ?? 'gaussian') as Activation;
     if (!ACTIVATIONS.includes(activation)) throw new Error(`train: --activation must be one of ${ACTIVATIONS.join(', ')}`);
+    const speciesMode = (options['species-mode'] ?? 'specific') as SpeciesMode;
+    if (!SPECIES_MODES.includes(speciesMode)) throw new Error(`train: --species-mode must be one of ${SPECIES_MODES.join(', ')}, got '${String(speciesMode)}'`);
     const width = num(options, 'width', 1.5);
     const hidden = String(options.hidden ?? '32,16').split(',').map((h) => Number(h));
     const out = options.out;
@@ -64,6 +71,8 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
         widthMax: num(options, 'width-max', width),
         hidden,
         activation,
+        speciesMode,
+        embeddingDim: num(options, 'embedding-dim', DEFAULT_EMBEDDING_DIM),
       },
       train: positional,
       validation: typeof options.validation === 'string' ? options.validation.split(',') : undefined,
