@@ -332,6 +332,7 @@ export class LatteModel {
     this.dG = new Float64Array(D);
     this.acts = this.layerSizes.map((n) => new Float64Array(n));
     this.deltas = this.layerSizes.map((n) => new Float64Array(n));
+    this.backScratch = new Float64Array(Math.max(...this.layerSizes));
   }
 
   /** Number of parameters. */
@@ -809,26 +810,22 @@ export class LatteModel {
           for (let q = 0; q < nin; q++) pg[r + q] += dk * ain[q];
         }
       }
-      // din[q] = Σ_k W[k,q] dout[k], times the activation derivative stored in deltas[l] (hidden layers).
-      const din = deltas[l];
-      if (l > 0) {
-        for (let q = 0; q < nin; q++) {
-          let s = 0;
-          for (let k = 0; k < nout; k++) s += th[wo + k * nin + q] * dout[k];
-          din[q] *= s;
-        }
-      } else {
-        for (let q = 0; q < nin; q++) {
-          let s = 0;
-          for (let k = 0; k < nout; k++) s += th[wo + k * nin + q] * dout[k];
-          din[q] = s;
-        }
+      // din[q] = Σ_k W[k,q] dout[k] (summed over k in order, row by row for contiguous
+      // access), times the activation derivative stored in deltas[l] (hidden layers).
+      const din = deltas[l], acc = this.backScratch;
+      for (let q = 0; q < nin; q++) acc[q] = 0;
+      for (let k = 0; k < nout; k++) {
+        const dk = dout[k], r = wo + k * nin;
+        for (let q = 0; q < nin; q++) acc[q] += th[r + q] * dk;
       }
+      if (l > 0) for (let q = 0; q < nin; q++) din[q] *= acc[q];
+      else for (let q = 0; q < nin; q++) din[q] = acc[q];
     }
     const D = this.nDescriptors, dG = this.dG, istd = this.invStd, so = ti * D, d0 = deltas[0];
     for (let d = 0; d < D; d++) dG[d] = d0[d] * istd[so + d];
   }
   private readonly layerOffsetsScratch: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  private readonly backScratch: Float64Array;
 
   /**
    * Chain rule from ∂E_i/∂T to each pair vector r_ij (forces) and to the radial
