@@ -152,6 +152,24 @@ describe('LATTE training', () => {
   });
 });
 
+describe('LATTE learning-rate schedules', () => {
+  it('the cosine schedule runs from lr to lrMin: half-way at the middle epoch, lrMin at the last', () => {
+    const model = tinyModel();
+    const structures = [1, 2].map((seed) => {
+      const s = randomSystem(seed);
+      return prepareSystem(s, `s${seed}`, { energy: -3 * s.n, forces: new Float64Array(3 * s.n) }, model.config.elements, model.config.cutoff);
+    });
+    fitStatistics(model, structures);
+    const result = trainModel(model, structures, [], { epochs: 5, learningRate: 0.01, learningRateMin: 0.002, schedule: 'cosine', patience: 100 });
+    const lr = result.history.map((h) => h.lr);
+    expect(lr[0]).toBeCloseTo(0.01, 15);
+    expect(lr[2]).toBeCloseTo(0.006, 15); // cos(π/2) = 0: the mean of 0.01 and 0.002
+    expect(lr[4]).toBeCloseTo(0.002, 15);
+    expect(lr[1]).toBeCloseTo(0.002 + 0.008 * (1 + Math.SQRT1_2) / 2, 15);
+    expect(() => trainModel(model, structures, [], { epochs: 1, schedule: 'step' as never })).toThrow(/unknown learning-rate schedule 'step'/);
+  });
+});
+
 describe('LATTE bad input', () => {
   const dir = mkdtempSync(join(tmpdir(), 'latte-bad-'));
   it('a training file without energies or without forces is rejected naming file and frame', () => {

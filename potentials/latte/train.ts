@@ -274,8 +274,15 @@ export interface TrainOptions {
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
-  /** Learning rate multiplied by this every epoch (default 0.99). */
+  /** Learning rate multiplied by this every epoch (default 0.99; exponential schedule). */
   decay?: number;
+  /**
+   * 'exponential' (default): lr·decay^(epoch−1). 'cosine': lrMin + (lr − lrMin)·(1 + cos(π·(epoch−1)/(epochs−1)))/2,
+   * reaching lrMin at the last epoch (SGDR without restarts, Loshchilov & Hutter 2017).
+   */
+  schedule?: 'exponential' | 'cosine';
+  /** Final learning rate of the cosine schedule (default lr/100). */
+  learningRateMin?: number;
   /** Stop after this many epochs without a better validation loss (default 50). */
   patience?: number;
   weights?: Partial<LossWeights>;
@@ -416,6 +423,9 @@ export function trainModel(
   const batchSize = Math.max(1, options.batchSize ?? 8);
   const lr0 = options.learningRate ?? 0.005;
   const decay = options.decay ?? 0.99;
+  const schedule = options.schedule ?? 'exponential';
+  if (schedule !== 'exponential' && schedule !== 'cosine') throw new Error(`unknown learning-rate schedule '${String(schedule)}' (exponential, cosine)`);
+  const lrMin = options.learningRateMin ?? lr0 / 100;
   const patience = options.patience ?? 50;
   const weights: LossWeights = { energy: 100, forces: 1, virial: 1, ...options.weights };
   const log = options.log ?? (() => {});
@@ -431,7 +441,9 @@ export function trainModel(
   const bestTheta = Float64Array.from(model.theta);
   const curveRows: string[] = ['epoch,lr,train_loss,val_loss,train_energy_mae_mev_per_atom,train_force_mae_ev_per_a,val_energy_mae_mev_per_atom,val_force_mae_ev_per_a,seconds'];
   for (let epoch = 1; epoch <= epochs; epoch++) {
-    const lr = lr0 * decay ** (epoch - 1);
+    const lr = schedule === 'cosine'
+      ? lrMin + (lr0 - lrMin) * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / Math.max(1, epochs - 1)))
+      : lr0 * decay ** (epoch - 1);
     const order = shuffle(train.length, rng);
     let lossSum = 0, eAbs = 0, fAbs = 0, comps = 0;
     for (let b0 = 0; b0 < order.length; b0 += batchSize) {

@@ -12,6 +12,12 @@ function num(options: Record<string, string | true>, key: string, fallback: numb
   return x;
 }
 
+function schedule(v: string | true | undefined): 'exponential' | 'cosine' {
+  if (v === undefined) return 'exponential';
+  if (v === 'exponential' || v === 'cosine') return v;
+  throw new Error(`train: --schedule must be exponential or cosine, got '${String(v)}'`);
+}
+
 export const trainCommand: Command = {
   name: 'train',
   summary: 'fit a LATTE machine-learned potential to energies and forces in extxyz files',
@@ -39,6 +45,9 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
   --embedding-dim K     embedding size in embedding mode, default ${DEFAULT_EMBEDDING_DIM}
   --epochs N            default 200     --batch N       default 8
   --lr X                default 0.005   --decay X       per epoch, default 0.99
+  --schedule NAME       exponential (default: lr·decay^(epoch−1)) or cosine (from
+                        --lr down to --lr-min at the last epoch)
+  --lr-min X            final learning rate of the cosine schedule, default lr/100
   --patience N          early stopping, default 50
   --w-energy X          default 100     --w-forces X    default 1     --w-virial X default 1
   --seed N              default 1
@@ -82,6 +91,8 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       batchSize: num(options, 'batch', 8),
       learningRate: num(options, 'lr', 0.005),
       decay: num(options, 'decay', 0.99),
+      schedule: schedule(options.schedule),
+      learningRateMin: options['lr-min'] !== undefined ? num(options, 'lr-min', 0) : undefined,
       patience: num(options, 'patience', 50),
       weights: { energy: num(options, 'w-energy', 100), forces: num(options, 'w-forces', 1), virial: num(options, 'w-virial', 1) },
       curves,
