@@ -141,6 +141,16 @@ describe('LATTE training', () => {
     const csv = readFileSync(join(dir, 'a.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toMatch(/^epoch,lr,train_loss,val_loss/);
     expect(csv.length).toBe(1 + a.history.length);
+    // Continuing from the trained model (lr 0): same split, parameters and standardisation kept.
+    const before = Float64Array.from(a.model.theta);
+    const c = trainLatte({
+      model: { cutoff: 9, width: 1, hidden: [1], descriptor: '1,-' }, initial: a.model,
+      train: [file], validationFraction: 0.34, seed: 11, epochs: 1, learningRate: 0,
+    });
+    expect(Array.from(c.model.theta)).toEqual(Array.from(before));
+    expect(c.model).not.toBe(a.model);
+    expect(c.model.config.descriptor).toBe('3,-:2,a,a');
+    expect(c.history[0].valLoss).toBe(a.history[a.bestEpoch - 1].valLoss);
     // Save, load through the registry spec, and run it on a structure.
     const path = join(dir, 'm.msgpack');
     saveModel(path, a.model);

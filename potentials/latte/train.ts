@@ -263,8 +263,14 @@ export class LossEvaluator {
 }
 
 export interface TrainOptions {
-  /** Model shape; elements default to those of the training data. */
+  /** Model shape; elements default to those of the training data. Ignored when `initial` is given. */
   model: Omit<LatteConfig, 'elements'> & { elements?: string[] };
+  /**
+   * Continue from this model (e.g. a checkpoint) instead of a fresh initialisation: its
+   * shape, parameters and standardisation are kept (a copy is trained). The validation
+   * split is drawn from the seed as usual, so the same seed and files give the same split.
+   */
+  initial?: LatteModel;
   /** Training extxyz files. */
   train: string[];
   /** Validation files; when absent, `validationFraction` of the training frames (seeded) is held out. */
@@ -391,8 +397,8 @@ export function trainLatte(options: TrainOptions): TrainResult {
   const seed = options.seed ?? 1;
   const trainFrames = readTrainingFrames(options.train);
   const valFrames = options.validation ? readTrainingFrames(options.validation) : [];
-  const elements = options.model.elements ?? framesElements([...trainFrames, ...valFrames]);
-  const model = new LatteModel({ ...options.model, elements });
+  const elements = options.initial ? [...options.initial.config.elements] : (options.model.elements ?? framesElements([...trainFrames, ...valFrames]));
+  const model = options.initial ? options.initial.clone() : new LatteModel({ ...options.model, elements });
   const prep = (f: { frame: Frame; name: string }): TrainingStructure => prepareStructure(f.frame, f.name, elements, model.config.cutoff);
   let train = trainFrames.map(prep);
   let validation = valFrames.map(prep);
@@ -406,8 +412,10 @@ export function trainLatte(options: TrainOptions): TrainResult {
     train = order.slice(nVal).map((k) => train[k]);
   }
   if (train.length === 0) throw new Error('no training structures left after the validation split');
-  model.initialise(seed);
-  fitStatistics(model, train);
+  if (!options.initial) {
+    model.initialise(seed);
+    fitStatistics(model, train);
+  }
   return trainModel(model, train, validation, { ...options, seed }, rng);
 }
 

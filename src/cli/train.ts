@@ -1,5 +1,5 @@
 /** `tensormd train`: fits a LATTE model on extxyz files and writes a msgpack model file. */
-import { saveModel } from '../../potentials/latte/io.ts';
+import { loadModel, saveModel } from '../../potentials/latte/io.ts';
 import { ACTIVATIONS, DEFAULT_EMBEDDING_DIM, SPECIES_MODES, type Activation, type SpeciesMode } from '../../potentials/latte/model.ts';
 import { trainLatte } from '../../potentials/latte/train.ts';
 import { parseOptions, type Command } from './command.ts';
@@ -51,6 +51,8 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
   --patience N          early stopping, default 50
   --w-energy X          default 100     --w-forces X    default 1     --w-virial X default 1
   --seed N              default 1
+  --init MODEL          continue training from a model file (its shape and
+                        standardisation are kept; shape options are ignored)
   --curves FILE         learning curves (CSV), default OUT with .csv
   --max-seconds S       stop after this long
   --force-gradient X    central (default) or forward (one pass fewer per structure)
@@ -83,6 +85,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
         speciesMode,
         embeddingDim: num(options, 'embedding-dim', DEFAULT_EMBEDDING_DIM),
       },
+      initial: typeof options.init === 'string' ? loadModel(options.init).model : undefined,
       train: positional,
       validation: typeof options.validation === 'string' ? options.validation.split(',') : undefined,
       validationFraction: num(options, 'val-fraction', 0.1),
