@@ -180,6 +180,30 @@ describe('LATTE learning-rate schedules', () => {
   });
 });
 
+describe('LATTE model selection', () => {
+  it("select 'mae' keeps the epoch with the lowest √wE·MAE(E/N) + √wF·MAE(F) on the validation set", () => {
+    const model = tinyModel();
+    const rng = new Rng(7);
+    const structures = [1, 2, 3, 4, 5].map((seed) => {
+      const s = randomSystem(seed);
+      return prepareSystem(s, `s${seed}`, { energy: -3 * s.n + rng.normal(), forces: Array.from({ length: 3 * s.n }, () => 0.3 * rng.normal()) }, model.config.elements, model.config.cutoff);
+    });
+    fitStatistics(model, structures);
+    const weights = { energy: 30, forces: 2, virial: 0 };
+    const train = structures.slice(0, 3), validation = structures.slice(3);
+    const result = trainModel(model, train, validation, { epochs: 12, learningRate: 0.05, decay: 1, weights, select: 'mae', patience: 100, seed: 2 });
+    const score = (h: (typeof result.history)[number]): number => Math.sqrt(30) * h.valEnergyMae / 1000 + Math.sqrt(2) * h.valForceMae;
+    let best = 0;
+    result.history.forEach((h, k) => { if (score(h) < score(result.history[best])) best = k; });
+    expect(result.bestEpoch).toBe(best + 1);
+    // The kept parameters reproduce that epoch's validation errors.
+    const v = new LossEvaluator(model, weights).batch(validation, null);
+    expect((1000 * v.eAbs) / v.structures).toBeCloseTo(result.history[best].valEnergyMae, 10);
+    expect(v.fAbs / v.components).toBeCloseTo(result.history[best].valForceMae, 12);
+    expect(() => trainModel(model, train, validation, { epochs: 1, select: 'rmse' as never })).toThrow(/unknown model selection 'rmse'/);
+  });
+});
+
 describe('LATTE bad input', () => {
   const dir = mkdtempSync(join(tmpdir(), 'latte-bad-'));
   it('a training file without energies or without forces is rejected naming file and frame', () => {

@@ -289,6 +289,12 @@ export interface TrainOptions {
   schedule?: 'exponential' | 'cosine';
   /** Final learning rate of the cosine schedule (default lr/100). */
   learningRateMin?: number;
+  /**
+   * Which epoch's parameters are kept (and early stopping): 'loss' (default) the lowest
+   * validation loss; 'mae' the lowest √wE·MAE(E/N) + √wF·MAE(F), the loss's weights put
+   * on mean absolute errors (the benchmarked figures), less dominated by a few outliers.
+   */
+  select?: 'loss' | 'mae';
   /** Stop after this many epochs without a better validation loss (default 50). */
   patience?: number;
   weights?: Partial<LossWeights>;
@@ -434,6 +440,9 @@ export function trainModel(
   const schedule = options.schedule ?? 'exponential';
   if (schedule !== 'exponential' && schedule !== 'cosine') throw new Error(`unknown learning-rate schedule '${String(schedule)}' (exponential, cosine)`);
   const lrMin = options.learningRateMin ?? lr0 / 100;
+  const select = options.select ?? 'loss';
+  if (select !== 'loss' && select !== 'mae') throw new Error(`unknown model selection '${String(select)}' (loss, mae)`);
+  const selectMae = select === 'mae';
   const patience = options.patience ?? 50;
   const weights: LossWeights = { energy: 100, forces: 1, virial: 1, ...options.weights };
   const log = options.log ?? (() => {});
@@ -493,7 +502,9 @@ export function trainModel(
       `epoch ${epoch} lr ${lr.toExponential(2)} loss ${rec.trainLoss.toExponential(3)} val ${rec.valLoss.toExponential(3)} ` +
         `E ${rec.trainEnergyMae.toFixed(2)}/${rec.valEnergyMae.toFixed(2)} meV/at F ${rec.trainForceMae.toFixed(4)}/${rec.valForceMae.toFixed(4)} eV/Å ${rec.seconds.toFixed(0)} s`,
     );
-    const score = val ? val.loss : rec.trainLoss;
+    const score = selectMae
+      ? Math.sqrt(weights.energy) * (val ? rec.valEnergyMae : rec.trainEnergyMae) / 1000 + Math.sqrt(weights.forces) * (val ? rec.valForceMae : rec.trainForceMae)
+      : val ? val.loss : rec.trainLoss;
     if (score < best) {
       best = score;
       bestEpoch = epoch;

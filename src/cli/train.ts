@@ -18,6 +18,10 @@ function schedule(v: string | true | undefined): 'exponential' | 'cosine' {
   throw new Error(`train: --schedule must be exponential or cosine, got '${String(v)}'`);
 }
 
+function badSelect(v: string | true): never {
+  throw new Error(`train: --select must be loss or mae, got '${String(v)}'`);
+}
+
 export const trainCommand: Command = {
   name: 'train',
   summary: 'fit a LATTE machine-learned potential to energies and forces in extxyz files',
@@ -49,6 +53,8 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
                         --lr down to --lr-min at the last epoch)
   --lr-min X            final learning rate of the cosine schedule, default lr/100
   --patience N          early stopping, default 50
+  --select loss|mae     keep the epoch with the lowest validation loss (default) or
+                        the lowest √wE·MAE(E/atom) + √wF·MAE(F)
   --w-energy X          default 100     --w-forces X    default 1     --w-virial X default 1
   --seed N              default 1
   --init MODEL          continue training from a model file (its shape and
@@ -97,6 +103,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       schedule: schedule(options.schedule),
       learningRateMin: options['lr-min'] !== undefined ? num(options, 'lr-min', 0) : undefined,
       patience: num(options, 'patience', 50),
+      select: options.select === 'mae' ? 'mae' : options.select === undefined || options.select === 'loss' ? 'loss' : badSelect(options.select),
       weights: { energy: num(options, 'w-energy', 100), forces: num(options, 'w-forces', 1), virial: num(options, 'w-virial', 1) },
       curves,
       maxSeconds: options['max-seconds'] !== undefined ? num(options, 'max-seconds', Infinity) : undefined,
