@@ -46,6 +46,30 @@ export class AceEvaluator {
   private readonly omega: Float64Array;
   private readonly AA: Float64Array;
   private readonly B: Float64Array;
+  // --- fast MD path (see `energy`): layout built at construction from the basis ---
+  /** Pairs regrouped by l: block l holds fastCount[l] pairs starting at pair fastPairStart[l]. */
+  private readonly fastCount: Int32Array;
+  private readonly fastPairStart: Int32Array;
+  /** A offset of block l in the fast layout: entry (l, m, a) at fastBase[l] + (m + l)·fastCount[l] + a. */
+  private readonly fastBase: Int32Array;
+  /** Per fast pair: radial index n (one-hot, ≥ 0) or −1 (dense), and its original pair. */
+  private readonly fastN: Int32Array;
+  private readonly fastOld: Int32Array;
+  /** Active pair range [lo, hi) within block l for neighbour species z: index 2·(z·(lmax+1) + l). */
+  private readonly fastActive: Int32Array;
+  /** Monomial A indices in the fast layout (4 per monomial, −1 padded). */
+  private readonly fastMono: Int32Array;
+  private readonly fastA: Float64Array;
+  private readonly fastOmega: Float64Array;
+  private fcap = 0;
+  private fIndex = new Int32Array(0);
+  private fZ = new Int32Array(0);
+  private fUnit = new Float64Array(0);
+  private fInv = new Float64Array(0);
+  private fY = new Float64Array(0);
+  private fDG = new Float64Array(0);
+  private fR = new Float64Array(0);
+  private fDR = new Float64Array(0);
 
   constructor(basis: AceBasis) {
     this.basis = basis;
@@ -58,6 +82,206 @@ export class AceEvaluator {
     this.AA = new Float64Array(basis.nMono);
     this.B = new Float64Array(basis.nFunctions);
     this.grow(64);
+
+    // Fast layout: pairs regrouped by l (stable in the basis order, so the pairs of one
+    // full-ACE element stay contiguous), A entries ordered (l, m, pair) so that a
+    // neighbour's update of block l is an outer product R_l ⊗ Y_l over contiguous rows.
+    const P = basis.nPairs, L = basis.lmax, S = basis.nSpecies, N = basis.radial.n;
+    this.fastCount = new Int32Array(L + 1);
+    this.fastPairStart = new Int32Array(L + 2);
+    this.fastBase = new Int32Array(L + 2);
+    for (let p = 0; p < P; p++) this.fastCount[basis.pairL[p]]++;
+    for (let l = 0; l <= L; l++) {
+      this.fastPairStart[l + 1] = this.fastPairStart[l] + this.fastCount[l];
+      this.fastBase[l + 1] = this.fastBase[l] + this.fastCount[l] * (2 * l + 1);
+    }
+    this.fastN = new Int32Array(P);
+    this.fastOld = new Int32Array(P);
+    const perm = new Int32Array(basis.nA);
+    const fill = Int32Array.from(this.fastPairStart.subarray(0, L + 1));
+    for (let p = 0; p < P; p++) {
+      const l = basis.pairL[p], fp = fill[l]++, a = fp - this.fastPairStart[l], cnt = this.fastCount[l];
+      this.fastN[fp] = basis.pairN[p];
+      this.fastOld[fp] = p;
+      for (let m = 0; m <= 2 * l; m++) perm[basis.pairOffset[p] + m] = this.fastBase[l] + m * cnt + a;
+    }
+    this.fastActive = new Int32Array(2 * S * (L + 1));
+    for (let z = 0; z < S; z++) {
+      for (let l = 0; l <= L; l++) {
+        let lo = -1, hi = -1;
+        for (let a = 0; a < this.fastCount[l]; a++) {
+          const p = this.fastOld[this.fastPairStart[l] + a];
+          let active = false;
+          if (basis.pairN[p] >= 0) active = basis.pairWeight[p * S + z] !== 0;
+          else for (let n = 0; n < N && !active; n++) active = basis.pairDense[(p * S + z) * N + n] !== 0;
+          if (active) { if (lo < 0) lo = a; hi = a + 1; }
+        }
+        const q = 2 * (z * (L + 1) + l);
+        this.fastActive[q] = lo < 0 ? 0 : lo;
+        this.fastActive[q + 1] = lo < 0 ? 0 : hi;
+      }
+    }
+    this.fastMono = new Int32Array(basis.monoIdx.length);
+    for (let k = 0; k < basis.monoIdx.length; k++) {
+      const v = basis.monoIdx[k];
+      this.fastMono[k] = v < 0 ? -1 : perm[v];
+    }
+    this.fastA = new Float64Array(basis.nA);
+    this.fastOmega = new Float64Array(basis.nA);
+    this.growFast(64);
+  }
+
+  private growFast(n: number): void {
+    if (n <= this.fcap) return;
+    const cap = Math.max(n, Math.ceil(this.fcap * 1.5));
+    const P = this.basis.nPairs, nY = this.nY;
+    this.fIndex = new Int32Array(cap);
+    this.fZ = new Int32Array(cap);
+    this.fUnit = new Float64Array(3 * cap);
+    this.fInv = new Float64Array(cap);
+    this.fY = new Float64Array(cap * nY);
+    this.fDG = new Float64Array(3 * cap * nY);
+    this.fR = new Float64Array(cap * P);
+    this.fDR = new Float64Array(cap * P);
+    this.fcap = cap;
+  }
+
+  /**
+   * Adds energies and forces for all local atoms using folded coefficients
+   * coef[z·nMono + α] and reference energies e0[z]. Writes per-atom energies if asked.
+   *
+   * Per atom: one pass over neighbours computes R_p(r), R′_p(r), Y_lm, ∇G_lm once and
+   * accumulates A block by block (an outer product R_l ⊗ Y_l); the folded polynomial in
+   * A gives E_i and ω = ∂E_i/∂A; a second pass contracts ω with R and R′ per (l, m)
+   * (t_lm = Σ_p R_p ω_plm, s_lm = Σ_p R′_p ω_plm) so that
+   * g_ij = r̂ Σ s_lm Y_lm + (I − r̂r̂ᵀ)(Σ t_lm ∇G_lm)/r. No per-function or per-triplet work.
+   */
+  energy(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
+    const { offsets, neighbors } = atoms.full!;
+    const nMono = this.basis.nMono, ms = this.basis.monoStart, mi = this.fastMono;
+    const A = this.fastA, w = this.fastOmega, smap = this.speciesMap, species = atoms.species;
+    let total = 0;
+    for (let i = 0; i < atoms.nLocal; i++) {
+      const zi = smap[species[i]];
+      const nn = this.gatherFast(atoms, i, offsets, neighbors);
+      const cb = zi * nMono;
+      w.fill(0);
+      let e = e0[zi];
+      for (let a = ms[0]; a < ms[1]; a++) {
+        const c = coef[cb + a], v = mi[4 * a];
+        e += c * A[v]; w[v] += c;
+      }
+      for (let a = ms[1]; a < ms[2]; a++) {
+        const c = coef[cb + a], v1 = mi[4 * a], v2 = mi[4 * a + 1];
+        const a1 = A[v1], a2 = A[v2];
+        e += c * a1 * a2; w[v1] += c * a2; w[v2] += c * a1;
+      }
+      for (let a = ms[2]; a < ms[3]; a++) {
+        const c = coef[cb + a], v1 = mi[4 * a], v2 = mi[4 * a + 1], v3 = mi[4 * a + 2];
+        const a1 = A[v1], a2 = A[v2], a3 = A[v3], c12 = c * a1 * a2;
+        e += c12 * a3; w[v1] += c * a2 * a3; w[v2] += c * a1 * a3; w[v3] += c12;
+      }
+      for (let a = ms[3]; a < ms[4]; a++) {
+        const c = coef[cb + a], v1 = mi[4 * a], v2 = mi[4 * a + 1], v3 = mi[4 * a + 2], v4 = mi[4 * a + 3];
+        const a1 = A[v1], a2 = A[v2], a3 = A[v3], a4 = A[v4], a12 = a1 * a2, a34 = a3 * a4;
+        e += c * a12 * a34; w[v1] += c * a2 * a34; w[v2] += c * a1 * a34; w[v3] += c * a12 * a4; w[v4] += c * a12 * a3;
+      }
+      total += e;
+      if (atomEnergies !== null) atomEnergies[i] += e;
+      this.forcesFast(nn, i, forces);
+    }
+    return total;
+  }
+
+  /** Fast-path neighbour pass: per-neighbour tables and A in the fast layout. Returns the neighbour count. */
+  private gatherFast(atoms: Neighborhood, i: number, offsets: Int32Array, neighbors: Int32Array): number {
+    const basis = this.basis, x = atoms.positions, species = atoms.species, smap = this.speciesMap;
+    const rc = basis.radial.cutoff, rc2 = rc * rc;
+    const start = offsets[i], end = offsets[i + 1];
+    if (end - start > this.fcap) this.growFast(end - start);
+    const P = basis.nPairs, S = basis.nSpecies, N = basis.radial.n, nY = this.nY, L = basis.lmax;
+    const pairW = basis.pairWeight, pairDense = basis.pairDense;
+    const fN = this.fastN, fOld = this.fastOld, fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive;
+    const g = this.g, dg = this.dg, A = this.fastA, sh = this.sh, radial = basis.radial;
+    const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
+    const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
+    A.fill(0);
+    let count = 0;
+    for (let q = start; q < end; q++) {
+      const j = neighbors[q];
+      const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
+      const r2 = dx * dx + dy * dy + dz * dz;
+      if (r2 >= rc2 || r2 === 0) continue;
+      const r = Math.sqrt(r2), inv = 1 / r;
+      const ux = dx * inv, uy = dy * inv, uz = dz * inv;
+      const k = count++;
+      const zj = smap[species[j]];
+      fIndex[k] = j; fZ[k] = zj; fInv[k] = inv;
+      fUnit[3 * k] = ux; fUnit[3 * k + 1] = uy; fUnit[3 * k + 2] = uz;
+      const yOff = k * nY, rOff = k * P;
+      sh.valuesAndPolyGradients(ux, uy, uz, fY, fDG, yOff);
+      radial.evaluate(r, g, dg, 0);
+      const actBase = 2 * zj * (L + 1);
+      for (let l = 0; l <= L; l++) {
+        const lo = fAct[actBase + 2 * l], hi = fAct[actBase + 2 * l + 1];
+        if (lo === hi) continue;
+        const ps = fStart[l], rb = rOff + ps;
+        for (let a = lo; a < hi; a++) {
+          const fp = ps + a, n = fN[fp], p = fOld[fp];
+          if (n >= 0) {
+            const wz = pairW[p * S + zj];
+            fR[rb + a] = wz * g[n]; fDR[rb + a] = wz * dg[n];
+          } else {
+            const mo = (p * S + zj) * N;
+            let R = 0, dR = 0;
+            for (let t = 0; t < N; t++) { R += pairDense[mo + t] * g[t]; dR += pairDense[mo + t] * dg[t]; }
+            fR[rb + a] = R; fDR[rb + a] = dR;
+          }
+        }
+        const cnt = fCount[l], yb = yOff + l * l;
+        for (let m = 0, row = fBase[l]; m <= 2 * l; m++, row += cnt) {
+          const y = fY[yb + m];
+          for (let a = lo; a < hi; a++) A[row + a] += y * fR[rb + a];
+        }
+      }
+    }
+    return count;
+  }
+
+  /** Fast-path force pass: F_j −= g_ij, F_i += g_ij with ω in fastOmega. */
+  private forcesFast(nn: number, i: number, forces: Float64Array): void {
+    const basis = this.basis, P = basis.nPairs, nY = this.nY, L = basis.lmax;
+    const fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive, w = this.fastOmega;
+    const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
+    let fix = 0, fiy = 0, fiz = 0;
+    for (let k = 0; k < nn; k++) {
+      const yOff = k * nY, rOff = k * P, actBase = 2 * fZ[k] * (L + 1);
+      let gx = 0, gy = 0, gz = 0, rad = 0;
+      for (let l = 0; l <= L; l++) {
+        const lo = fAct[actBase + 2 * l], hi = fAct[actBase + 2 * l + 1];
+        if (lo === hi) continue;
+        const cnt = fCount[l], rb = rOff + fStart[l], yb = yOff + l * l;
+        for (let m = 0, row = fBase[l]; m <= 2 * l; m++, row += cnt) {
+          let t = 0, s = 0;
+          for (let a = lo; a < hi; a++) {
+            const om = w[row + a];
+            t += fR[rb + a] * om; s += fDR[rb + a] * om;
+          }
+          const y = yb + m;
+          rad += s * fY[y];
+          gx += t * fDG[3 * y]; gy += t * fDG[3 * y + 1]; gz += t * fDG[3 * y + 2];
+        }
+      }
+      const ux = fUnit[3 * k], uy = fUnit[3 * k + 1], uz = fUnit[3 * k + 2], inv = fInv[k];
+      const dot = ux * gx + uy * gy + uz * gz;
+      gx = (gx - ux * dot) * inv + rad * ux;
+      gy = (gy - uy * dot) * inv + rad * uy;
+      gz = (gz - uz * dot) * inv + rad * uz;
+      const j = fIndex[k];
+      forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
+      fix += gx; fiy += gy; fiz += gz;
+    }
+    forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz;
   }
 
   /** Element table of the system → model species; throws naming an uncovered element. */
@@ -138,10 +362,10 @@ export class AceEvaluator {
   }
 
   /**
-   * Adds energies and forces for all local atoms using folded coefficients
-   * coef[z·nMono + α] and reference energies e0[z]. Writes per-atom energies if asked.
+   * Straightforward reference of `energy` (per-pair radial tables, A in the basis
+   * layout, per-pair gradient contraction): kept to check the fast path against.
    */
-  energy(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
+  energyReference(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
     const basis = this.basis, { offsets, neighbors } = atoms.full!;
     const nMono = basis.nMono, mi = basis.monoIdx, ms = basis.monoStart;
     const A = this.A, w = this.omega, smap = this.speciesMap, species = atoms.species;

@@ -84,6 +84,34 @@ export class SphericalHarmonics {
   }
 
   /**
+   * Y_lm at the unit vector r̂ = (x, y, z) and the gradient ∇G_lm(r̂) of the polynomial
+   * extension G (not projected), written as out[offset + lm] and grad[3·(offset + lm) + α].
+   * The MD evaluator contracts these first and projects once: Σ t_lm ∇_r Y_lm =
+   * (I − r̂ r̂ᵀ)(Σ t_lm ∇G_lm)/r.
+   */
+  valuesAndPolyGradients(x: number, y: number, z: number, out: Float64Array, grad: Float64Array, offset: number): void {
+    this.tables(x, y, z);
+    const L = this.lmax, w = L + 2, p = this.p, c = this.c, s = this.s, nrm = this.norm;
+    for (let l = 0; l <= L; l++) {
+      const base = offset + l * l + l, nb = (l * (l + 1)) / 2, row = l * w;
+      const n0 = nrm[nb];
+      out[base] = n0 * p[row];
+      let q = 3 * base;
+      grad[q] = 0; grad[q + 1] = 0; grad[q + 2] = n0 * p[row + 1];
+      for (let m = 1; m <= l; m++) {
+        const nm = nrm[nb + m], a = nm * p[row + m], am = a * m, az = nm * p[row + m + 1];
+        const cm = c[m], sm = s[m], cm1 = c[m - 1], sm1 = s[m - 1];
+        out[base + m] = a * cm;
+        q = 3 * (base + m);
+        grad[q] = am * cm1; grad[q + 1] = -am * sm1; grad[q + 2] = az * cm;
+        out[base - m] = a * sm;
+        q = 3 * (base - m);
+        grad[q] = am * sm1; grad[q + 1] = am * cm1; grad[q + 2] = az * sm;
+      }
+    }
+  }
+
+  /**
    * Y_lm at r̂ = (x, y, z) (a unit vector) and ∇_r Y_lm for |r| = 1/invR, written as
    * out[lm] and grad[3·lm + α].
    */
