@@ -57,6 +57,12 @@ export class AceEvaluator {
   private readonly fastOld: Int32Array;
   /** Active pair range [lo, hi) within block l for neighbour species z: index 2·(z·(lmax+1) + l). */
   private readonly fastActive: Int32Array;
+  /**
+   * Where block l's radial values for neighbour species z are read (index z·(lmax+1) + l):
+   * ≥ 0: "direct", R_a = g_{a + shift} (one-hot weight 1, consecutive n, as in full ACE),
+   * read straight from the neighbour's base radial row; −1: from its per-pair row.
+   */
+  private readonly fastShift: Int32Array;
   /** Monomial A indices in the fast layout (4 per monomial, −1 padded). */
   private readonly fastMono: Int32Array;
   private readonly fastA: Float64Array;
@@ -70,6 +76,11 @@ export class AceEvaluator {
   private fDG = new Float64Array(0);
   private fR = new Float64Array(0);
   private fDR = new Float64Array(0);
+  /** Neighbour slots grouped by species (counting sort): fOrd[fSpStart[z] .. fSpStart[z+1]). */
+  private fOrd = new Int32Array(0);
+  private readonly fSpStart: Int32Array;
+  /** Per neighbour: Σ t_lm ∇G_lm (3) and Σ s_lm Y_lm (1). */
+  private fG = new Float64Array(0);
 
   constructor(basis: AceBasis) {
     this.basis = basis;
@@ -121,11 +132,25 @@ export class AceEvaluator {
         this.fastActive[q + 1] = lo < 0 ? 0 : hi;
       }
     }
+    this.fastShift = new Int32Array(S * (L + 1)).fill(-1);
+    for (let z = 0; z < S; z++) {
+      for (let l = 0; l <= L; l++) {
+        const q = z * (L + 1) + l, lo = this.fastActive[2 * q], hi = this.fastActive[2 * q + 1];
+        if (lo === hi) continue;
+        const ps = this.fastPairStart[l], shift = this.fastN[ps + lo] - lo;
+        let direct = shift >= 0;
+        for (let a = lo; a < hi && direct; a++) {
+          direct = this.fastN[ps + a] === a + shift && basis.pairWeight[this.fastOld[ps + a] * S + z] === 1;
+        }
+        if (direct) this.fastShift[q] = shift;
+      }
+    }
     this.fastMono = new Int32Array(basis.monoIdx.length);
     for (let k = 0; k < basis.monoIdx.length; k++) {
       const v = basis.monoIdx[k];
       this.fastMono[k] = v < 0 ? -1 : perm[v];
     }
+    this.fSpStart = new Int32Array(S + 1);
     this.fastA = new Float64Array(basis.nA);
     this.fastOmega = new Float64Array(basis.nA);
     this.growFast(64);
@@ -134,15 +159,18 @@ export class AceEvaluator {
   private growFast(n: number): void {
     if (n <= this.fcap) return;
     const cap = Math.max(n, Math.ceil(this.fcap * 1.5));
-    const P = this.basis.nPairs, nY = this.nY;
+    const P = this.basis.nPairs, N = this.basis.radial.n, nY = this.nY;
     this.fIndex = new Int32Array(cap);
     this.fZ = new Int32Array(cap);
     this.fUnit = new Float64Array(3 * cap);
     this.fInv = new Float64Array(cap);
     this.fY = new Float64Array(cap * nY);
     this.fDG = new Float64Array(3 * cap * nY);
-    this.fR = new Float64Array(cap * P);
-    this.fDR = new Float64Array(cap * P);
+    // Per neighbour: base radial g_n (N entries) then per-pair R_p (P entries).
+    this.fR = new Float64Array(cap * (N + P));
+    this.fDR = new Float64Array(cap * (N + P));
+    this.fOrd = new Int32Array(cap);
+    this.fG = new Float64Array(4 * cap);
     this.fcap = cap;
   }
 
@@ -202,7 +230,7 @@ export class AceEvaluator {
     const P = basis.nPairs, S = basis.nSpecies, N = basis.radial.n, nY = this.nY, L = basis.lmax;
     const pairW = basis.pairWeight, pairDense = basis.pairDense;
     const fN = this.fastN, fOld = this.fastOld, fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive;
-    const g = this.g, dg = this.dg, A = this.fastA, sh = this.sh, radial = basis.radial;
+    const A = this.fastA, sh = this.sh, radial = basis.radial, fShift = this.fastShift, RW = N + P;
     const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
     const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
     A.fill(0);
@@ -218,71 +246,152 @@ export class AceEvaluator {
       const zj = smap[species[j]];
       fIndex[k] = j; fZ[k] = zj; fInv[k] = inv;
       fUnit[3 * k] = ux; fUnit[3 * k + 1] = uy; fUnit[3 * k + 2] = uz;
-      const yOff = k * nY, rOff = k * P;
+      const yOff = k * nY, rOff = k * RW;
       sh.valuesAndPolyGradients(ux, uy, uz, fY, fDG, yOff);
-      radial.evaluate(r, g, dg, 0);
-      const actBase = 2 * zj * (L + 1);
+      radial.evaluate(r, fR, fDR, rOff);
+      const qb = zj * (L + 1);
       for (let l = 0; l <= L; l++) {
-        const lo = fAct[actBase + 2 * l], hi = fAct[actBase + 2 * l + 1];
+        const lo = fAct[2 * (qb + l)], hi = fAct[2 * (qb + l) + 1];
         if (lo === hi) continue;
-        const ps = fStart[l], rb = rOff + ps;
-        for (let a = lo; a < hi; a++) {
-          const fp = ps + a, n = fN[fp], p = fOld[fp];
-          if (n >= 0) {
-            const wz = pairW[p * S + zj];
-            fR[rb + a] = wz * g[n]; fDR[rb + a] = wz * dg[n];
-          } else {
-            const mo = (p * S + zj) * N;
-            let R = 0, dR = 0;
-            for (let t = 0; t < N; t++) { R += pairDense[mo + t] * g[t]; dR += pairDense[mo + t] * dg[t]; }
-            fR[rb + a] = R; fDR[rb + a] = dR;
+        const ps = fStart[l];
+        if (fShift[qb + l] < 0) {
+          const rb = rOff + N + ps;
+          for (let a = lo; a < hi; a++) {
+            const fp = ps + a, n = fN[fp], p = fOld[fp];
+            if (n >= 0) {
+              const wz = pairW[p * S + zj];
+              fR[rb + a] = wz * fR[rOff + n]; fDR[rb + a] = wz * fDR[rOff + n];
+            } else {
+              const mo = (p * S + zj) * N;
+              let R = 0, dR = 0;
+              for (let t = 0; t < N; t++) { R += pairDense[mo + t] * fR[rOff + t]; dR += pairDense[mo + t] * fDR[rOff + t]; }
+              fR[rb + a] = R; fDR[rb + a] = dR;
+            }
           }
         }
-        const cnt = fCount[l], yb = yOff + l * l;
-        for (let m = 0, row = fBase[l]; m <= 2 * l; m++, row += cnt) {
-          const y = fY[yb + m];
-          for (let a = lo; a < hi; a++) A[row + a] += y * fR[rb + a];
+      }
+    }
+    // Group neighbour slots by species.
+    const ord = this.fOrd, spStart = this.fSpStart;
+    spStart.fill(0);
+    for (let k = 0; k < count; k++) spStart[fZ[k] + 1]++;
+    for (let z = 0; z < S; z++) spStart[z + 1] += spStart[z];
+    for (let k = 0; k < count; k++) ord[spStart[fZ[k]]++] = k;
+    for (let z = S; z > 0; z--) spStart[z] = spStart[z - 1];
+    spStart[0] = 0;
+    // A_l += Y_l ⊗ R_l over the neighbours of each species, four neighbours at a time.
+    for (let z = 0; z < S; z++) {
+      const q0 = spStart[z], q1 = spStart[z + 1];
+      if (q0 === q1) continue;
+      const qb = z * (L + 1);
+      for (let l = 0; l <= L; l++) {
+        const lo = fAct[2 * (qb + l)], hi = fAct[2 * (qb + l) + 1];
+        if (lo === hi) continue;
+        const shift = fShift[qb + l], rAdd = shift >= 0 ? shift : N + fStart[l];
+        const cnt = fCount[l], lb = l * l, row0 = fBase[l], nm = 2 * l + 1;
+        let q = q0;
+        for (; q + 3 < q1; q += 4) {
+          const k0 = ord[q], k1 = ord[q + 1], k2 = ord[q + 2], k3 = ord[q + 3];
+          const r0 = k0 * RW + rAdd, r1 = k1 * RW + rAdd, r2 = k2 * RW + rAdd, r3 = k3 * RW + rAdd;
+          const y0 = k0 * nY + lb, y1 = k1 * nY + lb, y2 = k2 * nY + lb, y3 = k3 * nY + lb;
+          for (let m = 0, row = row0; m < nm; m++, row += cnt) {
+            const a0 = fY[y0 + m], a1 = fY[y1 + m], a2 = fY[y2 + m], a3 = fY[y3 + m];
+            for (let a = lo; a < hi; a++) A[row + a] += a0 * fR[r0 + a] + a1 * fR[r1 + a] + a2 * fR[r2 + a] + a3 * fR[r3 + a];
+          }
+        }
+        for (; q < q1; q++) {
+          const k0 = ord[q], r0 = k0 * RW + rAdd, y0 = k0 * nY + lb;
+          for (let m = 0, row = row0; m < nm; m++, row += cnt) {
+            const a0 = fY[y0 + m];
+            for (let a = lo; a < hi; a++) A[row + a] += a0 * fR[r0 + a];
+          }
         }
       }
     }
     return count;
   }
 
-  /** Fast-path force pass: F_j −= g_ij, F_i += g_ij with ω in fastOmega. */
+  /**
+   * Fast-path force pass with ω in fastOmega: per (l, m), t = Σ_a R_a ω_lma and
+   * s = Σ_a R′_a ω_lma for four neighbours of one species at a time, folded into
+   * fG = (Σ t ∇G, Σ s Y); then g_ij = r̂ fG_3 + (I − r̂r̂ᵀ) fG_xyz / r, F_j −= g, F_i += g.
+   */
   private forcesFast(nn: number, i: number, forces: Float64Array): void {
-    const basis = this.basis, P = basis.nPairs, nY = this.nY, L = basis.lmax;
-    const fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive, w = this.fastOmega;
-    const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
-    let fix = 0, fiy = 0, fiz = 0;
-    for (let k = 0; k < nn; k++) {
-      const yOff = k * nY, rOff = k * P, actBase = 2 * fZ[k] * (L + 1);
-      let gx = 0, gy = 0, gz = 0, rad = 0;
+    const basis = this.basis, S = basis.nSpecies, N = basis.radial.n, RW = N + basis.nPairs, nY = this.nY, L = basis.lmax;
+    const fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift, w = this.fastOmega;
+    const fIndex = this.fIndex, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
+    const ord = this.fOrd, spStart = this.fSpStart, G = this.fG;
+    G.fill(0, 0, 4 * nn);
+    for (let z = 0; z < S; z++) {
+      const q0 = spStart[z], q1 = spStart[z + 1];
+      if (q0 === q1) continue;
+      const qb = z * (L + 1);
       for (let l = 0; l <= L; l++) {
-        const lo = fAct[actBase + 2 * l], hi = fAct[actBase + 2 * l + 1];
+        const lo = fAct[2 * (qb + l)], hi = fAct[2 * (qb + l) + 1];
         if (lo === hi) continue;
-        const cnt = fCount[l], rb = rOff + fStart[l], yb = yOff + l * l;
-        for (let m = 0, row = fBase[l]; m <= 2 * l; m++, row += cnt) {
-          let t = 0, s = 0;
-          for (let a = lo; a < hi; a++) {
-            const om = w[row + a];
-            t += fR[rb + a] * om; s += fDR[rb + a] * om;
+        const shift = fShift[qb + l], rAdd = shift >= 0 ? shift : N + fStart[l];
+        const cnt = fCount[l], lb = l * l, row0 = fBase[l], nm = 2 * l + 1;
+        let q = q0;
+        for (; q + 3 < q1; q += 4) {
+          const k0 = ord[q], k1 = ord[q + 1], k2 = ord[q + 2], k3 = ord[q + 3];
+          const r0 = k0 * RW + rAdd, r1 = k1 * RW + rAdd, r2 = k2 * RW + rAdd, r3 = k3 * RW + rAdd;
+          const y0 = k0 * nY + lb, y1 = k1 * nY + lb, y2 = k2 * nY + lb, y3 = k3 * nY + lb;
+          let gx0 = 0, gy0 = 0, gz0 = 0, d0 = 0, gx1 = 0, gy1 = 0, gz1 = 0, d1 = 0;
+          let gx2 = 0, gy2 = 0, gz2 = 0, d2 = 0, gx3 = 0, gy3 = 0, gz3 = 0, d3 = 0;
+          for (let m = 0, row = row0; m < nm; m++, row += cnt) {
+            let t0 = 0, t1 = 0, t2 = 0, t3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (let a = lo; a < hi; a++) {
+              const om = w[row + a];
+              t0 += fR[r0 + a] * om; s0 += fDR[r0 + a] * om;
+              t1 += fR[r1 + a] * om; s1 += fDR[r1 + a] * om;
+              t2 += fR[r2 + a] * om; s2 += fDR[r2 + a] * om;
+              t3 += fR[r3 + a] * om; s3 += fDR[r3 + a] * om;
+            }
+            let y = y0 + m;
+            d0 += s0 * fY[y]; gx0 += t0 * fDG[3 * y]; gy0 += t0 * fDG[3 * y + 1]; gz0 += t0 * fDG[3 * y + 2];
+            y = y1 + m;
+            d1 += s1 * fY[y]; gx1 += t1 * fDG[3 * y]; gy1 += t1 * fDG[3 * y + 1]; gz1 += t1 * fDG[3 * y + 2];
+            y = y2 + m;
+            d2 += s2 * fY[y]; gx2 += t2 * fDG[3 * y]; gy2 += t2 * fDG[3 * y + 1]; gz2 += t2 * fDG[3 * y + 2];
+            y = y3 + m;
+            d3 += s3 * fY[y]; gx3 += t3 * fDG[3 * y]; gy3 += t3 * fDG[3 * y + 1]; gz3 += t3 * fDG[3 * y + 2];
           }
-          const y = yb + m;
-          rad += s * fY[y];
-          gx += t * fDG[3 * y]; gy += t * fDG[3 * y + 1]; gz += t * fDG[3 * y + 2];
+          G[4 * k0] += gx0; G[4 * k0 + 1] += gy0; G[4 * k0 + 2] += gz0; G[4 * k0 + 3] += d0;
+          G[4 * k1] += gx1; G[4 * k1 + 1] += gy1; G[4 * k1 + 2] += gz1; G[4 * k1 + 3] += d1;
+          G[4 * k2] += gx2; G[4 * k2 + 1] += gy2; G[4 * k2 + 2] += gz2; G[4 * k2 + 3] += d2;
+          G[4 * k3] += gx3; G[4 * k3 + 1] += gy3; G[4 * k3 + 2] += gz3; G[4 * k3 + 3] += d3;
+        }
+        for (; q < q1; q++) {
+          const k0 = ord[q], r0 = k0 * RW + rAdd, y0 = k0 * nY + lb;
+          let gx0 = 0, gy0 = 0, gz0 = 0, d0 = 0;
+          for (let m = 0, row = row0; m < nm; m++, row += cnt) {
+            let t0 = 0, s0 = 0;
+            for (let a = lo; a < hi; a++) {
+              const om = w[row + a];
+              t0 += fR[r0 + a] * om; s0 += fDR[r0 + a] * om;
+            }
+            const y = y0 + m;
+            d0 += s0 * fY[y]; gx0 += t0 * fDG[3 * y]; gy0 += t0 * fDG[3 * y + 1]; gz0 += t0 * fDG[3 * y + 2];
+          }
+          G[4 * k0] += gx0; G[4 * k0 + 1] += gy0; G[4 * k0 + 2] += gz0; G[4 * k0 + 3] += d0;
         }
       }
+    }
+    let fix = 0, fiy = 0, fiz = 0;
+    for (let k = 0; k < nn; k++) {
       const ux = fUnit[3 * k], uy = fUnit[3 * k + 1], uz = fUnit[3 * k + 2], inv = fInv[k];
-      const dot = ux * gx + uy * gy + uz * gz;
-      gx = (gx - ux * dot) * inv + rad * ux;
-      gy = (gy - uy * dot) * inv + rad * uy;
-      gz = (gz - uz * dot) * inv + rad * uz;
+      const gx0 = G[4 * k], gy0 = G[4 * k + 1], gz0 = G[4 * k + 2], rad = G[4 * k + 3];
+      const dot = ux * gx0 + uy * gy0 + uz * gz0;
+      const gx = (gx0 - ux * dot) * inv + rad * ux;
+      const gy = (gy0 - uy * dot) * inv + rad * uy;
+      const gz = (gz0 - uz * dot) * inv + rad * uz;
       const j = fIndex[k];
       forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
       fix += gx; fiy += gy; fiz += gz;
     }
     forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz;
   }
+
 
   /** Element table of the system → model species; throws naming an uncovered element. */
   bind(elements: readonly string[]): void {

@@ -65,7 +65,7 @@ export class SphericalHarmonics {
         p[l * w + m] = ((2 * l - 1) * z * p[(l - 1) * w + m] - (l + m - 1) * p[(l - 2) * w + m]) / (l - m);
       }
     }
-    for (let l = 0; l <= L; l++) p[l * w + l + 1] = 0;
+    // p[l·w + l + 1] (P̄_l^{l+1} = 0) is never written: zero since construction.
   }
 
   /** Y_lm at the unit vector (x, y, z), written into y[0..size). */
