@@ -65,6 +65,17 @@ export class AceEvaluator {
   private readonly fastShift: Int32Array;
   /** Monomial A indices in the fast layout (4 per monomial, −1 padded). */
   private readonly fastMono: Int32Array;
+  /**
+   * Monomials of order ν ≥ 2 grouped by their first ν−1 factors (a one-level product
+   * tree): groups of order ν are [grpStart[ν−2], grpStart[ν−1]); a group's prefix is
+   * grpPre[4g..4g+ν−1), its entries [grpEntry[g], grpEntry[g+1]) carry the last factor
+   * entV and the monomial index entMono (to read its coefficient).
+   */
+  private readonly grpStart: Int32Array;
+  private readonly grpPre: Int32Array;
+  private readonly grpEntry: Int32Array;
+  private readonly entV: Int32Array;
+  private readonly entMono: Int32Array;
   private readonly fastA: Float64Array;
   private readonly fastOmega: Float64Array;
   private fcap = 0;
@@ -150,6 +161,31 @@ export class AceEvaluator {
       const v = basis.monoIdx[k];
       this.fastMono[k] = v < 0 ? -1 : perm[v];
     }
+    {
+      const ms = basis.monoStart, fm = this.fastMono;
+      const grpStart: number[] = [0], pre: number[] = [], entry: number[] = [0], entV: number[] = [], entMono: number[] = [];
+      for (let nu = 2; nu <= 4; nu++) {
+        const groups = new Map<string, number[]>();
+        for (let a = ms[nu - 1]; a < ms[nu]; a++) {
+          const key = Array.from(fm.subarray(4 * a, 4 * a + nu - 1)).join(',');
+          let list = groups.get(key);
+          if (!list) { list = []; groups.set(key, list); }
+          list.push(a);
+        }
+        for (const list of groups.values()) {
+          const a0 = list[0];
+          for (let t = 0; t < 4; t++) pre.push(t < nu - 1 ? fm[4 * a0 + t] : -1);
+          for (const a of list) { entV.push(fm[4 * a + nu - 1]); entMono.push(a); }
+          entry.push(entV.length);
+        }
+        grpStart.push(entry.length - 1);
+      }
+      this.grpStart = Int32Array.from(grpStart);
+      this.grpPre = Int32Array.from(pre);
+      this.grpEntry = Int32Array.from(entry);
+      this.entV = Int32Array.from(entV);
+      this.entMono = Int32Array.from(entMono);
+    }
     this.fSpStart = new Int32Array(S + 1);
     this.fastA = new Float64Array(basis.nA);
     this.fastOmega = new Float64Array(basis.nA);
@@ -187,6 +223,7 @@ export class AceEvaluator {
   energy(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
     const { offsets, neighbors } = atoms.full!;
     const nMono = this.basis.nMono, ms = this.basis.monoStart, mi = this.fastMono;
+    const gs = this.grpStart, pre = this.grpPre, ge = this.grpEntry, ev = this.entV, em = this.entMono;
     const A = this.fastA, w = this.fastOmega, smap = this.speciesMap, species = atoms.species;
     let total = 0;
     for (let i = 0; i < atoms.nLocal; i++) {
@@ -199,20 +236,36 @@ export class AceEvaluator {
         const c = coef[cb + a], v = mi[4 * a];
         e += c * A[v]; w[v] += c;
       }
-      for (let a = ms[1]; a < ms[2]; a++) {
-        const c = coef[cb + a], v1 = mi[4 * a], v2 = mi[4 * a + 1];
-        const a1 = A[v1], a2 = A[v2];
-        e += c * a1 * a2; w[v1] += c * a2; w[v2] += c * a1;
+      // Order 2: E += a1 Σ c a2; ∂/∂a1 = Σ c a2, ∂/∂a2 = c a1.
+      for (let g = gs[0]; g < gs[1]; g++) {
+        const v1 = pre[4 * g], a1 = A[v1];
+        let h = 0;
+        for (let t = ge[g]; t < ge[g + 1]; t++) {
+          const c = coef[cb + em[t]], v = ev[t];
+          h += c * A[v]; w[v] += c * a1;
+        }
+        e += a1 * h; w[v1] += h;
       }
-      for (let a = ms[2]; a < ms[3]; a++) {
-        const c = coef[cb + a], v1 = mi[4 * a], v2 = mi[4 * a + 1], v3 = mi[4 * a + 2];
-        const a1 = A[v1], a2 = A[v2], a3 = A[v3], c12 = c * a1 * a2;
-        e += c12 * a3; w[v1] += c * a2 * a3; w[v2] += c * a1 * a3; w[v3] += c12;
+      // Order 3: prefix product a1 a2.
+      for (let g = gs[1]; g < gs[2]; g++) {
+        const v1 = pre[4 * g], v2 = pre[4 * g + 1], a1 = A[v1], a2 = A[v2], a12 = a1 * a2;
+        let h = 0;
+        for (let t = ge[g]; t < ge[g + 1]; t++) {
+          const c = coef[cb + em[t]], v = ev[t];
+          h += c * A[v]; w[v] += c * a12;
+        }
+        e += a12 * h; w[v1] += h * a2; w[v2] += h * a1;
       }
-      for (let a = ms[3]; a < ms[4]; a++) {
-        const c = coef[cb + a], v1 = mi[4 * a], v2 = mi[4 * a + 1], v3 = mi[4 * a + 2], v4 = mi[4 * a + 3];
-        const a1 = A[v1], a2 = A[v2], a3 = A[v3], a4 = A[v4], a12 = a1 * a2, a34 = a3 * a4;
-        e += c * a12 * a34; w[v1] += c * a2 * a34; w[v2] += c * a1 * a34; w[v3] += c * a12 * a4; w[v4] += c * a12 * a3;
+      // Order 4: prefix product a1 a2 a3.
+      for (let g = gs[2]; g < gs[3]; g++) {
+        const v1 = pre[4 * g], v2 = pre[4 * g + 1], v3 = pre[4 * g + 2];
+        const a1 = A[v1], a2 = A[v2], a3 = A[v3], a12 = a1 * a2, a123 = a12 * a3;
+        let h = 0;
+        for (let t = ge[g]; t < ge[g + 1]; t++) {
+          const c = coef[cb + em[t]], v = ev[t];
+          h += c * A[v]; w[v] += c * a123;
+        }
+        e += a123 * h; w[v1] += h * a2 * a3; w[v2] += h * a1 * a3; w[v3] += h * a12;
       }
       total += e;
       if (atomEnergies !== null) atomEnergies[i] += e;

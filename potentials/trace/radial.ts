@@ -29,6 +29,11 @@ export class RadialBasis {
   private readonly code: number;
   private readonly t: Float64Array;
   private readonly dt: Float64Array;
+  /** chebexpcos constants: e^{−λ}, 1/(1 − e^{−λ}), λ/rc, π/rc. */
+  private readonly el: number;
+  private readonly invOneMinusEl: number;
+  private readonly lamOverRc: number;
+  private readonly piOverRc: number;
 
   constructor(spec: RadialSpec) {
     if (spec.kind !== 'poly' && spec.kind !== 'chebexpcos') throw new Error(`trace radial basis: unknown kind '${String(spec.kind)}' (poly, chebexpcos)`);
@@ -42,6 +47,10 @@ export class RadialBasis {
     this.code = spec.kind === 'poly' ? 0 : 1;
     this.t = new Float64Array(spec.n + 1);
     this.dt = new Float64Array(spec.n + 1);
+    this.el = Math.exp(-this.lambda);
+    this.invOneMinusEl = 1 / (1 - this.el);
+    this.lamOverRc = this.lambda / this.cutoff;
+    this.piOverRc = Math.PI / this.cutoff;
   }
 
   spec(): RadialSpec {
@@ -74,11 +83,12 @@ export class RadialBasis {
       }
       return;
     }
-    const lam = this.lambda, el = Math.exp(-lam), e = Math.exp((-lam * r) / rc);
-    const x = 1 - (2 * (e - el)) / (1 - el);
-    const dxdr = ((2 * lam) / rc) * e / (1 - el);
-    const c = Math.cos((Math.PI * r) / rc), env = 0.5 * (1 + c);
-    const denv = (-0.5 * Math.PI * Math.sin((Math.PI * r) / rc)) / rc;
+    const el = this.el, inv = this.invOneMinusEl, lr = this.lamOverRc, pr = this.piOverRc;
+    const e = Math.exp(-lr * r);
+    const x = 1 - 2 * (e - el) * inv;
+    const dxdr = 2 * lr * e * inv;
+    const th = pr * r, c = Math.cos(th), env = 0.5 * (1 + c);
+    const denv = -0.5 * pr * Math.sin(th);
     g[off] = env; dg[off] = denv;
     if (N === 1) return;
     // Chebyshev T_k and derivatives in x: T_k' = 2 T_{k−1} + 2x T_{k−1}' − T_{k−2}'.
