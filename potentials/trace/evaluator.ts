@@ -460,6 +460,11 @@ export class AceEvaluator {
     this.speciesMap = map;
   }
 
+  /** System species index → model species index (after bind). */
+  modelSpecies(): Int32Array {
+    return this.speciesMap;
+  }
+
   private grow(n: number): void {
     if (n <= this.cap) return;
     const cap = Math.max(n, Math.ceil(this.cap * 1.5));
