@@ -4,11 +4,11 @@
  * makes it sample the isothermal–isobaric ensemble — with velocity rescaling
  * (CSVR, integrators/csvr.ts) on the particles.
  *
- * Isotropic, for ε = ln V over one step (Euler–Maruyama, Itô):
- *   Δε = −(β_T/τ_p)(P₀ − P_int − kT/V)Δt + √(2kTβ_T Δt/(Vτ_p)) R,
- * positions and cell scaled by λ = e^{Δε/3}, velocities by 1/λ. Anisotropic
+ * Isotropic, for ε = ln V (Itô stochastic differential equation):
+ *   dε = −(β_T/τ_p)(P₀ − P_int − kT/V)dt + √(2kTβ_T/(Vτ_p)) dW,
+ * positions and cell scaled by e^{dε/3}, velocities by e^{−dε/3}. Anisotropic
  * (independent orthogonal axes), for ε_a = ln L_a, a = x, y, z, with γ = β_T/(3τ_p):
- *   Δε_a = −γ(P₀_a − Π_aa − kT/V)Δt + √(2kTγΔt/V) R_a,
+ *   dε_a = −γ(P₀_a − Π_aa − kT/V)dt + √(2kTγ/V) dW_a,
  * Cartesian component a of positions and cell vectors scaled by e^{Δε_a}, of
  * velocities by e^{−Δε_a}. P_int = tr Π/3, Π = (Σ m v⊗v + Σ r⊗f)/V.
  *
@@ -17,6 +17,16 @@
  * of these updates is ρ ∝ V² e^{−β(U + K + P₀V)}, i.e. ρ ∝ V^N e^{−β(U + K + P₀V)}
  * in (V, r, p) (N atoms, N_f = 3N − 3 thermostatted degrees of freedom); for an
  * ideal gas ⟨V⟩ = (N + 1)kT/P₀ and Var V = (N + 1)(kT/P₀)².
+ *
+ * Discretisation. The same stochastic dynamics are integrated in variables whose
+ * noise is additive, so that the path probabilities below are exact Gaussians:
+ * λ = √V (the paper's variable; Itô from the ε equation above)
+ *   Δλ = (D_λ/kT) f_λ Δt + √(2D_λΔt) R,  D_λ = kTβ_T/(4τ_p),  f_λ = −2λ(P̄₀ − P_int − 3kT/(2V)),
+ * and, for 'aniso', the traceless shape strain η (ε_a = ln V/3 + η_a)
+ *   Δη_a = −γ(V/V₀)[(P₀_a − P̄₀) − (Π_aa − P_int)]Δt + √(2kTγΔt/V₀) R⊥_a
+ * (R⊥ three normals projected onto traceless vectors). The shape mobility is taken
+ * at the initial volume V₀ instead of V: the sampled ensemble is unchanged (V does not
+ * depend on η), the shape relaxation rate differs by V/V₀ (a few % for a solid).
  *
  * Step (the "T" splitting of the paper's reference code, bussilab/crescale): CSVR(Δt/2) ·
  * kick(Δt/2) · [barostat(Δt) fused with drift(Δt)] · forces · kick(Δt/2) · CSVR(Δt/2).
@@ -27,19 +37,22 @@
  *
  * Effective energy (the paper's conserved quantity; Sivak, Chodera & Crooks,
  * Phys. Rev. X 3, 011007 (2013) for the path-probability argument): for a step
- * z → z' that preserved ρ ∝ e^{−βH̃} exactly, detailed balance would give
+ * z → z' that preserved ρ ∝ e^{−βH} exactly, detailed balance would give
  * ΔH = −kT ln[p(z→z')/p(z̄'→z̄)] (z̄: velocities reversed). The energy each stochastic
- * step puts in is therefore counted as −kT ln of that ratio and subtracted:
- *   H̃ = U + K + P̄V − 2kT ln V + ∫ V (P₀_a − P̄) dε_a − Q_CSVR − W_baro,
+ * move puts in is counted as −kT ln of that ratio and subtracted:
+ *   H̃ = U + K + P̄V − (3/2)kT ln V + ∫ V (P₀_a − P̄) dε_a − Q_CSVR − W_baro,
  * with Q_CSVR the kinetic energy added by CSVR (exact, as in csvr.ts), W_baro the sum
- * over barostat moves of −kT ln[p_f/p_b] evaluated with the Gaussian Euler–Maruyama
- * kernels — forward with drift and diffusion at the start (z), backward with those
- * at the end (z̄', after the force evaluation) — P̄ = tr P₀/3, and the −2kT ln V the
- * V² of the stationary density above. The integral term is zero for a hydrostatic
- * target; for distinct diagonal targets the force on ε_a is not a gradient (as for
- * MTK, integrators/npt.ts) and the work along the path is accumulated (trapezoidal
- * V). H̃ is constant for exact dynamics; its drift measures the sampling error of
- * the discretisation (Verlet and barostat together) and shrinks as the step does.
+ * over barostat moves of −kT ln[p_f/p_b] for the Gaussian kernels above — forward
+ * with the drift at the start z, backward with the drift at the end z̄' (after the
+ * force evaluation) — P̄ = tr P₀/3, and −(3/2)kT ln V from ρ ∝ λ³e^{−βH} in
+ * (λ, η, r_a/L_a, v_a·L_a). The integral term is zero for a hydrostatic target; for
+ * distinct diagonal targets the force on ε_a is not a gradient (as for MTK,
+ * integrators/npt.ts) and the work along the path is accumulated (trapezoidal V).
+ * H̃ is constant for exact dynamics; its drift measures the sampling error of the
+ * discretisation (Verlet and barostat together) and shrinks with the step.
+ * (With multiplicative noise — Euler–Maruyama directly in ε — the path ratio carries
+ * an O(√Δt) error per step and H̃ random-walks by an amount that does not shrink
+ * with Δt; hence λ and η.)
  *
  * Target stress: a scalar P₀, or diagonal [xx, yy, zz] ('aniso'), or a Voigt
  * tensor [xx, yy, zz, yz, xz, xy] whose shear components are zero. This variant
