@@ -347,7 +347,19 @@ export class AceEvaluator {
           const k0 = ord[q], k1 = ord[q + 1], k2 = ord[q + 2], k3 = ord[q + 3];
           const r0 = k0 * RW + rAdd, r1 = k1 * RW + rAdd, r2 = k2 * RW + rAdd, r3 = k3 * RW + rAdd;
           const y0 = k0 * nY + lb, y1 = k1 * nY + lb, y2 = k2 * nY + lb, y3 = k3 * nY + lb;
-          for (let m = 0, row = row0; m < nm; m++, row += cnt) {
+          // Two m rows at a time: each R load serves eight products.
+          let m = 0, row = row0;
+          for (; m + 1 < nm; m += 2, row += 2 * cnt) {
+            const a0 = fY[y0 + m], a1 = fY[y1 + m], a2 = fY[y2 + m], a3 = fY[y3 + m];
+            const b0 = fY[y0 + m + 1], b1 = fY[y1 + m + 1], b2 = fY[y2 + m + 1], b3 = fY[y3 + m + 1];
+            const row2 = row + cnt;
+            for (let a = lo; a < hi; a++) {
+              const R0 = fR[r0 + a], R1 = fR[r1 + a], R2 = fR[r2 + a], R3 = fR[r3 + a];
+              A[row + a] += a0 * R0 + a1 * R1 + a2 * R2 + a3 * R3;
+              A[row2 + a] += b0 * R0 + b1 * R1 + b2 * R2 + b3 * R3;
+            }
+          }
+          if (m < nm) {
             const a0 = fY[y0 + m], a1 = fY[y1 + m], a2 = fY[y2 + m], a3 = fY[y3 + m];
             for (let a = lo; a < hi; a++) A[row + a] += a0 * fR[r0 + a] + a1 * fR[r1 + a] + a2 * fR[r2 + a] + a3 * fR[r3 + a];
           }
