@@ -108,7 +108,8 @@ export class ForceEvaluator {
   }
 }
 
-function checkFinite(system: System, energy: number): void {
+/** Throws NonFiniteForceError naming the first atom with a non-finite force (or a non-finite energy). */
+export function checkFinite(system: System, energy: number): void {
   const f = system.forces;
   let sum = energy;
   for (let k = 0; k < f.length; k++) sum += f[k];

@@ -13,6 +13,8 @@ import { loadModel, validateModel, type TraceModel } from './model.ts';
 export class TracePotential implements Potential {
   readonly kind = 'trace';
   readonly neighborList = 'full';
+  /** A sum of site energies over rows of the full list; the evaluator honours rowStart/rowEnd. */
+  readonly parallel = 'rows';
   readonly cutoff: number;
   readonly elements: readonly string[];
   readonly basis: AceBasis;

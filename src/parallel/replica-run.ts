@@ -1,0 +1,3 @@
+export async function runReplica(): Promise<void> {
+  throw new Error('not yet');
+}
