@@ -34,7 +34,7 @@ import { autoChunkCount, balancedRows, touchedSets } from './chunks.ts';
 import { ChunkKernel } from './kernel.ts';
 import { WorkerPool } from './pool.ts';
 import {
-  CTRL, ERROR_BYTES, SCALARS, STAGE_ACCUMULATE, STAGE_FINISH, STAGE_ROWS,
+  CTRL, ERROR_BYTES, MAX_CHUNKS, SCALARS, TAG_MASK, claimChunks, STAGE_ACCUMULATE, STAGE_FINISH, STAGE_ROWS,
   ensureSharedF64, ensureSharedI32, readError, recordError, type SharedCsr, type SharedLayout, type SplitMode,
 } from './shared.ts';
 
@@ -270,30 +270,32 @@ export class ParallelForceEvaluator extends ForceEvaluator {
       for (let c = 0; c < C; c++) this.kernel.run(layout, c, stage, wantE, check);
       return;
     }
-    Atomics.store(ctrl, CTRL.NEXT, 0);
-    Atomics.store(ctrl, CTRL.ARRIVED, 0);
+    // Parameters first, then the tagged chunk counter, then the phase number.
+    const seq = (Atomics.load(ctrl, CTRL.SEQ) + 1) | 0, tag = seq & TAG_MASK;
+    Atomics.store(ctrl, CTRL.DONE, 0);
     Atomics.store(ctrl, CTRL.STAGE, stage);
     Atomics.store(ctrl, CTRL.ATOM_ENERGIES, wantE ? 1 : 0);
     Atomics.store(ctrl, CTRL.CHECK, check ? 1 : 0);
     Atomics.store(ctrl, CTRL.GENERATION, layout.generation);
-    Atomics.add(ctrl, CTRL.SEQ, 1);
+    Atomics.store(ctrl, CTRL.NEXT, tag << 16);
+    Atomics.store(ctrl, CTRL.SEQ, seq);
     Atomics.notify(ctrl, CTRL.SEQ);
-    for (;;) {
-      const c = Atomics.add(ctrl, CTRL.NEXT, 1);
-      if (c >= C || Atomics.load(ctrl, CTRL.ERROR) !== 0) break;
+    claimChunks(ctrl, tag, C, (c) => {
+      if (Atomics.load(ctrl, CTRL.ERROR) !== 0) return;
       try {
         this.kernel.run(layout, c, stage, wantE, check);
       } catch (err) {
         recordError(ctrl, this.errorText, err, 'main thread');
       }
-    }
-    let lastNext = Atomics.load(ctrl, CTRL.NEXT), lastProgress = performance.now();
+    });
+    // Wait only for chunks that workers have claimed: a worker that wakes late finds nothing to do.
+    let lastDone = -1, lastProgress = performance.now();
     for (;;) {
-      const arrived = Atomics.load(ctrl, CTRL.ARRIVED);
-      if (arrived >= threads) break;
-      Atomics.wait(ctrl, CTRL.ARRIVED, arrived, 1000);
-      const next = Atomics.load(ctrl, CTRL.NEXT), now = performance.now();
-      if (next !== lastNext) { lastNext = next; lastProgress = now; }
+      const done = Atomics.load(ctrl, CTRL.DONE);
+      if (done >= C) break;
+      Atomics.wait(ctrl, CTRL.DONE, done, 1000);
+      const now = performance.now();
+      if (done !== lastDone) { lastDone = done; lastProgress = now; }
       else if (now - lastProgress > this.stallTimeoutMs) {
         this.fail(`no progress from the force workers for ${(this.stallTimeoutMs / 1000).toFixed(0)} s (a worker may have died)`);
       }
@@ -346,7 +348,7 @@ export class ParallelForceEvaluator extends ForceEvaluator {
   private newLayout(system: System): void {
     const nl = this.neighbors, nLocal = nl.nLocal, nTotal = nl.nTotal;
     const lists = [nl.half, nl.full].filter((l): l is NeighborCsr => l !== null);
-    const C = this.chunkOption ?? autoChunkCount(nLocal);
+    const C = Math.min(MAX_CHUNKS, this.chunkOption ?? autoChunkCount(nLocal));
     const prev = this.layout;
     const rows = ensureSharedI32(prev?.rows ?? null, C + 1);
     balancedRows(nLocal, C, lists, rows);

@@ -27,7 +27,7 @@ export class WorkerPool {
   }
 
   /** Runs one task in a worker; `name` picks the exported handler of the worker module. */
-  run<T>(task: unknown, name: 'force' | 'replica', transferList: unknown[] = []): Promise<T> {
+  run<T>(task: unknown, name: 'force' | 'replica' | 'ping', transferList: unknown[] = []): Promise<T> {
     if (this.closed) return Promise.reject(new Error('worker pool: run() after close()'));
     return this.piscina.run(task, { name, transferList: transferList as never }) as Promise<T>;
   }

@@ -10,10 +10,14 @@
 export const CTRL = {
   /** Phase sequence number: bumped by the main thread to start a phase. */
   SEQ: 0,
-  /** Next chunk to claim (Atomics.add). */
+  /**
+   * Next chunk to claim, tagged with its phase: (SEQ & TAG_MASK) << 16 | chunk.
+   * Claimed by compareExchange, so a thread that wakes late (after its phase
+   * ended) can never take a chunk of a later phase with stale parameters.
+   */
   NEXT: 1,
-  /** Workers that have finished claiming in the current phase. */
-  ARRIVED: 2,
+  /** Chunks finished in the current phase. */
+  DONE: 2,
   /** What the phase computes: STAGE_ROWS, STAGE_ACCUMULATE or STAGE_FINISH. */
   STAGE: 3,
   /** 1 when per-atom energies are wanted. */
@@ -32,6 +36,30 @@ export const CTRL = {
   ERROR_LENGTH: 10,
   LENGTH: 16,
 } as const;
+
+export const TAG_MASK = 0x7fff;
+/** Most chunks a phase can have (the low 16 bits of NEXT). */
+export const MAX_CHUNKS = 0xffff;
+
+/**
+ * Claims chunks of the phase tagged `tag` until none are left, running each;
+ * every claimed chunk counts as done (even if it failed), and the thread that
+ * completes the phase wakes the main thread.
+ */
+export function claimChunks(ctrl: Int32Array, tag: number, nChunks: number, work: (chunk: number) => void): void {
+  for (;;) {
+    const cur = Atomics.load(ctrl, CTRL.NEXT);
+    if (cur >>> 16 !== tag) return;
+    const c = cur & 0xffff;
+    if (c >= nChunks) return;
+    if (Atomics.compareExchange(ctrl, CTRL.NEXT, cur, cur + 1) !== cur) continue;
+    try {
+      work(c);
+    } finally {
+      if (Atomics.add(ctrl, CTRL.DONE, 1) + 1 === nChunks) Atomics.notify(ctrl, CTRL.DONE);
+    }
+  }
+}
 
 export const STAGE_ROWS = 0;
 export const STAGE_ACCUMULATE = 1;

@@ -3,5 +3,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { force, replica } = await import('./worker.ts');
-export { force, replica };
+const { force, replica, ping } = await import('./worker.ts');
+export { force, replica, ping };

@@ -3,7 +3,7 @@
  * potential from its msgpackr-encoded spec (importing plugin modules), then loops:
  * wait for the control word's phase number to change (Atomics.wait), fetch a new
  * layout from its port if the generation moved on (receiveMessageOnPort: no event
- * loop needed), claim chunks until none are left, arrive. Any error is recorded
+ * loop needed), claim chunks of that phase until none are left, wait again. Any error is recorded
  * in shared memory (message and stack) for the main thread to throw.
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
@@ -13,7 +13,7 @@ import { loadPotential } from '../../potentials/registry.ts';
 import type { PotentialSpec } from '../../potentials/potential.ts';
 import type { WorkerInit } from './evaluator.ts';
 import { ChunkKernel } from './kernel.ts';
-import { CTRL, recordError, type SharedLayout } from './shared.ts';
+import { CTRL, TAG_MASK, claimChunks, recordError, type SharedLayout } from './shared.ts';
 
 /** Handler 'force': the persistent loop of one force worker. */
 export async function force(init: WorkerInit): Promise<string> {
@@ -44,18 +44,25 @@ export async function force(init: WorkerInit): Promise<string> {
         boundElements = key;
       }
       const stage = Atomics.load(ctrl, CTRL.STAGE), wantE = Atomics.load(ctrl, CTRL.ATOM_ENERGIES) === 1;
-      const check = Atomics.load(ctrl, CTRL.CHECK) === 1, C = layout.nChunks;
-      for (;;) {
-        const c = Atomics.add(ctrl, CTRL.NEXT, 1);
-        if (c >= C || Atomics.load(ctrl, CTRL.ERROR) !== 0) break;
-        kernel.run(layout, c, stage, wantE, check);
-      }
+      const check = Atomics.load(ctrl, CTRL.CHECK) === 1, current = layout;
+      claimChunks(ctrl, seen & TAG_MASK, current.nChunks, (c) => {
+        if (Atomics.load(ctrl, CTRL.ERROR) !== 0) return;
+        try {
+          kernel.run(current, c, stage, wantE, check);
+        } catch (err) {
+          recordError(ctrl, errorText, err, where);
+        }
+      });
     } catch (err) {
       recordError(ctrl, errorText, err, where);
     }
-    if (Atomics.add(ctrl, CTRL.ARRIVED, 1) + 1 === threads) Atomics.notify(ctrl, CTRL.ARRIVED);
   }
 }
 
 /** Handler 'replica': one whole run from its input (see replicas.ts). */
 export { runReplica as replica } from './replica-run.ts';
+
+/** Handler 'ping': returns its task at once (measures the cost of a piscina round trip). */
+export function ping(task: unknown): unknown {
+  return task;
+}
