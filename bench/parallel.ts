@@ -6,7 +6,8 @@
  *   - ACE Si (models/trace/Si.msgpack, the most expensive potential here), 512
  *     atoms of diamond Si at 1000 K, dt 1 fs.
  * Also the cost of one synchronisation (a phase over the workers) with Atomics
- * against one piscina run() per chunk (message round trips), on 500 LJ atoms.
+ * against one piscina run() per chunk (message round trips): 7 chunks of 500 atoms
+ * of a potential that does nothing.
  *
  *   npx tsx bench/parallel.ts                      workers 1 and 2 (this machine)
  *   npx tsx bench/parallel.ts --workers 1,2,4,8,16 a scaling table (many-core machine)
@@ -111,22 +112,24 @@ try {
   if (pool) {
     const system = lattice('fcc', { element: 'Ar', a: 5.26, repeat: 5 });
     const idle: Potential = { kind: 'idle', neighborList: 'half', elements: null, cutoff: 8.5, parallel: 'rows', bind() {}, compute() {}, spec: () => ({ kind: 'lj', epsilon: 1e-9, sigma: 3.4, cutoff: 8.5 }) };
-    const reps = 2000;
-    const ev = await ParallelForceEvaluator.create(idle, { workers: 2, pool });
-    const chunks = 7;
-    let atomicsUs = 0;
-    try {
-      ev.evaluate(system);
-      const t0 = performance.now();
-      for (let k = 0; k < reps; k++) ev.evaluate(system);
-      atomicsUs = ((performance.now() - t0) * 1e3) / reps;
-    } finally {
-      await ev.close();
-    }
+    const reps = 1000, chunks = 7;
+    const perEvaluate = async (workers: number): Promise<number> => {
+      const ev = await ParallelForceEvaluator.create(idle, { workers, pool, chunks });
+      try {
+        ev.evaluate(system);
+        const t0 = performance.now();
+        for (let k = 0; k < reps; k++) ev.evaluate(system);
+        return ((performance.now() - t0) * 1e3) / reps;
+      } finally {
+        await ev.close();
+      }
+    };
+    // The phase's cost: an evaluate with a worker minus one without (same reductions, no phase sync).
+    const atomicsUs = (await perEvaluate(2)) - (await perEvaluate(1));
     const t0 = performance.now();
     for (let k = 0; k < reps / 4; k++) await Promise.all(Array.from({ length: chunks }, (_, c) => pool.run<number>(c, 'ping')));
     const messageUs = ((performance.now() - t0) * 1e3) / (reps / 4);
-    console.log(`sync per step, 500 atoms, 2 workers: Atomics phase (whole evaluate of a no-op potential) ${atomicsUs.toFixed(1)} µs; ` +
+    console.log(`synchronisation per phase, 500 atoms, 2 workers: Atomics ${atomicsUs.toFixed(1)} µs; ` +
       `${chunks} piscina run() round trips ${messageUs.toFixed(1)} µs`);
     figures.syncAtomicsUs = atomicsUs;
     figures.syncMessagesUs = messageUs;

@@ -25,7 +25,7 @@ export { ProgressBar } from './observers/progress.ts';
 export { TrajectoryWriter, type TrajectoryOptions } from './observers/trajectory.ts';
 
 import '../potentials/builtin.ts';
-export type { Potential, PotentialSpec, Neighborhood, NeighborCsr, ComputeOutput } from '../potentials/potential.ts';
+export type { Potential, PotentialSpec, Neighborhood, NeighborCsr, ComputeOutput, StagedCompute } from '../potentials/potential.ts';
 export { createPotential, loadPotential, registerPotential, registeredKinds } from '../potentials/registry.ts';
 export { LennardJones, type LennardJonesOptions } from '../potentials/lj.ts';
 export { Morse, type MorseOptions } from '../potentials/morse.ts';
@@ -56,3 +56,6 @@ export { reduceCell, reduceCellInPlace, maxSkew } from './cell-reduce.ts';
 export * from '../potentials/trace/index.ts';
 export { LattePotential, latteFromSpec } from '../potentials/latte/potential.ts';
 export { trainLatte } from '../potentials/latte/train.ts';
+export { ParallelForceEvaluator, type ParallelOptions } from './parallel/evaluator.ts';
+export { WorkerPool } from './parallel/pool.ts';
+export { runReplicas, type Replica, type ReplicaOptions, type ReplicaSummary } from './parallel/replicas.ts';

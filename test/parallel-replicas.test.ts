@@ -4,16 +4,23 @@
  * with their own outputs; a failing replica is reported by name after the others
  * finished.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunInput } from '../src/config.ts';
 import { runReplicas } from '../src/parallel/replicas.ts';
 import { runReplica } from '../src/parallel/replica-run.ts';
+import { runCommand } from '../src/cli/run.ts';
+import { WorkerPool } from '../src/parallel/pool.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tensormd-replicas-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let pool: WorkerPool;
+beforeAll(() => { pool = new WorkerPool(2); });
+afterAll(async () => {
+  await pool.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function input(temperature: number, seed: number): RunInput {
   return {
@@ -32,7 +39,7 @@ describe('parallel replicas', () => {
       { input: input(40, 1), outputDirectory: join(dir, 'T40'), label: 'T40' },
       { input: input(90, 2), outputDirectory: join(dir, 'T90'), label: 'T90' },
     ];
-    const results = await runReplicas(replicas, { workers: 2 });
+    const results = await runReplicas(replicas, { workers: 2, pool });
     expect(results.map((r) => r.label)).toEqual(['T40', 'T90']);
     for (const [k, r] of results.entries()) {
       const serial = await runReplica({ input: replicas[k].input, baseDir: process.cwd(), outputDirectory: join(dir, `serial-${k}`), label: 'serial' });
@@ -49,7 +56,21 @@ describe('parallel replicas', () => {
     await expect(runReplicas([
       { input: input(40, 3), outputDirectory: join(dir, 'ok'), label: 'good one' },
       { input: bad, outputDirectory: join(dir, 'bad'), label: 'bad one' },
-    ], { workers: 2 })).rejects.toThrow(/1 of 2 replicas failed:\n {2}bad one: unknown potential kind 'no-such-potential'/);
+    ], { workers: 2, pool })).rejects.toThrow(/1 of 2 replicas failed:\n {2}bad one: unknown potential kind 'no-such-potential'/);
     expect(existsSync(join(dir, 'ok', 'final.xyz'))).toBe(true);
+  });
+
+  it('tensormd run a.yaml b.yaml --workers 2 writes each replica\'s outputs, as single runs do', async () => {
+    for (const T of [40, 90]) writeFileSync(join(dir, `T${T}.json`), JSON.stringify({ ...input(T, T), steps: 100 }));
+    const log = console.log;
+    console.log = () => {};
+    try {
+      expect(await runCommand.run([join(dir, 'T40.json'), join(dir, 'T90.json'), '--workers', '2', '--output-dir', join(dir, 'cli')])).toBe(0);
+      expect(await runCommand.run([join(dir, 'T90.json'), '--quiet', '--output-dir', join(dir, 'single')])).toBe(0);
+    } finally {
+      console.log = log;
+    }
+    expect(readFileSync(join(dir, 'cli', 'T90', 'final.xyz'), 'utf8')).toBe(readFileSync(join(dir, 'single', 'final.xyz'), 'utf8'));
+    expect(existsSync(join(dir, 'cli', 'T40', 'thermo.csv'))).toBe(true);
   });
 });
