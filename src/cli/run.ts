@@ -8,6 +8,9 @@ import { ThermoLog } from '../observers/thermo-log.ts';
 import { TrajectoryWriter } from '../observers/trajectory.ts';
 import type { Observer } from '../observers/observer.ts';
 import { Simulation } from '../simulation.ts';
+import { ForceEvaluator } from '../forces.ts';
+import type { System } from '../system.ts';
+import type { Potential } from '../../potentials/potential.ts';
 import { ParallelForceEvaluator } from '../parallel/evaluator.ts';
 import { runReplicas } from '../parallel/replicas.ts';
 import { availableParallelism } from 'node:os';
@@ -55,8 +58,10 @@ Options:
   --steps N          override the number of steps
   --output-dir DIR   override output.directory
   --workers N        one input: threads computing forces (N > 1 splits each force
-                     evaluation over a worker pool; results do not depend on N);
-                     several inputs: replicas run at once (default: cores)
+                     evaluation over a worker pool; results do not depend on N).
+                     Default: all cores when the run is long enough to repay the
+                     pool's start-up (about 1.5 s a thread), else 1.
+                     Several inputs: replicas run at once (default: cores)
   --quiet            no console thermo table or progress bar`,
 
   async run(args) {
@@ -105,7 +110,7 @@ Options:
       console.log(`tensormd: ${system.n} atoms (${system.elements.join(', ')}), potential ${potential.kind}, ` +
         `integrator ${integrator.name}, dt ${integrator.dt} fs, ${steps} steps`);
     }
-    const workers = workersOption ?? 1;
+    const workers = workersOption ?? autoWorkers(system, potential, steps, input.neighbor?.skin);
     const forces = workers > 1 ? await ParallelForceEvaluator.create(potential, { workers, skin: input.neighbor?.skin }) : undefined;
     if (forces && !quiet) console.log(`tensormd: forces on ${workers} threads`);
     try {
@@ -152,3 +157,24 @@ async function runReplicaInputs(paths: string[], workers: number | undefined, op
   }
   return 0;
 }
+
+/**
+ * The default worker count for one run: all cores when splitting the forces saves
+ * clearly more than the pool costs to start, judged from one timed serial evaluation
+ * (after a warm-up one) — so a short or cheap run stays on the single-thread path.
+ */
+function autoWorkers(system: System, potential: Potential, steps: number, skin: number | undefined): number {
+  const cores = availableParallelism();
+  if (cores < 2 || potential.parallel === 'serial') return 1;
+  const probe = new ForceEvaluator(potential, { skin });
+  probe.evaluate(system);
+  const t0 = performance.now();
+  probe.evaluate(system);
+  const secondsPerStep = (performance.now() - t0) / 1000;
+  const saved = steps * secondsPerStep * (1 - 1 / cores);
+  const startup = POOL_START_SECONDS_PER_THREAD * (cores - 1);
+  return saved > 2 * startup ? cores : 1;
+}
+
+/** Measured cost of starting one worker thread (tsx loading the sources, building the potential). */
+const POOL_START_SECONDS_PER_THREAD = 1.5;
