@@ -30,7 +30,8 @@ Input file (YAML or JSON; paths it reads are relative to the file itself):
                { name: langevin, timestep: 2, temperature: 60, damping: 200, seed: 7 }
                names: nve, langevin, csvr, nose-hoover, berendsen (temperature, damping in fs),
                npt, nph (MTK: pressure in GPa, coupling iso|aniso|xy|triclinic, barostatDamping),
-               npt-rescale (stochastic cell rescaling: pressure, coupling iso|aniso)
+               npt-rescale (stochastic cell rescaling: pressure as a scalar or diagonal [xx,yy,zz],
+                 coupling iso|aniso, compressibility; reports its effective energy)
   steps:       5000
   neighbor:    { skin: 1.0 }                              Verlet skin in Å (default 1)
   output:
