@@ -11,7 +11,10 @@
  * STENCIL bins in each direction, however skewed the cell.
  *
  * The list (cutoff + skin) is rebuilt once an atom may have moved more than half
- * the skin, counting the displacement of ghosts from a changing cell as well.
+ * the skin, counting the displacement of ghosts from a changing cell as well. That
+ * check runs at every update by default; a LAMMPS-like `rebuild` policy (every,
+ * delay, check — as `neigh_modify`) can space it out or replace it by a fixed
+ * schedule.
  */
 import type { Cell } from './cell.ts';
 import type { NeighborCsr, Neighborhood } from '../potentials/potential.ts';
@@ -22,6 +25,21 @@ const STENCIL = 2;
 /** More images per atom than this means the cutoff is absurd for the cell. */
 const MAX_IMAGES_PER_AXIS = 10;
 
+/**
+ * When to consider a rebuild, as LAMMPS's `neigh_modify every N delay M check yes/no`:
+ * counting updates since the last build (`ago`), a rebuild is considered when
+ * ago ≥ delay and ago is a multiple of every; it then happens unconditionally with
+ * check false, or (check true) only if an atom may have moved more than skin/2.
+ * The default {every: 1, delay: 0, check: true} is the safe one. With check false
+ * or every > 1 a pair can enter the cutoff unseen between builds, exactly as in
+ * LAMMPS: `dangerousBuilds` counts the builds at which the skin/2 test had failed.
+ */
+export interface RebuildPolicy {
+  every?: number;
+  delay?: number;
+  check?: boolean;
+}
+
 export interface NeighborListOptions {
   /** Interaction cutoff, Å. */
   cutoff: number;
@@ -29,6 +47,8 @@ export interface NeighborListOptions {
   skin?: number;
   half?: boolean;
   full?: boolean;
+  /** Rebuild schedule (default: check skin/2 at every update). */
+  rebuild?: RebuildPolicy;
 }
 
 export class NeighborList implements Neighborhood {
@@ -44,6 +64,13 @@ export class NeighborList implements Neighborhood {
   full: NeighborCsr | null;
   /** Number of builds so far. */
   builds = 0;
+  /** Builds (scheduled by the rebuild policy) at which an atom had already moved more than skin/2. */
+  dangerousBuilds = 0;
+  readonly every: number;
+  readonly delay: number;
+  readonly check: boolean;
+  /** Updates since the last build. */
+  private ago = 0;
 
   /** Integer image of each ghost (3 per ghost, ghost index minus nLocal). */
   private image: Int32Array = new Int32Array(0);
@@ -73,6 +100,12 @@ export class NeighborList implements Neighborhood {
     this.half = options.half ? { offsets: new Int32Array(1), neighbors: new Int32Array(0) } : null;
     this.full = options.full ? { offsets: new Int32Array(1), neighbors: new Int32Array(0) } : null;
     if (!this.half && !this.full) throw new Error('neighbour list: ask for a half list, a full list or both');
+    const policy = options.rebuild ?? {};
+    this.every = policy.every ?? 1;
+    this.delay = policy.delay ?? 0;
+    this.check = policy.check ?? true;
+    if (!Number.isInteger(this.every) || this.every < 1) throw new Error(`neighbour list: rebuild.every must be an integer ≥ 1, got ${policy.every}`);
+    if (!Number.isInteger(this.delay) || this.delay < 0) throw new Error(`neighbour list: rebuild.delay must be an integer ≥ 0, got ${policy.delay}`);
   }
 
   /** Forces a rebuild at the next update (after species or atom count changed). */
@@ -86,9 +119,22 @@ export class NeighborList implements Neighborhood {
    * if it rebuilt.
    */
   update(system: System): boolean {
-    if (this.dirty || system.n !== this.nLocal || this.movedTooFar(system)) {
+    if (this.dirty || system.n !== this.nLocal) {
       this.build(system);
       return true;
+    }
+    const ago = ++this.ago;
+    if (ago >= this.delay && ago % this.every === 0) {
+      if (this.check) {
+        if (this.movedTooFar(system)) {
+          this.build(system);
+          return true;
+        }
+      } else {
+        if (this.movedTooFar(system)) this.dangerousBuilds++;
+        this.build(system);
+        return true;
+      }
     }
     this.refreshCoordinates(system);
     return false;
@@ -185,6 +231,7 @@ export class NeighborList implements Neighborhood {
     this.referenceCell.set(cell.matrix);
     this.dirty = false;
     this.builds++;
+    this.ago = 0;
   }
 
   /** Creates ghost atoms: images (n ≠ 0) whose fractional coordinates fall within the padded region. */

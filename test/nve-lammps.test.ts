@@ -66,7 +66,7 @@ describe.skipIf(!hasLammps())('velocity Verlet against LAMMPS fix nve', () => {
       lammpsPreamble(),
       `pair_style lj/cut ${rc}`,
       `pair_coeff * * ${ARGON.epsilon} ${ARGON.sigma}`,
-      'neighbor 1.0 bin',
+      'neighbor 0.3 bin',
       'neigh_modify every 1 delay 0 check yes',
       `timestep ${dt / FS_PER_PS}`,
       'fix 1 all nve',
@@ -78,7 +78,7 @@ describe.skipIf(!hasLammps())('velocity Verlet against LAMMPS fix nve', () => {
       cell: start.cell.matrix, positions: start.positions, velocities: start.velocities,
       species: start.species, elements: ['Ar'], masses: [MASS_AR],
     });
-    const { files } = runLammps(input, { data, outputs: ['traj.dump'] });
+    const { files, log } = runLammps(input, { data, outputs: ['traj.dump'] });
     const ref = new Float64Array(3 * start.n);
     parseDump(files['traj.dump'], start.n, (i, c) => { ref[3 * i] = c[0]; ref[3 * i + 1] = c[1]; ref[3 * i + 2] = c[2]; });
 
@@ -88,10 +88,16 @@ describe.skipIf(!hasLammps())('velocity Verlet against LAMMPS fix nve', () => {
 
     const ours = start.clone();
     ours.positions.set(x0);
-    run(ours, new ForceEvaluator(new LennardJones({ ...ARGON, cutoff: rc }), { skin: 1 }), dt, steps);
+    const evaluator = new ForceEvaluator(new LennardJones({ ...ARGON, cutoff: rc }), { skin: 0.3 });
+    run(ours, evaluator, dt, steps);
     const error = maxDeviation(ours, ref);
-    console.log(`NVE vs LAMMPS after ${steps} steps: max |Δx| = ${error.toExponential(2)} Å`);
+    // Same trajectory, same skin/2 criterion checked every step: the same rebuilds
+    // (LAMMPS's count excludes the setup build).
+    const lammpsBuilds = Number(/Neighbor list builds = (\d+)/.exec(log)?.[1]);
+    console.log(`NVE vs LAMMPS after ${steps} steps: max |Δx| = ${error.toExponential(2)} Å; list builds ${evaluator.neighbors.builds - 1} (LAMMPS ${lammpsBuilds})`);
     expect(error).toBeLessThanOrEqual(1e-8);
+    expect(lammpsBuilds).toBeGreaterThan(2);
+    expect(evaluator.neighbors.builds - 1).toBe(lammpsBuilds);
   });
 });
 
