@@ -32,7 +32,9 @@ const MAX_IMAGES_PER_AXIS = 10;
  * check false, or (check true) only if an atom may have moved more than skin/2.
  * The default {every: 1, delay: 0, check: true} is the safe one. With check false
  * or every > 1 a pair can enter the cutoff unseen between builds, exactly as in
- * LAMMPS: `dangerousBuilds` counts the builds at which the skin/2 test had failed.
+ * LAMMPS. `dangerousBuilds` counts, with check true, rebuilds at the first update
+ * allowed (ago = max(every, delay) > 1: LAMMPS's "Dangerous builds"), and with check
+ * false the scheduled builds at which the skin/2 test had already failed.
  */
 export interface RebuildPolicy {
   every?: number;
@@ -127,10 +129,13 @@ export class NeighborList implements Neighborhood {
     if (ago >= this.delay && ago % this.every === 0) {
       if (this.check) {
         if (this.movedTooFar(system)) {
+          // LAMMPS's rule: a rebuild at the first update allowed may have come too late.
+          if (ago === Math.max(this.every, this.delay) && ago > 1) this.dangerousBuilds++;
           this.build(system);
           return true;
         }
       } else {
+        // Not LAMMPS's count (it checks nothing with check no): here the skin/2 test had failed.
         if (this.movedTooFar(system)) this.dangerousBuilds++;
         this.build(system);
         return true;

@@ -298,8 +298,9 @@ describe('neighbour list against brute force', () => {
     expect(schedule({}, 12)).toEqual({ built: [3, 6, 9, 12], dangerous: 0 });
     // Checked only every 2nd update: 0.4·skin at the 2nd, 0.8·skin at the 4th.
     expect(schedule({ every: 2 }, 12)).toEqual({ built: [4, 8, 12], dangerous: 0 });
-    // Not before 5 updates since the last build (delay, as in LAMMPS), checked at each after.
-    expect(schedule({ delay: 5 }, 12)).toEqual({ built: [5, 10], dangerous: 0 });
+    // Not before 5 updates since the last build (delay, as in LAMMPS), checked at each after;
+    // each build came at the first update allowed, so LAMMPS calls it dangerous.
+    expect(schedule({ delay: 5 }, 12)).toEqual({ built: [5, 10], dangerous: 2 });
     // No check: every 2nd update unconditionally, none dangerous (0.4·skin < skin/2) ...
     expect(schedule({ every: 2, check: false }, 8)).toEqual({ built: [2, 4, 6, 8], dangerous: 0 });
     // ... and every 4th, each one dangerous (0.8·skin moved).
