@@ -146,9 +146,9 @@ export class NeighborList implements Neighborhood {
   }
 
   private movedTooFar(system: System): boolean {
-    const x = system.positions, x0 = this.referencePositions;
+    const x = system.positions, x0 = this.referencePositions, n3 = x.length;
     let maxDisp2 = 0;
-    for (let k = 0; k < x.length; k += 3) {
+    for (let k = 0; k < n3; k += 3) {
       const dx = x[k] - x0[k], dy = x[k + 1] - x0[k + 1], dz = x[k + 2] - x0[k + 2];
       const d2 = dx * dx + dy * dy + dz * dz;
       if (d2 > maxDisp2) maxDisp2 = d2;
@@ -167,13 +167,15 @@ export class NeighborList implements Neighborhood {
   private refreshCoordinates(system: System): void {
     const x = system.positions, ext = this.positions, h = system.cell.matrix;
     ext.set(x);
-    const img = this.image, own = this.owner;
-    for (let g = this.nLocal; g < this.nTotal; g++) {
-      const o = 3 * own[g], q = 3 * (g - this.nLocal);
+    const img = this.image, own = this.owner, n = this.nLocal, nTotal = this.nTotal;
+    // Cell rows in locals: the stores into ext could alias h as far as the compiler knows.
+    const h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7], h8 = h[8];
+    for (let g = n; g < nTotal; g++) {
+      const o = 3 * own[g], q = 3 * (g - n);
       const a = img[q], b = img[q + 1], c = img[q + 2];
-      ext[3 * g] = x[o] + a * h[0] + b * h[3] + c * h[6];
-      ext[3 * g + 1] = x[o + 1] + a * h[1] + b * h[4] + c * h[7];
-      ext[3 * g + 2] = x[o + 2] + a * h[2] + b * h[5] + c * h[8];
+      ext[3 * g] = x[o] + a * h0 + b * h3 + c * h6;
+      ext[3 * g + 1] = x[o + 1] + a * h1 + b * h4 + c * h7;
+      ext[3 * g + 2] = x[o + 2] + a * h2 + b * h5 + c * h8;
     }
   }
 
@@ -266,6 +268,7 @@ export class NeighborList implements Neighborhood {
    */
   private ghostPass(emit: boolean, system: System, periodic: readonly boolean[], width: number[]): number {
     const n = system.n, s = this.fractional, h = system.cell.matrix, x = system.positions, species = system.species;
+    const h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7], h8 = h[8];
     const p0 = periodic[0], p1 = periodic[1], p2 = periodic[2];
     const w0 = width[0], w1 = width[1], w2 = width[2];
     const image = this.image, owner = this.owner, spc = this.species, ext = this.positions;
@@ -291,9 +294,9 @@ export class NeighborList implements Neighborhood {
               image[q] = a; image[q + 1] = b; image[q + 2] = c;
               owner[g] = i;
               spc[g] = species[i];
-              ext[3 * g] = x[3 * i] + a * h[0] + b * h[3] + c * h[6];
-              ext[3 * g + 1] = x[3 * i + 1] + a * h[1] + b * h[4] + c * h[7];
-              ext[3 * g + 2] = x[3 * i + 2] + a * h[2] + b * h[5] + c * h[8];
+              ext[3 * g] = x[3 * i] + a * h0 + b * h3 + c * h6;
+              ext[3 * g + 1] = x[3 * i + 1] + a * h1 + b * h4 + c * h7;
+              ext[3 * g + 2] = x[3 * i + 2] + a * h2 + b * h5 + c * h8;
               if (a > m0) m0 = a; else if (-a > m0) m0 = -a;
               if (b > m1) m1 = b; else if (-b > m1) m1 = -b;
               if (c > m2) m2 = c; else if (-c > m2) m2 = -c;
