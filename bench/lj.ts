@@ -20,7 +20,9 @@
  * Timing: LAMMPS's "Loop time" (excludes setup); ours times the 100 steps after the
  * first force evaluation, likewise. The *_cpu figures use CPU time instead of wall
  * time (ours from process.cpuUsage, LAMMPS's loop time × its reported "% CPU use"),
- * which other processes on the machine disturb less. RSS: peak of each process.
+ * which other processes on the machine disturb less. RSS: peak of each process —
+ * every tensormd run is a child process of its own (reading the start state from
+ * a binary file), as every LAMMPS run is.
  */
 import { ForceEvaluator, type Evaluation } from '../src/forces.ts';
 import type { RebuildPolicy } from '../src/neighbors.ts';
@@ -30,6 +32,11 @@ import { ACCEL, FS_PER_PS, kB } from '../src/units.ts';
 import { LennardJones } from '../potentials/lj.ts';
 import { VelocityVerlet } from '../integrators/verlet.ts';
 import type { Integrator } from '../integrators/integrator.ts';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseDump, runLammps as runLammpsOracle } from '../test/oracles/lammps.ts';
 import { peakRssMb, report, seconds, timeLammps } from './harness.ts';
 
@@ -59,17 +66,26 @@ function lammpsSetup(): string[] {
   ];
 }
 
-/** LAMMPS's initial state (positions, velocities in Å/fs), as a System. */
-function lammpsInitialState(): System {
+const N_ATOMS = 4 * REPEAT ** 3;
+
+/** LAMMPS's initial state: positions then velocities (Å/fs), 6n doubles. */
+function lammpsInitialState(): Float64Array {
   const input = [...lammpsSetup(), 'dump d all custom 1 start.dump id x y z vx vy vz', 'dump_modify d sort id format float %.17g', 'run 0'].join('\n');
   const { files } = runLammpsOracle(input, { outputs: ['start.dump'] });
-  const n = 4 * REPEAT ** 3;
-  const x = new Float64Array(3 * n), v = new Float64Array(3 * n);
+  const n = N_ATOMS;
+  const state = new Float64Array(6 * n);
   parseDump(files['start.dump'], n, (i, c) => {
-    for (let a = 0; a < 3; a++) { x[3 * i + a] = c[a]; v[3 * i + a] = c[3 + a] / FS_PER_PS; }
+    for (let a = 0; a < 3; a++) { state[3 * i + a] = c[a]; state[3 * n + 3 * i + a] = c[3 + a] / FS_PER_PS; }
   });
-  const L = REPEAT * A;
-  return new System({ symbols: new Array<string>(n).fill('Ar'), positions: x, velocities: v, cell: Cell.orthorhombic(L, L, L), masses: { Ar: MASS } });
+  return state;
+}
+
+function systemFromState(state: Float64Array): System {
+  const n = N_ATOMS, L = REPEAT * A;
+  return new System({
+    symbols: new Array<string>(n).fill('Ar'), positions: state.subarray(0, 3 * n), velocities: state.subarray(3 * n, 6 * n),
+    cell: Cell.orthorhombic(L, L, L), masses: { Ar: MASS },
+  });
 }
 
 function cpuSeconds(): number {
@@ -77,8 +93,7 @@ function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-function runTensormd(start: System, rebuild: RebuildPolicy) {
-  const system = start.clone();
+function runTensormd(system: System, rebuild: RebuildPolicy) {
   const evaluator = new ForceEvaluator(new LennardJones({ epsilon: EPSILON, sigma: SIGMA, cutoff: RC }), { skin: SKIN, rebuild });
   const integrator: Integrator = new VelocityVerlet({ dt: DT });
   let ev: Evaluation = evaluator.evaluate(system);
@@ -110,7 +125,16 @@ function runTensormd(start: System, rebuild: RebuildPolicy) {
     energyChangePerAtom: (e1 - e0) / system.n,
     temperature: system.temperature(),
     pairs: nl.half!.offsets[system.n],
+    rssMb: peakRssMb(),
   };
+}
+
+/** One tensormd run in a child process (so its peak RSS is its own). */
+function runTensormdChild(stateFile: string, rebuild: RebuildPolicy): ReturnType<typeof runTensormd> {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', stateFile, JSON.stringify(rebuild)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tensormd child run failed:\n${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as ReturnType<typeof runTensormd>;
 }
 
 function runLammps(check: boolean) {
@@ -130,18 +154,31 @@ function runLammps(check: boolean) {
   return { ...t, cpu: (t.loopSeconds * cpuPercent) / 100, builds, dangerous, pairSeconds: section('Pair'), neighSeconds: section('Neigh') };
 }
 
-const start = lammpsInitialState();
+if (process.argv[2] === '--child') {
+  const bytes = readFileSync(process.argv[3]);
+  const state = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  console.log(JSON.stringify(runTensormd(systemFromState(state), JSON.parse(process.argv[4]) as RebuildPolicy)));
+  process.exit(0);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'tensormd-bench-lj-'));
+const stateFile = join(dir, 'start.f64');
+writeFileSync(stateFile, lammpsInitialState());
 const IN_LJ: RebuildPolicy = { every: 20, delay: 0, check: false };
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
 const best = <R extends object>(runs: R[], key: (r: R) => number): R => runs.reduce((a, b) => (key(b) < key(a) ? b : a));
 type Ours = ReturnType<typeof runTensormd>;
 type Theirs = ReturnType<typeof runLammps>;
 const lmpRuns: Theirs[] = [], checkRuns: Theirs[] = [], ourRuns: Ours[] = [], samePolicyRuns: Ours[] = [];
-for (let r = 0; r < REPEATS; r++) {
-  lmpRuns.push(runLammps(false));
-  ourRuns.push(runTensormd(start, {}));
-  checkRuns.push(runLammps(true));
-  samePolicyRuns.push(runTensormd(start, IN_LJ));
+try {
+  for (let r = 0; r < REPEATS; r++) {
+    lmpRuns.push(runLammps(false));
+    ourRuns.push(runTensormdChild(stateFile, {}));
+    checkRuns.push(runLammps(true));
+    samePolicyRuns.push(runTensormdChild(stateFile, IN_LJ));
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }
 const lmp = best(lmpRuns, (r) => r.loopSeconds), lmpCpu = best(lmpRuns, (r) => r.cpu);
 const lmpCheck = best(checkRuns, (r) => r.loopSeconds), lmpCheckCpu = best(checkRuns, (r) => r.cpu);
@@ -149,7 +186,7 @@ const ours = best(ourRuns, (r) => r.time), oursCpu = best(ourRuns, (r) => r.cpu)
 const same = best(samePolicyRuns, (r) => r.time), sameCpu = best(samePolicyRuns, (r) => r.cpu);
 const atomSteps = ours.n * STEPS;
 const perAtomStep = (s: number) => (s / atomSteps) * 1e6;
-const rss = peakRssMb();
+const rss = Math.max(...ourRuns.map((r) => r.rssMb));
 const fmt = (v: number) => v.toFixed(2);
 for (const [name, runs] of [['tensormd default (skin/2 check every step)', ourRuns], ['tensormd every 20, check no', samePolicyRuns]] as const) {
   const b = best(runs, (r) => r.time);
