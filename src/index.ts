@@ -14,7 +14,7 @@ export { atomicMass, atomicNumber, symbolOf, isElement } from './elements.ts';
 export { Cell, type Pbc } from './cell.ts';
 export { System, type SystemInit } from './system.ts';
 export { lattice, supercell, type LatticeKind, type LatticeOptions } from './lattice.ts';
-export { NeighborList, type NeighborListOptions } from './neighbors.ts';
+export { NeighborList, type NeighborListOptions, type RebuildPolicy } from './neighbors.ts';
 export { ForceEvaluator, NonFiniteForceError, type Evaluation, type ForceEvaluatorOptions } from './forces.ts';
 export { pressure, stress } from './thermo.ts';
 export { checkOverlaps } from './checks.ts';
