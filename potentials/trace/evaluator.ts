@@ -549,7 +549,7 @@ export class AceEvaluator {
     const nMono = basis.nMono, mi = basis.monoIdx, ms = basis.monoStart;
     const A = this.A, w = this.omega, smap = this.speciesMap, species = atoms.species;
     let total = 0;
-    for (let i = 0; i < atoms.nLocal; i++) {
+    for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
       const zi = smap[species[i]];
       const nn = this.gather(atoms, i, offsets, neighbors);
       const cb = zi * nMono;

@@ -15,6 +15,8 @@ import { PairTerm } from './pair.ts';
 export class TracePotential implements Potential {
   readonly kind = 'trace';
   readonly neighborList = 'full';
+  /** A sum of site energies over rows of the full list; the evaluator honours rowStart/rowEnd. */
+  readonly parallel = 'rows';
   readonly cutoff: number;
   readonly elements: readonly string[];
   readonly basis: AceBasis;
