@@ -226,7 +226,7 @@ export class AceEvaluator {
     const gs = this.grpStart, pre = this.grpPre, ge = this.grpEntry, ev = this.entV, em = this.entMono;
     const A = this.fastA, w = this.fastOmega, smap = this.speciesMap, species = atoms.species;
     let total = 0;
-    for (let i = 0; i < atoms.nLocal; i++) {
+    for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
       const zi = smap[species[i]];
       const nn = this.gatherFast(atoms, i, offsets, neighbors);
       const cb = zi * nMono;

@@ -65,7 +65,7 @@ export class PairTerm {
     const x = atoms.positions, species = atoms.species, S = this.nSpecies, N = this.radial.n;
     const c = this.coef, g = this.g, dg = this.dg, rc2 = this.cutoff * this.cutoff;
     let total = 0;
-    for (let i = 0; i < atoms.nLocal; i++) {
+    for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
       const zi = smap[species[i]];
       const xi = x[3 * i], yi = x[3 * i + 1], wi = x[3 * i + 2];
       let e = 0, fix = 0, fiy = 0, fiz = 0;
