@@ -99,6 +99,9 @@ const GRAD_R = Int32Array.from(GRAD_ROWS.filter((_, q) => q % 4 === 3));
 /** What the engine reads: extended atoms and a full neighbour list (as the Neighborhood interface). */
 export interface LatteAtoms {
   nLocal: number;
+  /** Rows evaluate() computes (default 0..nLocal-1), as Neighborhood.rowStart/rowEnd. */
+  rowStart?: number;
+  rowEnd?: number;
   positions: Float64Array;
   species: Int32Array;
   full: { offsets: Int32Array; neighbors: Int32Array } | null;
@@ -471,7 +474,7 @@ export class LatteModel {
     if (pg !== null) this.gW.fill(0);
     let energy = 0;
 
-    for (let i = 0; i < atoms.nLocal; i++) {
+    for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
       const ti = typeMap[species[i]];
       // Neighbours inside the cutoff.
       const p0 = offsets[i], p1 = offsets[i + 1];
