@@ -6,22 +6,38 @@
  * Argon parameters: σ = 3.405 Å, ε = 0.0103 eV (≈ 119.5 K·kB), m = 39.948 amu, so
  * τ = σ·√(m/ε) ≈ 2.16 ps and dt ≈ 10.8 fs. Both codes get the same numbers: the
  * lattice constant (4/ρ*)^{1/3}σ, T, the cutoff and skin in Å, dt in fs / ps.
+ * tensormd starts from LAMMPS's own initial state (positions and the `velocity
+ * create … loop geom` velocities, dumped at full precision), so with the shared
+ * unit constants both codes follow the same trajectory and rebuild counts under
+ * the same policy are comparable one to one.
  *
- * Neighbour lists: in.lj rebuilds every 20 steps without a check; tensormd rebuilds
- * when an atom has moved more than skin/2. Both counts are reported.
- * A third run, LAMMPS with `neigh_modify every 1 check yes` (the same skin/2 rule as
- * ours), is reported as well (ratio_vs_check); `ratio` is against in.lj as written.
+ * Four timed runs, each best of BENCH_REPEATS (default 2; the machine is shared):
+ *  - LAMMPS in.lj as written: `neigh_modify delay 0 every 20 check no`;
+ *  - LAMMPS `neigh_modify delay 0 every 1 check yes` (rebuild past skin/2);
+ *  - tensormd's safe default (skin/2 check at every step) — compared with both:
+ *    `ratio` (vs in.lj as written, the issue's figure) and `ratio_vs_check`;
+ *  - tensormd with the in.lj policy {every: 20, check: false}: `ratio_same_policy`.
  * Timing: LAMMPS's "Loop time" (excludes setup); ours times the 100 steps after the
- * first force evaluation, likewise; best of BENCH_REPEATS (default 2) runs of each,
- * since the machine is shared. RSS: peak of each process.
+ * first force evaluation, likewise. The *_cpu figures use CPU time instead of wall
+ * time (ours from process.cpuUsage, LAMMPS's loop time × its reported "% CPU use"),
+ * which other processes on the machine disturb less. RSS: peak of each process —
+ * every tensormd run is a child process of its own (reading the start state from
+ * a binary file), as every LAMMPS run is.
  */
 import { ForceEvaluator, type Evaluation } from '../src/forces.ts';
-import { lattice } from '../src/lattice.ts';
-import { Rng } from '../src/rng.ts';
+import type { RebuildPolicy } from '../src/neighbors.ts';
+import { System } from '../src/system.ts';
+import { Cell } from '../src/cell.ts';
 import { ACCEL, FS_PER_PS, kB } from '../src/units.ts';
 import { LennardJones } from '../potentials/lj.ts';
 import { VelocityVerlet } from '../integrators/verlet.ts';
 import type { Integrator } from '../integrators/integrator.ts';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseDump, runLammps as runLammpsOracle } from '../test/oracles/lammps.ts';
 import { peakRssMb, report, seconds, timeLammps } from './harness.ts';
 
 const SIGMA = 3.405, EPSILON = 0.0103, MASS = 39.948;
@@ -32,10 +48,53 @@ const DT = 0.005 * TAU;
 const A = Math.cbrt(4 / RHO) * SIGMA;
 const T = (T_REDUCED * EPSILON) / kB;
 
-function runTensormd() {
-  const system = lattice('fcc', { element: 'Ar', a: A, repeat: REPEAT, masses: { Ar: MASS } });
-  system.setTemperature(T, new Rng(87287));
-  const evaluator = new ForceEvaluator(new LennardJones({ epsilon: EPSILON, sigma: SIGMA, cutoff: RC }), { skin: SKIN });
+/** The in.lj set-up lines shared by every LAMMPS run. */
+function lammpsSetup(): string[] {
+  return [
+    'units metal',
+    'atom_style atomic',
+    'atom_modify map array',
+    `lattice fcc ${A.toPrecision(17)}`,
+    `region box block 0 ${REPEAT} 0 ${REPEAT} 0 ${REPEAT}`,
+    'create_box 1 box',
+    'create_atoms 1 box',
+    `mass 1 ${MASS}`,
+    `velocity all create ${T.toPrecision(17)} 87287 loop geom`,
+    `pair_style lj/cut ${RC.toPrecision(17)}`,
+    `pair_coeff 1 1 ${EPSILON} ${SIGMA}`,
+    `neighbor ${SKIN.toPrecision(17)} bin`,
+  ];
+}
+
+const N_ATOMS = 4 * REPEAT ** 3;
+
+/** LAMMPS's initial state: positions then velocities (Å/fs), 6n doubles. */
+function lammpsInitialState(): Float64Array {
+  const input = [...lammpsSetup(), 'dump d all custom 1 start.dump id x y z vx vy vz', 'dump_modify d sort id format float %.17g', 'run 0'].join('\n');
+  const { files } = runLammpsOracle(input, { outputs: ['start.dump'] });
+  const n = N_ATOMS;
+  const state = new Float64Array(6 * n);
+  parseDump(files['start.dump'], n, (i, c) => {
+    for (let a = 0; a < 3; a++) { state[3 * i + a] = c[a]; state[3 * n + 3 * i + a] = c[3 + a] / FS_PER_PS; }
+  });
+  return state;
+}
+
+function systemFromState(state: Float64Array): System {
+  const n = N_ATOMS, L = REPEAT * A;
+  return new System({
+    symbols: new Array<string>(n).fill('Ar'), positions: state.subarray(0, 3 * n), velocities: state.subarray(3 * n, 6 * n),
+    cell: Cell.orthorhombic(L, L, L), masses: { Ar: MASS },
+  });
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+function runTensormd(system: System, rebuild: RebuildPolicy) {
+  const evaluator = new ForceEvaluator(new LennardJones({ epsilon: EPSILON, sigma: SIGMA, cutoff: RC }), { skin: SKIN, rebuild });
   const integrator: Integrator = new VelocityVerlet({ dt: DT });
   let ev: Evaluation = evaluator.evaluate(system);
   // Time spent in list updates that rebuilt (instrumentation only).
@@ -49,35 +108,38 @@ function runTensormd() {
     return rebuilt;
   };
   const e0 = ev.energy + system.kineticEnergy();
-  const buildsBefore = evaluator.neighbors.builds;
+  const buildsBefore = nl.builds;
+  const cpu0 = cpuSeconds();
   const time = seconds(() => {
     for (let s = 0; s < STEPS; s++) ev = integrator.step(system, evaluator, ev);
   });
+  const cpu = cpuSeconds() - cpu0;
   const e1 = ev.energy + system.kineticEnergy();
   return {
     n: system.n,
     time,
+    cpu,
     buildTime,
-    rebuilds: evaluator.neighbors.builds - buildsBefore,
+    rebuilds: nl.builds - buildsBefore,
+    dangerous: nl.dangerousBuilds,
     energyChangePerAtom: (e1 - e0) / system.n,
     temperature: system.temperature(),
-    pairs: evaluator.neighbors.half!.offsets[system.n],
+    pairs: nl.half!.offsets[system.n],
+    rssMb: peakRssMb(),
   };
+}
+
+/** One tensormd run in a child process (so its peak RSS is its own). */
+function runTensormdChild(stateFile: string, rebuild: RebuildPolicy): ReturnType<typeof runTensormd> {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', stateFile, JSON.stringify(rebuild)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tensormd child run failed:\n${r.stderr}`);
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as ReturnType<typeof runTensormd>;
 }
 
 function runLammps(check: boolean) {
   const input = [
-    'units metal',
-    'atom_style atomic',
-    `lattice fcc ${A.toPrecision(17)}`,
-    `region box block 0 ${REPEAT} 0 ${REPEAT} 0 ${REPEAT}`,
-    'create_box 1 box',
-    'create_atoms 1 box',
-    `mass 1 ${MASS}`,
-    `velocity all create ${T.toPrecision(17)} 87287 loop geom`,
-    `pair_style lj/cut ${RC.toPrecision(17)}`,
-    `pair_coeff 1 1 ${EPSILON} ${SIGMA}`,
-    `neighbor ${SKIN.toPrecision(17)} bin`,
+    ...lammpsSetup(),
     check ? 'neigh_modify delay 0 every 1 check yes' : 'neigh_modify delay 0 every 20 check no',
     'fix 1 all nve',
     `timestep ${(DT / FS_PER_PS).toPrecision(17)}`,
@@ -86,52 +148,80 @@ function runLammps(check: boolean) {
   ].join('\n');
   const t = timeLammps(input);
   const builds = Number(/Neighbor list builds = (\d+)/.exec(t.log)?.[1] ?? NaN);
+  const dangerous = Number(/Dangerous builds = (\d+)/.exec(t.log)?.[1] ?? NaN);
+  const cpuPercent = Number(/([0-9.]+)% CPU use/.exec(t.log)?.[1] ?? NaN);
   const section = (name: string) => Number(new RegExp(`^${name}\\s*\\|\\s*([0-9.]+)`, 'm').exec(t.log)?.[1] ?? NaN);
-  return { ...t, builds, pairSeconds: section('Pair'), neighSeconds: section('Neigh') };
+  return { ...t, cpu: (t.loopSeconds * cpuPercent) / 100, builds, dangerous, pairSeconds: section('Pair'), neighSeconds: section('Neigh') };
 }
 
-// Best of REPEATS runs of each (the machine is shared; the minimum is the least disturbed).
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
-const best = <T extends object>(runs: T[], key: (r: T) => number): T => runs.reduce((a, b) => (key(b) < key(a) ? b : a));
-const lmpRuns: ReturnType<typeof runLammps>[] = [], checkRuns: ReturnType<typeof runLammps>[] = [], ourRuns: ReturnType<typeof runTensormd>[] = [];
-for (let r = 0; r < REPEATS; r++) {
-  lmpRuns.push(runLammps(false));
-  ourRuns.push(runTensormd());
-  checkRuns.push(runLammps(true));
+if (process.argv[2] === '--child') {
+  const bytes = readFileSync(process.argv[3]);
+  const state = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  console.log(JSON.stringify(runTensormd(systemFromState(state), JSON.parse(process.argv[4]) as RebuildPolicy)));
+  process.exit(0);
 }
-const lmp = best(lmpRuns, (r) => r.loopSeconds);
-const lmpCheck = best(checkRuns, (r) => r.loopSeconds);
-const ours = best(ourRuns, (r) => r.time);
+
+const dir = mkdtempSync(join(tmpdir(), 'tensormd-bench-lj-'));
+const stateFile = join(dir, 'start.f64');
+writeFileSync(stateFile, lammpsInitialState());
+const IN_LJ: RebuildPolicy = { every: 20, delay: 0, check: false };
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
+const best = <R extends object>(runs: R[], key: (r: R) => number): R => runs.reduce((a, b) => (key(b) < key(a) ? b : a));
+type Ours = ReturnType<typeof runTensormd>;
+type Theirs = ReturnType<typeof runLammps>;
+const lmpRuns: Theirs[] = [], checkRuns: Theirs[] = [], ourRuns: Ours[] = [], samePolicyRuns: Ours[] = [];
+try {
+  for (let r = 0; r < REPEATS; r++) {
+    lmpRuns.push(runLammps(false));
+    ourRuns.push(runTensormdChild(stateFile, {}));
+    checkRuns.push(runLammps(true));
+    samePolicyRuns.push(runTensormdChild(stateFile, IN_LJ));
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+const lmp = best(lmpRuns, (r) => r.loopSeconds), lmpCpu = best(lmpRuns, (r) => r.cpu);
+const lmpCheck = best(checkRuns, (r) => r.loopSeconds), lmpCheckCpu = best(checkRuns, (r) => r.cpu);
+const ours = best(ourRuns, (r) => r.time), oursCpu = best(ourRuns, (r) => r.cpu);
+const same = best(samePolicyRuns, (r) => r.time), sameCpu = best(samePolicyRuns, (r) => r.cpu);
 const atomSteps = ours.n * STEPS;
-const us = (ours.time / atomSteps) * 1e6;
-const lus = (lmp.loopSeconds / atomSteps) * 1e6;
-const lusCheck = (lmpCheck.loopSeconds / atomSteps) * 1e6;
-const rss = peakRssMb();
+const perAtomStep = (s: number) => (s / atomSteps) * 1e6;
+const rss = Math.max(...ourRuns.map((r) => r.rssMb));
 const fmt = (v: number) => v.toFixed(2);
-console.log(
-  `tensormd: ${ourRuns.map((r) => fmt(r.time)).join(' / ')} s (list builds ${ourRuns.map((r) => fmt(r.buildTime)).join(' / ')} s), ` +
-    `${ours.rebuilds} rebuilds (skin/2 criterion), ${ours.pairs} pairs in list, ` +
-    `ΔE = ${ours.energyChangePerAtom.toExponential(2)} eV/atom, T = ${ours.temperature.toFixed(1)} K`,
-);
+for (const [name, runs] of [['tensormd default (skin/2 check every step)', ourRuns], ['tensormd every 20, check no', samePolicyRuns]] as const) {
+  const b = best(runs, (r) => r.time);
+  console.log(
+    `${name}: ${runs.map((r) => fmt(r.time)).join(' / ')} s wall, ${runs.map((r) => fmt(r.cpu)).join(' / ')} s CPU ` +
+      `(list builds ${runs.map((r) => fmt(r.buildTime)).join(' / ')} s), ${b.rebuilds} rebuilds (${b.dangerous} dangerous), ` +
+      `${b.pairs} pairs in list, ΔE = ${b.energyChangePerAtom.toExponential(2)} eV/atom, T = ${b.temperature.toFixed(1)} K`,
+  );
+}
 for (const [name, runs] of [['lammps in.lj (every 20, check no)', lmpRuns], ['lammps check yes (every 1, skin/2)', checkRuns]] as const) {
   const b = best(runs, (r) => r.loopSeconds);
   console.log(
-    `${name}: ${runs.map((r) => fmt(r.loopSeconds)).join(' / ')} s (best: Pair ${b.pairSeconds} s, Neigh ${b.neighSeconds} s), ${b.builds} builds`,
+    `${name}: ${runs.map((r) => fmt(r.loopSeconds)).join(' / ')} s wall, ${runs.map((r) => fmt(r.cpu)).join(' / ')} s CPU ` +
+      `(best: Pair ${b.pairSeconds} s, Neigh ${b.neighSeconds} s), ${b.builds} builds (${b.dangerous} dangerous)`,
   );
 }
 report({
   bench: 'lj',
   atoms: ours.n,
   steps: STEPS,
-  us_per_atom_step: us,
-  lammps_us_per_atom_step: lus,
-  ratio: us / lus,
+  us_per_atom_step: perAtomStep(ours.time),
+  lammps_us_per_atom_step: perAtomStep(lmp.loopSeconds),
+  ratio: ours.time / lmp.loopSeconds,
+  ratio_cpu: oursCpu.cpu / lmpCpu.cpu,
   rss_mb: rss,
   lammps_rss_mb: lmp.rssMb,
   rss_ratio: rss / lmp.rssMb,
   rebuilds: ours.rebuilds,
   lammps_rebuilds: lmp.builds,
-  lammps_check_us_per_atom_step: lusCheck,
-  ratio_vs_check: us / lusCheck,
+  lammps_check_us_per_atom_step: perAtomStep(lmpCheck.loopSeconds),
+  ratio_vs_check: ours.time / lmpCheck.loopSeconds,
+  ratio_vs_check_cpu: oursCpu.cpu / lmpCheckCpu.cpu,
   lammps_check_rebuilds: lmpCheck.builds,
+  same_policy_us_per_atom_step: perAtomStep(same.time),
+  ratio_same_policy: same.time / lmp.loopSeconds,
+  ratio_same_policy_cpu: sameCpu.cpu / lmpCpu.cpu,
+  same_policy_rebuilds: same.rebuilds,
 });

@@ -49,6 +49,6 @@ registerIntegrator('npt', 'MTK NPT with Nosé–Hoover chains (temperature, pres
 registerIntegrator('nph', 'MTK NPH: barostat without particle thermostat (temperature as barostat-mass reference, pressure GPa, coupling)', (o) =>
   new MtkBarostat({ ...(o as unknown as MtkOptions), thermostat: false }),
 );
-registerIntegrator('npt-rescale', 'stochastic cell rescaling (Bernetti–Bussi) with CSVR (temperature, pressure GPa, coupling iso|aniso, compressibility 1/GPa)', (o) =>
+registerIntegrator('npt-rescale', 'stochastic cell rescaling (Bernetti–Bussi) with CSVR, reports its effective energy (temperature, pressure GPa scalar or diagonal xx yy zz, coupling iso|aniso, compressibility 1/GPa, barostatDamping fs)', (o) =>
   new StochasticCellRescale(o as unknown as CellRescaleOptions),
 );

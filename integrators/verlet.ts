@@ -27,9 +27,10 @@ export class VelocityVerlet implements Integrator {
 
 /** v += h·F/m (h in fs). */
 export function halfKick(system: System, h: number): void {
-  const v = system.velocities, f = system.forces, m = system.masses;
-  for (let i = 0; i < system.n; i++) {
-    const c = (h * ACCEL) / m[i];
+  const v = system.velocities, f = system.forces, m = system.masses, n = system.n;
+  const hAccel = h * ACCEL;
+  for (let i = 0; i < n; i++) {
+    const c = hAccel / m[i];
     v[3 * i] += c * f[3 * i];
     v[3 * i + 1] += c * f[3 * i + 1];
     v[3 * i + 2] += c * f[3 * i + 2];
@@ -38,6 +39,6 @@ export function halfKick(system: System, h: number): void {
 
 /** x += h·v. */
 export function drift(system: System, h: number): void {
-  const x = system.positions, v = system.velocities;
-  for (let k = 0; k < x.length; k++) x[k] += h * v[k];
+  const x = system.positions, v = system.velocities, n3 = x.length;
+  for (let k = 0; k < n3; k++) x[k] += h * v[k];
 }

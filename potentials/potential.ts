@@ -39,6 +39,15 @@ export interface Neighborhood {
   readonly full: NeighborCsr | null;
   /** List cutoff (potential cutoff + skin); pairs beyond the potential's cutoff must be skipped by the potential. */
   readonly listCutoff: number;
+  /**
+   * Rows to compute, set by the parallel evaluator (src/parallel): compute() then
+   * handles only local atoms rowStart ≤ i < rowEnd — their energy terms and the
+   * forces those terms exert on any atom. Absent: every local atom. Rows outside
+   * the range also have empty neighbour lists, so a potential that ignores these
+   * fields still computes its share unless an atom without neighbours has energy.
+   */
+  readonly rowStart?: number;
+  readonly rowEnd?: number;
 }
 
 export interface ComputeOutput {
@@ -72,12 +81,50 @@ export interface Potential {
   /** True when compute() writes out.virial itself (e.g. a potential with explicit cell dependence). */
   readonly computesVirial?: boolean;
   /**
+   * How the parallel evaluator (src/parallel) may split compute() over threads:
+   * - 'rows': E = Σ_i e_i, where row i's term e_i depends only on x_i and the
+   *   atoms in row i of the neighbour list, and compute() honours
+   *   atoms.rowStart/rowEnd (skips other rows). Split by rows, any cost per row.
+   * - undefined: treated as 'rows' for a potential that ignores rowStart/rowEnd
+   *   (rows outside a chunk are empty), after checking once that atoms without
+   *   neighbours get no energy. Pair potentials on the half list and
+   *   many-body potentials written row by row qualify with no extra code.
+   * - 'staged': the energy becomes a sum of row terms after a per-atom reduction
+   *   (EAM's densities); `stages` implements the protocol.
+   * - 'serial': never split (run on the calling thread, as ForceEvaluator does).
+   */
+  readonly parallel?: 'rows' | 'staged' | 'serial';
+  /** The stage protocol of a potential with parallel = 'staged'. */
+  readonly stages?: StagedCompute;
+  /**
    * Called with the system's element table before the first compute and whenever
    * it changes; must throw (naming the element) if an element is not covered.
    */
   bind(elements: readonly string[]): void;
   compute(atoms: Neighborhood, out: ComputeOutput): void;
   spec(): PotentialSpec;
+}
+
+/**
+ * A potential that is not a sum of row terms, but becomes one given per-atom
+ * fields obtained from a per-atom reduction (EAM: the densities ρ_i, then F'(ρ_i)).
+ * The parallel evaluator runs, with rows split into chunks:
+ *   1. accumulate() per chunk: adds `width` values per extended atom into
+ *      `values` (zeroed, length ≥ width·nTotal), ghosts included;
+ *   2. once, on the whole system: sums the chunks, folds ghost entries into their
+ *      owners, calls combine() which writes the fields of local atoms (width per
+ *      atom) and adds their energy / per-atom energies to `out`, then copies the
+ *      fields of owners to their ghosts;
+ *   3. finish() per chunk: energy, forces and per-atom energies of the rows given
+ *      the fields of every extended atom.
+ * Both accumulate() and finish() honour atoms.rowStart/rowEnd.
+ */
+export interface StagedCompute {
+  /** Values per atom accumulated in stage 1 and fields per atom read in stage 3. */
+  readonly width: number;
+  accumulate(atoms: Neighborhood, values: Float64Array): void;
+  combine(atoms: Neighborhood, values: Float64Array, fields: Float64Array, out: ComputeOutput): void;
+  finish(atoms: Neighborhood, fields: Float64Array, out: ComputeOutput): void;
 }
 
 /** Throws a clear error for elements outside `covered`. */

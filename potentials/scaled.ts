@@ -23,6 +23,8 @@ export class ScaledPotential implements Potential {
   get neighborList(): 'half' | 'full' | 'both' { return this.inner.neighborList; }
   get elements(): readonly string[] | null { return this.inner.elements; }
   get computesVirial(): boolean { return this.inner.computesVirial ?? false; }
+  /** As the inner potential, except that a staged one is run serially. */
+  get parallel(): 'rows' | 'serial' | undefined { return this.inner.parallel === 'staged' ? 'serial' : this.inner.parallel; }
 
   bind(elements: readonly string[]): void {
     this.inner.bind(elements);

@@ -29,6 +29,12 @@ export class SumPotential implements Potential {
     this.termEnergies = new Float64Array(terms.length);
   }
 
+  /** Split by rows only when every term can be (a staged or serial term makes the sum serial). */
+  get parallel(): 'rows' | 'serial' | undefined {
+    if (this.terms.some((t) => t.parallel === 'serial' || t.parallel === 'staged')) return 'serial';
+    return this.terms.every((t) => t.parallel === 'rows') ? 'rows' : undefined;
+  }
+
   bind(elements: readonly string[]): void {
     for (const t of this.terms) t.bind(elements);
   }

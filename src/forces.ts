@@ -4,7 +4,7 @@
  * as Σ x⊗f over the extended atoms, folds ghost forces into their owners and
  * refuses non-finite results.
  */
-import { NeighborList } from './neighbors.ts';
+import { NeighborList, type RebuildPolicy } from './neighbors.ts';
 import type { ComputeOutput, Potential } from '../potentials/potential.ts';
 import type { System } from './system.ts';
 
@@ -20,6 +20,8 @@ export interface Evaluation {
 export interface ForceEvaluatorOptions {
   /** Verlet skin, Å (default 1). */
   skin?: number;
+  /** Neighbour-list rebuild schedule (default: skin/2 check at every evaluation). */
+  rebuild?: RebuildPolicy;
 }
 
 export class ForceEvaluator {
@@ -36,6 +38,7 @@ export class ForceEvaluator {
     this.neighbors = new NeighborList({
       cutoff: potential.cutoff,
       skin: options.skin,
+      rebuild: options.rebuild,
       half: potential.neighborList !== 'full',
       full: potential.neighborList !== 'half',
     });
@@ -108,7 +111,8 @@ export class ForceEvaluator {
   }
 }
 
-function checkFinite(system: System, energy: number): void {
+/** Throws NonFiniteForceError naming the first atom with a non-finite force (or a non-finite energy). */
+export function checkFinite(system: System, energy: number): void {
   const f = system.forces;
   let sum = energy;
   for (let k = 0; k < f.length; k++) sum += f[k];

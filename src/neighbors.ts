@@ -11,7 +11,10 @@
  * STENCIL bins in each direction, however skewed the cell.
  *
  * The list (cutoff + skin) is rebuilt once an atom may have moved more than half
- * the skin, counting the displacement of ghosts from a changing cell as well.
+ * the skin, counting the displacement of ghosts from a changing cell as well. That
+ * check runs at every update by default; a LAMMPS-like `rebuild` policy (every,
+ * delay, check — as `neigh_modify`) can space it out or replace it by a fixed
+ * schedule.
  */
 import type { Cell } from './cell.ts';
 import type { NeighborCsr, Neighborhood } from '../potentials/potential.ts';
@@ -22,6 +25,23 @@ const STENCIL = 2;
 /** More images per atom than this means the cutoff is absurd for the cell. */
 const MAX_IMAGES_PER_AXIS = 10;
 
+/**
+ * When to consider a rebuild, as LAMMPS's `neigh_modify every N delay M check yes/no`:
+ * counting updates since the last build (`ago`), a rebuild is considered when
+ * ago ≥ delay and ago is a multiple of every; it then happens unconditionally with
+ * check false, or (check true) only if an atom may have moved more than skin/2.
+ * The default {every: 1, delay: 0, check: true} is the safe one. With check false
+ * or every > 1 a pair can enter the cutoff unseen between builds, exactly as in
+ * LAMMPS. `dangerousBuilds` counts, with check true, rebuilds at the first update
+ * allowed (ago = max(every, delay) > 1: LAMMPS's "Dangerous builds"), and with check
+ * false the scheduled builds at which the skin/2 test had already failed.
+ */
+export interface RebuildPolicy {
+  every?: number;
+  delay?: number;
+  check?: boolean;
+}
+
 export interface NeighborListOptions {
   /** Interaction cutoff, Å. */
   cutoff: number;
@@ -29,6 +49,8 @@ export interface NeighborListOptions {
   skin?: number;
   half?: boolean;
   full?: boolean;
+  /** Rebuild schedule (default: check skin/2 at every update). */
+  rebuild?: RebuildPolicy;
 }
 
 export class NeighborList implements Neighborhood {
@@ -44,6 +66,13 @@ export class NeighborList implements Neighborhood {
   full: NeighborCsr | null;
   /** Number of builds so far. */
   builds = 0;
+  /** Builds (scheduled by the rebuild policy) at which an atom had already moved more than skin/2. */
+  dangerousBuilds = 0;
+  readonly every: number;
+  readonly delay: number;
+  readonly check: boolean;
+  /** Updates since the last build. */
+  private ago = 0;
 
   /** Integer image of each ghost (3 per ghost, ghost index minus nLocal). */
   private image: Int32Array = new Int32Array(0);
@@ -73,6 +102,12 @@ export class NeighborList implements Neighborhood {
     this.half = options.half ? { offsets: new Int32Array(1), neighbors: new Int32Array(0) } : null;
     this.full = options.full ? { offsets: new Int32Array(1), neighbors: new Int32Array(0) } : null;
     if (!this.half && !this.full) throw new Error('neighbour list: ask for a half list, a full list or both');
+    const policy = options.rebuild ?? {};
+    this.every = policy.every ?? 1;
+    this.delay = policy.delay ?? 0;
+    this.check = policy.check ?? true;
+    if (!Number.isInteger(this.every) || this.every < 1) throw new Error(`neighbour list: rebuild.every must be an integer ≥ 1, got ${policy.every}`);
+    if (!Number.isInteger(this.delay) || this.delay < 0) throw new Error(`neighbour list: rebuild.delay must be an integer ≥ 0, got ${policy.delay}`);
   }
 
   /** Forces a rebuild at the next update (after species or atom count changed). */
@@ -86,18 +121,34 @@ export class NeighborList implements Neighborhood {
    * if it rebuilt.
    */
   update(system: System): boolean {
-    if (this.dirty || system.n !== this.nLocal || this.movedTooFar(system)) {
+    if (this.dirty || system.n !== this.nLocal) {
       this.build(system);
       return true;
+    }
+    const ago = ++this.ago;
+    if (ago >= this.delay && ago % this.every === 0) {
+      if (this.check) {
+        if (this.movedTooFar(system)) {
+          // LAMMPS's rule: a rebuild at the first update allowed may have come too late.
+          if (ago === Math.max(this.every, this.delay) && ago > 1) this.dangerousBuilds++;
+          this.build(system);
+          return true;
+        }
+      } else {
+        // Not LAMMPS's count (it checks nothing with check no): here the skin/2 test had failed.
+        if (this.movedTooFar(system)) this.dangerousBuilds++;
+        this.build(system);
+        return true;
+      }
     }
     this.refreshCoordinates(system);
     return false;
   }
 
   private movedTooFar(system: System): boolean {
-    const x = system.positions, x0 = this.referencePositions;
+    const x = system.positions, x0 = this.referencePositions, n3 = x.length;
     let maxDisp2 = 0;
-    for (let k = 0; k < x.length; k += 3) {
+    for (let k = 0; k < n3; k += 3) {
       const dx = x[k] - x0[k], dy = x[k + 1] - x0[k + 1], dz = x[k + 2] - x0[k + 2];
       const d2 = dx * dx + dy * dy + dz * dz;
       if (d2 > maxDisp2) maxDisp2 = d2;
@@ -116,13 +167,15 @@ export class NeighborList implements Neighborhood {
   private refreshCoordinates(system: System): void {
     const x = system.positions, ext = this.positions, h = system.cell.matrix;
     ext.set(x);
-    const img = this.image, own = this.owner;
-    for (let g = this.nLocal; g < this.nTotal; g++) {
-      const o = 3 * own[g], q = 3 * (g - this.nLocal);
+    const img = this.image, own = this.owner, n = this.nLocal, nTotal = this.nTotal;
+    // Cell rows in locals: the stores into ext could alias h as far as the compiler knows.
+    const h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7], h8 = h[8];
+    for (let g = n; g < nTotal; g++) {
+      const o = 3 * own[g], q = 3 * (g - n);
       const a = img[q], b = img[q + 1], c = img[q + 2];
-      ext[3 * g] = x[o] + a * h[0] + b * h[3] + c * h[6];
-      ext[3 * g + 1] = x[o + 1] + a * h[1] + b * h[4] + c * h[7];
-      ext[3 * g + 2] = x[o + 2] + a * h[2] + b * h[5] + c * h[8];
+      ext[3 * g] = x[o] + a * h0 + b * h3 + c * h6;
+      ext[3 * g + 1] = x[o + 1] + a * h1 + b * h4 + c * h7;
+      ext[3 * g + 2] = x[o + 2] + a * h2 + b * h5 + c * h8;
     }
   }
 
@@ -185,6 +238,7 @@ export class NeighborList implements Neighborhood {
     this.referenceCell.set(cell.matrix);
     this.dirty = false;
     this.builds++;
+    this.ago = 0;
   }
 
   /** Creates ghost atoms: images (n ≠ 0) whose fractional coordinates fall within the padded region. */
@@ -214,6 +268,7 @@ export class NeighborList implements Neighborhood {
    */
   private ghostPass(emit: boolean, system: System, periodic: readonly boolean[], width: number[]): number {
     const n = system.n, s = this.fractional, h = system.cell.matrix, x = system.positions, species = system.species;
+    const h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7], h8 = h[8];
     const p0 = periodic[0], p1 = periodic[1], p2 = periodic[2];
     const w0 = width[0], w1 = width[1], w2 = width[2];
     const image = this.image, owner = this.owner, spc = this.species, ext = this.positions;
@@ -239,9 +294,9 @@ export class NeighborList implements Neighborhood {
               image[q] = a; image[q + 1] = b; image[q + 2] = c;
               owner[g] = i;
               spc[g] = species[i];
-              ext[3 * g] = x[3 * i] + a * h[0] + b * h[3] + c * h[6];
-              ext[3 * g + 1] = x[3 * i + 1] + a * h[1] + b * h[4] + c * h[7];
-              ext[3 * g + 2] = x[3 * i + 2] + a * h[2] + b * h[5] + c * h[8];
+              ext[3 * g] = x[3 * i] + a * h0 + b * h3 + c * h6;
+              ext[3 * g + 1] = x[3 * i + 1] + a * h1 + b * h4 + c * h7;
+              ext[3 * g + 2] = x[3 * i + 2] + a * h2 + b * h5 + c * h8;
               if (a > m0) m0 = a; else if (-a > m0) m0 = -a;
               if (b > m1) m1 = b; else if (-b > m1) m1 = -b;
               if (c > m2) m2 = c; else if (-c > m2) m2 = -c;

@@ -23,6 +23,11 @@ export interface SimulationOptions {
   observers?: Observer[];
   /** Refuse to start when two atoms are closer than this, Å (default 0.5; 0 disables). */
   minDistance?: number;
+  /**
+   * The force evaluator to use (e.g. a started ParallelForceEvaluator over the same
+   * potential); default: a serial ForceEvaluator built with `skin`.
+   */
+  forces?: ForceEvaluator;
 }
 
 /** One line of thermodynamic output. */
@@ -57,7 +62,10 @@ export class Simulation {
     this.system = options.system;
     this.integrator = options.integrator;
     this.observers = [...(options.observers ?? [])];
-    this.forces = new ForceEvaluator(options.potential, { skin: options.skin });
+    if (options.forces && options.forces.potential !== options.potential) {
+      throw new Error('simulation: options.forces evaluates a different potential than options.potential');
+    }
+    this.forces = options.forces ?? new ForceEvaluator(options.potential, { skin: options.skin });
     this.forces.bind(this.system);
     checkOverlaps(this.system, options.minDistance ?? DEFAULT_MIN_DISTANCE);
     this.current = this.forces.evaluate(this.system);

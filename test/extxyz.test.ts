@@ -19,6 +19,7 @@ import {
 } from '../src/io/extxyz.ts';
 import { Rng } from '../src/rng.ts';
 import { System } from '../src/system.ts';
+import { MVV_TO_EV } from '../src/units.ts';
 import { aseReadFull, aseSummaries, aseWriteFrames, checksum, runAsePython, type AseFrameSummary } from './oracles/ase.ts';
 import { hasAse } from './oracles/available.ts';
 
@@ -410,19 +411,29 @@ print(json.dumps([{k: plain(v) for k, v in key_val_str_to_dict(l).items()} for l
     expect(s0.arrays.pair).toEqual({ kind: 'i', shape: [5, 2], data: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] });
   });
 
-  it('velocities written as ASE momenta give ASE the same kinetic energy', () => {
+  it('velocities written as ASE momenta read back in ASE as the same velocities and kinetic energy', () => {
     const s = new System({ symbols: ['Ar', 'Kr', 'Ne', 'Ar'], positions: [0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2], cell: Cell.orthorhombic(9, 9, 9), masses: { Ne: 21 } });
     s.setTemperature(500, new Rng(9));
     const path = join(tmp, 'moving.xyz');
     writeExtxyz(path, [systemToFrame(s)]);
-    const ke = runAsePython<number[]>(
+    // ASE's velocities in Å/fs (its time unit times ase.units.fs), its kinetic energy,
+    // and its own value of amu·(Å/fs)² in eV (CODATA 2014 in ASE 3.22).
+    const r = runAsePython<{ v: number[]; ke: number; mvv: number }>(
       String.raw`
-import sys, json, ase.io
-print(json.dumps([a.get_kinetic_energy() for a in ase.io.read(json.load(sys.stdin), ':')]))
+import sys, json, ase.io, ase.units as u
+a = ase.io.read(json.load(sys.stdin))
+print(json.dumps({'v': (a.get_velocities() * u.fs).ravel().tolist(), 'ke': a.get_kinetic_energy(), 'mvv': u._amu * 1e10 / u._e}))
 `,
       path,
     );
-    expect(Math.abs(ke[0] - s.kineticEnergy()) / s.kineticEnergy()).toBeLessThan(1e-14);
+    let sumMv2 = 0;
+    for (let k = 0; k < 3 * s.n; k++) {
+      expect(Math.abs(r.v[k] - s.velocities[k])).toBeLessThan(1e-14 * Math.abs(s.velocities[k]) + 1e-300);
+      sumMv2 += s.masses[Math.floor(k / 3)] * s.velocities[k] ** 2;
+    }
+    // ASE's ½Σmv² with its constant; ours differs from it only through LAMMPS's mvv2e (src/units.ts).
+    expect(Math.abs(r.ke - 0.5 * sumMv2 * r.mvv) / r.ke).toBeLessThan(1e-14);
+    expect(Math.abs(s.kineticEnergy() / r.ke - MVV_TO_EV / r.mvv)).toBeLessThan(1e-14);
   });
 
   it('a file written by ASE reads the same in tensormd', () => {

@@ -262,6 +262,53 @@ describe('neighbour list against brute force', () => {
     expectCovers(nl, system, cutoff);
   });
 
+  it('follows a LAMMPS-like rebuild policy (every, delay, check)', () => {
+    const rng = new Rng(47);
+    const cell = new Cell(rotate([11, 0, 0, 4, 10, 0, -3, 2, 9], rng));
+    const start = randomSystem(cell, 40, rng);
+    const cutoff = 4, skin = 1;
+    const dir = Array.from({ length: 3 * start.n }, () => rng.normal());
+    // Every atom moves 0.2·skin per update along its own direction, so skin/2 is
+    // passed on the third update after a build.
+    const move = (system: System) => {
+      for (let i = 0; i < system.n; i++) {
+        const norm = Math.hypot(dir[3 * i], dir[3 * i + 1], dir[3 * i + 2]);
+        for (let c = 0; c < 3; c++) system.positions[3 * i + c] += (0.2 * skin * dir[3 * i + c]) / norm;
+      }
+    };
+    const schedule = (rebuild: { every?: number; delay?: number; check?: boolean }, updates: number) => {
+      const system = start.clone();
+      const nl = new NeighborList({ cutoff, skin, half: true, full: true, rebuild });
+      nl.update(system);
+      const built: number[] = [];
+      let last = 0;
+      for (let u = 1; u <= updates; u++) {
+        move(system);
+        if (nl.update(system)) {
+          built.push(u);
+          last = u;
+          expectExact(nl, system, cutoff + skin);
+        } else if (u - last <= 2) {
+          expectCovers(nl, system, cutoff); // moved ≤ 0.4·skin since the build
+        }
+      }
+      return { built, dangerous: nl.dangerousBuilds };
+    };
+    // Default: checked at every update, rebuilt when skin/2 is passed (0.6·skin at the third).
+    expect(schedule({}, 12)).toEqual({ built: [3, 6, 9, 12], dangerous: 0 });
+    // Checked only every 2nd update: 0.4·skin at the 2nd, 0.8·skin at the 4th.
+    expect(schedule({ every: 2 }, 12)).toEqual({ built: [4, 8, 12], dangerous: 0 });
+    // Not before 5 updates since the last build (delay, as in LAMMPS), checked at each after;
+    // each build came at the first update allowed, so LAMMPS calls it dangerous.
+    expect(schedule({ delay: 5 }, 12)).toEqual({ built: [5, 10], dangerous: 2 });
+    // No check: every 2nd update unconditionally, none dangerous (0.4·skin < skin/2) ...
+    expect(schedule({ every: 2, check: false }, 8)).toEqual({ built: [2, 4, 6, 8], dangerous: 0 });
+    // ... and every 4th, each one dangerous (0.8·skin moved).
+    expect(schedule({ every: 4, check: false }, 8)).toEqual({ built: [4, 8], dangerous: 2 });
+    expect(() => new NeighborList({ cutoff, half: true, rebuild: { every: 0 } })).toThrow(/rebuild.every/);
+    expect(() => new NeighborList({ cutoff, half: true, rebuild: { delay: 1.5 } })).toThrow(/rebuild.delay/);
+  });
+
   it('rejects bad parameters and absurd cutoffs with clear errors', () => {
     expect(() => new NeighborList({ cutoff: -1, half: true })).toThrow(/cutoff/);
     expect(() => new NeighborList({ cutoff: 3, skin: -0.1, half: true })).toThrow(/skin/);

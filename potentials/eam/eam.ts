@@ -18,7 +18,7 @@
  */
 import { symbolOf } from '../../src/elements.ts';
 import { registerPotential } from '../registry.ts';
-import { requireElements, type ComputeOutput, type Neighborhood, type Potential, type PotentialSpec } from '../potential.ts';
+import { requireElements, type ComputeOutput, type Neighborhood, type Potential, type PotentialSpec, type StagedCompute } from '../potential.ts';
 import { readFs, readFuncfl, readSetfl, type FuncflFile } from './files.ts';
 import { funcflTables, multiTables, NCOEF, type EamTables } from './tables.ts';
 
@@ -28,6 +28,14 @@ export class Eam implements Potential {
   readonly kind: EamKind;
   readonly cutoff: number;
   readonly neighborList = 'half';
+  /** ρ_i collects contributions from other rows: parallel runs use the stage protocol below. */
+  readonly parallel = 'staged';
+  readonly stages: StagedCompute = {
+    width: 1,
+    accumulate: (atoms, values) => this.stageDensities(atoms, values),
+    combine: (atoms, rho, fp, out) => { out.energy += this.embedding(atoms, rho, fp, out.atomEnergies); },
+    finish: (atoms, fp, out) => { out.energy += this.stagePairForces(atoms, fp, out.forces, out.atomEnergies); },
+  };
   /** Elements covered (bind refuses others). */
   readonly elements: readonly string[];
   /** Element of each table type. */
@@ -280,6 +288,106 @@ export class Eam implements Potential {
         let k = ka + mo; // density at j due to i
         const rhoip = (c[k] * p + c[k + 1]) * p + c[k + 2];
         let rhojp = rhoip; // density at i due to j: the same function for like pairs
+        if (kb !== ka) {
+          k = kb + mo;
+          rhojp = (c[k] * p + c[k + 1]) * p + c[k + 2];
+        }
+        k = spZ2r[si * ns + sj] + mo;
+        const z2p = (c[k] * p + c[k + 1]) * p + c[k + 2];
+        const z2 = ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
+        const recip = 1.0 / r;
+        const phi = z2 * recip;
+        const phip = z2p * recip - phi * recip;
+        const psip = fpi * rhojp + fp[j] * rhoip + phip;
+        const fpair = -psip * recip;
+        fxi += dx * fpair; fyi += dy * fpair; fzi += dz * fpair;
+        f[3 * j] -= dx * fpair; f[3 * j + 1] -= dy * fpair; f[3 * j + 2] -= dz * fpair;
+        energy += phi;
+        if (eatom !== null) { ei += 0.5 * phi; eatom[j] += 0.5 * phi; }
+      }
+      f[3 * i] += fxi; f[3 * i + 1] += fyi; f[3 * i + 2] += fzi;
+      if (eatom !== null) eatom[i] += ei;
+    }
+    return energy;
+  }
+
+  /**
+   * Parallel stage 1: ρ contributions of the pairs in rows rowStart..rowEnd-1 of the
+   * half list, at every extended atom (same arithmetic as densities()).
+   */
+  private stageDensities(atoms: Neighborhood, rho: Float64Array): void {
+    if (this.spFrho.length === 0) throw new Error(`${this.kind}: bind() must be called before compute()`);
+    const x = atoms.positions, species = atoms.species;
+    const { offsets, neighbors } = atoms.half!;
+    const t = this.tables, c = t.coeffs, spRho = this.spRho, ns = this.nSpecies;
+    const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
+    const start = atoms.rowStart ?? 0, stop = atoms.rowEnd ?? atoms.nLocal;
+    for (let i = start; i < stop; i++) {
+      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
+      const si = species[i];
+      let rhoi = 0;
+      const end = offsets[i + 1];
+      for (let q = offsets[i]; q < end; q++) {
+        const j = neighbors[q];
+        const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
+        const rsq = dx * dx + dy * dy + dz * dz;
+        if (rsq >= cutsq) continue;
+        const sj = species[j];
+        const r = Math.sqrt(rsq);
+        let p = r * rdr + 1.0;
+        let m = p | 0;
+        if (m > nrm1) m = nrm1;
+        p -= m;
+        if (p > 1.0) p = 1.0;
+        const ka = spRho[sj * ns + si], kb = spRho[si * ns + sj];
+        let k = ka + m * NCOEF;
+        const toI = ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
+        rhoi += toI;
+        if (kb === ka) {
+          rho[j] += toI;
+        } else {
+          k = kb + m * NCOEF;
+          rho[j] += ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
+        }
+      }
+      rho[i] += rhoi;
+    }
+  }
+
+  /**
+   * Parallel stage 3: pair forces and pair energy of rows rowStart..rowEnd-1 given
+   * F'(ρ) of every extended atom (same arithmetic per pair as pairForces()).
+   */
+  private stagePairForces(atoms: Neighborhood, fp: Float64Array, f: Float64Array, eatom: Float64Array | null): number {
+    const x = atoms.positions, species = atoms.species;
+    const { offsets, neighbors } = atoms.half!;
+    const t = this.tables, c = t.coeffs, spRho = this.spRho, spZ2r = this.spZ2r, ns = this.nSpecies;
+    const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
+    const start = atoms.rowStart ?? 0, stop = atoms.rowEnd ?? atoms.nLocal;
+    let energy = 0;
+    for (let i = start; i < stop; i++) {
+      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
+      const si = species[i], fpi = fp[i];
+      let fxi = 0, fyi = 0, fzi = 0, ei = 0;
+      const end = offsets[i + 1];
+      for (let q = offsets[i]; q < end; q++) {
+        const j = neighbors[q];
+        const ddx = x[3 * j] - xi, ddy = x[3 * j + 1] - yi, ddz = x[3 * j + 2] - zi;
+        const rsq = ddx * ddx + ddy * ddy + ddz * ddz;
+        if (rsq >= cutsq) continue;
+        const dx = -ddx, dy = -ddy, dz = -ddz;
+        const sj = species[j];
+        const r = Math.sqrt(rsq);
+        let p = r * rdr + 1.0;
+        let m = p | 0;
+        if (m > nrm1) m = nrm1;
+        p -= m;
+        if (p > 1.0) p = 1.0;
+        const mo = m * NCOEF;
+        const ka = spRho[si * ns + sj], kb = spRho[sj * ns + si];
+        let k = ka + mo;
+        const rhoip = (c[k] * p + c[k + 1]) * p + c[k + 2];
+        let rhojp = rhoip;
         if (kb !== ka) {
           k = kb + mo;
           rhojp = (c[k] * p + c[k + 1]) * p + c[k + 2];

@@ -15,6 +15,8 @@ const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
 export class LattePotential implements Potential {
   readonly kind = 'latte';
   readonly neighborList = 'full';
+  /** A sum of per-atom MLP energies over rows of the full list; evaluate() honours rowStart/rowEnd. */
+  readonly parallel = 'rows';
   readonly cutoff: number;
   readonly elements: readonly string[];
   readonly model: LatteModel;

@@ -1,0 +1,127 @@
+/**
+ * The work of one chunk, identical on the main thread and in workers: run the
+ * potential on the chunk's rows into a private scratch buffer, then move the
+ * touched entries into the chunk's slots of the shared results (zeroing the
+ * scratch behind them) and compute the chunk's virial Σ x_k ⊗ f_k over them.
+ */
+import type { ComputeOutput, Neighborhood, NeighborCsr, Potential } from '../../potentials/potential.ts';
+import { clampOffsets } from './chunks.ts';
+import { SCALARS, STAGE_ACCUMULATE, STAGE_FINISH, type SharedLayout } from './shared.ts';
+
+export class ChunkKernel {
+  readonly potential: Potential;
+  private forces = new Float64Array(0);
+  private atomEnergies = new Float64Array(0);
+  private values = new Float64Array(0);
+  private readonly out: ComputeOutput = { energy: 0, forces: this.forces, atomEnergies: null, virial: new Float64Array(6) };
+  /** Clamped offsets per chunk (mode 'clamped'), computed once per layout generation. */
+  private clamped: { generation: number; half: Int32Array; full: Int32Array }[] = [];
+
+  constructor(potential: Potential) {
+    this.potential = potential;
+  }
+
+  /** Computes chunk c of the layout for a stage; `check` verifies nothing landed outside the touched set. */
+  run(layout: SharedLayout, c: number, stage: number, wantAtomEnergies: boolean, check: boolean): void {
+    const nTotal = layout.nTotal;
+    if (this.forces.length < 3 * nTotal) {
+      this.forces = new Float64Array(Math.ceil(3 * nTotal * 1.25));
+      this.atomEnergies = new Float64Array(Math.ceil(nTotal * 1.25));
+    }
+    const start = layout.rows[c], end = layout.rows[c + 1];
+    const atoms = this.neighborhood(layout, c, start, end);
+    const t0 = layout.touchedOffsets[c], t1 = layout.touchedOffsets[c + 1], touched = layout.touched;
+    const potential = this.potential;
+
+    if (stage === STAGE_ACCUMULATE) {
+      const w = layout.width;
+      if (this.values.length < w * nTotal) this.values = new Float64Array(Math.ceil(w * nTotal * 1.25));
+      const v = this.values, dst = layout.values;
+      potential.stages!.accumulate(atoms, v);
+      for (let t = t0; t < t1; t++) {
+        const k = w * touched[t], d = w * t;
+        for (let a = 0; a < w; a++) { dst[d + a] = v[k + a]; v[k + a] = 0; }
+      }
+      if (check) this.checkClean(v, w * nTotal, w, 'stage values');
+      return;
+    }
+
+    const out = this.out, f = this.forces, e = this.atomEnergies;
+    out.energy = 0;
+    out.forces = f;
+    out.atomEnergies = wantAtomEnergies ? e : null;
+    out.virial.fill(0);
+    if (stage === STAGE_FINISH) potential.stages!.finish(atoms, layout.fields, out);
+    else potential.compute(atoms, out);
+
+    const x = layout.positions, df = layout.forces, de = layout.atomEnergies;
+    let wxx = 0, wyy = 0, wzz = 0, wyz = 0, wxz = 0, wxy = 0;
+    for (let t = t0; t < t1; t++) {
+      const k = touched[t], q = 3 * k, d = 3 * t;
+      const fx = f[q], fy = f[q + 1], fz = f[q + 2];
+      const rx = x[q], ry = x[q + 1], rz = x[q + 2];
+      wxx += rx * fx; wyy += ry * fy; wzz += rz * fz;
+      wyz += ry * fz; wxz += rx * fz; wxy += rx * fy;
+      df[d] = fx; df[d + 1] = fy; df[d + 2] = fz;
+      f[q] = 0; f[q + 1] = 0; f[q + 2] = 0;
+    }
+    if (wantAtomEnergies) {
+      for (let t = t0; t < t1; t++) {
+        const k = touched[t];
+        de[t] = e[k];
+        e[k] = 0;
+      }
+    }
+    if (check) {
+      this.checkClean(f, 3 * nTotal, 3, 'forces');
+      if (wantAtomEnergies) this.checkClean(e, nTotal, 1, 'per-atom energies');
+    }
+    const s = layout.scalars, o = SCALARS * c;
+    s[o] = out.energy;
+    if (potential.computesVirial) {
+      for (let a = 0; a < 6; a++) s[o + 1 + a] = out.virial[a];
+    } else {
+      s[o + 1] = wxx; s[o + 2] = wyy; s[o + 3] = wzz; s[o + 4] = wyz; s[o + 5] = wxz; s[o + 6] = wxy;
+    }
+  }
+
+  /** After the touched entries were moved out, anything left is a write the decomposition cannot see. */
+  private checkClean(a: Float64Array, length: number, width: number, what: string): void {
+    for (let k = 0; k < length; k++) {
+      if (a[k] !== 0) {
+        a.fill(0, 0, length);
+        throw new Error(
+          `potential '${this.potential.kind}' wrote ${what} on atom ${Math.floor(k / width)}, outside the rows it was given and their ` +
+            `neighbour lists; it cannot be split by rows — give it parallel: 'serial' (or 'staged'), see potentials/potential.ts`,
+        );
+      }
+    }
+  }
+
+  private neighborhood(layout: SharedLayout, c: number, start: number, end: number): Neighborhood {
+    let half: NeighborCsr | null = layout.half, full: NeighborCsr | null = layout.full;
+    if (layout.mode === 'clamped') {
+      while (this.clamped.length <= c) this.clamped.push({ generation: -1, half: new Int32Array(0), full: new Int32Array(0) });
+      const cache = this.clamped[c], n1 = layout.nLocal + 1;
+      if (cache.generation !== layout.generation) {
+        cache.generation = layout.generation;
+        if (half) cache.half = clampOffsets(half, layout.nLocal, start, end, cache.half.length >= n1 ? cache.half : new Int32Array(n1));
+        if (full) cache.full = clampOffsets(full, layout.nLocal, start, end, cache.full.length >= n1 ? cache.full : new Int32Array(n1));
+      }
+      if (half) half = { offsets: cache.half, neighbors: half.neighbors };
+      if (full) full = { offsets: cache.full, neighbors: full.neighbors };
+    }
+    return {
+      nLocal: layout.nLocal,
+      nTotal: layout.nTotal,
+      positions: layout.positions,
+      species: layout.species,
+      owner: layout.owner,
+      half,
+      full,
+      listCutoff: layout.listCutoff,
+      rowStart: start,
+      rowEnd: end,
+    };
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Shared memory of a parallel force evaluation: the control words threads
+ * synchronise on, and the layout of one neighbour-list generation (extended atoms,
+ * lists, chunks, per-chunk results), all typed arrays over SharedArrayBuffers.
+ * A layout is posted to the workers once per neighbour-list rebuild (posting
+ * shares the buffers, it copies nothing); per step only control words change.
+ */
+
+/** Indices into the control Int32Array. */
+export const CTRL = {
+  /** Phase sequence number: bumped by the main thread to start a phase. */
+  SEQ: 0,
+  /**
+   * Next chunk to claim, tagged with its phase: (SEQ & TAG_MASK) << 16 | chunk.
+   * Claimed by compareExchange, so a thread that wakes late (after its phase
+   * ended) can never take a chunk of a later phase with stale parameters.
+   */
+  NEXT: 1,
+  /** Chunks finished in the current phase. */
+  DONE: 2,
+  /** What the phase computes: STAGE_ROWS, STAGE_ACCUMULATE or STAGE_FINISH. */
+  STAGE: 3,
+  /** 1 when per-atom energies are wanted. */
+  ATOM_ENERGIES: 4,
+  /** Layout generation the phase uses (workers fetch a newer layout from their port). */
+  GENERATION: 5,
+  /** Set (to 1) by a thread that failed; its message is in the error buffer. */
+  ERROR: 6,
+  /** Set to 1 to make the workers return. */
+  STOP: 7,
+  /** Workers that have loaded the potential and wait for phases. */
+  READY: 8,
+  /** 1 when this phase checks that no force lands outside a chunk's touched set. */
+  CHECK: 9,
+  /** Bytes of the error message. */
+  ERROR_LENGTH: 10,
+  LENGTH: 16,
+} as const;
+
+export const TAG_MASK = 0x7fff;
+/** Most chunks a phase can have (the low 16 bits of NEXT). */
+export const MAX_CHUNKS = 0xffff;
+
+/**
+ * Claims chunks of the phase tagged `tag` until none are left, running each;
+ * every claimed chunk counts as done (even if it failed), and the thread that
+ * completes the phase wakes the main thread.
+ */
+export function claimChunks(ctrl: Int32Array, tag: number, nChunks: number, work: (chunk: number) => void): void {
+  for (;;) {
+    const cur = Atomics.load(ctrl, CTRL.NEXT);
+    if (cur >>> 16 !== tag) return;
+    const c = cur & 0xffff;
+    if (c >= nChunks) return;
+    if (Atomics.compareExchange(ctrl, CTRL.NEXT, cur, cur + 1) !== cur) continue;
+    try {
+      work(c);
+    } finally {
+      if (Atomics.add(ctrl, CTRL.DONE, 1) + 1 === nChunks) Atomics.notify(ctrl, CTRL.DONE);
+    }
+  }
+}
+
+export const STAGE_ROWS = 0;
+export const STAGE_ACCUMULATE = 1;
+export const STAGE_FINISH = 2;
+
+/** Per-chunk scalars: energy, then the virial (Voigt). */
+export const SCALARS = 8;
+
+/** How the rows are split: potentials honouring rowStart/rowEnd, ones that ignore them (lists clamped), staged ones. */
+export type SplitMode = 'rows' | 'clamped' | 'staged';
+
+export interface SharedCsr {
+  offsets: Int32Array;
+  neighbors: Int32Array;
+}
+
+/** One neighbour-list generation as every thread sees it. */
+export interface SharedLayout {
+  generation: number;
+  elements: string[];
+  mode: SplitMode;
+  width: number;
+  nLocal: number;
+  nTotal: number;
+  listCutoff: number;
+  nChunks: number;
+  positions: Float64Array;
+  species: Int32Array;
+  owner: Int32Array;
+  half: SharedCsr | null;
+  full: SharedCsr | null;
+  /** Row boundaries of the chunks (nChunks+1). */
+  rows: Int32Array;
+  /** Touched sets in CSR form (chunk → sorted extended indices). */
+  touchedOffsets: Int32Array;
+  touched: Int32Array;
+  /** Per-chunk results over the touched sets: 3 force components, 1 atom energy, `width` stage values per entry. */
+  forces: Float64Array;
+  atomEnergies: Float64Array;
+  values: Float64Array;
+  /** Stage fields of every extended atom (width per atom), written by the main thread. */
+  fields: Float64Array;
+  /** SCALARS per chunk. */
+  scalars: Float64Array;
+}
+
+export function sharedF64(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(Math.max(1, length) * 8));
+}
+
+export function sharedI32(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(Math.max(1, length) * 4));
+}
+
+/** A shared array of at least `length` entries: `current` if it is large enough, else a new one with headroom. */
+export function ensureSharedF64(current: Float64Array | null, length: number): Float64Array {
+  return current && current.length >= length ? current : sharedF64(Math.ceil(length * 1.25) + 16);
+}
+
+export function ensureSharedI32(current: Int32Array | null, length: number): Int32Array {
+  return current && current.length >= length ? current : sharedI32(Math.ceil(length * 1.25) + 16);
+}
+
+/** Bytes reserved for an error message. */
+export const ERROR_BYTES = 1 << 16;
+
+/** Records the first error of a phase (message and stack) in shared memory. */
+export function recordError(ctrl: Int32Array, text: Uint8Array, err: unknown, where: string): void {
+  if (Atomics.compareExchange(ctrl, CTRL.ERROR, 0, 1) !== 0) return;
+  const e = err as Error;
+  const message = `${where}: ${e?.stack ?? String(err)}`;
+  const bytes = new TextEncoder().encode(message).subarray(0, ERROR_BYTES);
+  text.set(bytes);
+  Atomics.store(ctrl, CTRL.ERROR_LENGTH, bytes.length);
+}
+
+export function readError(ctrl: Int32Array, text: Uint8Array): string {
+  const n = Atomics.load(ctrl, CTRL.ERROR_LENGTH);
+  return new TextDecoder().decode(text.slice(0, n));
+}
