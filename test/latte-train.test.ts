@@ -141,6 +141,16 @@ describe('LATTE training', () => {
     const csv = readFileSync(join(dir, 'a.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toMatch(/^epoch,lr,train_loss,val_loss/);
     expect(csv.length).toBe(1 + a.history.length);
+    // Continuing from the trained model (lr 0): same split, parameters and standardisation kept.
+    const before = Float64Array.from(a.model.theta);
+    const c = trainLatte({
+      model: { cutoff: 9, width: 1, hidden: [1], descriptor: '1,-' }, initial: a.model,
+      train: [file], validationFraction: 0.34, seed: 11, epochs: 1, learningRate: 0,
+    });
+    expect(Array.from(c.model.theta)).toEqual(Array.from(before));
+    expect(c.model).not.toBe(a.model);
+    expect(c.model.config.descriptor).toBe('3,-:2,a,a');
+    expect(c.history[0].valLoss).toBe(a.history[a.bestEpoch - 1].valLoss);
     // Save, load through the registry spec, and run it on a structure.
     const path = join(dir, 'm.msgpack');
     saveModel(path, a.model);
@@ -149,6 +159,48 @@ describe('LATTE training', () => {
     const e1 = new ForceEvaluator(pot).evaluate(s).energy;
     const e2 = new ForceEvaluator(new LattePotential(a.model)).evaluate(s).energy;
     expect(e1).toBe(e2);
+  });
+});
+
+describe('LATTE learning-rate schedules', () => {
+  it('the cosine schedule runs from lr to lrMin: half-way at the middle epoch, lrMin at the last', () => {
+    const model = tinyModel();
+    const structures = [1, 2].map((seed) => {
+      const s = randomSystem(seed);
+      return prepareSystem(s, `s${seed}`, { energy: -3 * s.n, forces: new Float64Array(3 * s.n) }, model.config.elements, model.config.cutoff);
+    });
+    fitStatistics(model, structures);
+    const result = trainModel(model, structures, [], { epochs: 5, learningRate: 0.01, learningRateMin: 0.002, schedule: 'cosine', patience: 100 });
+    const lr = result.history.map((h) => h.lr);
+    expect(lr[0]).toBeCloseTo(0.01, 15);
+    expect(lr[2]).toBeCloseTo(0.006, 15); // cos(π/2) = 0: the mean of 0.01 and 0.002
+    expect(lr[4]).toBeCloseTo(0.002, 15);
+    expect(lr[1]).toBeCloseTo(0.002 + 0.008 * (1 + Math.SQRT1_2) / 2, 15);
+    expect(() => trainModel(model, structures, [], { epochs: 1, schedule: 'step' as never })).toThrow(/unknown learning-rate schedule 'step'/);
+  });
+});
+
+describe('LATTE model selection', () => {
+  it("select 'mae' keeps the epoch with the lowest √wE·MAE(E/N) + √wF·MAE(F) on the validation set", () => {
+    const model = tinyModel();
+    const rng = new Rng(7);
+    const structures = [1, 2, 3, 4, 5].map((seed) => {
+      const s = randomSystem(seed);
+      return prepareSystem(s, `s${seed}`, { energy: -3 * s.n + rng.normal(), forces: Array.from({ length: 3 * s.n }, () => 0.3 * rng.normal()) }, model.config.elements, model.config.cutoff);
+    });
+    fitStatistics(model, structures);
+    const weights = { energy: 30, forces: 2, virial: 0 };
+    const train = structures.slice(0, 3), validation = structures.slice(3);
+    const result = trainModel(model, train, validation, { epochs: 12, learningRate: 0.05, decay: 1, weights, select: 'mae', patience: 100, seed: 2 });
+    const score = (h: (typeof result.history)[number]): number => Math.sqrt(30) * h.valEnergyMae / 1000 + Math.sqrt(2) * h.valForceMae;
+    let best = 0;
+    result.history.forEach((h, k) => { if (score(h) < score(result.history[best])) best = k; });
+    expect(result.bestEpoch).toBe(best + 1);
+    // The kept parameters reproduce that epoch's validation errors.
+    const v = new LossEvaluator(model, weights).batch(validation, null);
+    expect((1000 * v.eAbs) / v.structures).toBeCloseTo(result.history[best].valEnergyMae, 10);
+    expect(v.fAbs / v.components).toBeCloseTo(result.history[best].valForceMae, 12);
+    expect(() => trainModel(model, train, validation, { epochs: 1, select: 'rmse' as never })).toThrow(/unknown model selection 'rmse'/);
   });
 });
 

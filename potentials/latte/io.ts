@@ -1,15 +1,21 @@
 /**
  * LATTE model files: msgpack (msgpackr) of
- *   { kind: 'latte', format: 'tensormd-latte', version: 1, config, theta, mean, invStd, e0, outScale, meta }
- * with the numeric arrays stored as little-endian Float64 bytes. Loading checks
- * the format, version, every length and finiteness, and names the file in errors.
+ *   { kind: 'latte', format: 'tensormd-latte', version, config, theta, mean, invStd, e0, outScale, meta }
+ * with the numeric arrays stored as little-endian Float64 bytes. Version 1: species
+ * weights per (central, neighbour) pair; version 2 adds config.speciesMode
+ * 'embedding' (and config.embeddingDim). Models in specific mode are still written as
+ * version 1 so that older readers load them; a config without speciesMode is read
+ * as 'specific'. Loading checks the format, version, every length and finiteness,
+ * and names the file in errors.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pack, unpack } from 'msgpackr';
 import { LatteModel, type LatteConfig } from './model.ts';
 
 export const LATTE_FORMAT = 'tensormd-latte';
-export const LATTE_VERSION = 1;
+/** Newest version written (embedding mode); specific-mode models are written as version 1. */
+export const LATTE_VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
 
 function toBytes(a: Float64Array): Uint8Array {
   const out = new Uint8Array(a.length * 8);
@@ -37,7 +43,7 @@ export function encodeModel(model: LatteModel, meta: Record<string, unknown> = {
   return pack({
     kind: 'latte',
     format: LATTE_FORMAT,
-    version: LATTE_VERSION,
+    version: model.embeddingDim > 0 ? 2 : 1,
     config: model.config,
     theta: toBytes(model.theta),
     mean: toBytes(model.mean),
@@ -62,11 +68,16 @@ export function decodeModel(bytes: Uint8Array, where = 'LATTE model'): { model: 
   }
   if (!doc || typeof doc !== 'object') throw new Error(`${where}: not a LATTE model (top level is not a map)`);
   if (doc.format !== LATTE_FORMAT) throw new Error(`${where}: not a LATTE model (format '${String(doc.format)}', expected '${LATTE_FORMAT}')`);
-  if (doc.version !== LATTE_VERSION) throw new Error(`${where}: unsupported LATTE model version ${String(doc.version)} (this build reads version ${LATTE_VERSION})`);
+  if (!READABLE_VERSIONS.includes(doc.version as number)) {
+    throw new Error(`${where}: unsupported LATTE model version ${String(doc.version)} (this build reads versions ${READABLE_VERSIONS.join(', ')})`);
+  }
   const config = doc.config as LatteConfig;
   if (!config || typeof config !== 'object') throw new Error(`${where}: field 'config' is missing`);
   for (const key of ['elements', 'cutoff', 'descriptor', 'width', 'hidden'] as const) {
     if (config[key] === undefined) throw new Error(`${where}: config field '${key}' is missing`);
+  }
+  if (doc.version === 1 && config.speciesMode !== undefined && config.speciesMode !== 'specific') {
+    throw new Error(`${where}: version 1 model files have specific species weights, but config.speciesMode is '${String(config.speciesMode)}'`);
   }
   let model: LatteModel;
   try {

@@ -11,7 +11,13 @@
  * Parameters live in one flat Float64Array `theta` (what the optimiser updates):
  *   centres  [species][F]            (F = number of radial functions Σ_b n_b·m_b)
  *   widths   [F]
- *   weights  [central species][neighbour species][F]
+ *   species weights, in one of two modes (config.speciesMode):
+ *     'specific'  (default): w [central species][neighbour species][F]   — ns²·F entries
+ *     'embedding': mixing matrix C [F][K], then central-element embeddings
+ *                  zc [species][K] and neighbour-element embeddings zn [species][K]
+ *                  (K = config.embeddingDim), the weights being the rank-K factorisation
+ *                    w_f(s_i, s_j) = Σ_a C[f][a] · zc[s_i][a] · zn[s_j][a]
+ *                  — F·K + 2·ns·K entries: linear in the number of species, not ns².
  *   MLP of each species: per layer W (out×in, row-major) then b (out)
  * Not trained: descriptor standardisation (mean, 1/std per species), e0 and the output scale.
  */
@@ -20,6 +26,11 @@ import { compactSize, contractionPlan, descriptorSize, MAX_RANK, parseDescriptor
 
 export type Activation = 'gaussian' | 'tanh' | 'silu';
 export const ACTIVATIONS: readonly Activation[] = ['gaussian', 'tanh', 'silu'];
+/** How the species weights w_f(s_i, s_j) are parametrised (see the file comment). */
+export type SpeciesMode = 'specific' | 'embedding';
+export const SPECIES_MODES: readonly SpeciesMode[] = ['specific', 'embedding'];
+/** Default embedding dimension K in 'embedding' mode. */
+export const DEFAULT_EMBEDDING_DIM = 4;
 
 export interface LatteConfig {
   elements: string[];
@@ -36,6 +47,10 @@ export interface LatteConfig {
   /** Hidden layer sizes, e.g. [64, 32]. */
   hidden: number[];
   activation?: Activation;
+  /** Species weights: 'specific' per (central, neighbour) pair (default) or 'embedding' (factorised through learned element vectors). */
+  speciesMode?: SpeciesMode;
+  /** Embedding dimension K in 'embedding' mode (default 4). */
+  embeddingDim?: number;
 }
 
 const ACT_GAUSS = 0, ACT_TANH = 1, ACT_SILU = 2;
@@ -117,7 +132,12 @@ export class LatteModel {
   /** Offsets into theta. */
   readonly offCentres: number;
   readonly offWidths: number;
+  /** Start of the species-weight parameters: w (specific mode) or C (embedding mode). */
   readonly offWeights: number;
+  /** Embedding mode: starts of zc and zn (−1 in specific mode), and K (0 in specific mode). */
+  readonly offEmbCentral: number;
+  readonly offEmbNeighbour: number;
+  readonly embeddingDim: number;
   readonly offMlp: Int32Array;
   readonly layerSizes: number[];
   /** Standardisation: G' = (G − mean)·invStd, per species, and energy offsets. */
@@ -138,15 +158,27 @@ export class LatteModel {
   private readonly monoSize: number;
   private readonly gradRows: number;
   private readonly nBodies: number;
-  private readonly bodyRank: Int32Array;
   private readonly bodyN: Int32Array;
   private readonly bodyF: Int32Array;
-  private readonly bodyT: Int32Array;
   readonly tSize: number;
   private readonly blockBodies: Int32Array[];
   private readonly blockG: Int32Array;
   private readonly blockCoef: Float64Array[];
   private readonly blockIndex: Int32Array[];
+  /** Per block: absolute T index of each (term, body) at u = 0, and each body's stride in u. */
+  private readonly blockAbs: Int32Array[];
+  private readonly blockStride: Int32Array[];
+  /** Per function: its body's rank and its T offset (body base + u·stride). */
+  private readonly fRank: Int32Array;
+  private readonly fBase: Int32Array;
+  /** Functions sorted by centre per (central species, rank group); see prepareOrder. */
+  private readonly ordF: Int32Array;
+  private readonly ordC: Float64Array;
+  private readonly ordBase: Int32Array;
+  private readonly ordRank: Int32Array;
+  private readonly grpStart: Int32Array;
+  private readonly grpSmax: Float64Array;
+  private readonly orderScratch: Int32Array;
   private readonly activation: number;
 
   // Scratch.
@@ -158,6 +190,9 @@ export class LatteModel {
   private nbM = new Float64Array(0);
   private nbPhi = new Float64Array(0);
   private nbDphi = new Float64Array(0);
+  /** Per neighbour and rank group: the run [lo, hi) of sorted functions that may be alive. */
+  private nbLo = new Int32Array(0);
+  private nbHi = new Int32Array(0);
   private readonly T: Float64Array;
   private readonly gT: Float64Array;
   private readonly G: Float64Array;
@@ -168,6 +203,9 @@ export class LatteModel {
   /** Per evaluate: 1/s per function and 1/c² per (species, function). */
   private invS = new Float64Array(0);
   private invC2 = new Float64Array(0);
+  /** Effective species weights w[(t_i·ns + t_j)·F + f] of the current parameters, and ∂E/∂w (scaled) of one evaluate. */
+  private readonly wEff: Float64Array;
+  private readonly gW: Float64Array;
 
   constructor(config: LatteConfig, theta?: Float64Array) {
     const cfg: Required<LatteConfig> = {
@@ -180,6 +218,8 @@ export class LatteModel {
       widthMax: config.widthMax ?? config.width,
       hidden: [...config.hidden],
       activation: config.activation ?? 'gaussian',
+      speciesMode: config.speciesMode ?? 'specific',
+      embeddingDim: config.embeddingDim ?? DEFAULT_EMBEDDING_DIM,
     };
     if (!Array.isArray(cfg.elements) || cfg.elements.length === 0) throw new Error('LATTE model: needs at least one element');
     if (!(cfg.cutoff > 0) || !Number.isFinite(cfg.cutoff)) throw new Error(`LATTE model: cutoff must be positive, got ${cfg.cutoff}`);
@@ -189,6 +229,8 @@ export class LatteModel {
     }
     if (!ACTIVATIONS.includes(cfg.activation)) throw new Error(`LATTE model: unknown activation '${cfg.activation}' (${ACTIVATIONS.join(', ')})`);
     if (cfg.hidden.some((h) => !Number.isInteger(h) || h < 1)) throw new Error(`LATTE model: hidden layer sizes must be positive integers, got ${cfg.hidden.join(',')}`);
+    if (!SPECIES_MODES.includes(cfg.speciesMode)) throw new Error(`LATTE model: unknown species mode '${cfg.speciesMode}' (${SPECIES_MODES.join(', ')})`);
+    if (!Number.isInteger(cfg.embeddingDim) || cfg.embeddingDim < 1) throw new Error(`LATTE model: embedding dimension must be a positive integer, got ${cfg.embeddingDim}`);
     this.config = cfg;
     this.activation = cfg.activation === 'gaussian' ? ACT_GAUSS : cfg.activation === 'tanh' ? ACT_TANH : ACT_SILU;
     this.blocks = parseDescriptor(cfg.descriptor);
@@ -224,13 +266,28 @@ export class LatteModel {
     }
     this.nFunctions = F;
     this.nBodies = rank.length;
-    this.bodyRank = Int32Array.from(rank);
     this.bodyN = Int32Array.from(nb);
     this.bodyF = Int32Array.from(fo);
-    this.bodyT = Int32Array.from(to);
     this.tSize = Ts;
     this.blockG = Int32Array.from(gOff);
     this.maxRank = maxRank;
+    this.blockAbs = this.blocks.map((_, b) => {
+      const ids = this.blockBodies[b], index = this.blockIndex[b], m = ids.length;
+      return Int32Array.from(index, (c, q) => to[ids[q % m]] + c);
+    });
+    this.blockStride = this.blockBodies.map((ids) => Int32Array.from(ids, (q) => compactSize(rank[q])));
+    this.fRank = new Int32Array(F);
+    this.fBase = new Int32Array(F);
+    for (let q = 0; q < rank.length; q++) {
+      for (let u = 0; u < nb[q]; u++) { this.fRank[fo[q] + u] = rank[q]; this.fBase[fo[q] + u] = to[q] + u * compactSize(rank[q]); }
+    }
+    this.ordF = new Int32Array(ns * F);
+    this.ordC = new Float64Array(ns * F);
+    this.ordBase = new Int32Array(ns * F);
+    this.ordRank = new Int32Array(ns * F);
+    this.grpStart = new Int32Array(ns * 5);
+    this.grpSmax = new Float64Array(ns * 4);
+    this.orderScratch = new Int32Array(F);
     this.monoSize = MONO_OFF[maxRank + 1];
     this.gradRows = GRAD_COUNT[maxRank];
 
@@ -238,7 +295,18 @@ export class LatteModel {
     this.offCentres = 0;
     this.offWidths = ns * F;
     this.offWeights = this.offWidths + F;
-    let off = this.offWeights + ns * ns * F;
+    let off: number;
+    if (cfg.speciesMode === 'embedding') {
+      const K = (this.embeddingDim = cfg.embeddingDim);
+      this.offEmbCentral = this.offWeights + F * K;
+      this.offEmbNeighbour = this.offEmbCentral + ns * K;
+      off = this.offEmbNeighbour + ns * K;
+    } else {
+      this.embeddingDim = 0;
+      this.offEmbCentral = -1;
+      this.offEmbNeighbour = -1;
+      off = this.offWeights + ns * ns * F;
+    }
     this.layerSizes = [D, ...cfg.hidden, 1];
     const offMlp: number[] = [];
     for (let s = 0; s < ns; s++) {
@@ -259,12 +327,15 @@ export class LatteModel {
     this.e0 = new Float64Array(ns);
     this.outScale = new Float64Array(ns).fill(1);
 
+    this.wEff = new Float64Array(ns * ns * F);
+    this.gW = new Float64Array(ns * ns * F);
     this.T = new Float64Array(Ts);
     this.gT = new Float64Array(Ts);
     this.G = new Float64Array(D);
     this.dG = new Float64Array(D);
     this.acts = this.layerSizes.map((n) => new Float64Array(n));
     this.deltas = this.layerSizes.map((n) => new Float64Array(n));
+    this.backScratch = new Float64Array(Math.max(...this.layerSizes));
   }
 
   /** Number of parameters. */
@@ -274,12 +345,14 @@ export class LatteModel {
 
   /** Human-readable shape, e.g. "16,-:16,a,a (D=32, F=48) → 64 → 32 → 1, rc 5 Å". */
   describe(): string {
-    return `${this.config.descriptor} (D=${this.nDescriptors}, F=${this.nFunctions}) → ${this.config.hidden.join(' → ')} → 1 ${this.config.activation}, rc ${this.config.cutoff} Å, ${this.nParameters} parameters`;
+    const species = this.embeddingDim > 0 ? `, species embedding K=${this.embeddingDim}` : '';
+    return `${this.config.descriptor} (D=${this.nDescriptors}, F=${this.nFunctions}) → ${this.config.hidden.join(' → ')} → 1 ${this.config.activation}, rc ${this.config.cutoff} Å${species}, ${this.nParameters} parameters`;
   }
 
   /**
    * Initial parameters: centres evenly spread over [s, rc − s] (staggered between the
-   * bodies of a block), all widths s, species weights 1 (+ small noise), MLP weights
+   * bodies of a block), all widths s, species weights 1 (+ small noise; in embedding
+   * mode C = (1 + noise)/K and embeddings 1 + noise, so that w ≈ 1 too), MLP weights
    * N(0, 2/(in+out)), biases 0.
    */
   initialise(seed = 1): void {
@@ -298,7 +371,13 @@ export class LatteModel {
         th[this.offWidths + f0 + u] = s;
       }
     }
-    for (let k = 0; k < ns * ns * F; k++) th[this.offWeights + k] = 1 + 0.1 * rng.normal();
+    const K = this.embeddingDim;
+    if (K > 0) {
+      for (let k = 0; k < F * K; k++) th[this.offWeights + k] = (1 + 0.1 * rng.normal()) / K;
+      for (let k = 0; k < 2 * ns * K; k++) th[this.offEmbCentral + k] = 1 + 0.1 * rng.normal();
+    } else {
+      for (let k = 0; k < ns * ns * F; k++) th[this.offWeights + k] = 1 + 0.1 * rng.normal();
+    }
     for (let t = 0; t < ns; t++) {
       let o = this.offMlp[t];
       for (let l = 0; l + 1 < this.layerSizes.length; l++) {
@@ -372,6 +451,8 @@ export class LatteModel {
     this.nbM = new Float64Array(this.monoSize * cap);
     this.nbPhi = new Float64Array(this.nFunctions * cap);
     this.nbDphi = new Float64Array(this.nFunctions * cap);
+    this.nbLo = new Int32Array(4 * cap);
+    this.nbHi = new Int32Array(4 * cap);
   }
 
   /**
@@ -390,6 +471,7 @@ export class LatteModel {
     const rc = this.config.cutoff, rc2 = rc * rc;
     const D = this.nDescriptors, monoSize = this.monoSize, G = this.G;
     this.prepareRadial();
+    if (pg !== null) this.gW.fill(0);
     let energy = 0;
 
     for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
@@ -430,7 +512,53 @@ export class LatteModel {
       this.contractBackward();
       this.neighbourBackward(i, nn, ti, forces, pg, scale);
     }
+    if (pg !== null) this.foldWeightGradient(pg);
     return energy;
+  }
+
+  /** Effective species weights w_f(t_i, t_j) from the parameters (either mode). */
+  private prepareWeights(): void {
+    const F = this.nFunctions, ns = this.nSpecies, th = this.theta, w = this.wEff, K = this.embeddingDim;
+    if (K === 0) {
+      for (let k = 0; k < ns * ns * F; k++) w[k] = th[this.offWeights + k];
+      return;
+    }
+    const oC = this.offWeights, oZc = this.offEmbCentral, oZn = this.offEmbNeighbour;
+    for (let ti = 0; ti < ns; ti++) {
+      for (let tj = 0; tj < ns; tj++) {
+        const row = (ti * ns + tj) * F;
+        for (let f = 0; f < F; f++) {
+          let s = 0;
+          for (let a = 0; a < K; a++) s += th[oC + f * K + a] * th[oZc + ti * K + a] * th[oZn + tj * K + a];
+          w[row + f] = s;
+        }
+      }
+    }
+  }
+
+  /** Adds ∂E/∂w (accumulated in gW) to the gradient of the weight parameters (chain rule through the embedding). */
+  private foldWeightGradient(pg: Float64Array): void {
+    const F = this.nFunctions, ns = this.nSpecies, th = this.theta, gW = this.gW, K = this.embeddingDim;
+    if (K === 0) {
+      for (let k = 0; k < ns * ns * F; k++) pg[this.offWeights + k] += gW[k];
+      return;
+    }
+    const oC = this.offWeights, oZc = this.offEmbCentral, oZn = this.offEmbNeighbour;
+    for (let ti = 0; ti < ns; ti++) {
+      for (let tj = 0; tj < ns; tj++) {
+        const row = (ti * ns + tj) * F;
+        for (let f = 0; f < F; f++) {
+          const g = gW[row + f];
+          if (g === 0) continue;
+          for (let a = 0; a < K; a++) {
+            const c = th[oC + f * K + a], zc = th[oZc + ti * K + a], zn = th[oZn + tj * K + a];
+            pg[oC + f * K + a] += g * zc * zn;
+            pg[oZc + ti * K + a] += g * c * zn;
+            pg[oZn + tj * K + a] += g * c * zc;
+          }
+        }
+      }
+    }
   }
 
   private prepareRadial(): void {
@@ -438,91 +566,202 @@ export class LatteModel {
     if (this.invS.length !== F) { this.invS = new Float64Array(F); this.invC2 = new Float64Array(ns * F); }
     for (let f = 0; f < F; f++) this.invS[f] = 1 / th[this.offWidths + f];
     for (let k = 0; k < ns * F; k++) { const c = th[this.offCentres + k]; this.invC2[k] = 1 / (c * c); }
+    this.prepareWeights();
+    this.prepareOrder();
   }
 
-  /** T_{q,u,c} = Σ_j w·phi(r_j) M_c(u_j) for every body q (ranks 0–2 unrolled). */
+  /**
+   * Sorted radial functions: for each central species and each rank group (0, 1, 2,
+   * ≥ 3), the functions ordered by centre, so that the functions alive at distance r
+   * (|r − c| < s) form one contiguous run found by two binary searches (with the
+   * group's largest width). Rebuilt from the parameters in every evaluate.
+   */
+  private prepareOrder(): void {
+    const F = this.nFunctions, ns = this.nSpecies, th = this.theta;
+    const ordF = this.ordF, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank, grpStart = this.grpStart, grpSmax = this.grpSmax;
+    const fRank = this.fRank, fBase = this.fBase, order = this.orderScratch;
+    for (let ti = 0; ti < ns; ti++) {
+      let k = ti * F;
+      for (let g = 0; g < 4; g++) {
+        grpStart[ti * 5 + g] = k;
+        let cnt = 0;
+        for (let f = 0; f < F; f++) if (Math.min(fRank[f], 3) === g) order[cnt++] = f;
+        const cRow = this.offCentres + ti * F;
+        const sorted = order.subarray(0, cnt).sort((a, b) => th[cRow + a] - th[cRow + b] || a - b);
+        let smax = 0;
+        for (let q = 0; q < cnt; q++) {
+          const f = sorted[q];
+          ordF[k] = f;
+          ordC[k] = th[cRow + f];
+          ordBase[k] = fBase[f];
+          ordRank[k] = fRank[f];
+          smax = Math.max(smax, th[this.offWidths + f]);
+          k++;
+        }
+        grpSmax[ti * 4 + g] = smax;
+      }
+      grpStart[ti * 5 + 4] = k;
+    }
+  }
+
+  /**
+   * T_{q,u,c} = Σ_j w·phi(r_j) M_c(u_j) for every body q, over the functions alive at
+   * each neighbour's distance only (ranks 0–2 unrolled). Records each neighbour's
+   * runs and phi, phi' for the backward pass.
+   */
   private accumulate(nn: number, ti: number): void {
-    const th = this.theta, F = this.nFunctions, ns = this.nSpecies, monoSize = this.monoSize;
-    const T = this.T, nbR = this.nbR, nbT = this.nbT, nbM = this.nbM, nbPhi = this.nbPhi, nbDphi = this.nbDphi;
-    const cRow = this.offCentres + ti * F, ciRow = ti * F;
-    const invS = this.invS, invC2 = this.invC2;
+    const F = this.nFunctions, ns = this.nSpecies, monoSize = this.monoSize;
+    const T = this.T, nbR = this.nbR, nbT = this.nbT, nbM = this.nbM, nbPhi = this.nbPhi, nbDphi = this.nbDphi, wEff = this.wEff;
+    const nbLo = this.nbLo, nbHi = this.nbHi;
+    const ordF = this.ordF, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const invS = this.invS, invC2 = this.invC2, ciRow = ti * F, ko = ti * F;
+    const g0 = this.grpStart[ti * 5], g1 = this.grpStart[ti * 5 + 1], g2 = this.grpStart[ti * 5 + 2], g3 = this.grpStart[ti * 5 + 3], g4 = this.grpStart[ti * 5 + 4];
+    const s0 = this.grpSmax[ti * 4], s1 = this.grpSmax[ti * 4 + 1], s2 = this.grpSmax[ti * 4 + 2], s3 = this.grpSmax[ti * 4 + 3];
     T.fill(0);
-    const nBodies = this.nBodies, bodyRank = this.bodyRank, bodyN = this.bodyN, bodyF = this.bodyF, bodyT = this.bodyT;
     for (let q = 0; q < nn; q++) {
       const r = nbR[q];
-      const wRow = this.offWeights + (ti * ns + nbT[q]) * F;
-      const mo = q * monoSize, po = q * F;
+      const wRow = (ti * ns + nbT[q]) * F;
+      const mo = q * monoSize, po = q * F - ko, lo4 = 4 * q;
       const m1 = monoSize > 1 ? nbM[mo + 1] : 0, m2 = monoSize > 1 ? nbM[mo + 2] : 0, m3 = monoSize > 1 ? nbM[mo + 3] : 0;
       const m4 = monoSize > 4 ? nbM[mo + 4] : 0, m5 = monoSize > 4 ? nbM[mo + 5] : 0, m6 = monoSize > 4 ? nbM[mo + 6] : 0;
       const m7 = monoSize > 4 ? nbM[mo + 7] : 0, m8 = monoSize > 4 ? nbM[mo + 8] : 0, m9 = monoSize > 4 ? nbM[mo + 9] : 0;
-      for (let b = 0; b < nBodies; b++) {
-        const p = bodyRank[b], cd = ((p + 1) * (p + 2)) >> 1, mOff = mo + MONO_OFF[p];
-        const f0 = bodyF[b], n = bodyN[b];
-        let base = bodyT[b];
-        for (let u = 0; u < n; u++, base += cd) {
-          const f = f0 + u;
-          const is = invS[f];
-          const y = (r - th[cRow + f]) * is;
-          if (y <= -1 || y >= 1) { nbPhi[po + f] = 0; nbDphi[po + f] = 0; continue; }
-          const t = 1 - y * y, ic2 = invC2[ciRow + f];
-          const t2ic2 = t * t * ic2;
-          const ph = t * t2ic2;
-          nbPhi[po + f] = ph;
-          nbDphi[po + f] = -6 * y * t2ic2 * is;
-          const R = th[wRow + f] * ph;
-          if (p === 0) T[base] += R;
-          else if (p === 1) { T[base] += R * m1; T[base + 1] += R * m2; T[base + 2] += R * m3; }
-          else if (p === 2) {
-            T[base] += R * m4; T[base + 1] += R * m5; T[base + 2] += R * m6;
-            T[base + 3] += R * m7; T[base + 4] += R * m8; T[base + 5] += R * m9;
-          } else for (let k = 0; k < cd; k++) T[base + k] += R * nbM[mOff + k];
-        }
+      // Rank 0.
+      let lo = lowerBoundAbove(ordC, g0, g1, r - s0), hi = lowerBoundAtLeast(ordC, lo, g1, r + s0);
+      nbLo[lo4] = lo; nbHi[lo4] = hi;
+      for (let k = lo; k < hi; k++) {
+        const f = ordF[k], is = invS[f];
+        const y = (r - ordC[k]) * is;
+        if (y <= -1 || y >= 1) { nbPhi[po + k] = 0; nbDphi[po + k] = 0; continue; }
+        const t = 1 - y * y, t2ic2 = t * t * invC2[ciRow + f], ph = t * t2ic2;
+        nbPhi[po + k] = ph;
+        nbDphi[po + k] = -6 * y * t2ic2 * is;
+        T[ordBase[k]] += wEff[wRow + f] * ph;
+      }
+      // Rank 1.
+      lo = lowerBoundAbove(ordC, g1, g2, r - s1); hi = lowerBoundAtLeast(ordC, lo, g2, r + s1);
+      nbLo[lo4 + 1] = lo; nbHi[lo4 + 1] = hi;
+      for (let k = lo; k < hi; k++) {
+        const f = ordF[k], is = invS[f];
+        const y = (r - ordC[k]) * is;
+        if (y <= -1 || y >= 1) { nbPhi[po + k] = 0; nbDphi[po + k] = 0; continue; }
+        const t = 1 - y * y, t2ic2 = t * t * invC2[ciRow + f], ph = t * t2ic2;
+        nbPhi[po + k] = ph;
+        nbDphi[po + k] = -6 * y * t2ic2 * is;
+        const R = wEff[wRow + f] * ph, base = ordBase[k];
+        T[base] += R * m1; T[base + 1] += R * m2; T[base + 2] += R * m3;
+      }
+      // Rank 2.
+      lo = lowerBoundAbove(ordC, g2, g3, r - s2); hi = lowerBoundAtLeast(ordC, lo, g3, r + s2);
+      nbLo[lo4 + 2] = lo; nbHi[lo4 + 2] = hi;
+      for (let k = lo; k < hi; k++) {
+        const f = ordF[k], is = invS[f];
+        const y = (r - ordC[k]) * is;
+        if (y <= -1 || y >= 1) { nbPhi[po + k] = 0; nbDphi[po + k] = 0; continue; }
+        const t = 1 - y * y, t2ic2 = t * t * invC2[ciRow + f], ph = t * t2ic2;
+        nbPhi[po + k] = ph;
+        nbDphi[po + k] = -6 * y * t2ic2 * is;
+        const R = wEff[wRow + f] * ph, base = ordBase[k];
+        T[base] += R * m4; T[base + 1] += R * m5; T[base + 2] += R * m6;
+        T[base + 3] += R * m7; T[base + 4] += R * m8; T[base + 5] += R * m9;
+      }
+      // Ranks 3 and 4.
+      lo = lowerBoundAbove(ordC, g3, g4, r - s3); hi = lowerBoundAtLeast(ordC, lo, g4, r + s3);
+      nbLo[lo4 + 3] = lo; nbHi[lo4 + 3] = hi;
+      for (let k = lo; k < hi; k++) {
+        const f = ordF[k], is = invS[f];
+        const y = (r - ordC[k]) * is;
+        if (y <= -1 || y >= 1) { nbPhi[po + k] = 0; nbDphi[po + k] = 0; continue; }
+        const t = 1 - y * y, t2ic2 = t * t * invC2[ciRow + f], ph = t * t2ic2;
+        nbPhi[po + k] = ph;
+        nbDphi[po + k] = -6 * y * t2ic2 * is;
+        const R = wEff[wRow + f] * ph, base = ordBase[k], p = ordRank[k];
+        const cd = ((p + 1) * (p + 2)) >> 1, mOff = mo + MONO_OFF[p];
+        for (let c = 0; c < cd; c++) T[base + c] += R * nbM[mOff + c];
       }
     }
   }
 
-  /** G_{b,u} = Σ_t coef_t Π_k T_{k,u,idx}. */
+  /** G_{b,u} = Σ_t coef_t Π_k T_{k,u,idx} (one, two and three bodies unrolled). */
   private contract(): void {
     const T = this.T, G = this.G;
     for (let b = 0; b < this.blocks.length; b++) {
-      const ids = this.blockBodies[b], coef = this.blockCoef[b], index = this.blockIndex[b];
-      const m = ids.length, nTerms = coef.length, n = this.blocks[b].n, g0 = this.blockG[b];
-      for (let u = 0; u < n; u++) {
-        let sum = 0;
-        for (let t = 0; t < nTerms; t++) {
-          let prod = coef[t];
-          for (let k = 0; k < m; k++) {
-            const q = ids[k], p = this.bodyRank[q];
-            prod *= T[this.bodyT[q] + u * (((p + 1) * (p + 2)) >> 1) + index[t * m + k]];
-          }
-          sum += prod;
+      const coef = this.blockCoef[b], idx = this.blockAbs[b], st = this.blockStride[b];
+      const m = st.length, nTerms = coef.length, n = this.blocks[b].n, g0 = this.blockG[b];
+      if (m === 1) {
+        const s0 = st[0];
+        for (let u = 0; u < n; u++) {
+          let sum = 0;
+          const o0 = u * s0;
+          for (let t = 0; t < nTerms; t++) sum += coef[t] * T[idx[t] + o0];
+          G[g0 + u] = sum;
         }
-        G[g0 + u] = sum;
+      } else if (m === 2) {
+        const s0 = st[0], s1 = st[1];
+        for (let u = 0; u < n; u++) {
+          let sum = 0;
+          const o0 = u * s0, o1 = u * s1;
+          for (let t = 0; t < nTerms; t++) sum += coef[t] * T[idx[2 * t] + o0] * T[idx[2 * t + 1] + o1];
+          G[g0 + u] = sum;
+        }
+      } else if (m === 3) {
+        const s0 = st[0], s1 = st[1], s2 = st[2];
+        for (let u = 0; u < n; u++) {
+          let sum = 0;
+          const o0 = u * s0, o1 = u * s1, o2 = u * s2;
+          for (let t = 0; t < nTerms; t++) sum += coef[t] * T[idx[3 * t] + o0] * T[idx[3 * t + 1] + o1] * T[idx[3 * t + 2] + o2];
+          G[g0 + u] = sum;
+        }
+      } else {
+        for (let u = 0; u < n; u++) {
+          let sum = 0;
+          for (let t = 0; t < nTerms; t++) {
+            let prod = coef[t];
+            for (let k = 0; k < m; k++) prod *= T[idx[t * m + k] + u * st[k]];
+            sum += prod;
+          }
+          G[g0 + u] = sum;
+        }
       }
     }
   }
 
-  /** ∂E/∂T from ∂E/∂G. */
+  /** ∂E/∂T from ∂E/∂G (one, two and three bodies unrolled). */
   private contractBackward(): void {
     const T = this.T, gT = this.gT, dG = this.dG;
     gT.fill(0);
     for (let b = 0; b < this.blocks.length; b++) {
-      const ids = this.blockBodies[b], coef = this.blockCoef[b], index = this.blockIndex[b];
-      const m = ids.length, nTerms = coef.length, n = this.blocks[b].n, g0 = this.blockG[b];
+      const coef = this.blockCoef[b], idx = this.blockAbs[b], st = this.blockStride[b];
+      const m = st.length, nTerms = coef.length, n = this.blocks[b].n, g0 = this.blockG[b];
       for (let u = 0; u < n; u++) {
         const gg = dG[g0 + u];
         if (gg === 0) continue;
-        for (let t = 0; t < nTerms; t++) {
-          const ct = gg * coef[t];
-          for (let k = 0; k < m; k++) {
-            let prod = ct;
-            for (let k2 = 0; k2 < m; k2++) {
-              if (k2 === k) continue;
-              const q2 = ids[k2], p2 = this.bodyRank[q2];
-              prod *= T[this.bodyT[q2] + u * (((p2 + 1) * (p2 + 2)) >> 1) + index[t * m + k2]];
+        if (m === 1) {
+          const o0 = u * st[0];
+          for (let t = 0; t < nTerms; t++) gT[idx[t] + o0] += gg * coef[t];
+        } else if (m === 2) {
+          const o0 = u * st[0], o1 = u * st[1];
+          for (let t = 0; t < nTerms; t++) {
+            const ct = gg * coef[t], i0 = idx[2 * t] + o0, i1 = idx[2 * t + 1] + o1;
+            gT[i0] += ct * T[i1];
+            gT[i1] += ct * T[i0];
+          }
+        } else if (m === 3) {
+          const o0 = u * st[0], o1 = u * st[1], o2 = u * st[2];
+          for (let t = 0; t < nTerms; t++) {
+            const ct = gg * coef[t], i0 = idx[3 * t] + o0, i1 = idx[3 * t + 1] + o1, i2 = idx[3 * t + 2] + o2;
+            const t0 = T[i0], t1 = T[i1], t2 = T[i2];
+            gT[i0] += ct * t1 * t2;
+            gT[i1] += ct * t0 * t2;
+            gT[i2] += ct * t0 * t1;
+          }
+        } else {
+          for (let t = 0; t < nTerms; t++) {
+            const ct = gg * coef[t];
+            for (let k = 0; k < m; k++) {
+              let prod = ct;
+              for (let k2 = 0; k2 < m; k2++) if (k2 !== k) prod *= T[idx[t * m + k2] + u * st[k2]];
+              gT[idx[t * m + k] + u * st[k]] += prod;
             }
-            const q = ids[k], p = this.bodyRank[q];
-            gT[this.bodyT[q] + u * (((p + 1) * (p + 2)) >> 1) + index[t * m + k]] += prod;
           }
         }
       }
@@ -574,34 +813,33 @@ export class LatteModel {
           for (let q = 0; q < nin; q++) pg[r + q] += dk * ain[q];
         }
       }
-      // din[q] = Σ_k W[k,q] dout[k], times the activation derivative stored in deltas[l] (hidden layers).
-      const din = deltas[l];
-      if (l > 0) {
-        for (let q = 0; q < nin; q++) {
-          let s = 0;
-          for (let k = 0; k < nout; k++) s += th[wo + k * nin + q] * dout[k];
-          din[q] *= s;
-        }
-      } else {
-        for (let q = 0; q < nin; q++) {
-          let s = 0;
-          for (let k = 0; k < nout; k++) s += th[wo + k * nin + q] * dout[k];
-          din[q] = s;
-        }
+      // din[q] = Σ_k W[k,q] dout[k] (summed over k in order, row by row for contiguous
+      // access), times the activation derivative stored in deltas[l] (hidden layers).
+      const din = deltas[l], acc = this.backScratch;
+      for (let q = 0; q < nin; q++) acc[q] = 0;
+      for (let k = 0; k < nout; k++) {
+        const dk = dout[k], r = wo + k * nin;
+        for (let q = 0; q < nin; q++) acc[q] += th[r + q] * dk;
       }
+      if (l > 0) for (let q = 0; q < nin; q++) din[q] *= acc[q];
+      else for (let q = 0; q < nin; q++) din[q] = acc[q];
     }
     const D = this.nDescriptors, dG = this.dG, istd = this.invStd, so = ti * D, d0 = deltas[0];
     for (let d = 0; d < D; d++) dG[d] = d0[d] * istd[so + d];
   }
   private readonly layerOffsetsScratch: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  private readonly backScratch: Float64Array;
 
-  /** Chain rule from ∂E_i/∂T to each pair vector r_ij (forces) and to the radial parameters (ranks 0–2 unrolled). */
+  /**
+   * Chain rule from ∂E_i/∂T to each pair vector r_ij (forces) and to the radial
+   * parameters, over the runs of live functions recorded by accumulate (ranks 0–2 unrolled).
+   */
   private neighbourBackward(i: number, nn: number, ti: number, forces: Float64Array | null, pg: Float64Array | null, scale: number): void {
     const th = this.theta, F = this.nFunctions, ns = this.nSpecies, monoSize = this.monoSize;
-    const gT = this.gT, A = this.A;
+    const gT = this.gT, A = this.A, wEff = this.wEff, gW = this.gW;
     const nbJ = this.nbJ, nbR = this.nbR, nbU = this.nbU, nbT = this.nbT, nbM = this.nbM, nbPhi = this.nbPhi, nbDphi = this.nbDphi;
-    const nBodies = this.nBodies, bodyRank = this.bodyRank, bodyN = this.bodyN, bodyF = this.bodyF, bodyT = this.bodyT;
-    const cRow = this.offCentres + ti * F, ciRow = ti * F, sRow = this.offWidths;
+    const nbLo = this.nbLo, nbHi = this.nbHi, ordF = this.ordF, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const cRow = this.offCentres + ti * F, ciRow = ti * F, sRow = this.offWidths, ko = ti * F;
     const invS = this.invS, invC2 = this.invC2;
     const gradRows = this.gradRows, highRank = this.maxRank > 2;
     // Gradient rows of rank ≥ 3 monomials only (ranks 1–2 are handled in closed form).
@@ -609,51 +847,59 @@ export class LatteModel {
     let fix = 0, fiy = 0, fiz = 0;
     for (let q = 0; q < nn; q++) {
       const r = nbR[q];
-      const wRow = this.offWeights + (ti * ns + nbT[q]) * F;
-      const mo = q * monoSize, po = q * F;
+      const wRow = (ti * ns + nbT[q]) * F;
+      const mo = q * monoSize, po = q * F - ko, lo4 = 4 * q;
       const m1 = monoSize > 1 ? nbM[mo + 1] : 0, m2 = monoSize > 1 ? nbM[mo + 2] : 0, m3 = monoSize > 1 ? nbM[mo + 3] : 0;
       const m4 = monoSize > 4 ? nbM[mo + 4] : 0, m5 = monoSize > 4 ? nbM[mo + 5] : 0, m6 = monoSize > 4 ? nbM[mo + 6] : 0;
       const m7 = monoSize > 4 ? nbM[mo + 7] : 0, m8 = monoSize > 4 ? nbM[mo + 8] : 0, m9 = monoSize > 4 ? nbM[mo + 9] : 0;
-      if (highRank) for (let k = 10; k < monoSize; k++) A[k] = 0;
       let a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0;
       let sRp = 0;
-      for (let b = 0; b < nBodies; b++) {
-        const p = bodyRank[b], cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
-        const f0 = bodyF[b], n = bodyN[b];
-        let base = bodyT[b];
-        for (let u = 0; u < n; u++, base += cd) {
-          const f = f0 + u;
-          const ph = nbPhi[po + f];
+      // Rank 0: gR = gT.
+      for (let k = nbLo[lo4], hi = nbHi[lo4]; k < hi; k++) {
+        const ph = nbPhi[po + k];
+        if (ph === 0) continue;
+        const f = ordF[k], w = wEff[wRow + f], gR = gT[ordBase[k]];
+        sRp += gR * w * nbDphi[po + k];
+        if (pg !== null) this.radialGrad(pg, gR * scale, r, f, k, ph, w, wRow, cRow, ciRow, sRow, invS, invC2, ordC, gW, th);
+      }
+      // Rank 1.
+      for (let k = nbLo[lo4 + 1], hi = nbHi[lo4 + 1]; k < hi; k++) {
+        const ph = nbPhi[po + k];
+        if (ph === 0) continue;
+        const f = ordF[k], w = wEff[wRow + f], R = w * ph, base = ordBase[k];
+        const g1 = gT[base], g2 = gT[base + 1], g3 = gT[base + 2];
+        const gR = g1 * m1 + g2 * m2 + g3 * m3;
+        a1 += g1 * R; a2 += g2 * R; a3 += g3 * R;
+        sRp += gR * w * nbDphi[po + k];
+        if (pg !== null) this.radialGrad(pg, gR * scale, r, f, k, ph, w, wRow, cRow, ciRow, sRow, invS, invC2, ordC, gW, th);
+      }
+      // Rank 2.
+      for (let k = nbLo[lo4 + 2], hi = nbHi[lo4 + 2]; k < hi; k++) {
+        const ph = nbPhi[po + k];
+        if (ph === 0) continue;
+        const f = ordF[k], w = wEff[wRow + f], R = w * ph, base = ordBase[k];
+        const g4 = gT[base], g5 = gT[base + 1], g6 = gT[base + 2], g7 = gT[base + 3], g8 = gT[base + 4], g9 = gT[base + 5];
+        const gR = g4 * m4 + g5 * m5 + g6 * m6 + g7 * m7 + g8 * m8 + g9 * m9;
+        a4 += g4 * R; a5 += g5 * R; a6 += g6 * R; a7 += g7 * R; a8 += g8 * R; a9 += g9 * R;
+        sRp += gR * w * nbDphi[po + k];
+        if (pg !== null) this.radialGrad(pg, gR * scale, r, f, k, ph, w, wRow, cRow, ciRow, sRow, invS, invC2, ordC, gW, th);
+      }
+      // Ranks 3 and 4.
+      if (highRank) {
+        for (let k = 10; k < monoSize; k++) A[k] = 0;
+        for (let k = nbLo[lo4 + 3], hi = nbHi[lo4 + 3]; k < hi; k++) {
+          const ph = nbPhi[po + k];
           if (ph === 0) continue;
-          const w = th[wRow + f];
-          const R = w * ph;
-          let gR: number;
-          if (p === 0) gR = gT[base];
-          else if (p === 1) {
-            const g1 = gT[base], g2 = gT[base + 1], g3 = gT[base + 2];
-            gR = g1 * m1 + g2 * m2 + g3 * m3;
-            a1 += g1 * R; a2 += g2 * R; a3 += g3 * R;
-          } else if (p === 2) {
-            const g4 = gT[base], g5 = gT[base + 1], g6 = gT[base + 2], g7 = gT[base + 3], g8 = gT[base + 4], g9 = gT[base + 5];
-            gR = g4 * m4 + g5 * m5 + g6 * m6 + g7 * m7 + g8 * m8 + g9 * m9;
-            a4 += g4 * R; a5 += g5 * R; a6 += g6 * R; a7 += g7 * R; a8 += g8 * R; a9 += g9 * R;
-          } else {
-            gR = 0;
-            for (let k = 0; k < cd; k++) {
-              const g = gT[base + k];
-              gR += g * nbM[mo + mOff + k];
-              A[mOff + k] += g * R;
-            }
+          const f = ordF[k], w = wEff[wRow + f], R = w * ph, base = ordBase[k], p = ordRank[k];
+          const cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
+          let gR = 0;
+          for (let c = 0; c < cd; c++) {
+            const g = gT[base + c];
+            gR += g * nbM[mo + mOff + c];
+            A[mOff + c] += g * R;
           }
-          sRp += gR * w * nbDphi[po + f];
-          if (pg !== null) {
-            const is = invS[f], ic2 = invC2[ciRow + f];
-            const y = (r - th[cRow + f]) * is, t = 1 - y * y;
-            const gs = gR * scale, t2 = t * t * ic2;
-            pg[wRow + f] += gs * ph;
-            pg[cRow + f] += gs * w * (6 * y * t2 * is - 2 * t * t2 / th[cRow + f]);
-            pg[sRow + f] += gs * w * (6 * y * y * t2 * is);
-          }
+          sRp += gR * w * nbDphi[po + k];
+          if (pg !== null) this.radialGrad(pg, gR * scale, r, f, k, ph, w, wRow, cRow, ciRow, sRow, invS, invC2, ordC, gW, th);
         }
       }
       if (forces === null) continue;
@@ -680,6 +926,19 @@ export class LatteModel {
     if (forces !== null) { forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz; }
   }
 
+  /** Parameter gradients of one (neighbour, function) term: species weight, centre and width; gs = ∂E/∂R·scale. */
+  private radialGrad(
+    pg: Float64Array, gs: number, r: number, f: number, k: number, ph: number, w: number, wRow: number, cRow: number, ciRow: number, sRow: number,
+    invS: Float64Array, invC2: Float64Array, ordC: Float64Array, gW: Float64Array, th: Float64Array,
+  ): void {
+    const is = invS[f], ic2 = invC2[ciRow + f], c = ordC[k];
+    const y = (r - c) * is, t = 1 - y * y;
+    const t2 = t * t * ic2;
+    gW[wRow + f] += gs * ph;
+    pg[cRow + f] += gs * w * (6 * y * t2 * is - 2 * t * t2 / th[cRow + f]);
+    pg[sRow + f] += gs * w * (6 * y * y * t2 * is);
+  }
+
   /** A copy with the same configuration, parameters and standardisation. */
   clone(): LatteModel {
     const m = new LatteModel(this.config, this.theta);
@@ -690,4 +949,22 @@ export class LatteModel {
     m.trainable.set(this.trainable);
     return m;
   }
+}
+
+/** First index k in [lo, hi) with a[k] > x (a sorted ascending), or hi. */
+function lowerBoundAbove(a: Float64Array, lo: number, hi: number, x: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] > x) hi = mid; else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** First index k in [lo, hi) with a[k] ≥ x (a sorted ascending), or hi. */
+function lowerBoundAtLeast(a: Float64Array, lo: number, hi: number, x: number): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] >= x) hi = mid; else lo = mid + 1;
+  }
+  return lo;
 }

@@ -263,8 +263,14 @@ export class LossEvaluator {
 }
 
 export interface TrainOptions {
-  /** Model shape; elements default to those of the training data. */
+  /** Model shape; elements default to those of the training data. Ignored when `initial` is given. */
   model: Omit<LatteConfig, 'elements'> & { elements?: string[] };
+  /**
+   * Continue from this model (e.g. a checkpoint) instead of a fresh initialisation: its
+   * shape, parameters and standardisation are kept (a copy is trained). The validation
+   * split is drawn from the seed as usual, so the same seed and files give the same split.
+   */
+  initial?: LatteModel;
   /** Training extxyz files. */
   train: string[];
   /** Validation files; when absent, `validationFraction` of the training frames (seeded) is held out. */
@@ -274,8 +280,21 @@ export interface TrainOptions {
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
-  /** Learning rate multiplied by this every epoch (default 0.99). */
+  /** Learning rate multiplied by this every epoch (default 0.99; exponential schedule). */
   decay?: number;
+  /**
+   * 'exponential' (default): lr·decay^(epoch−1). 'cosine': lrMin + (lr − lrMin)·(1 + cos(π·(epoch−1)/(epochs−1)))/2,
+   * reaching lrMin at the last epoch (SGDR without restarts, Loshchilov & Hutter 2017).
+   */
+  schedule?: 'exponential' | 'cosine';
+  /** Final learning rate of the cosine schedule (default lr/100). */
+  learningRateMin?: number;
+  /**
+   * Which epoch's parameters are kept (and early stopping): 'loss' (default) the lowest
+   * validation loss; 'mae' the lowest √wE·MAE(E/N) + √wF·MAE(F), the loss's weights put
+   * on mean absolute errors (the benchmarked figures), less dominated by a few outliers.
+   */
+  select?: 'loss' | 'mae';
   /** Stop after this many epochs without a better validation loss (default 50). */
   patience?: number;
   weights?: Partial<LossWeights>;
@@ -384,8 +403,8 @@ export function trainLatte(options: TrainOptions): TrainResult {
   const seed = options.seed ?? 1;
   const trainFrames = readTrainingFrames(options.train);
   const valFrames = options.validation ? readTrainingFrames(options.validation) : [];
-  const elements = options.model.elements ?? framesElements([...trainFrames, ...valFrames]);
-  const model = new LatteModel({ ...options.model, elements });
+  const elements = options.initial ? [...options.initial.config.elements] : (options.model.elements ?? framesElements([...trainFrames, ...valFrames]));
+  const model = options.initial ? options.initial.clone() : new LatteModel({ ...options.model, elements });
   const prep = (f: { frame: Frame; name: string }): TrainingStructure => prepareStructure(f.frame, f.name, elements, model.config.cutoff);
   let train = trainFrames.map(prep);
   let validation = valFrames.map(prep);
@@ -399,8 +418,10 @@ export function trainLatte(options: TrainOptions): TrainResult {
     train = order.slice(nVal).map((k) => train[k]);
   }
   if (train.length === 0) throw new Error('no training structures left after the validation split');
-  model.initialise(seed);
-  fitStatistics(model, train);
+  if (!options.initial) {
+    model.initialise(seed);
+    fitStatistics(model, train);
+  }
   return trainModel(model, train, validation, { ...options, seed }, rng);
 }
 
@@ -416,6 +437,12 @@ export function trainModel(
   const batchSize = Math.max(1, options.batchSize ?? 8);
   const lr0 = options.learningRate ?? 0.005;
   const decay = options.decay ?? 0.99;
+  const schedule = options.schedule ?? 'exponential';
+  if (schedule !== 'exponential' && schedule !== 'cosine') throw new Error(`unknown learning-rate schedule '${String(schedule)}' (exponential, cosine)`);
+  const lrMin = options.learningRateMin ?? lr0 / 100;
+  const select = options.select ?? 'loss';
+  if (select !== 'loss' && select !== 'mae') throw new Error(`unknown model selection '${String(select)}' (loss, mae)`);
+  const selectMae = select === 'mae';
   const patience = options.patience ?? 50;
   const weights: LossWeights = { energy: 100, forces: 1, virial: 1, ...options.weights };
   const log = options.log ?? (() => {});
@@ -431,7 +458,9 @@ export function trainModel(
   const bestTheta = Float64Array.from(model.theta);
   const curveRows: string[] = ['epoch,lr,train_loss,val_loss,train_energy_mae_mev_per_atom,train_force_mae_ev_per_a,val_energy_mae_mev_per_atom,val_force_mae_ev_per_a,seconds'];
   for (let epoch = 1; epoch <= epochs; epoch++) {
-    const lr = lr0 * decay ** (epoch - 1);
+    const lr = schedule === 'cosine'
+      ? lrMin + (lr0 - lrMin) * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / Math.max(1, epochs - 1)))
+      : lr0 * decay ** (epoch - 1);
     const order = shuffle(train.length, rng);
     let lossSum = 0, eAbs = 0, fAbs = 0, comps = 0;
     for (let b0 = 0; b0 < order.length; b0 += batchSize) {
@@ -473,7 +502,9 @@ export function trainModel(
       `epoch ${epoch} lr ${lr.toExponential(2)} loss ${rec.trainLoss.toExponential(3)} val ${rec.valLoss.toExponential(3)} ` +
         `E ${rec.trainEnergyMae.toFixed(2)}/${rec.valEnergyMae.toFixed(2)} meV/at F ${rec.trainForceMae.toFixed(4)}/${rec.valForceMae.toFixed(4)} eV/Å ${rec.seconds.toFixed(0)} s`,
     );
-    const score = val ? val.loss : rec.trainLoss;
+    const score = selectMae
+      ? Math.sqrt(weights.energy) * (val ? rec.valEnergyMae : rec.trainEnergyMae) / 1000 + Math.sqrt(weights.forces) * (val ? rec.valForceMae : rec.trainForceMae)
+      : val ? val.loss : rec.trainLoss;
     if (score < best) {
       best = score;
       bestEpoch = epoch;

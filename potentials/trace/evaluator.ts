@@ -46,6 +46,52 @@ export class AceEvaluator {
   private readonly omega: Float64Array;
   private readonly AA: Float64Array;
   private readonly B: Float64Array;
+  // --- fast MD path (see `energy`): layout built at construction from the basis ---
+  /** Pairs regrouped by l: block l holds fastCount[l] pairs starting at pair fastPairStart[l]. */
+  private readonly fastCount: Int32Array;
+  private readonly fastPairStart: Int32Array;
+  /** A offset of block l in the fast layout: entry (l, m, a) at fastBase[l] + (m + l)·fastCount[l] + a. */
+  private readonly fastBase: Int32Array;
+  /** Per fast pair: radial index n (one-hot, ≥ 0) or −1 (dense), and its original pair. */
+  private readonly fastN: Int32Array;
+  private readonly fastOld: Int32Array;
+  /** Active pair range [lo, hi) within block l for neighbour species z: index 2·(z·(lmax+1) + l). */
+  private readonly fastActive: Int32Array;
+  /**
+   * Where block l's radial values for neighbour species z are read (index z·(lmax+1) + l):
+   * ≥ 0: "direct", R_a = g_{a + shift} (one-hot weight 1, consecutive n, as in full ACE),
+   * read straight from the neighbour's base radial row; −1: from its per-pair row.
+   */
+  private readonly fastShift: Int32Array;
+  /** Monomial A indices in the fast layout (4 per monomial, −1 padded). */
+  private readonly fastMono: Int32Array;
+  /**
+   * Monomials of order ν ≥ 2 grouped by their first ν−1 factors (a one-level product
+   * tree): groups of order ν are [grpStart[ν−2], grpStart[ν−1]); a group's prefix is
+   * grpPre[4g..4g+ν−1), its entries [grpEntry[g], grpEntry[g+1]) carry the last factor
+   * entV and the monomial index entMono (to read its coefficient).
+   */
+  private readonly grpStart: Int32Array;
+  private readonly grpPre: Int32Array;
+  private readonly grpEntry: Int32Array;
+  private readonly entV: Int32Array;
+  private readonly entMono: Int32Array;
+  private readonly fastA: Float64Array;
+  private readonly fastOmega: Float64Array;
+  private fcap = 0;
+  private fIndex = new Int32Array(0);
+  private fZ = new Int32Array(0);
+  private fUnit = new Float64Array(0);
+  private fInv = new Float64Array(0);
+  private fY = new Float64Array(0);
+  private fDG = new Float64Array(0);
+  private fR = new Float64Array(0);
+  private fDR = new Float64Array(0);
+  /** Neighbour slots grouped by species (counting sort): fOrd[fSpStart[z] .. fSpStart[z+1]). */
+  private fOrd = new Int32Array(0);
+  private readonly fSpStart: Int32Array;
+  /** Per neighbour: Σ t_lm ∇G_lm (3) and Σ s_lm Y_lm (1). */
+  private fG = new Float64Array(0);
 
   constructor(basis: AceBasis) {
     this.basis = basis;
@@ -58,7 +104,359 @@ export class AceEvaluator {
     this.AA = new Float64Array(basis.nMono);
     this.B = new Float64Array(basis.nFunctions);
     this.grow(64);
+
+    // Fast layout: pairs regrouped by l (stable in the basis order, so the pairs of one
+    // full-ACE element stay contiguous), A entries ordered (l, m, pair) so that a
+    // neighbour's update of block l is an outer product R_l ⊗ Y_l over contiguous rows.
+    const P = basis.nPairs, L = basis.lmax, S = basis.nSpecies, N = basis.radial.n;
+    this.fastCount = new Int32Array(L + 1);
+    this.fastPairStart = new Int32Array(L + 2);
+    this.fastBase = new Int32Array(L + 2);
+    for (let p = 0; p < P; p++) this.fastCount[basis.pairL[p]]++;
+    for (let l = 0; l <= L; l++) {
+      this.fastPairStart[l + 1] = this.fastPairStart[l] + this.fastCount[l];
+      this.fastBase[l + 1] = this.fastBase[l] + this.fastCount[l] * (2 * l + 1);
+    }
+    this.fastN = new Int32Array(P);
+    this.fastOld = new Int32Array(P);
+    const perm = new Int32Array(basis.nA);
+    const fill = Int32Array.from(this.fastPairStart.subarray(0, L + 1));
+    for (let p = 0; p < P; p++) {
+      const l = basis.pairL[p], fp = fill[l]++, a = fp - this.fastPairStart[l], cnt = this.fastCount[l];
+      this.fastN[fp] = basis.pairN[p];
+      this.fastOld[fp] = p;
+      for (let m = 0; m <= 2 * l; m++) perm[basis.pairOffset[p] + m] = this.fastBase[l] + m * cnt + a;
+    }
+    this.fastActive = new Int32Array(2 * S * (L + 1));
+    for (let z = 0; z < S; z++) {
+      for (let l = 0; l <= L; l++) {
+        let lo = -1, hi = -1;
+        for (let a = 0; a < this.fastCount[l]; a++) {
+          const p = this.fastOld[this.fastPairStart[l] + a];
+          let active = false;
+          if (basis.pairN[p] >= 0) active = basis.pairWeight[p * S + z] !== 0;
+          else for (let n = 0; n < N && !active; n++) active = basis.pairDense[(p * S + z) * N + n] !== 0;
+          if (active) { if (lo < 0) lo = a; hi = a + 1; }
+        }
+        const q = 2 * (z * (L + 1) + l);
+        this.fastActive[q] = lo < 0 ? 0 : lo;
+        this.fastActive[q + 1] = lo < 0 ? 0 : hi;
+      }
+    }
+    this.fastShift = new Int32Array(S * (L + 1)).fill(-1);
+    for (let z = 0; z < S; z++) {
+      for (let l = 0; l <= L; l++) {
+        const q = z * (L + 1) + l, lo = this.fastActive[2 * q], hi = this.fastActive[2 * q + 1];
+        if (lo === hi) continue;
+        const ps = this.fastPairStart[l], shift = this.fastN[ps + lo] - lo;
+        let direct = shift >= 0;
+        for (let a = lo; a < hi && direct; a++) {
+          direct = this.fastN[ps + a] === a + shift && basis.pairWeight[this.fastOld[ps + a] * S + z] === 1;
+        }
+        if (direct) this.fastShift[q] = shift;
+      }
+    }
+    this.fastMono = new Int32Array(basis.monoIdx.length);
+    for (let k = 0; k < basis.monoIdx.length; k++) {
+      const v = basis.monoIdx[k];
+      this.fastMono[k] = v < 0 ? -1 : perm[v];
+    }
+    {
+      const ms = basis.monoStart, fm = this.fastMono;
+      const grpStart: number[] = [0], pre: number[] = [], entry: number[] = [0], entV: number[] = [], entMono: number[] = [];
+      for (let nu = 2; nu <= 4; nu++) {
+        const groups = new Map<string, number[]>();
+        for (let a = ms[nu - 1]; a < ms[nu]; a++) {
+          const key = Array.from(fm.subarray(4 * a, 4 * a + nu - 1)).join(',');
+          let list = groups.get(key);
+          if (!list) { list = []; groups.set(key, list); }
+          list.push(a);
+        }
+        for (const list of groups.values()) {
+          const a0 = list[0];
+          for (let t = 0; t < 4; t++) pre.push(t < nu - 1 ? fm[4 * a0 + t] : -1);
+          for (const a of list) { entV.push(fm[4 * a + nu - 1]); entMono.push(a); }
+          entry.push(entV.length);
+        }
+        grpStart.push(entry.length - 1);
+      }
+      this.grpStart = Int32Array.from(grpStart);
+      this.grpPre = Int32Array.from(pre);
+      this.grpEntry = Int32Array.from(entry);
+      this.entV = Int32Array.from(entV);
+      this.entMono = Int32Array.from(entMono);
+    }
+    this.fSpStart = new Int32Array(S + 1);
+    this.fastA = new Float64Array(basis.nA);
+    this.fastOmega = new Float64Array(basis.nA);
+    this.growFast(64);
   }
+
+  private growFast(n: number): void {
+    if (n <= this.fcap) return;
+    const cap = Math.max(n, Math.ceil(this.fcap * 1.5));
+    const P = this.basis.nPairs, N = this.basis.radial.n, nY = this.nY;
+    this.fIndex = new Int32Array(cap);
+    this.fZ = new Int32Array(cap);
+    this.fUnit = new Float64Array(3 * cap);
+    this.fInv = new Float64Array(cap);
+    this.fY = new Float64Array(cap * nY);
+    this.fDG = new Float64Array(3 * cap * nY);
+    // Per neighbour: base radial g_n (N entries) then per-pair R_p (P entries).
+    this.fR = new Float64Array(cap * (N + P));
+    this.fDR = new Float64Array(cap * (N + P));
+    this.fOrd = new Int32Array(cap);
+    this.fG = new Float64Array(4 * cap);
+    this.fcap = cap;
+  }
+
+  /**
+   * Adds energies and forces for all local atoms using folded coefficients
+   * coef[z·nMono + α] and reference energies e0[z]. Writes per-atom energies if asked.
+   *
+   * Per atom: one pass over neighbours computes R_p(r), R′_p(r), Y_lm, ∇G_lm once and
+   * accumulates A block by block (an outer product R_l ⊗ Y_l); the folded polynomial in
+   * A gives E_i and ω = ∂E_i/∂A; a second pass contracts ω with R and R′ per (l, m)
+   * (t_lm = Σ_p R_p ω_plm, s_lm = Σ_p R′_p ω_plm) so that
+   * g_ij = r̂ Σ s_lm Y_lm + (I − r̂r̂ᵀ)(Σ t_lm ∇G_lm)/r. No per-function or per-triplet work.
+   */
+  energy(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
+    const { offsets, neighbors } = atoms.full!;
+    const nMono = this.basis.nMono, ms = this.basis.monoStart, mi = this.fastMono;
+    const gs = this.grpStart, pre = this.grpPre, ge = this.grpEntry, ev = this.entV, em = this.entMono;
+    const A = this.fastA, w = this.fastOmega, smap = this.speciesMap, species = atoms.species;
+    let total = 0;
+    for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
+      const zi = smap[species[i]];
+      const nn = this.gatherFast(atoms, i, offsets, neighbors);
+      const cb = zi * nMono;
+      w.fill(0);
+      let e = e0[zi];
+      for (let a = ms[0]; a < ms[1]; a++) {
+        const c = coef[cb + a], v = mi[4 * a];
+        e += c * A[v]; w[v] += c;
+      }
+      // Order 2: E += a1 Σ c a2; ∂/∂a1 = Σ c a2, ∂/∂a2 = c a1.
+      for (let g = gs[0]; g < gs[1]; g++) {
+        const v1 = pre[4 * g], a1 = A[v1];
+        let h = 0;
+        for (let t = ge[g]; t < ge[g + 1]; t++) {
+          const c = coef[cb + em[t]], v = ev[t];
+          h += c * A[v]; w[v] += c * a1;
+        }
+        e += a1 * h; w[v1] += h;
+      }
+      // Order 3: prefix product a1 a2.
+      for (let g = gs[1]; g < gs[2]; g++) {
+        const v1 = pre[4 * g], v2 = pre[4 * g + 1], a1 = A[v1], a2 = A[v2], a12 = a1 * a2;
+        let h = 0;
+        for (let t = ge[g]; t < ge[g + 1]; t++) {
+          const c = coef[cb + em[t]], v = ev[t];
+          h += c * A[v]; w[v] += c * a12;
+        }
+        e += a12 * h; w[v1] += h * a2; w[v2] += h * a1;
+      }
+      // Order 4: prefix product a1 a2 a3.
+      for (let g = gs[2]; g < gs[3]; g++) {
+        const v1 = pre[4 * g], v2 = pre[4 * g + 1], v3 = pre[4 * g + 2];
+        const a1 = A[v1], a2 = A[v2], a3 = A[v3], a12 = a1 * a2, a123 = a12 * a3;
+        let h = 0;
+        for (let t = ge[g]; t < ge[g + 1]; t++) {
+          const c = coef[cb + em[t]], v = ev[t];
+          h += c * A[v]; w[v] += c * a123;
+        }
+        e += a123 * h; w[v1] += h * a2 * a3; w[v2] += h * a1 * a3; w[v3] += h * a12;
+      }
+      total += e;
+      if (atomEnergies !== null) atomEnergies[i] += e;
+      this.forcesFast(nn, i, forces);
+    }
+    return total;
+  }
+
+  /** Fast-path neighbour pass: per-neighbour tables and A in the fast layout. Returns the neighbour count. */
+  private gatherFast(atoms: Neighborhood, i: number, offsets: Int32Array, neighbors: Int32Array): number {
+    const basis = this.basis, x = atoms.positions, species = atoms.species, smap = this.speciesMap;
+    const rc = basis.radial.cutoff, rc2 = rc * rc;
+    const start = offsets[i], end = offsets[i + 1];
+    if (end - start > this.fcap) this.growFast(end - start);
+    const P = basis.nPairs, S = basis.nSpecies, N = basis.radial.n, nY = this.nY, L = basis.lmax;
+    const pairW = basis.pairWeight, pairDense = basis.pairDense;
+    const fN = this.fastN, fOld = this.fastOld, fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive;
+    const A = this.fastA, sh = this.sh, radial = basis.radial, fShift = this.fastShift, RW = N + P;
+    const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
+    const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
+    A.fill(0);
+    let count = 0;
+    for (let q = start; q < end; q++) {
+      const j = neighbors[q];
+      const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
+      const r2 = dx * dx + dy * dy + dz * dz;
+      if (r2 >= rc2 || r2 === 0) continue;
+      const r = Math.sqrt(r2), inv = 1 / r;
+      const ux = dx * inv, uy = dy * inv, uz = dz * inv;
+      const k = count++;
+      const zj = smap[species[j]];
+      fIndex[k] = j; fZ[k] = zj; fInv[k] = inv;
+      fUnit[3 * k] = ux; fUnit[3 * k + 1] = uy; fUnit[3 * k + 2] = uz;
+      const yOff = k * nY, rOff = k * RW;
+      sh.valuesAndPolyGradients(ux, uy, uz, fY, fDG, yOff);
+      radial.evaluate(r, fR, fDR, rOff);
+      const qb = zj * (L + 1);
+      for (let l = 0; l <= L; l++) {
+        const lo = fAct[2 * (qb + l)], hi = fAct[2 * (qb + l) + 1];
+        if (lo === hi) continue;
+        const ps = fStart[l];
+        if (fShift[qb + l] < 0) {
+          const rb = rOff + N + ps;
+          for (let a = lo; a < hi; a++) {
+            const fp = ps + a, n = fN[fp], p = fOld[fp];
+            if (n >= 0) {
+              const wz = pairW[p * S + zj];
+              fR[rb + a] = wz * fR[rOff + n]; fDR[rb + a] = wz * fDR[rOff + n];
+            } else {
+              const mo = (p * S + zj) * N;
+              let R = 0, dR = 0;
+              for (let t = 0; t < N; t++) { R += pairDense[mo + t] * fR[rOff + t]; dR += pairDense[mo + t] * fDR[rOff + t]; }
+              fR[rb + a] = R; fDR[rb + a] = dR;
+            }
+          }
+        }
+      }
+    }
+    // Group neighbour slots by species.
+    const ord = this.fOrd, spStart = this.fSpStart;
+    spStart.fill(0);
+    for (let k = 0; k < count; k++) spStart[fZ[k] + 1]++;
+    for (let z = 0; z < S; z++) spStart[z + 1] += spStart[z];
+    for (let k = 0; k < count; k++) ord[spStart[fZ[k]]++] = k;
+    for (let z = S; z > 0; z--) spStart[z] = spStart[z - 1];
+    spStart[0] = 0;
+    // A_l += Y_l ⊗ R_l over the neighbours of each species, four neighbours at a time.
+    for (let z = 0; z < S; z++) {
+      const q0 = spStart[z], q1 = spStart[z + 1];
+      if (q0 === q1) continue;
+      const qb = z * (L + 1);
+      for (let l = 0; l <= L; l++) {
+        const lo = fAct[2 * (qb + l)], hi = fAct[2 * (qb + l) + 1];
+        if (lo === hi) continue;
+        const shift = fShift[qb + l], rAdd = shift >= 0 ? shift : N + fStart[l];
+        const cnt = fCount[l], lb = l * l, row0 = fBase[l], nm = 2 * l + 1;
+        let q = q0;
+        for (; q + 3 < q1; q += 4) {
+          const k0 = ord[q], k1 = ord[q + 1], k2 = ord[q + 2], k3 = ord[q + 3];
+          const r0 = k0 * RW + rAdd, r1 = k1 * RW + rAdd, r2 = k2 * RW + rAdd, r3 = k3 * RW + rAdd;
+          const y0 = k0 * nY + lb, y1 = k1 * nY + lb, y2 = k2 * nY + lb, y3 = k3 * nY + lb;
+          // Two m rows at a time: each R load serves eight products.
+          let m = 0, row = row0;
+          for (; m + 1 < nm; m += 2, row += 2 * cnt) {
+            const a0 = fY[y0 + m], a1 = fY[y1 + m], a2 = fY[y2 + m], a3 = fY[y3 + m];
+            const b0 = fY[y0 + m + 1], b1 = fY[y1 + m + 1], b2 = fY[y2 + m + 1], b3 = fY[y3 + m + 1];
+            const row2 = row + cnt;
+            for (let a = lo; a < hi; a++) {
+              const R0 = fR[r0 + a], R1 = fR[r1 + a], R2 = fR[r2 + a], R3 = fR[r3 + a];
+              A[row + a] += a0 * R0 + a1 * R1 + a2 * R2 + a3 * R3;
+              A[row2 + a] += b0 * R0 + b1 * R1 + b2 * R2 + b3 * R3;
+            }
+          }
+          if (m < nm) {
+            const a0 = fY[y0 + m], a1 = fY[y1 + m], a2 = fY[y2 + m], a3 = fY[y3 + m];
+            for (let a = lo; a < hi; a++) A[row + a] += a0 * fR[r0 + a] + a1 * fR[r1 + a] + a2 * fR[r2 + a] + a3 * fR[r3 + a];
+          }
+        }
+        for (; q < q1; q++) {
+          const k0 = ord[q], r0 = k0 * RW + rAdd, y0 = k0 * nY + lb;
+          for (let m = 0, row = row0; m < nm; m++, row += cnt) {
+            const a0 = fY[y0 + m];
+            for (let a = lo; a < hi; a++) A[row + a] += a0 * fR[r0 + a];
+          }
+        }
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Fast-path force pass with ω in fastOmega: per (l, m), t = Σ_a R_a ω_lma and
+   * s = Σ_a R′_a ω_lma for four neighbours of one species at a time, folded into
+   * fG = (Σ t ∇G, Σ s Y); then g_ij = r̂ fG_3 + (I − r̂r̂ᵀ) fG_xyz / r, F_j −= g, F_i += g.
+   */
+  private forcesFast(nn: number, i: number, forces: Float64Array): void {
+    const basis = this.basis, S = basis.nSpecies, N = basis.radial.n, RW = N + basis.nPairs, nY = this.nY, L = basis.lmax;
+    const fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift, w = this.fastOmega;
+    const fIndex = this.fIndex, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
+    const ord = this.fOrd, spStart = this.fSpStart, G = this.fG;
+    G.fill(0, 0, 4 * nn);
+    for (let z = 0; z < S; z++) {
+      const q0 = spStart[z], q1 = spStart[z + 1];
+      if (q0 === q1) continue;
+      const qb = z * (L + 1);
+      for (let l = 0; l <= L; l++) {
+        const lo = fAct[2 * (qb + l)], hi = fAct[2 * (qb + l) + 1];
+        if (lo === hi) continue;
+        const shift = fShift[qb + l], rAdd = shift >= 0 ? shift : N + fStart[l];
+        const cnt = fCount[l], lb = l * l, row0 = fBase[l], nm = 2 * l + 1;
+        let q = q0;
+        for (; q + 3 < q1; q += 4) {
+          const k0 = ord[q], k1 = ord[q + 1], k2 = ord[q + 2], k3 = ord[q + 3];
+          const r0 = k0 * RW + rAdd, r1 = k1 * RW + rAdd, r2 = k2 * RW + rAdd, r3 = k3 * RW + rAdd;
+          const y0 = k0 * nY + lb, y1 = k1 * nY + lb, y2 = k2 * nY + lb, y3 = k3 * nY + lb;
+          let gx0 = 0, gy0 = 0, gz0 = 0, d0 = 0, gx1 = 0, gy1 = 0, gz1 = 0, d1 = 0;
+          let gx2 = 0, gy2 = 0, gz2 = 0, d2 = 0, gx3 = 0, gy3 = 0, gz3 = 0, d3 = 0;
+          for (let m = 0, row = row0; m < nm; m++, row += cnt) {
+            let t0 = 0, t1 = 0, t2 = 0, t3 = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+            for (let a = lo; a < hi; a++) {
+              const om = w[row + a];
+              t0 += fR[r0 + a] * om; s0 += fDR[r0 + a] * om;
+              t1 += fR[r1 + a] * om; s1 += fDR[r1 + a] * om;
+              t2 += fR[r2 + a] * om; s2 += fDR[r2 + a] * om;
+              t3 += fR[r3 + a] * om; s3 += fDR[r3 + a] * om;
+            }
+            let y = y0 + m;
+            d0 += s0 * fY[y]; gx0 += t0 * fDG[3 * y]; gy0 += t0 * fDG[3 * y + 1]; gz0 += t0 * fDG[3 * y + 2];
+            y = y1 + m;
+            d1 += s1 * fY[y]; gx1 += t1 * fDG[3 * y]; gy1 += t1 * fDG[3 * y + 1]; gz1 += t1 * fDG[3 * y + 2];
+            y = y2 + m;
+            d2 += s2 * fY[y]; gx2 += t2 * fDG[3 * y]; gy2 += t2 * fDG[3 * y + 1]; gz2 += t2 * fDG[3 * y + 2];
+            y = y3 + m;
+            d3 += s3 * fY[y]; gx3 += t3 * fDG[3 * y]; gy3 += t3 * fDG[3 * y + 1]; gz3 += t3 * fDG[3 * y + 2];
+          }
+          G[4 * k0] += gx0; G[4 * k0 + 1] += gy0; G[4 * k0 + 2] += gz0; G[4 * k0 + 3] += d0;
+          G[4 * k1] += gx1; G[4 * k1 + 1] += gy1; G[4 * k1 + 2] += gz1; G[4 * k1 + 3] += d1;
+          G[4 * k2] += gx2; G[4 * k2 + 1] += gy2; G[4 * k2 + 2] += gz2; G[4 * k2 + 3] += d2;
+          G[4 * k3] += gx3; G[4 * k3 + 1] += gy3; G[4 * k3 + 2] += gz3; G[4 * k3 + 3] += d3;
+        }
+        for (; q < q1; q++) {
+          const k0 = ord[q], r0 = k0 * RW + rAdd, y0 = k0 * nY + lb;
+          let gx0 = 0, gy0 = 0, gz0 = 0, d0 = 0;
+          for (let m = 0, row = row0; m < nm; m++, row += cnt) {
+            let t0 = 0, s0 = 0;
+            for (let a = lo; a < hi; a++) {
+              const om = w[row + a];
+              t0 += fR[r0 + a] * om; s0 += fDR[r0 + a] * om;
+            }
+            const y = y0 + m;
+            d0 += s0 * fY[y]; gx0 += t0 * fDG[3 * y]; gy0 += t0 * fDG[3 * y + 1]; gz0 += t0 * fDG[3 * y + 2];
+          }
+          G[4 * k0] += gx0; G[4 * k0 + 1] += gy0; G[4 * k0 + 2] += gz0; G[4 * k0 + 3] += d0;
+        }
+      }
+    }
+    let fix = 0, fiy = 0, fiz = 0;
+    for (let k = 0; k < nn; k++) {
+      const ux = fUnit[3 * k], uy = fUnit[3 * k + 1], uz = fUnit[3 * k + 2], inv = fInv[k];
+      const gx0 = G[4 * k], gy0 = G[4 * k + 1], gz0 = G[4 * k + 2], rad = G[4 * k + 3];
+      const dot = ux * gx0 + uy * gy0 + uz * gz0;
+      const gx = (gx0 - ux * dot) * inv + rad * ux;
+      const gy = (gy0 - uy * dot) * inv + rad * uy;
+      const gz = (gz0 - uz * dot) * inv + rad * uz;
+      const j = fIndex[k];
+      forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
+      fix += gx; fiy += gy; fiz += gz;
+    }
+    forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz;
+  }
+
 
   /** Element table of the system → model species; throws naming an uncovered element. */
   bind(elements: readonly string[]): void {
@@ -72,6 +470,11 @@ export class AceEvaluator {
       throw new Error(`trace model does not cover element${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (it covers ${this.basis.elements.join(', ')})`);
     }
     this.speciesMap = map;
+  }
+
+  /** System species index → model species index (after bind). */
+  modelSpecies(): Int32Array {
+    return this.speciesMap;
   }
 
   private grow(n: number): void {
@@ -138,10 +541,10 @@ export class AceEvaluator {
   }
 
   /**
-   * Adds energies and forces for all local atoms using folded coefficients
-   * coef[z·nMono + α] and reference energies e0[z]. Writes per-atom energies if asked.
+   * Straightforward reference of `energy` (per-pair radial tables, A in the basis
+   * layout, per-pair gradient contraction): kept to check the fast path against.
    */
-  energy(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
+  energyReference(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
     const basis = this.basis, { offsets, neighbors } = atoms.full!;
     const nMono = basis.nMono, mi = basis.monoIdx, ms = basis.monoStart;
     const A = this.A, w = this.omega, smap = this.speciesMap, species = atoms.species;

@@ -10,3 +10,4 @@ export { AceEvaluator } from './evaluator.ts';
 export { TracePotential, createTracePotential, foldCoefficients } from './potential.ts';
 export { fitTrace, defaultBasisSpec, elementsOf, type FitOptions, type FitResult, type FitWeights } from './fit.ts';
 export { loadModel, saveModel, type TraceModel } from './model.ts';
+export { PairTerm, pairRow, type PairSpec } from './pair.ts';

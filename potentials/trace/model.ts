@@ -9,6 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pack, unpack } from 'msgpackr';
 import type { BasisSpec } from './basis.ts';
+import { validatePair, type PairSpec } from './pair.ts';
 
 export const MODEL_FORMAT = 'tensormd-trace';
 export const MODEL_VERSION = 1;
@@ -21,6 +22,8 @@ export interface TraceModel {
   coefficients: number[];
   /** Reference energy per element, eV. */
   e0: number[];
+  /** Optional pair term V_{ab}(r) (pair.ts); absent in models without one. */
+  pair?: PairSpec;
   /** Free-form fit report (errors, weights, timings). */
   meta?: Record<string, unknown>;
 }
@@ -72,5 +75,7 @@ export function validateModel(data: unknown, where: string): TraceModel {
   c.forEach((v, k) => { if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`trace model '${where}': coefficients[${k}] is not a finite number`); });
   const e0 = Array.from((d.e0 ?? []) as ArrayLike<number>);
   if (e0.length !== S || e0.some((v) => typeof v !== 'number' || !Number.isFinite(v))) throw new Error(`trace model '${where}': 'e0' must list ${S} finite reference energies`);
-  return { basis, nFunctions: d.nFunctions, coefficients: c, e0, meta: (d.meta as Record<string, unknown>) ?? undefined };
+  const model: TraceModel = { basis, nFunctions: d.nFunctions, coefficients: c, e0, meta: (d.meta as Record<string, unknown>) ?? undefined };
+  if (d.pair !== undefined && d.pair !== null) model.pair = validatePair(d.pair, S, where);
+  return model;
 }

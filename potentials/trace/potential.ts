@@ -1,5 +1,6 @@
 /**
- * The (tensor-reduced) ACE potential: E = Σ_i [E0(z_i) + Σ_b c_{z_i b} B_{i b}],
+ * The (tensor-reduced) ACE potential: E = Σ_i [E0(z_i) + Σ_b c_{z_i b} B_{i b}]
+ * (+ ½ Σ_{i≠j} V_{z_i z_j}(r_ij) when the model has a pair term, pair.ts),
  * evaluated with the folded monomial coefficients c̃ = Uᵀc (spec §3).
  * Registered as kind 'trace' with spec { kind: 'trace', model: 'models/trace/Si.msgpack' }
  * or the model inline ({ kind: 'trace', basis, nFunctions, coefficients, e0 }).
@@ -9,6 +10,7 @@ import type { ComputeOutput, Neighborhood, Potential, PotentialSpec } from '../p
 import { AceBasis } from './basis.ts';
 import { AceEvaluator } from './evaluator.ts';
 import { loadModel, validateModel, type TraceModel } from './model.ts';
+import { PairTerm } from './pair.ts';
 
 export class TracePotential implements Potential {
   readonly kind = 'trace';
@@ -23,6 +25,7 @@ export class TracePotential implements Potential {
   private readonly folded: Float64Array;
   private readonly e0: Float64Array;
   private readonly modelPath: string | null;
+  private readonly pair: PairTerm | null;
 
   constructor(model: TraceModel, options: { basis?: AceBasis; modelPath?: string } = {}) {
     this.model = model;
@@ -31,7 +34,8 @@ export class TracePotential implements Potential {
       throw new Error(`trace model: its basis spec gives ${this.basis.nFunctions} functions but the model stores ${model.nFunctions} (inconsistent model file)`);
     }
     this.modelPath = options.modelPath ?? null;
-    this.cutoff = this.basis.radial.cutoff;
+    this.pair = model.pair ? new PairTerm(model.pair, this.basis.nSpecies) : null;
+    this.cutoff = Math.max(this.basis.radial.cutoff, this.pair ? this.pair.cutoff : 0);
     this.elements = this.basis.elements;
     this.evaluator = new AceEvaluator(this.basis);
     this.e0 = Float64Array.from(model.e0);
@@ -44,6 +48,7 @@ export class TracePotential implements Potential {
 
   compute(atoms: Neighborhood, out: ComputeOutput): void {
     out.energy += this.evaluator.energy(atoms, this.folded, this.e0, out.forces, out.atomEnergies);
+    if (this.pair) out.energy += this.pair.compute(atoms, this.evaluator.modelSpecies(), out.forces, out.atomEnergies);
   }
 
   spec(): PotentialSpec {

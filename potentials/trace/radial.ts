@@ -29,6 +29,11 @@ export class RadialBasis {
   private readonly code: number;
   private readonly t: Float64Array;
   private readonly dt: Float64Array;
+  /** chebexpcos constants: e^{−λ}, 1/(1 − e^{−λ}), λ/rc, π/rc. */
+  private readonly el: number;
+  private readonly invOneMinusEl: number;
+  private readonly lamOverRc: number;
+  private readonly piOverRc: number;
 
   constructor(spec: RadialSpec) {
     if (spec.kind !== 'poly' && spec.kind !== 'chebexpcos') throw new Error(`trace radial basis: unknown kind '${String(spec.kind)}' (poly, chebexpcos)`);
@@ -42,6 +47,10 @@ export class RadialBasis {
     this.code = spec.kind === 'poly' ? 0 : 1;
     this.t = new Float64Array(spec.n + 1);
     this.dt = new Float64Array(spec.n + 1);
+    this.el = Math.exp(-this.lambda);
+    this.invOneMinusEl = 1 / (1 - this.el);
+    this.lamOverRc = this.lambda / this.cutoff;
+    this.piOverRc = Math.PI / this.cutoff;
   }
 
   spec(): RadialSpec {
@@ -74,20 +83,25 @@ export class RadialBasis {
       }
       return;
     }
-    const lam = this.lambda, el = Math.exp(-lam), e = Math.exp((-lam * r) / rc);
-    const x = 1 - (2 * (e - el)) / (1 - el);
-    const dxdr = ((2 * lam) / rc) * e / (1 - el);
-    const c = Math.cos((Math.PI * r) / rc), env = 0.5 * (1 + c);
-    const denv = (-0.5 * Math.PI * Math.sin((Math.PI * r) / rc)) / rc;
-    // Chebyshev T_k and derivatives: T_k' = 2 T_{k−1} + 2x T_{k−1}' − T_{k−2}'.
-    t[0] = 1; dt[0] = 0; t[1] = x; dt[1] = 1;
-    for (let k = 2; k < N; k++) {
-      t[k] = 2 * x * t[k - 1] - t[k - 2];
-      dt[k] = 2 * t[k - 1] + 2 * x * dt[k - 1] - dt[k - 2];
-    }
+    const el = this.el, inv = this.invOneMinusEl, lr = this.lamOverRc, pr = this.piOverRc;
+    const e = Math.exp(-lr * r);
+    const x = 1 - 2 * (e - el) * inv;
+    const dxdr = 2 * lr * e * inv;
+    const th = pr * r, c = Math.cos(th), env = 0.5 * (1 + c);
+    const denv = -0.5 * pr * Math.sin(th);
     g[off] = env; dg[off] = denv;
-    for (let k = 1; k < N; k++) {
-      const gk = 0.5 * (1 - t[k]), dgk = -0.5 * dt[k] * dxdr;
+    if (N === 1) return;
+    // Chebyshev T_k and derivatives in x: T_k' = 2 T_{k−1} + 2x T_{k−1}' − T_{k−2}'.
+    let t2 = 1, d2 = 0, t1 = x, d1 = 1;
+    {
+      const gk = 0.5 * (1 - t1), dgk = -0.5 * d1 * dxdr;
+      g[off + 1] = gk * env;
+      dg[off + 1] = dgk * env + gk * denv;
+    }
+    for (let k = 2; k < N; k++) {
+      const tk = 2 * x * t1 - t2, dk = 2 * t1 + 2 * x * d1 - d2;
+      t2 = t1; d2 = d1; t1 = tk; d1 = dk;
+      const gk = 0.5 * (1 - tk), dgk = -0.5 * dk * dxdr;
       g[off + k] = gk * env;
       dg[off + k] = dgk * env + gk * denv;
     }

@@ -28,6 +28,10 @@ export class SphericalHarmonics {
   private readonly p: Float64Array;
   private readonly c: Float64Array;
   private readonly s: Float64Array;
+  /** Recursion P̄_l^m = α z P̄_{l−1}^m − β P̄_{l−2}^m: α = (2l−1)/(l−m), β = (l+m−1)/(l−m) at l(lmax+2)+m; P̄_m^m = (2m−1)!!. */
+  private readonly alpha: Float64Array;
+  private readonly beta: Float64Array;
+  private readonly pmm: Float64Array;
 
   constructor(lmax: number) {
     if (!Number.isInteger(lmax) || lmax < 0 || lmax > 20) throw new Error(`spherical harmonics: lmax must be an integer in 0..20, got ${lmax}`);
@@ -45,6 +49,19 @@ export class SphericalHarmonics {
     this.p = new Float64Array((lmax + 1) * (lmax + 2) + 2);
     this.c = new Float64Array(lmax + 1);
     this.s = new Float64Array(lmax + 1);
+    const w = lmax + 2;
+    this.alpha = new Float64Array((lmax + 1) * w);
+    this.beta = new Float64Array((lmax + 1) * w);
+    this.pmm = new Float64Array(lmax + 1);
+    let dfact = 1;
+    for (let m = 0; m <= lmax; m++) {
+      if (m > 0) dfact *= 2 * m - 1;
+      this.pmm[m] = dfact;
+      for (let l = m + 2; l <= lmax; l++) {
+        this.alpha[l * w + m] = (2 * l - 1) / (l - m);
+        this.beta[l * w + m] = (l + m - 1) / (l - m);
+      }
+    }
   }
 
   /** Fills P̄_l^m(z), C_m, S_m for the unit vector (x, y, z). */
@@ -56,16 +73,17 @@ export class SphericalHarmonics {
       s[m] = x * s[m - 1] + y * c[m - 1];
     }
     // P̄_m^m = (2m−1)!!, P̄_{m+1}^m = (2m+1) z P̄_m^m, then the three-term recursion in l.
-    let dfact = 1;
+    const al = this.alpha, be = this.beta, pmm = this.pmm;
     for (let m = 0; m <= L; m++) {
-      if (m > 0) dfact *= 2 * m - 1;
-      p[m * w + m] = dfact;
-      if (m + 1 <= L) p[(m + 1) * w + m] = (2 * m + 1) * z * dfact;
+      const d = pmm[m];
+      p[m * w + m] = d;
+      if (m + 1 <= L) p[(m + 1) * w + m] = (2 * m + 1) * z * d;
       for (let l = m + 2; l <= L; l++) {
-        p[l * w + m] = ((2 * l - 1) * z * p[(l - 1) * w + m] - (l + m - 1) * p[(l - 2) * w + m]) / (l - m);
+        const q = l * w + m;
+        p[q] = al[q] * z * p[q - w] - be[q] * p[q - 2 * w];
       }
     }
-    for (let l = 0; l <= L; l++) p[l * w + l + 1] = 0;
+    // p[l·w + l + 1] (P̄_l^{l+1} = 0) is never written: zero since construction.
   }
 
   /** Y_lm at the unit vector (x, y, z), written into y[0..size). */
@@ -79,6 +97,34 @@ export class SphericalHarmonics {
         const a = nrm[nb + m] * p[l * w + m];
         out[base + m] = a * c[m];
         out[base - m] = a * s[m];
+      }
+    }
+  }
+
+  /**
+   * Y_lm at the unit vector r̂ = (x, y, z) and the gradient ∇G_lm(r̂) of the polynomial
+   * extension G (not projected), written as out[offset + lm] and grad[3·(offset + lm) + α].
+   * The MD evaluator contracts these first and projects once: Σ t_lm ∇_r Y_lm =
+   * (I − r̂ r̂ᵀ)(Σ t_lm ∇G_lm)/r.
+   */
+  valuesAndPolyGradients(x: number, y: number, z: number, out: Float64Array, grad: Float64Array, offset: number): void {
+    this.tables(x, y, z);
+    const L = this.lmax, w = L + 2, p = this.p, c = this.c, s = this.s, nrm = this.norm;
+    for (let l = 0; l <= L; l++) {
+      const base = offset + l * l + l, nb = (l * (l + 1)) / 2, row = l * w;
+      const n0 = nrm[nb];
+      out[base] = n0 * p[row];
+      let q = 3 * base;
+      grad[q] = 0; grad[q + 1] = 0; grad[q + 2] = n0 * p[row + 1];
+      for (let m = 1; m <= l; m++) {
+        const nm = nrm[nb + m], a = nm * p[row + m], am = a * m, az = nm * p[row + m + 1];
+        const cm = c[m], sm = s[m], cm1 = c[m - 1], sm1 = s[m - 1];
+        out[base + m] = a * cm;
+        q = 3 * (base + m);
+        grad[q] = am * cm1; grad[q + 1] = -am * sm1; grad[q + 2] = az * cm;
+        out[base - m] = a * sm;
+        q = 3 * (base - m);
+        grad[q] = am * sm1; grad[q + 1] = am * cm1; grad[q + 2] = az * sm;
       }
     }
   }

@@ -1,6 +1,6 @@
 /** `tensormd train`: fits a LATTE model on extxyz files and writes a msgpack model file. */
-import { saveModel } from '../../potentials/latte/io.ts';
-import { ACTIVATIONS, type Activation } from '../../potentials/latte/model.ts';
+import { loadModel, saveModel } from '../../potentials/latte/io.ts';
+import { ACTIVATIONS, DEFAULT_EMBEDDING_DIM, SPECIES_MODES, type Activation, type SpeciesMode } from '../../potentials/latte/model.ts';
 import { trainLatte } from '../../potentials/latte/train.ts';
 import { parseOptions, type Command } from './command.ts';
 
@@ -10,6 +10,16 @@ function num(options: Record<string, string | true>, key: string, fallback: numb
   const x = Number(v);
   if (v === true || !Number.isFinite(x)) throw new Error(`train: --${key} needs a number, got '${String(v)}'`);
   return x;
+}
+
+function schedule(v: string | true | undefined): 'exponential' | 'cosine' {
+  if (v === undefined) return 'exponential';
+  if (v === 'exponential' || v === 'cosine') return v;
+  throw new Error(`train: --schedule must be exponential or cosine, got '${String(v)}'`);
+}
+
+function badSelect(v: string | true): never {
+  throw new Error(`train: --select must be loss or mae, got '${String(v)}'`);
 }
 
 export const trainCommand: Command = {
@@ -32,11 +42,23 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
   --width-min, --width-max
   --hidden 32,16        hidden layer sizes
   --activation NAME     gaussian (default), tanh or silu
+  --species-mode MODE   specific (default: one weight per central/neighbour element
+                        pair and radial function) or embedding (weights factorised
+                        through learned element vectors: w_f(A,B) = Σ_a C_fa zc_Aa zn_Ba,
+                        parameters linear in the number of elements; for many elements)
+  --embedding-dim K     embedding size in embedding mode, default ${DEFAULT_EMBEDDING_DIM}
   --epochs N            default 200     --batch N       default 8
   --lr X                default 0.005   --decay X       per epoch, default 0.99
+  --schedule NAME       exponential (default: lr·decay^(epoch−1)) or cosine (from
+                        --lr down to --lr-min at the last epoch)
+  --lr-min X            final learning rate of the cosine schedule, default lr/100
   --patience N          early stopping, default 50
+  --select loss|mae     keep the epoch with the lowest validation loss (default) or
+                        the lowest √wE·MAE(E/atom) + √wF·MAE(F)
   --w-energy X          default 100     --w-forces X    default 1     --w-virial X default 1
   --seed N              default 1
+  --init MODEL          continue training from a model file (its shape and
+                        standardisation are kept; shape options are ignored)
   --curves FILE         learning curves (CSV), default OUT with .csv
   --max-seconds S       stop after this long
   --force-gradient X    central (default) or forward (one pass fewer per structure)
@@ -50,6 +72,8 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
     }
     const activation = (options.activation ?? 'gaussian') as Activation;
     if (!ACTIVATIONS.includes(activation)) throw new Error(`train: --activation must be one of ${ACTIVATIONS.join(', ')}`);
+    const speciesMode = (options['species-mode'] ?? 'specific') as SpeciesMode;
+    if (!SPECIES_MODES.includes(speciesMode)) throw new Error(`train: --species-mode must be one of ${SPECIES_MODES.join(', ')}, got '${String(speciesMode)}'`);
     const width = num(options, 'width', 1.5);
     const hidden = String(options.hidden ?? '32,16').split(',').map((h) => Number(h));
     const out = options.out;
@@ -64,7 +88,10 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
         widthMax: num(options, 'width-max', width),
         hidden,
         activation,
+        speciesMode,
+        embeddingDim: num(options, 'embedding-dim', DEFAULT_EMBEDDING_DIM),
       },
+      initial: typeof options.init === 'string' ? loadModel(options.init).model : undefined,
       train: positional,
       validation: typeof options.validation === 'string' ? options.validation.split(',') : undefined,
       validationFraction: num(options, 'val-fraction', 0.1),
@@ -73,7 +100,10 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       batchSize: num(options, 'batch', 8),
       learningRate: num(options, 'lr', 0.005),
       decay: num(options, 'decay', 0.99),
+      schedule: schedule(options.schedule),
+      learningRateMin: options['lr-min'] !== undefined ? num(options, 'lr-min', 0) : undefined,
       patience: num(options, 'patience', 50),
+      select: options.select === 'mae' ? 'mae' : options.select === undefined || options.select === 'loss' ? 'loss' : badSelect(options.select),
       weights: { energy: num(options, 'w-energy', 100), forces: num(options, 'w-forces', 1), virial: num(options, 'w-virial', 1) },
       curves,
       maxSeconds: options['max-seconds'] !== undefined ? num(options, 'max-seconds', Infinity) : undefined,
