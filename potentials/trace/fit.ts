@@ -8,10 +8,13 @@
  * or stress. Columns are scaled to unit norm and regularised by a smoothness prior
  * λ Σ_b γ_b d_b² with γ_b = 1 + Σ_t (l_t/w_l)⁴ + Σ_t (deg_t/w_n)⁴.
  *
- * Solver: rows stream into Householder QR factorisations, one per cross-validation
- * fold (memory O(n²) per fold, never the normal equations). A fit for a given λ
- * stacks the folds' R factors with the prior rows √λ·Γ and solves the triangular
- * system. λ is chosen on a grid by K-fold cross-validation of the weighted loss.
+ * Solver: rows stream into Householder QR factorisations, two per cross-validation
+ * fold — energy rows and force/virial rows apart (memory O(n²) each, never the
+ * normal equations). A fit for a given λ and energy-weight multiplier α stacks the
+ * folds' R factors (energy factors scaled by α) with the prior rows √λ·Γ and solves
+ * the triangular system. λ (and α, when a grid is given) are chosen by K-fold
+ * cross-validation on the training frames only: by the weighted loss at the stated
+ * weights, or, with `select`, by RMSE_E/e + RMSE_F/f for given error scales.
  */
 import { NeighborList } from '../../src/neighbors.ts';
 import { frameEnergy, frameForces, frameToSystem, frameVirial, type Frame } from '../../src/io/extxyz.ts';
@@ -46,6 +49,17 @@ export interface FitOptions {
   prior?: { wl?: number; wn?: number };
   /** Cross-validation folds (default 5). */
   folds?: number;
+  /**
+   * Multipliers α of the energy weight tried by cross-validation (default [1]); each
+   * costs only small n×n factorisations, the design is built once.
+   */
+  energyScales?: number[];
+  /**
+   * Selection criterion for λ and α: minimise RMSE_E/energy + RMSE_F/force on the
+   * held-out folds (energy in meV/atom, atom-weighted; force components in eV/Å,
+   * virial rows included when present). Default: the weighted loss at α = 1.
+   */
+  select?: { energy: number; force: number };
   /** Also estimate errors by cross-validation with the chosen λ (refits per fold; default false). */
   crossValidate?: boolean;
   /** Name of the training data (for error messages). */
@@ -58,8 +72,10 @@ export interface FitResult {
   model: TraceModel;
   potential: TracePotential;
   lambda: number;
-  /** Weighted validation loss per λ tried. */
-  lambdaScan: { lambda: number; loss: number }[];
+  /** Energy weight used (w_E·α). */
+  energyWeight: number;
+  /** Validation criterion per (λ, α) tried, with the held-out RMSEs. */
+  lambdaScan: { lambda: number; energyScale: number; loss: number; rmse_E: number; rmse_F: number }[];
   train: ErrorReport;
   test?: ErrorReport;
   crossValidation?: ErrorReport;
@@ -68,11 +84,21 @@ export interface FitResult {
   nParameters: number;
 }
 
+/** Rows of one cross-validation fold: energy rows and force/virial rows factorised apart. */
+export interface FoldFactors {
+  energy: StreamingQR;
+  rest: StreamingQR;
+  atoms: number;
+  /** Force components plus virial rows. */
+  restRows: number;
+}
+
 /** Rows of all training frames, factorised per fold. */
 export interface Assembled {
   basis: AceBasis;
-  folds: StreamingQR[];
+  folds: FoldFactors[];
   foldOf: Int32Array;
+  weights: { energy: number; force: number; virial: number };
   nCols: number;
   /** Columns of fitted reference energies (species index), −1 when fixed. */
   e0Fixed: Float64Array | null;
@@ -87,7 +113,7 @@ export function assemble(options: FitOptions, basis = new AceBasis(options.basis
   const S = basis.nSpecies, F = basis.nFunctions, nCols = S + S * F;
   const wE = options.weights?.energy ?? 30, wF = options.weights?.force ?? 1, wV = options.weights?.virial ?? 1;
   const K = Math.max(1, Math.min(options.folds ?? 5, frames.length));
-  const folds = Array.from({ length: K }, () => new StreamingQR(nCols));
+  const folds: FoldFactors[] = Array.from({ length: K }, () => ({ energy: new StreamingQR(nCols), rest: new StreamingQR(nCols), atoms: 0, restRows: 0 }));
   const foldOf = new Int32Array(frames.length);
   let e0Fixed: Float64Array | null = null;
   if (options.e0) {
@@ -101,6 +127,7 @@ export function assemble(options: FitOptions, basis = new AceBasis(options.basis
   const evaluator = new AceEvaluator(basis);
   const nl = new NeighborList({ cutoff: basis.radial.cutoff, skin: 0, full: true });
   let rowsBuf = new Float64Array(0), rhsBuf = new Float64Array(0);
+  const eRow = new Float64Array(nCols), eRhs = new Float64Array(1);
   frames.forEach((frame, index) => {
     const energy = frameEnergy(frame), forces = frameForces(frame);
     if (energy === undefined) throw new Error(`${src}: frame ${index} has no energy (info key 'energy')`);
@@ -116,37 +143,41 @@ export function assemble(options: FitOptions, basis = new AceBasis(options.basis
     nl.update(system);
     const block = evaluator.design(nl, virial !== undefined);
     const n = system.n;
-    const nRows = 1 + 3 * n + (virial ? 6 : 0);
+    const nRows = 3 * n + (virial ? 6 : 0);
     if (rowsBuf.length < nRows * nCols) rowsBuf = new Float64Array(nRows * nCols);
     if (rhsBuf.length < nRows) rhsBuf = new Float64Array(nRows);
     const C = rowsBuf, b = rhsBuf, m = nRows, SF = S * F;
     C.fill(0, 0, nRows * nCols);
-    // Column-major: C[col·m + row]. Row 0 energy, rows 1..3n forces, then 6 virial rows.
+    eRow.fill(0);
+    // Energy row (eRow), then column-major force/virial rows C[col·m + row]: 3n forces, then 6 virial rows.
     const we = wE / Math.sqrt(n);
     let eRef = energy;
     for (let z = 0; z < S; z++) {
       if (e0Fixed) eRef -= block.counts[z] * e0Fixed[z];
-      else C[z * m] = we * block.counts[z];
+      else eRow[z] = we * block.counts[z];
     }
-    b[0] = we * eRef;
-    for (let r = 0; r < 3 * n; r++) b[1 + r] = wF * forces[r];
+    eRhs[0] = we * eRef;
+    for (let r = 0; r < 3 * n; r++) b[r] = wF * forces[r];
     const wv = wV / Math.sqrt(n);
     if (virial) {
       const ref = [virial[0], virial[4], virial[8], virial[5], virial[2], virial[1]];
-      for (let v = 0; v < 6; v++) b[1 + 3 * n + v] = wv * ref[v];
+      for (let v = 0; v < 6; v++) b[3 * n + v] = wv * ref[v];
     }
     for (let k = 0; k < SF; k++) {
       const col = (S + k) * m;
-      C[col] = we * block.energy[k];
+      eRow[S + k] = we * block.energy[k];
       const src = k * 3 * n;
-      for (let r = 0; r < 3 * n; r++) C[col + 1 + r] = wF * block.forces[src + r];
-      if (virial) for (let v = 0; v < 6; v++) C[col + 1 + 3 * n + v] = wv * block.virial[v * SF + k];
+      for (let r = 0; r < 3 * n; r++) C[col + r] = wF * block.forces[src + r];
+      if (virial) for (let v = 0; v < 6; v++) C[col + 3 * n + v] = wv * block.virial[v * SF + k];
     }
     const fold = index % K;
     foldOf[index] = fold;
-    folds[fold].addColumnMajor(C, b, nRows);
+    folds[fold].energy.addColumnMajor(eRow, eRhs, 1);
+    folds[fold].rest.addColumnMajor(C, b, nRows);
+    folds[fold].atoms += n;
+    folds[fold].restRows += nRows;
   });
-  return { basis, folds, foldOf, nCols, e0Fixed };
+  return { basis, folds, foldOf, weights: { energy: wE, force: wF, virial: wV }, nCols, e0Fixed };
 }
 
 /** Prior weights γ_b per column (reference-energy columns nearly free). */
@@ -195,12 +226,24 @@ export function foldLoss(qr: StreamingQR, c: Float64Array): number {
   return loss;
 }
 
-function stack(folds: StreamingQR[], skip: number): StreamingQR {
+/** A factorisation with its rows scaled by α. */
+function scaled(qr: StreamingQR, alpha: number): StreamingQR {
+  const q = qr.clone();
+  if (alpha === 1) return q;
+  for (let k = 0; k < q.R.length; k++) q.R[k] *= alpha;
+  for (let k = 0; k < q.z.length; k++) q.z[k] *= alpha;
+  q.residual2 *= alpha * alpha;
+  return q;
+}
+
+/** All folds but `skip` stacked, energy rows scaled by α. */
+function stack(folds: FoldFactors[], skip: number, alpha: number): StreamingQR {
   let acc: StreamingQR | null = null;
   folds.forEach((f, k) => {
     if (k === skip) return;
-    if (!acc) acc = f.clone();
-    else acc.merge(f);
+    if (!acc) acc = f.rest.clone();
+    else acc.merge(f.rest);
+    acc.merge(scaled(f.energy, alpha));
   });
   if (!acc) throw new Error('fit: cross-validation needs at least two folds');
   return acc;
@@ -220,30 +263,43 @@ export function fitTrace(options: FitOptions): FitResult {
   log(`basis: ${basis.nFunctions} functions per species (by order ${basis.countsByOrder().join('/')}), ${basis.nSpecies} species`);
   const asm = assemble(options, basis);
   const t1 = performance.now();
-  log(`design: ${options.train.length} frames, ${asm.folds.reduce((a, f) => a + f.rows, 0)} rows × ${asm.nCols} columns in ${((t1 - t0) / 1000).toFixed(1)} s`);
+  log(`design: ${options.train.length} frames, ${asm.folds.reduce((a, f) => a + f.energy.rows + f.rest.rows, 0)} rows × ${asm.nCols} columns in ${((t1 - t0) / 1000).toFixed(1)} s`);
   const gamma = priorWeights(basis, options.prior);
   const grid = typeof options.lambda === 'number' ? [options.lambda] : (options.lambda ?? DEFAULT_LAMBDAS);
-  const K = asm.folds.length;
-  const scan: { lambda: number; loss: number }[] = [];
-  let best = grid[0];
-  if (grid.length > 1 && K > 1) {
-    const trainingStacks = asm.folds.map((_, k) => stack(asm.folds, k));
+  const alphas = options.energyScales ?? [1];
+  if (alphas.length === 0 || alphas.some((a) => !(a > 0) || !Number.isFinite(a))) throw new Error(`fit: energyScales must be positive numbers, got ${JSON.stringify(alphas)}`);
+  if (options.select && !(options.select.energy > 0 && options.select.force > 0)) throw new Error('fit: select needs positive energy and force scales');
+  const K = asm.folds.length, W = asm.weights;
+  const scan: FitResult['lambdaScan'] = [];
+  let best = grid[0], bestAlpha = alphas[0];
+  if ((grid.length > 1 || alphas.length > 1) && K > 1) {
+    const heldAtoms = asm.folds.reduce((a, f) => a + f.atoms, 0), heldRest = asm.folds.reduce((a, f) => a + f.restRows, 0);
     let bestLoss = Infinity;
-    for (const lam of grid) {
-      let loss = 0;
-      trainingStacks.forEach((st, k) => { loss += foldLoss(asm.folds[k], solveRegularised(st, gamma, lam)); });
-      scan.push({ lambda: lam, loss });
-      log(`  λ = ${lam.toExponential(1)}: validation loss ${loss.toExponential(4)}`);
-      if (loss < bestLoss) { bestLoss = loss; best = lam; }
+    for (const alpha of alphas) {
+      const trainingStacks = asm.folds.map((_, k) => stack(asm.folds, k, alpha));
+      for (const lam of grid) {
+        let lossE = 0, lossR = 0;
+        trainingStacks.forEach((st, k) => {
+          const ck = solveRegularised(st, gamma, lam);
+          lossE += foldLoss(asm.folds[k].energy, ck);
+          lossR += foldLoss(asm.folds[k].rest, ck);
+        });
+        // Energy rows carry w_E/√N: Σ (w_E/√N)² ΔE² = w_E² Σ N Δe², Δe per atom.
+        const rmseE = (1000 * Math.sqrt(lossE / heldAtoms)) / W.energy, rmseF = Math.sqrt(lossR / heldRest) / W.force;
+        const loss = options.select ? rmseE / options.select.energy + rmseF / options.select.force : alpha * alpha * lossE + lossR;
+        scan.push({ lambda: lam, energyScale: alpha, loss, rmse_E: rmseE, rmse_F: rmseF });
+        log(`  λ = ${lam.toExponential(1)}, α = ${alpha}: held-out RMSE ${rmseE.toFixed(3)} meV/atom, ${rmseF.toFixed(4)} eV/Å; criterion ${loss.toExponential(4)}`);
+        if (loss < bestLoss) { bestLoss = loss; best = lam; bestAlpha = alpha; }
+      }
     }
   }
-  const all = stack(asm.folds, -1);
+  const all = stack(asm.folds, -1, bestAlpha);
   const c = solveRegularised(all, gamma, best);
   if (c.some((v) => !Number.isFinite(v))) throw new Error(`fit: the least-squares solution is not finite (λ = ${best}); check the training data for extreme values`);
   const t2 = performance.now();
   const meta: Record<string, unknown> = {
     lambda: best,
-    weights: { energy: options.weights?.energy ?? 30, force: options.weights?.force ?? 1, virial: options.weights?.virial ?? 1 },
+    weights: { energy: W.energy * bestAlpha, force: W.force, virial: W.virial },
     prior: { wl: options.prior?.wl ?? 2, wn: options.prior?.wn ?? 6 },
     trainFrames: options.train.length,
     source: options.source,
@@ -256,7 +312,7 @@ export function fitTrace(options: FitOptions): FitResult {
   if (options.crossValidate && K > 1) {
     const reports: ErrorReport[] = [];
     for (let k = 0; k < K; k++) {
-      const ck = solveRegularised(stack(asm.folds, k), gamma, best);
+      const ck = solveRegularised(stack(asm.folds, k, bestAlpha), gamma, best);
       const pk = new TracePotential(modelFrom(basis, options.basis, ck, asm.e0Fixed, {}), { basis });
       reports.push(evaluateErrors(pk, options.train.filter((_, i) => asm.foldOf[i] === k)));
     }
@@ -267,7 +323,7 @@ export function fitTrace(options: FitOptions): FitResult {
   if (test) meta.test = test;
   if (crossValidation) meta.crossValidation = crossValidation;
   return {
-    model, potential, lambda: best, lambdaScan: scan, train, test, crossValidation,
+    model, potential, lambda: best, energyWeight: W.energy * bestAlpha, lambdaScan: scan, train, test, crossValidation,
     timings: { design_s: (t1 - t0) / 1000, solve_s: (t2 - t1) / 1000, total_s: (t3 - t0) / 1000 },
     nFunctions: basis.nFunctions, nParameters: asm.nCols,
   };
@@ -311,7 +367,7 @@ export function defaultBasisSpec(elements: string[], overrides: Partial<BasisSpe
   const order = overrides.order ?? maxDegree.length;
   return {
     elements,
-    radial: overrides.radial ?? { kind: 'chebexpcos', n: maxDegree[0], cutoff: 5.5, lambda: 5 },
+    radial: overrides.radial ?? { kind: 'chebexpcos', n: maxDegree[0], cutoff: 5.5, lambda: 1 },
     order,
     maxDegree,
     wL: overrides.wL ?? 1.5,
