@@ -22,6 +22,13 @@ import type { System } from './system.ts';
 
 /** Bins per list cutoff along each axis; the stencil reaches this many bins each way. */
 const STENCIL = 2;
+/**
+ * In an orthogonal frame, bins along the third axis (contiguous in bin order, where
+ * each row's run is trimmed to the atom's exact reach) are this many times finer:
+ * fewer candidates per row at the same number of rows (LAMMPS in.lj: 199 → 173
+ * candidates and 100 → 86 distance checks per atom for the half list).
+ */
+const FINE_AXIS_FACTOR = 2;
 /** More images per atom than this means the cutoff is absurd for the cell. */
 const MAX_IMAGES_PER_AXIS = 10;
 
@@ -224,7 +231,8 @@ export class NeighborList implements Neighborhood {
     const nb = [1, 1, 1], binWidth = [1, 1, 1];
     for (let a = 0; a < 3; a++) {
       const extent = (hi[a] - lo[a]) * frame.heights[a];
-      nb[a] = Math.max(1, Math.min(Math.floor((extent * STENCIL) / rl), 1 << 10));
+      const perCutoff = a === 2 && frame.orthogonal ? STENCIL * FINE_AXIS_FACTOR : STENCIL;
+      nb[a] = Math.max(1, Math.min(Math.floor((extent * perCutoff) / rl), 1 << 10));
       binWidth[a] = (hi[a] - lo[a]) / nb[a] || 1;
     }
     this.binExtendedAtoms(frame.inverse, lo, binWidth, nb);
