@@ -19,12 +19,13 @@
  * the same cores (the load average is printed with them).
  */
 import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { ForceEvaluator, type Evaluation } from '../src/forces.ts';
 import { lattice } from '../src/lattice.ts';
 import { Rng } from '../src/rng.ts';
 import type { System } from '../src/system.ts';
 import '../potentials/builtin.ts';
-import { createPotential } from '../potentials/registry.ts';
+import { createPotential, loadPotential } from '../potentials/registry.ts';
 import type { Potential, PotentialSpec } from '../potentials/potential.ts';
 import { VelocityVerlet } from '../integrators/verlet.ts';
 import type { Integrator } from '../integrators/integrator.ts';
@@ -111,7 +112,7 @@ try {
   // (Atomics), against one piscina run() per chunk per step (messages).
   if (pool) {
     const system = lattice('fcc', { element: 'Ar', a: 5.26, repeat: 5 });
-    const idle: Potential = { kind: 'idle', neighborList: 'half', elements: null, cutoff: 8.5, parallel: 'rows', bind() {}, compute() {}, spec: () => ({ kind: 'lj', epsilon: 1e-9, sigma: 3.4, cutoff: 8.5 }) };
+    const idle = await loadPotential({ kind: 'module', module: fileURLToPath(new URL('./idle-potential.ts', import.meta.url)), cutoff: 8.5 });
     const reps = 1000, chunks = 7;
     const perEvaluate = async (workers: number): Promise<number> => {
       const ev = await ParallelForceEvaluator.create(idle, { workers, pool, chunks });
