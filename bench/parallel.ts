@@ -11,7 +11,7 @@
  *
  *   npx tsx bench/parallel.ts                      workers 1 and 2 (this machine)
  *   npx tsx bench/parallel.ts --workers 1,2,4,8,16 a scaling table (many-core machine)
- *   options: --eam-repeat 20 --eam-steps 20 --ace-repeat 4 --ace-steps 20 --repeat 3 (rounds; best of)
+ *   options: --eam-repeat 20 --eam-steps 20 --ace-repeat 4 --ace-steps 20 --repeat 5 (rounds; best of)
  *            --warmup 5 (untimed steps first)
  *
  * Prints one line per (potential, workers) and, last, one JSON object: EAM's
@@ -42,7 +42,7 @@ function option(name: string, fallback: string): string {
 const WORKERS = option('workers', '1,2').split(',').map(Number);
 const EAM_REPEAT = Number(option('eam-repeat', '20')), EAM_STEPS = Number(option('eam-steps', '20'));
 const ACE_REPEAT = Number(option('ace-repeat', '4')), ACE_STEPS = Number(option('ace-steps', '20'));
-const REPEAT = Number(option('repeat', '3')), WARMUP = Number(option('warmup', '5'));
+const REPEAT = Number(option('repeat', '5')), WARMUP = Number(option('warmup', '5'));
 const maxWorkers = Math.max(...WORKERS);
 
 interface Case { name: string; spec: PotentialSpec; system: () => System; steps: number; dt: number }
