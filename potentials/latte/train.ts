@@ -133,6 +133,19 @@ export interface BatchResult {
   components: number;
 }
 
+/** Loss terms per structure: loss, Σ|ΔE/N|, Σ(ΔE/N)², Σ|ΔF|, ΣΔF². */
+export const TERMS = 5;
+
+/** Adds one structure's terms (terms[at ..]) and gradient (slot, if grad is given) to a batch result. */
+export function addStructure(res: BatchResult, terms: Float64Array, at: number, grad: Float64Array | null, slot: Float64Array | null): void {
+  res.loss += terms[at];
+  res.eAbs += terms[at + 1];
+  res.eSq += terms[at + 2];
+  res.fAbs += terms[at + 3];
+  res.fSq += terms[at + 4];
+  if (grad && slot) for (let k = 0; k < grad.length; k++) grad[k] += slot[k];
+}
+
 /**
  * Loss of a batch and (if grad is given) its gradient with respect to theta, added to grad.
  * Scratch arrays are reused across calls through `work`.
@@ -146,6 +159,8 @@ export class LossEvaluator {
   private shifted = new Float64Array(0);
   private resid = new Float64Array(0);
   private readonly gE: Float64Array;
+  private readonly slot: Float64Array;
+  private readonly terms = new Float64Array(TERMS);
 
   readonly scheme: ForceGradientScheme;
 
@@ -155,20 +170,38 @@ export class LossEvaluator {
     this.scheme = scheme;
     this.identity = Int32Array.from({ length: model.nSpecies }, (_, k) => k);
     this.gE = new Float64Array(model.nParameters);
+    this.slot = new Float64Array(model.nParameters);
   }
 
+  /**
+   * Loss terms of a batch and (if grad is given) the gradient added to grad. Each
+   * structure's terms and gradient are computed on their own (`structure`), then
+   * added in structure order (`addStructure`) — the same arithmetic as the parallel
+   * path (train-parallel.ts), so results have identical bits for any thread count.
+   */
   batch(structures: readonly TrainingStructure[], grad: Float64Array | null): BatchResult {
     const B = structures.length;
     let Nf = 0;
     for (const s of structures) Nf += 3 * s.nLocal;
     const res: BatchResult = { loss: 0, eAbs: 0, eSq: 0, fAbs: 0, fSq: 0, structures: B, components: Nf };
-    for (const s of structures) this.one(s, B, Nf, grad, res);
+    const slot = grad ? this.slot : null, terms = this.terms;
+    for (const s of structures) {
+      this.structure(s, B, Nf, slot, terms, 0);
+      addStructure(res, terms, 0, grad, slot);
+    }
     return res;
   }
 
-  private one(s: TrainingStructure, B: number, Nf: number, grad: Float64Array | null, res: BatchResult): void {
+  /**
+   * One structure of a batch of B structures with Nf force components: its loss
+   * terms go to terms[at .. at+TERMS) (loss, Σ|ΔE/N|, Σ(ΔE/N)², Σ|ΔF|, ΣΔF²) and, if
+   * slot is given, its whole gradient contribution overwrites slot.
+   */
+  structure(s: TrainingStructure, B: number, Nf: number, slot: Float64Array | null, terms: Float64Array, at: number): void {
     const model = this.model, { energy: wE, forces: wF, virial: wV } = this.weights;
     const n = s.nLocal, nT = s.nTotal;
+    const grad = slot; // overwritten by the energy term's gradient below
+    let loss = 0, eAbs = 0, fAbs = 0;
     if (this.fext.length < 3 * nT) {
       this.fext = new Float64Array(3 * nT);
       this.disp = new Float64Array(3 * nT);
@@ -183,12 +216,11 @@ export class LossEvaluator {
     const E = model.evaluate(atoms, this.identity, { forces: fext, paramGrad: grad ? gE : null, gradScale: 1 });
     // Energy term.
     const dE = (E - s.energy) / n;
-    res.loss += (wE * dE * dE) / B;
-    res.eAbs += Math.abs(dE);
-    res.eSq += dE * dE;
+    loss += (wE * dE * dE) / B;
+    eAbs += Math.abs(dE);
     if (grad) {
       const c = (2 * wE * dE) / (n * B);
-      for (let k = 0; k < grad.length; k++) grad[k] += c * gE[k];
+      for (let k = 0; k < gE.length; k++) grad[k] = c * gE[k];
     }
     // Forces of local atoms (ghost contributions folded into owners), residual v.
     const x = s.positions, owner = s.owner;
@@ -201,11 +233,10 @@ export class LossEvaluator {
     let fSq = 0;
     for (let k = 0; k < 3 * n; k++) {
       v[k] -= s.forces[k];
-      res.fAbs += Math.abs(v[k]);
+      fAbs += Math.abs(v[k]);
       fSq += v[k] * v[k];
     }
-    res.fSq += fSq;
-    res.loss += (wF * fSq) / Nf;
+    loss += (wF * fSq) / Nf;
     // Virial term.
     let V: number[] | null = null;
     if (s.virial && wV > 0) {
@@ -219,11 +250,12 @@ export class LossEvaluator {
       const r = W.map((w, q) => (w - s.virial![q]) / n);
       let sq = 0;
       for (const q of r) sq += q * q;
-      res.loss += (wV * sq) / (6 * B);
+      loss += (wV * sq) / (6 * B);
       const c = (2 * wV) / (6 * B * n);
       // Symmetric matrix V with off-diagonal Voigt residuals split over (a,b) and (b,a).
       V = [c * r[0], 0.5 * c * r[5], 0.5 * c * r[4], 0.5 * c * r[5], c * r[1], 0.5 * c * r[3], 0.5 * c * r[4], 0.5 * c * r[3], c * r[2]];
     }
+    terms[at] = loss; terms[at + 1] = eAbs; terms[at + 2] = dE * dE; terms[at + 3] = fAbs; terms[at + 4] = fSq;
     if (!grad) return;
     // Displacement field d_k = cF v_owner(k) + V x_k over extended atoms.
     const cF = (2 * wF) / Nf;
@@ -251,7 +283,7 @@ export class LossEvaluator {
       for (let k = 0; k < 3 * nT; k++) xs[k] = x[k] + h * d[k];
       model.evaluate(shifted, this.identity, { paramGrad: grad, gradScale: -1 / h });
       const c = 1 / h;
-      for (let k = 0; k < grad.length; k++) grad[k] += c * gE[k];
+      for (let k = 0; k < gE.length; k++) grad[k] += c * gE[k];
       return;
     }
     for (const sign of [1, -1]) {
