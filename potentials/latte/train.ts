@@ -14,11 +14,13 @@
  * parameters are kept), learning curves as CSV.
  */
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { frameEnergy, frameForces, frameToSystem, frameVirial, readExtxyz, type Frame } from '../../src/io/extxyz.ts';
 import { NeighborList } from '../../src/neighbors.ts';
 import { Rng } from '../../src/rng.ts';
 import type { System } from '../../src/system.ts';
 import { LatteModel, type LatteConfig, type LatteAtoms } from './model.ts';
+import { ParallelLoss } from './train-parallel.ts';
 
 /** One reference structure prepared for training: extended atoms and a full list (model species indices). */
 export interface TrainingStructure {
@@ -338,6 +340,14 @@ export interface TrainOptions {
   maxSeconds?: number;
   /** Force/virial-loss gradient scheme (default 'central'). */
   forceGradient?: ForceGradientScheme;
+  /**
+   * Threads computing each batch's structures, the calling one included (default:
+   * available cores; 1: no worker threads). The trained model has identical bits
+   * for any count (train-parallel.ts).
+   */
+  workers?: number;
+  /** Wait until the worker threads have started before the first batch (default false: the calling thread computes meanwhile). */
+  waitForWorkers?: boolean;
   /** Called after every epoch that improved the validation loss (e.g. to save a checkpoint). */
   onImproved?: (model: LatteModel, record: EpochRecord) => void;
 }
@@ -361,6 +371,9 @@ export interface TrainResult {
   seconds: number;
   trainStructures: number;
   validationStructures: number;
+  /** Threads that computed the batches (the calling one included), and the fraction of structure evaluations worker threads did. */
+  workers: number;
+  workerShare: number;
 }
 
 /** Standardisation (per species mean and 1/std of the descriptors over the structures) and e0 by least squares. */
@@ -478,7 +491,47 @@ export function trainModel(
   const patience = options.patience ?? 50;
   const weights: LossWeights = { energy: 100, forces: 1, virial: 1, ...options.weights };
   const log = options.log ?? (() => {});
-  const loss = new LossEvaluator(model, weights, options.forceGradient ?? 'central');
+  const scheme = options.forceGradient ?? 'central';
+  const loss = new LossEvaluator(model, weights, scheme);
+  const workers = options.workers ?? availableParallelism();
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`LATTE training: workers must be a positive integer, got ${String(workers)}`);
+  // Worker threads see train ++ validation; batches name structures by index into it.
+  const parallel = workers > 1 ? new ParallelLoss(model, weights, scheme, [...train, ...validation], validation.length, { workers, maxBatch: batchSize }) : null;
+  try {
+    if (parallel && options.waitForWorkers) parallel.waitReady();
+    return optimise(model, train, validation, options, rng, { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel });
+  } finally {
+    parallel?.close();
+  }
+}
+
+interface LoopSettings {
+  epochs: number;
+  batchSize: number;
+  lr0: number;
+  decay: number;
+  schedule: 'exponential' | 'cosine';
+  lrMin: number;
+  selectMae: boolean;
+  patience: number;
+  weights: LossWeights;
+  log: (line: string) => void;
+  loss: LossEvaluator;
+  parallel: ParallelLoss | null;
+}
+
+function optimise(
+  model: LatteModel,
+  train: readonly TrainingStructure[],
+  validation: readonly TrainingStructure[],
+  options: Omit<TrainOptions, 'model' | 'train' | 'validation'>,
+  rng: Rng,
+  settings: LoopSettings,
+): TrainResult {
+  const { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel } = settings;
+  const valIndices = Array.from(validation, (_, k) => train.length + k);
+  const evalBatch = (indices: number[], grad: Float64Array | null): BatchResult =>
+    parallel ? parallel.batch(indices, grad) : loss.batch(indices.map((k) => (k < train.length ? train[k] : validation[k - train.length])), grad);
   const P = model.nParameters;
   const grad = new Float64Array(P), m1 = new Float64Array(P), m2 = new Float64Array(P);
   const mask = model.trainable;
@@ -496,9 +549,9 @@ export function trainModel(
     const order = shuffle(train.length, rng);
     let lossSum = 0, eAbs = 0, fAbs = 0, comps = 0;
     for (let b0 = 0; b0 < order.length; b0 += batchSize) {
-      const batch = order.slice(b0, b0 + batchSize).map((k) => train[k]);
+      const batch = order.slice(b0, b0 + batchSize);
       grad.fill(0);
-      const r = loss.batch(batch, grad);
+      const r = evalBatch(batch, grad);
       lossSum += r.loss * batch.length;
       eAbs += r.eAbs;
       fAbs += r.fAbs;
@@ -515,7 +568,7 @@ export function trainModel(
       }
       model.clip();
     }
-    const val = validation.length > 0 ? loss.batch(validation, null) : null;
+    const val = validation.length > 0 ? evalBatch(valIndices, null) : null;
     const rec: EpochRecord = {
       epoch,
       lr,
@@ -552,7 +605,7 @@ export function trainModel(
     }
   }
   model.theta.set(bestTheta);
-  return { model, history, bestEpoch, seconds: (Date.now() - t0) / 1000, trainStructures: train.length, validationStructures: validation.length };
+  return { model, history, bestEpoch, seconds: (Date.now() - t0) / 1000, trainStructures: train.length, validationStructures: validation.length, workers: parallel?.workers ?? 1, workerShare: parallel?.workerShare ?? 0 };
 }
 
 function shuffle(n: number, rng: Rng): number[] {
