@@ -20,7 +20,7 @@ import { NeighborList } from '../../src/neighbors.ts';
 import { Rng } from '../../src/rng.ts';
 import type { System } from '../../src/system.ts';
 import { LatteModel, type LatteConfig, type LatteAtoms } from './model.ts';
-import { ParallelLoss } from './train-parallel.ts';
+import { ParallelLoss, type ParallelLossOptions } from './train-parallel.ts';
 
 /** One reference structure prepared for training: extended atoms and a full list (model species indices). */
 export interface TrainingStructure {
@@ -346,6 +346,8 @@ export interface TrainOptions {
    * for any count (train-parallel.ts).
    */
   workers?: number;
+  /** Settings of the worker threads (testing and tuning: stall timeout, spinning, callerComputes). */
+  parallel?: Partial<Omit<ParallelLossOptions, 'workers' | 'maxBatch'>>;
   /** Wait until the worker threads have started before the first batch (default false: the calling thread computes meanwhile). */
   waitForWorkers?: boolean;
   /** Called after every epoch that improved the validation loss (e.g. to save a checkpoint). */
@@ -496,7 +498,7 @@ export function trainModel(
   const workers = options.workers ?? availableParallelism();
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`LATTE training: workers must be a positive integer, got ${String(workers)}`);
   // Worker threads see train ++ validation; batches name structures by index into it.
-  const parallel = workers > 1 ? new ParallelLoss(model, weights, scheme, [...train, ...validation], validation.length, { workers, maxBatch: batchSize }) : null;
+  const parallel = workers > 1 ? new ParallelLoss(model, weights, scheme, [...train, ...validation], validation.length, { ...options.parallel, workers, maxBatch: batchSize }) : null;
   try {
     if (parallel && options.waitForWorkers) parallel.waitReady();
     return optimise(model, train, validation, options, rng, { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel });
