@@ -152,7 +152,7 @@ export class ParallelLoss {
   waitReady(timeoutMs = 60_000): void {
     const t0 = performance.now();
     for (;;) {
-      if (Atomics.load(this.ctrl, CTRL.ERROR) !== 0) this.fail(readError(this.ctrl, this.errorText));
+      if (Atomics.load(this.ctrl, CTRL.ERROR) !== 0) this.fail(this.errorMessage());
       const r = Atomics.load(this.ctrl, CTRL.READY);
       if (r >= this.threads) return;
       const left = timeoutMs - (performance.now() - t0);
@@ -214,7 +214,7 @@ export class ParallelLoss {
         this.fail(`no progress from the training workers for ${(this.stallTimeoutMs / 1000).toFixed(0)} s (a worker may have died${this.failure ? `: ${this.failure.message}` : ''})`);
       }
     }
-    if (Atomics.load(ctrl, CTRL.ERROR) !== 0) this.fail(readError(ctrl, this.errorText));
+    if (Atomics.load(ctrl, CTRL.ERROR) !== 0) this.fail(this.errorMessage());
     this.computedTotal += count;
     for (let p = 0; p < count; p++) addStructure(res, this.terms, p * TERMS, grad, grad ? this.slotViews[p] : null);
     return res;
@@ -229,6 +229,16 @@ export class ParallelLoss {
     Atomics.notify(this.ctrl, CTRL.SEQ);
     for (const w of this.workerList) w.terminate().catch(() => {});
     this.workerList = [];
+  }
+
+  /**
+   * The recorded error. recordError flags ERROR before it writes the text: a thread
+   * that sees the flag outside a phase's end (e.g. a worker failing at start-up)
+   * waits briefly for the text.
+   */
+  private errorMessage(): string {
+    for (let k = 0; k < 200 && Atomics.load(this.ctrl, CTRL.ERROR_LENGTH) === 0; k++) Atomics.wait(this.ctrl, CTRL.ERROR_LENGTH, 0, 10);
+    return readError(this.ctrl, this.errorText);
   }
 
   private fail(message: string): never {

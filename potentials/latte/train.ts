@@ -364,6 +364,8 @@ export interface EpochRecord {
   valEnergyMae: number;
   valForceMae: number;
   seconds: number;
+  /** CPU seconds of the process (all threads) since training began. */
+  cpuSeconds: number;
 }
 
 export interface TrainResult {
@@ -543,7 +545,8 @@ function optimise(
   const t0 = Date.now();
   let best = Infinity, bestEpoch = 0;
   const bestTheta = Float64Array.from(model.theta);
-  const curveRows: string[] = ['epoch,lr,train_loss,val_loss,train_energy_mae_mev_per_atom,train_force_mae_ev_per_a,val_energy_mae_mev_per_atom,val_force_mae_ev_per_a,seconds'];
+  const curveRows: string[] = ['epoch,lr,train_loss,val_loss,train_energy_mae_mev_per_atom,train_force_mae_ev_per_a,val_energy_mae_mev_per_atom,val_force_mae_ev_per_a,seconds,cpu_seconds'];
+  const cpu0 = process.cpuUsage();
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const lr = schedule === 'cosine'
       ? lrMin + (lr0 - lrMin) * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / Math.max(1, epochs - 1)))
@@ -581,13 +584,14 @@ function optimise(
       valEnergyMae: val ? (1000 * val.eAbs) / val.structures : NaN,
       valForceMae: val ? val.fAbs / val.components : NaN,
       seconds: (Date.now() - t0) / 1000,
+      cpuSeconds: cpuSince(cpu0),
     };
     history.push(rec);
-    curveRows.push([rec.epoch, rec.lr, rec.trainLoss, rec.valLoss, rec.trainEnergyMae, rec.trainForceMae, rec.valEnergyMae, rec.valForceMae, rec.seconds].map((v) => String(v)).join(','));
+    curveRows.push([rec.epoch, rec.lr, rec.trainLoss, rec.valLoss, rec.trainEnergyMae, rec.trainForceMae, rec.valEnergyMae, rec.valForceMae, rec.seconds, rec.cpuSeconds].map((v) => String(v)).join(','));
     if (options.curves) writeFileSync(options.curves, curveRows.join('\n') + '\n');
     log(
       `epoch ${epoch} lr ${lr.toExponential(2)} loss ${rec.trainLoss.toExponential(3)} val ${rec.valLoss.toExponential(3)} ` +
-        `E ${rec.trainEnergyMae.toFixed(2)}/${rec.valEnergyMae.toFixed(2)} meV/at F ${rec.trainForceMae.toFixed(4)}/${rec.valForceMae.toFixed(4)} eV/Å ${rec.seconds.toFixed(0)} s`,
+        `E ${rec.trainEnergyMae.toFixed(2)}/${rec.valEnergyMae.toFixed(2)} meV/at F ${rec.trainForceMae.toFixed(4)}/${rec.valForceMae.toFixed(4)} eV/Å ${rec.seconds.toFixed(0)} s (CPU ${rec.cpuSeconds.toFixed(0)} s)`,
     );
     const score = selectMae
       ? Math.sqrt(weights.energy) * (val ? rec.valEnergyMae : rec.trainEnergyMae) / 1000 + Math.sqrt(weights.forces) * (val ? rec.valForceMae : rec.trainForceMae)
@@ -608,6 +612,11 @@ function optimise(
   }
   model.theta.set(bestTheta);
   return { model, history, bestEpoch, seconds: (Date.now() - t0) / 1000, trainStructures: train.length, validationStructures: validation.length, workers: parallel?.workers ?? 1, workerShare: parallel?.workerShare ?? 0 };
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(start);
+  return (c.user + c.system) / 1e6;
 }
 
 function shuffle(n: number, rng: Rng): number[] {
