@@ -92,6 +92,16 @@ export class AceEvaluator {
   private readonly fSpStart: Int32Array;
   /** Per neighbour: Σ t_lm ∇G_lm (3) and Σ s_lm Y_lm (1). */
   private fG = new Float64Array(0);
+  // --- pair-symmetric serial path (see `energyPairs`) ---
+  /** True when every active (species, l) block reads its radial values directly (full ACE): the pair path applies. */
+  private readonly pairwiseOk: boolean;
+  /** ω of every local atom in the fast layout (nLocal × nA), grown as needed. */
+  private pairW = new Float64Array(0);
+  /** Per-pair scratch: Y_lm, ∇G_lm, g_n, g′_n. */
+  private readonly pY: Float64Array;
+  private readonly pDG: Float64Array;
+  private readonly pR: Float64Array;
+  private readonly pDR: Float64Array;
 
   constructor(basis: AceBasis) {
     this.basis = basis;
@@ -190,6 +200,13 @@ export class AceEvaluator {
     this.fastA = new Float64Array(basis.nA);
     this.fastOmega = new Float64Array(basis.nA);
     this.growFast(64);
+    let ok = true;
+    for (let q = 0; q < S * (L + 1); q++) if (this.fastActive[2 * q] !== this.fastActive[2 * q + 1] && this.fastShift[q] < 0) ok = false;
+    this.pairwiseOk = ok;
+    this.pY = new Float64Array(this.nY);
+    this.pDG = new Float64Array(3 * this.nY);
+    this.pR = new Float64Array(N);
+    this.pDR = new Float64Array(N);
   }
 
   private growFast(n: number): void {
@@ -221,52 +238,18 @@ export class AceEvaluator {
    * g_ij = r̂ Σ s_lm Y_lm + (I − r̂r̂ᵀ)(Σ t_lm ∇G_lm)/r. No per-function or per-triplet work.
    */
   energy(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
+    if (this.pairwiseOk && atoms.rowStart === undefined && atoms.rowEnd === undefined) return this.energyPairs(atoms, coef, e0, forces, atomEnergies);
+    return this.energyRows(atoms, coef, e0, forces, atomEnergies);
+  }
+
+  /** The row-additive MD path (each row i computes E_i and its forces alone): honours rowStart/rowEnd. */
+  energyRows(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
     const { offsets, neighbors } = atoms.full!;
-    const nMono = this.basis.nMono, ms = this.basis.monoStart, mi = this.fastMono;
-    const gs = this.grpStart, pre = this.grpPre, ge = this.grpEntry, ev = this.entV, em = this.entMono;
-    const A = this.fastA, w = this.fastOmega, smap = this.speciesMap, species = atoms.species;
+    const smap = this.speciesMap, species = atoms.species;
     let total = 0;
     for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
-      const zi = smap[species[i]];
       const nn = this.gatherFast(atoms, i, offsets, neighbors);
-      const cb = zi * nMono;
-      w.fill(0);
-      let e = e0[zi];
-      for (let a = ms[0]; a < ms[1]; a++) {
-        const c = coef[cb + a], v = mi[4 * a];
-        e += c * A[v]; w[v] += c;
-      }
-      // Order 2: E += a1 Σ c a2; ∂/∂a1 = Σ c a2, ∂/∂a2 = c a1.
-      for (let g = gs[0]; g < gs[1]; g++) {
-        const v1 = pre[4 * g], a1 = A[v1];
-        let h = 0;
-        for (let t = ge[g]; t < ge[g + 1]; t++) {
-          const c = coef[cb + em[t]], v = ev[t];
-          h += c * A[v]; w[v] += c * a1;
-        }
-        e += a1 * h; w[v1] += h;
-      }
-      // Order 3: prefix product a1 a2.
-      for (let g = gs[1]; g < gs[2]; g++) {
-        const v1 = pre[4 * g], v2 = pre[4 * g + 1], a1 = A[v1], a2 = A[v2], a12 = a1 * a2;
-        let h = 0;
-        for (let t = ge[g]; t < ge[g + 1]; t++) {
-          const c = coef[cb + em[t]], v = ev[t];
-          h += c * A[v]; w[v] += c * a12;
-        }
-        e += a12 * h; w[v1] += h * a2; w[v2] += h * a1;
-      }
-      // Order 4: prefix product a1 a2 a3.
-      for (let g = gs[2]; g < gs[3]; g++) {
-        const v1 = pre[4 * g], v2 = pre[4 * g + 1], v3 = pre[4 * g + 2];
-        const a1 = A[v1], a2 = A[v2], a3 = A[v3], a12 = a1 * a2, a123 = a12 * a3;
-        let h = 0;
-        for (let t = ge[g]; t < ge[g + 1]; t++) {
-          const c = coef[cb + em[t]], v = ev[t];
-          h += c * A[v]; w[v] += c * a123;
-        }
-        e += a123 * h; w[v1] += h * a2 * a3; w[v2] += h * a1 * a3; w[v3] += h * a12;
-      }
+      const e = this.polynomial(smap[species[i]], coef, e0);
       total += e;
       if (atomEnergies !== null) atomEnergies[i] += e;
       this.forcesFast(nn, i, forces);
@@ -274,8 +257,164 @@ export class AceEvaluator {
     return total;
   }
 
+  /**
+   * Serial MD path using pair symmetry (full ACE: every active block reads g_n directly).
+   * φ_nlm(r_ji) = (−1)^l φ_nlm(r_ij), so each unordered pair {i, j} is visited once:
+   * pass 1 adds R·Y to A_i and (−1)^l R·Y to A_owner(j); pass 2 evaluates E_i and
+   * ω_i = ∂E_i/∂A_i per local atom; pass 3 contracts ∇φ(r_ij) once with
+   * ω_i + (−1)^l ω_owner(j), giving g = ∂(E_i + E_j)/∂r_ij: F_j −= g, F_i += g.
+   * A pair is taken at the row of the smaller owner index; an atom's own periodic
+   * image once, with the displacement whose first clearly non-zero component is positive.
+   * Not row-additive (row i writes A_j): the parallel evaluator gets `energyRows`.
+   */
+  energyPairs(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
+    const basis = this.basis, n = atoms.nLocal, nA = basis.nA, L = basis.lmax;
+    const { offsets, neighbors } = atoms.full!;
+    const x = atoms.positions, species = atoms.species, owner = atoms.owner, smap = this.speciesMap;
+    const rc = basis.radial.cutoff, rc2 = rc * rc, radial = basis.radial, sh = this.sh;
+    const fCount = this.fastCount, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift;
+    const Y = this.pY, DG = this.pDG, g = this.pR, dg = this.pDR;
+    if (this.pairW.length < n * nA) this.pairW = new Float64Array(Math.ceil(n * 1.2) * nA);
+    const W = this.pairW, fW = this.fastOmega;
+    // Passes 1–2 by rows: A_i from all neighbours (values only), E_i and ω_i.
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      this.gatherFast(atoms, i, offsets, neighbors, true);
+      const e = this.polynomial(smap[species[i]], coef, e0);
+      total += e;
+      if (atomEnergies !== null) atomEnergies[i] += e;
+      W.set(fW, i * nA);
+    }
+    // Pass 3: forces.
+    for (let i = 0; i < n; i++) {
+      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2], si = smap[species[i]];
+      const ai = i * nA;
+      let fix = 0, fiy = 0, fiz = 0;
+      for (let q = offsets[i], end = offsets[i + 1]; q < end; q++) {
+        const j = neighbors[q], o = owner[j];
+        if (o < i) continue;
+        const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
+        const r2 = dx * dx + dy * dy + dz * dz;
+        if (r2 >= rc2 || r2 === 0) continue;
+        if (o === i && !firstPositive(dx, dy, dz)) continue;
+        const r = Math.sqrt(r2), inv = 1 / r;
+        const ux = dx * inv, uy = dy * inv, uz = dz * inv;
+        sh.valuesAndPolyGradients(ux, uy, uz, Y, DG, 0);
+        radial.evaluate(r, g, dg, 0);
+        const sj = smap[species[j]], aj = o * nA;
+        let gx0 = 0, gy0 = 0, gz0 = 0, rad = 0;
+        for (let l = 0; l <= L; l++) {
+          const odd = (l & 1) === 1, cnt = fCount[l], lb = l * l, nm = 2 * l + 1;
+          const qi = sj * (L + 1) + l, qj = si * (L + 1) + l;
+          const loI = fAct[2 * qi], hiI = fAct[2 * qi + 1], loJ = fAct[2 * qj], hiJ = fAct[2 * qj + 1];
+          if (loI === hiI && loJ === hiJ) continue;
+          const shI = fShift[qi], shJ = fShift[qj];
+          if (qi === qj) {
+            // Same block on both sides: one contraction with ω_i ± ω_j, two m rows at a time.
+            const gI = shI, ai0 = ai + fBase[l], aj0 = aj + fBase[l];
+            let m = 0;
+            for (; m + 1 < nm; m += 2) {
+              const ri = ai0 + m * cnt, rj = aj0 + m * cnt, ri2 = ri + cnt, rj2 = rj + cnt;
+              let t = 0, s = 0, t2 = 0, s2 = 0;
+              if (odd) {
+                for (let a = loI; a < hiI; a++) {
+                  const R = g[a + gI], dR = dg[a + gI], om = W[ri + a] - W[rj + a], om2 = W[ri2 + a] - W[rj2 + a];
+                  t += R * om; s += dR * om; t2 += R * om2; s2 += dR * om2;
+                }
+              } else {
+                for (let a = loI; a < hiI; a++) {
+                  const R = g[a + gI], dR = dg[a + gI], om = W[ri + a] + W[rj + a], om2 = W[ri2 + a] + W[rj2 + a];
+                  t += R * om; s += dR * om; t2 += R * om2; s2 += dR * om2;
+                }
+              }
+              const y = lb + m, y2 = y + 1;
+              rad += s * Y[y] + s2 * Y[y2];
+              gx0 += t * DG[3 * y] + t2 * DG[3 * y2];
+              gy0 += t * DG[3 * y + 1] + t2 * DG[3 * y2 + 1];
+              gz0 += t * DG[3 * y + 2] + t2 * DG[3 * y2 + 2];
+            }
+            if (m < nm) {
+              const ri = ai0 + m * cnt, rj = aj0 + m * cnt, sgn = odd ? -1 : 1;
+              let t = 0, s = 0;
+              for (let a = loI; a < hiI; a++) {
+                const om = W[ri + a] + sgn * W[rj + a];
+                t += g[a + gI] * om; s += dg[a + gI] * om;
+              }
+              const y = lb + m;
+              rad += s * Y[y]; gx0 += t * DG[3 * y]; gy0 += t * DG[3 * y + 1]; gz0 += t * DG[3 * y + 2];
+            }
+          } else {
+            const sgn = odd ? -1 : 1;
+            for (let m = 0, row = fBase[l]; m < nm; m++, row += cnt) {
+              const ri = ai + row, rj = aj + row;
+              let t = 0, s = 0;
+              for (let a = loI; a < hiI; a++) { const om = W[ri + a]; t += g[a + shI] * om; s += dg[a + shI] * om; }
+              for (let a = loJ; a < hiJ; a++) { const om = sgn * W[rj + a]; t += g[a + shJ] * om; s += dg[a + shJ] * om; }
+              const y = lb + m;
+              rad += s * Y[y]; gx0 += t * DG[3 * y]; gy0 += t * DG[3 * y + 1]; gz0 += t * DG[3 * y + 2];
+            }
+          }
+        }
+        const dot = ux * gx0 + uy * gy0 + uz * gz0;
+        const gx = (gx0 - ux * dot) * inv + rad * ux;
+        const gy = (gy0 - uy * dot) * inv + rad * uy;
+        const gz = (gz0 - uz * dot) * inv + rad * uz;
+        forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
+        fix += gx; fiy += gy; fiz += gz;
+      }
+      forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz;
+    }
+    return total;
+  }
+
+  /** E_i of an atom of model species zi from A in fastA (fast layout); writes ω = ∂E_i/∂A into fastOmega. */
+  private polynomial(zi: number, coef: Float64Array, e0: Float64Array): number {
+    const nMono = this.basis.nMono, ms = this.basis.monoStart, mi = this.fastMono;
+    const gs = this.grpStart, pre = this.grpPre, ge = this.grpEntry, ev = this.entV, em = this.entMono;
+    const A = this.fastA, w = this.fastOmega;
+    const cb = zi * nMono;
+    w.fill(0);
+    let e = e0[zi];
+    for (let a = ms[0]; a < ms[1]; a++) {
+      const c = coef[cb + a], v = mi[4 * a];
+      e += c * A[v]; w[v] += c;
+    }
+    // Order 2: E += a1 Σ c a2; ∂/∂a1 = Σ c a2, ∂/∂a2 = c a1.
+    for (let g = gs[0]; g < gs[1]; g++) {
+      const v1 = pre[4 * g], a1 = A[v1];
+      let h = 0;
+      for (let t = ge[g]; t < ge[g + 1]; t++) {
+        const c = coef[cb + em[t]], v = ev[t];
+        h += c * A[v]; w[v] += c * a1;
+      }
+      e += a1 * h; w[v1] += h;
+    }
+    // Order 3: prefix product a1 a2.
+    for (let g = gs[1]; g < gs[2]; g++) {
+      const v1 = pre[4 * g], v2 = pre[4 * g + 1], a1 = A[v1], a2 = A[v2], a12 = a1 * a2;
+      let h = 0;
+      for (let t = ge[g]; t < ge[g + 1]; t++) {
+        const c = coef[cb + em[t]], v = ev[t];
+        h += c * A[v]; w[v] += c * a12;
+      }
+      e += a12 * h; w[v1] += h * a2; w[v2] += h * a1;
+    }
+    // Order 4: prefix product a1 a2 a3.
+    for (let g = gs[2]; g < gs[3]; g++) {
+      const v1 = pre[4 * g], v2 = pre[4 * g + 1], v3 = pre[4 * g + 2];
+      const a1 = A[v1], a2 = A[v2], a3 = A[v3], a12 = a1 * a2, a123 = a12 * a3;
+      let h = 0;
+      for (let t = ge[g]; t < ge[g + 1]; t++) {
+        const c = coef[cb + em[t]], v = ev[t];
+        h += c * A[v]; w[v] += c * a123;
+      }
+      e += a123 * h; w[v1] += h * a2 * a3; w[v2] += h * a1 * a3; w[v3] += h * a12;
+    }
+    return e;
+  }
+
   /** Fast-path neighbour pass: per-neighbour tables and A in the fast layout. Returns the neighbour count. */
-  private gatherFast(atoms: Neighborhood, i: number, offsets: Int32Array, neighbors: Int32Array): number {
+  private gatherFast(atoms: Neighborhood, i: number, offsets: Int32Array, neighbors: Int32Array, light = false): number {
     const basis = this.basis, x = atoms.positions, species = atoms.species, smap = this.speciesMap;
     const rc = basis.radial.cutoff, rc2 = rc * rc;
     const start = offsets[i], end = offsets[i + 1];
@@ -300,6 +439,12 @@ export class AceEvaluator {
       fIndex[k] = j; fZ[k] = zj; fInv[k] = inv;
       fUnit[3 * k] = ux; fUnit[3 * k + 1] = uy; fUnit[3 * k + 2] = uz;
       const yOff = k * nY, rOff = k * RW;
+      if (light) {
+        // Values only (A, no gradients): used where every active block is direct (pairwiseOk), so no per-pair rows below.
+        sh.values(ux, uy, uz, fY, yOff);
+        radial.values(r, fR, rOff);
+        continue;
+      }
       sh.valuesAndPolyGradients(ux, uy, uz, fY, fDG, yOff);
       radial.evaluate(r, fR, fDR, rOff);
       const qb = zj * (L + 1);
@@ -722,4 +867,18 @@ export class AceEvaluator {
     }
     return block;
   }
+}
+
+/**
+ * Picks one of the two displacements ±d between an atom and its own periodic image:
+ * true when the first component clearly different from zero (beyond rounding of
+ * the image shift) is positive.
+ */
+function firstPositive(dx: number, dy: number, dz: number): boolean {
+  const tol = 1e-8;
+  if (dx > tol) return true;
+  if (dx < -tol) return false;
+  if (dy > tol) return true;
+  if (dy < -tol) return false;
+  return dz > 0;
 }

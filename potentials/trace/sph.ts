@@ -86,12 +86,12 @@ export class SphericalHarmonics {
     // p[l·w + l + 1] (P̄_l^{l+1} = 0) is never written: zero since construction.
   }
 
-  /** Y_lm at the unit vector (x, y, z), written into y[0..size). */
-  values(x: number, y: number, z: number, out: Float64Array): void {
+  /** Y_lm at the unit vector (x, y, z), written into out[offset..offset+size). */
+  values(x: number, y: number, z: number, out: Float64Array, offset = 0): void {
     this.tables(x, y, z);
     const L = this.lmax, w = L + 2, p = this.p, c = this.c, s = this.s, nrm = this.norm;
     for (let l = 0; l <= L; l++) {
-      const base = l * l + l, nb = (l * (l + 1)) / 2;
+      const base = offset + l * l + l, nb = (l * (l + 1)) / 2;
       out[base] = nrm[nb] * p[l * w];
       for (let m = 1; m <= l; m++) {
         const a = nrm[nb + m] * p[l * w + m];
