@@ -59,10 +59,12 @@ export class AceEvaluator {
   private readonly fastActive: Int32Array;
   /**
    * Where block l's radial values for neighbour species z are read (index z·(lmax+1) + l):
-   * ≥ 0: "direct", R_a = g_{a + shift} (one-hot weight 1, consecutive n, as in full ACE),
-   * read straight from the neighbour's base radial row; −1: from its per-pair row.
+   * where fastDirect is 1: "direct", R_a = g_{a + shift} (one-hot weight 1, consecutive n,
+   * as in full ACE; a + shift ≥ 0), read straight from the neighbour's base radial row;
+   * where fastDirect is 0: from its per-pair row.
    */
   private readonly fastShift: Int32Array;
+  private readonly fastDirect: Uint8Array;
   /** Monomial A indices in the fast layout (4 per monomial, −1 padded). */
   private readonly fastMono: Int32Array;
   /**
@@ -153,17 +155,18 @@ export class AceEvaluator {
         this.fastActive[q + 1] = lo < 0 ? 0 : hi;
       }
     }
-    this.fastShift = new Int32Array(S * (L + 1)).fill(-1);
+    this.fastShift = new Int32Array(S * (L + 1));
+    this.fastDirect = new Uint8Array(S * (L + 1));
     for (let z = 0; z < S; z++) {
       for (let l = 0; l <= L; l++) {
         const q = z * (L + 1) + l, lo = this.fastActive[2 * q], hi = this.fastActive[2 * q + 1];
         if (lo === hi) continue;
         const ps = this.fastPairStart[l], shift = this.fastN[ps + lo] - lo;
-        let direct = shift >= 0;
+        let direct = this.fastN[ps + lo] >= 0;
         for (let a = lo; a < hi && direct; a++) {
           direct = this.fastN[ps + a] === a + shift && basis.pairWeight[this.fastOld[ps + a] * S + z] === 1;
         }
-        if (direct) this.fastShift[q] = shift;
+        if (direct) { this.fastShift[q] = shift; this.fastDirect[q] = 1; }
       }
     }
     this.fastMono = new Int32Array(basis.monoIdx.length);
@@ -201,7 +204,7 @@ export class AceEvaluator {
     this.fastOmega = new Float64Array(basis.nA);
     this.growFast(64);
     let ok = true;
-    for (let q = 0; q < S * (L + 1); q++) if (this.fastActive[2 * q] !== this.fastActive[2 * q + 1] && this.fastShift[q] < 0) ok = false;
+    for (let q = 0; q < S * (L + 1); q++) if (this.fastActive[2 * q] !== this.fastActive[2 * q + 1] && this.fastDirect[q] === 0) ok = false;
     this.pairwiseOk = ok;
     this.pY = new Float64Array(this.nY);
     this.pDG = new Float64Array(3 * this.nY);
@@ -268,6 +271,7 @@ export class AceEvaluator {
    * Not row-additive (row i writes A_j): the parallel evaluator gets `energyRows`.
    */
   energyPairs(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
+    if (!this.pairwiseOk) throw new Error('trace evaluator: the pair path needs direct radial blocks (full ACE channels); use energyRows');
     const basis = this.basis, n = atoms.nLocal, nA = basis.nA, L = basis.lmax;
     const { offsets, neighbors } = atoms.full!;
     const x = atoms.positions, species = atoms.species, owner = atoms.owner, smap = this.speciesMap;
@@ -422,7 +426,7 @@ export class AceEvaluator {
     const P = basis.nPairs, S = basis.nSpecies, N = basis.radial.n, nY = this.nY, L = basis.lmax;
     const pairW = basis.pairWeight, pairDense = basis.pairDense;
     const fN = this.fastN, fOld = this.fastOld, fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive;
-    const A = this.fastA, sh = this.sh, radial = basis.radial, fShift = this.fastShift, RW = N + P;
+    const A = this.fastA, sh = this.sh, radial = basis.radial, fShift = this.fastShift, fDirect = this.fastDirect, RW = N + P;
     const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
     const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
     A.fill(0);
@@ -452,7 +456,7 @@ export class AceEvaluator {
         const lo = fAct[2 * (qb + l)], hi = fAct[2 * (qb + l) + 1];
         if (lo === hi) continue;
         const ps = fStart[l];
-        if (fShift[qb + l] < 0) {
+        if (fDirect[qb + l] === 0) {
           const rb = rOff + N + ps;
           for (let a = lo; a < hi; a++) {
             const fp = ps + a, n = fN[fp], p = fOld[fp];
@@ -485,7 +489,7 @@ export class AceEvaluator {
       for (let l = 0; l <= L; l++) {
         const lo = fAct[2 * (qb + l)], hi = fAct[2 * (qb + l) + 1];
         if (lo === hi) continue;
-        const shift = fShift[qb + l], rAdd = shift >= 0 ? shift : N + fStart[l];
+        const rAdd = fDirect[qb + l] === 1 ? fShift[qb + l] : N + fStart[l];
         const cnt = fCount[l], lb = l * l, row0 = fBase[l], nm = 2 * l + 1;
         let q = q0;
         for (; q + 3 < q1; q += 4) {
@@ -528,7 +532,7 @@ export class AceEvaluator {
    */
   private forcesFast(nn: number, i: number, forces: Float64Array): void {
     const basis = this.basis, S = basis.nSpecies, N = basis.radial.n, RW = N + basis.nPairs, nY = this.nY, L = basis.lmax;
-    const fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift, w = this.fastOmega;
+    const fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift, fDirect = this.fastDirect, w = this.fastOmega;
     const fIndex = this.fIndex, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
     const ord = this.fOrd, spStart = this.fSpStart, G = this.fG;
     G.fill(0, 0, 4 * nn);
@@ -539,7 +543,7 @@ export class AceEvaluator {
       for (let l = 0; l <= L; l++) {
         const lo = fAct[2 * (qb + l)], hi = fAct[2 * (qb + l) + 1];
         if (lo === hi) continue;
-        const shift = fShift[qb + l], rAdd = shift >= 0 ? shift : N + fStart[l];
+        const rAdd = fDirect[qb + l] === 1 ? fShift[qb + l] : N + fStart[l];
         const cnt = fCount[l], lb = l * l, row0 = fBase[l], nm = 2 * l + 1;
         let q = q0;
         for (; q + 3 < q1; q += 4) {
