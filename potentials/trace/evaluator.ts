@@ -91,6 +91,8 @@ export class AceEvaluator {
   private fDR = new Float64Array(0);
   /** Neighbour slots grouped by species (counting sort): fOrd[fSpStart[z] .. fSpStart[z+1]). */
   private fOrd = new Int32Array(0);
+  /** Pair path: 1 where the neighbour slot is a pair owned by the current row (see energyPairs). */
+  private fHalf = new Uint8Array(0);
   private readonly fSpStart: Int32Array;
   /** Per neighbour: Σ t_lm ∇G_lm (3) and Σ s_lm Y_lm (1). */
   private fG = new Float64Array(0);
@@ -99,11 +101,6 @@ export class AceEvaluator {
   private readonly pairwiseOk: boolean;
   /** ω of every local atom in the fast layout (nLocal × nA), grown as needed. */
   private pairW = new Float64Array(0);
-  /** Per-pair scratch: Y_lm, ∇G_lm, g_n, g′_n. */
-  private readonly pY: Float64Array;
-  private readonly pDG: Float64Array;
-  private readonly pR: Float64Array;
-  private readonly pDR: Float64Array;
 
   constructor(basis: AceBasis) {
     this.basis = basis;
@@ -206,10 +203,6 @@ export class AceEvaluator {
     let ok = true;
     for (let q = 0; q < S * (L + 1); q++) if (this.fastActive[2 * q] !== this.fastActive[2 * q + 1] && this.fastDirect[q] === 0) ok = false;
     this.pairwiseOk = ok;
-    this.pY = new Float64Array(this.nY);
-    this.pDG = new Float64Array(3 * this.nY);
-    this.pR = new Float64Array(N);
-    this.pDR = new Float64Array(N);
   }
 
   private growFast(n: number): void {
@@ -226,6 +219,7 @@ export class AceEvaluator {
     this.fR = new Float64Array(cap * (N + P));
     this.fDR = new Float64Array(cap * (N + P));
     this.fOrd = new Int32Array(cap);
+    this.fHalf = new Uint8Array(cap);
     this.fG = new Float64Array(4 * cap);
     this.fcap = cap;
   }
@@ -262,60 +256,50 @@ export class AceEvaluator {
 
   /**
    * Serial MD path using pair symmetry (full ACE: every active block reads g_n directly).
-   * φ_nlm(r_ji) = (−1)^l φ_nlm(r_ij), so each unordered pair {i, j} is visited once:
-   * pass 1 adds R·Y to A_i and (−1)^l R·Y to A_owner(j); pass 2 evaluates E_i and
-   * ω_i = ∂E_i/∂A_i per local atom; pass 3 contracts ∇φ(r_ij) once with
-   * ω_i + (−1)^l ω_owner(j), giving g = ∂(E_i + E_j)/∂r_ij: F_j −= g, F_i += g.
-   * A pair is taken at the row of the smaller owner index; an atom's own periodic
-   * image once, with the displacement whose first clearly non-zero component is positive.
-   * Not row-additive (row i writes A_j): the parallel evaluator gets `energyRows`.
+   * φ_nlm(r_ji) = (−1)^l φ_nlm(r_ij), so the gradient of E_i + E_j with respect to
+   * r_ij = x_j − x_i is ∇φ(r_ij) contracted once with ω_i + (−1)^l ω_j: one contraction
+   * per unordered pair instead of two. Rows are swept in decreasing order: row i builds
+   * A_i from all its neighbours (values only), then E_i and ω_i, then the force of every
+   * pair it owns — pairs with owner(j) > i, and an atom's own periodic image once (the
+   * displacement whose first clearly non-zero component is positive) — whose ω_j is
+   * known by then. Y, ∇G, g, g′ of an owned pair are computed once, in the gather.
+   * Not row-additive (row i's forces use ω_j): the parallel evaluator gets `energyRows`.
    */
   energyPairs(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
     if (!this.pairwiseOk) throw new Error('trace evaluator: the pair path needs direct radial blocks (full ACE channels); use energyRows');
-    const basis = this.basis, n = atoms.nLocal, nA = basis.nA, L = basis.lmax;
+    const basis = this.basis, n = atoms.nLocal, nA = basis.nA, L = basis.lmax, nY = this.nY, RW = basis.radial.n + basis.nPairs;
     const { offsets, neighbors } = atoms.full!;
-    const x = atoms.positions, species = atoms.species, owner = atoms.owner, smap = this.speciesMap;
-    const rc = basis.radial.cutoff, rc2 = rc * rc, radial = basis.radial, sh = this.sh;
+    const species = atoms.species, owner = atoms.owner, smap = this.speciesMap;
     const fCount = this.fastCount, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift;
-    const Y = this.pY, DG = this.pDG, g = this.pR, dg = this.pDR;
     if (this.pairW.length < n * nA) this.pairW = new Float64Array(Math.ceil(n * 1.2) * nA);
     const W = this.pairW, fW = this.fastOmega;
-    // Passes 1–2 by rows: A_i from all neighbours (values only), E_i and ω_i.
+    const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fHalf = this.fHalf;
     let total = 0;
-    for (let i = 0; i < n; i++) {
-      this.gatherFast(atoms, i, offsets, neighbors, true);
-      const e = this.polynomial(smap[species[i]], coef, e0);
+    // Rows in decreasing order: the pairs of row i have owners ≥ i, whose ω is known by then.
+    for (let i = n - 1; i >= 0; i--) {
+      const nn = this.gatherFast(atoms, i, offsets, neighbors, true);
+      const si = smap[species[i]];
+      const e = this.polynomial(si, coef, e0);
       total += e;
       if (atomEnergies !== null) atomEnergies[i] += e;
-      W.set(fW, i * nA);
-    }
-    // Pass 3: forces.
-    for (let i = 0; i < n; i++) {
-      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2], si = smap[species[i]];
       const ai = i * nA;
+      W.set(fW, ai);
+      // Tables may have been regrown by gatherFast.
+      const Y = this.fY, DG = this.fDG, g = this.fR, dg = this.fDR;
       let fix = 0, fiy = 0, fiz = 0;
-      for (let q = offsets[i], end = offsets[i + 1]; q < end; q++) {
-        const j = neighbors[q], o = owner[j];
-        if (o < i) continue;
-        const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
-        const r2 = dx * dx + dy * dy + dz * dz;
-        if (r2 >= rc2 || r2 === 0) continue;
-        if (o === i && !firstPositive(dx, dy, dz)) continue;
-        const r = Math.sqrt(r2), inv = 1 / r;
-        const ux = dx * inv, uy = dy * inv, uz = dz * inv;
-        sh.valuesAndPolyGradients(ux, uy, uz, Y, DG, 0);
-        radial.evaluate(r, g, dg, 0);
-        const sj = smap[species[j]], aj = o * nA;
+      for (let k = 0; k < nn; k++) {
+        if (fHalf[k] === 0) continue;
+        const j = fIndex[k], aj = owner[j] * nA, sj = fZ[k], yOff = k * nY, rOff = k * RW;
         let gx0 = 0, gy0 = 0, gz0 = 0, rad = 0;
         for (let l = 0; l <= L; l++) {
-          const odd = (l & 1) === 1, cnt = fCount[l], lb = l * l, nm = 2 * l + 1;
+          const odd = (l & 1) === 1, cnt = fCount[l], lb = yOff + l * l, nm = 2 * l + 1;
           const qi = sj * (L + 1) + l, qj = si * (L + 1) + l;
           const loI = fAct[2 * qi], hiI = fAct[2 * qi + 1], loJ = fAct[2 * qj], hiJ = fAct[2 * qj + 1];
           if (loI === hiI && loJ === hiJ) continue;
-          const shI = fShift[qi], shJ = fShift[qj];
+          const gI = rOff + fShift[qi], gJ = rOff + fShift[qj];
           if (qi === qj) {
             // Same block on both sides: one contraction with ω_i ± ω_j, two m rows at a time.
-            const gI = shI, ai0 = ai + fBase[l], aj0 = aj + fBase[l];
+            const ai0 = ai + fBase[l], aj0 = aj + fBase[l];
             let m = 0;
             for (; m + 1 < nm; m += 2) {
               const ri = ai0 + m * cnt, rj = aj0 + m * cnt, ri2 = ri + cnt, rj2 = rj + cnt;
@@ -352,13 +336,14 @@ export class AceEvaluator {
             for (let m = 0, row = fBase[l]; m < nm; m++, row += cnt) {
               const ri = ai + row, rj = aj + row;
               let t = 0, s = 0;
-              for (let a = loI; a < hiI; a++) { const om = W[ri + a]; t += g[a + shI] * om; s += dg[a + shI] * om; }
-              for (let a = loJ; a < hiJ; a++) { const om = sgn * W[rj + a]; t += g[a + shJ] * om; s += dg[a + shJ] * om; }
+              for (let a = loI; a < hiI; a++) { const om = W[ri + a]; t += g[a + gI] * om; s += dg[a + gI] * om; }
+              for (let a = loJ; a < hiJ; a++) { const om = sgn * W[rj + a]; t += g[a + gJ] * om; s += dg[a + gJ] * om; }
               const y = lb + m;
               rad += s * Y[y]; gx0 += t * DG[3 * y]; gy0 += t * DG[3 * y + 1]; gz0 += t * DG[3 * y + 2];
             }
           }
         }
+        const ux = fUnit[3 * k], uy = fUnit[3 * k + 1], uz = fUnit[3 * k + 2], inv = fInv[k];
         const dot = ux * gx0 + uy * gy0 + uz * gz0;
         const gx = (gx0 - ux * dot) * inv + rad * ux;
         const gy = (gy0 - uy * dot) * inv + rad * uy;
@@ -418,7 +403,7 @@ export class AceEvaluator {
   }
 
   /** Fast-path neighbour pass: per-neighbour tables and A in the fast layout. Returns the neighbour count. */
-  private gatherFast(atoms: Neighborhood, i: number, offsets: Int32Array, neighbors: Int32Array, light = false): number {
+  private gatherFast(atoms: Neighborhood, i: number, offsets: Int32Array, neighbors: Int32Array, pairs = false): number {
     const basis = this.basis, x = atoms.positions, species = atoms.species, smap = this.speciesMap;
     const rc = basis.radial.cutoff, rc2 = rc * rc;
     const start = offsets[i], end = offsets[i + 1];
@@ -428,6 +413,7 @@ export class AceEvaluator {
     const fN = this.fastN, fOld = this.fastOld, fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive;
     const A = this.fastA, sh = this.sh, radial = basis.radial, fShift = this.fastShift, fDirect = this.fastDirect, RW = N + P;
     const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
+    const owner = atoms.owner, fHalf = this.fHalf;
     const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
     A.fill(0);
     let count = 0;
@@ -443,10 +429,18 @@ export class AceEvaluator {
       fIndex[k] = j; fZ[k] = zj; fInv[k] = inv;
       fUnit[3 * k] = ux; fUnit[3 * k + 1] = uy; fUnit[3 * k + 2] = uz;
       const yOff = k * nY, rOff = k * RW;
-      if (light) {
-        // Values only (A, no gradients): used where every active block is direct (pairwiseOk), so no per-pair rows below.
-        sh.values(ux, uy, uz, fY, yOff);
-        radial.values(r, fR, rOff);
+      if (pairs) {
+        // Pair path (pairwiseOk: every active block direct, so no per-pair rows below).
+        // The pairs that row i owns (see energyPairs) get gradients as well; others values only.
+        const o = owner[j], mine = o > i || (o === i && firstPositive(dx, dy, dz));
+        fHalf[k] = mine ? 1 : 0;
+        if (mine) {
+          sh.valuesAndPolyGradients(ux, uy, uz, fY, fDG, yOff);
+          radial.evaluate(r, fR, fDR, rOff);
+        } else {
+          sh.values(ux, uy, uz, fY, yOff);
+          radial.values(r, fR, rOff);
+        }
         continue;
       }
       sh.valuesAndPolyGradients(ux, uy, uz, fY, fDG, yOff);
