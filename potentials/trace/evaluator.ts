@@ -78,6 +78,9 @@ export class AceEvaluator {
   private readonly grpEntry: Int32Array;
   private readonly entV: Int32Array;
   private readonly entMono: Int32Array;
+  /** Coefficients per product-tree entry, built from the coefficient array entCoefOf (see foldEntries; a coefficient array is not to be modified in place between calls). */
+  private entCoef = new Float64Array(0);
+  private entCoefOf: Float64Array | null = null;
   private readonly fastA: Float64Array;
   private readonly fastOmega: Float64Array;
   private fcap = 0;
@@ -356,12 +359,23 @@ export class AceEvaluator {
     return total;
   }
 
+  /** Coefficients in the order of the product-tree entries (entCoef[z·nEntries + t] = coef[z·nMono + entMono[t]]). */
+  private foldEntries(coef: Float64Array): void {
+    const nMono = this.basis.nMono, S = this.basis.nSpecies, em = this.entMono, nE = em.length;
+    const out = new Float64Array(S * nE);
+    for (let z = 0; z < S; z++) for (let t = 0; t < nE; t++) out[z * nE + t] = coef[z * nMono + em[t]];
+    this.entCoef = out;
+    this.entCoefOf = coef;
+  }
+
   /** E_i of an atom of model species zi from A in fastA (fast layout); writes ω = ∂E_i/∂A into fastOmega. */
   private polynomial(zi: number, coef: Float64Array, e0: Float64Array): number {
     const nMono = this.basis.nMono, ms = this.basis.monoStart, mi = this.fastMono;
-    const gs = this.grpStart, pre = this.grpPre, ge = this.grpEntry, ev = this.entV, em = this.entMono;
+    const gs = this.grpStart, pre = this.grpPre, ge = this.grpEntry, ev = this.entV;
     const A = this.fastA, w = this.fastOmega;
     const cb = zi * nMono;
+    if (coef !== this.entCoefOf) this.foldEntries(coef);
+    const ec = this.entCoef, eb = zi * ev.length;
     w.fill(0);
     let e = e0[zi];
     for (let a = ms[0]; a < ms[1]; a++) {
@@ -373,7 +387,7 @@ export class AceEvaluator {
       const v1 = pre[4 * g], a1 = A[v1];
       let h = 0;
       for (let t = ge[g]; t < ge[g + 1]; t++) {
-        const c = coef[cb + em[t]], v = ev[t];
+        const c = ec[eb + t], v = ev[t];
         h += c * A[v]; w[v] += c * a1;
       }
       e += a1 * h; w[v1] += h;
@@ -383,7 +397,7 @@ export class AceEvaluator {
       const v1 = pre[4 * g], v2 = pre[4 * g + 1], a1 = A[v1], a2 = A[v2], a12 = a1 * a2;
       let h = 0;
       for (let t = ge[g]; t < ge[g + 1]; t++) {
-        const c = coef[cb + em[t]], v = ev[t];
+        const c = ec[eb + t], v = ev[t];
         h += c * A[v]; w[v] += c * a12;
       }
       e += a12 * h; w[v1] += h * a2; w[v2] += h * a1;
@@ -394,7 +408,7 @@ export class AceEvaluator {
       const a1 = A[v1], a2 = A[v2], a3 = A[v3], a12 = a1 * a2, a123 = a12 * a3;
       let h = 0;
       for (let t = ge[g]; t < ge[g + 1]; t++) {
-        const c = coef[cb + em[t]], v = ev[t];
+        const c = ec[eb + t], v = ev[t];
         h += c * A[v]; w[v] += c * a123;
       }
       e += a123 * h; w[v1] += h * a2 * a3; w[v2] += h * a1 * a3; w[v3] += h * a12;
