@@ -276,7 +276,6 @@ export class AceEvaluator {
     const fCount = this.fastCount, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift;
     if (this.pairW.length < n * nA) this.pairW = new Float64Array(Math.ceil(n * 1.2) * nA);
     const W = this.pairW, fW = this.fastOmega;
-    const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fHalf = this.fHalf;
     let total = 0;
     // Rows in decreasing order: the pairs of row i have owners ≥ i, whose ω is known by then.
     for (let i = n - 1; i >= 0; i--) {
@@ -287,8 +286,9 @@ export class AceEvaluator {
       if (atomEnergies !== null) atomEnergies[i] += e;
       const ai = i * nA;
       W.set(fW, ai);
-      // Tables may have been regrown by gatherFast.
+      // Per-neighbour tables (read after gatherFast, which may have regrown them).
       const Y = this.fY, DG = this.fDG, g = this.fR, dg = this.fDR;
+      const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fHalf = this.fHalf;
       let fix = 0, fiy = 0, fiz = 0;
       for (let k = 0; k < nn; k++) {
         if (fHalf[k] === 0) continue;
