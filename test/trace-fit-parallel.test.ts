@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AceBasis, type BasisSpec } from '../potentials/trace/basis.ts';
 import { TracePotential } from '../potentials/trace/potential.ts';
-import { assemble, assembleParallel, fitTrace, fitTraceAsync } from '../potentials/trace/fit.ts';
+import { assemble, assembleParallel, fitTrace, fitTraceAsync, priorWeights, restrictAssembled, selectByCrossValidation } from '../potentials/trace/fit.ts';
 import { ForceEvaluator } from '../src/forces.ts';
 import { systemToFrame, type Frame } from '../src/io/extxyz.ts';
 import { lattice } from '../src/lattice.ts';
@@ -54,5 +54,21 @@ describe('parallel fit assembly', () => {
     const bad = frames(6, 3);
     bad[4].symbols[1] = 'Ge';
     await expect(assembleParallel({ basis: SPEC, train: bad, folds: 2, source: 'w.xyz' }, 2)).rejects.toThrow(/w\.xyz: frame 4: .*Ge/);
+  });
+
+  it('a truncation fitted from the columns of a larger design matches its own design (cross-validation scan)', () => {
+    const small: BasisSpec = { ...SPEC, radial: { ...SPEC.radial, n: 4 }, maxDegree: [4, 5, 5], wL: 2 };
+    const sb = new AceBasis(small), bb = new AceBasis(SPEC);
+    expect(sb.nFunctions).toBeLessThan(bb.nFunctions);
+    const direct = assemble({ basis: small, train, folds: 4 }, sb);
+    const restricted = restrictAssembled(assemble({ basis: SPEC, train, folds: 4 }, bb), sb);
+    const opts = { lambda: [1e-10, 1e-4], energyScales: [0.3, 1], select: { energy: 1, force: 0.05 } };
+    const a = selectByCrossValidation(direct, priorWeights(sb), opts), b = selectByCrossValidation(restricted, priorWeights(sb), opts);
+    expect(b.scan.length).toBe(4);
+    a.scan.forEach((r, k) => {
+      expect(Math.abs(b.scan[k].rmse_E - r.rmse_E)).toBeLessThan(1e-7 * r.rmse_E);
+      expect(Math.abs(b.scan[k].rmse_F - r.rmse_F)).toBeLessThan(1e-7 * r.rmse_F);
+    });
+    expect(() => restrictAssembled(direct, bb)).toThrow(/not in the larger basis/);
   });
 });
