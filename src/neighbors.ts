@@ -461,13 +461,14 @@ interface FillGeometry {
  * own bin, the entries whose key exceeds 2i. Returns the (possibly grown) neighbour array.
  */
 function fillList(
-  csr: NeighborCsr, half: boolean, n: number, rl2: number, g: FillGeometry,
+  csr: NeighborCsr, half: boolean, n: number, listCutoff2: number, g: FillGeometry,
   binStart: Int32Array, binAtoms: Int32Array, u: Float64Array, localBins: Int32Array, sx: Float64Array, keys: Int32Array, ext: Float64Array,
 ): Int32Array {
   if (csr.offsets.length < n + 1) csr.offsets = new Int32Array(n + 1);
   const offsets = csr.offsets;
   let list = csr.neighbors;
   let count = 0;
+  const rl2 = +listCutoff2; // unboxed once, outside the loops
   const n0 = g.n0, n1 = g.n1, n2 = g.n2, r0 = g.r0, r1 = g.r1, r2 = g.r2;
   const trim = g.trim, w0 = g.w0, w1 = g.w1, w2 = g.w2;
   offsets[0] = 0;
