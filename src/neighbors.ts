@@ -157,13 +157,7 @@ export class NeighborList implements Neighborhood {
   }
 
   private movedTooFar(system: System): boolean {
-    const x = system.positions, x0 = this.referencePositions, n3 = x.length;
-    let maxDisp2 = 0;
-    for (let k = 0; k < n3; k += 3) {
-      const dx = x[k] - x0[k], dy = x[k + 1] - x0[k + 1], dz = x[k + 2] - x0[k + 2];
-      const d2 = dx * dx + dy * dy + dz * dz;
-      if (d2 > maxDisp2) maxDisp2 = d2;
-    }
+    const maxDisp2 = maxDisplacement2(system.positions, this.referencePositions);
     // A ghost moves with its owner plus n·Δh when the cell changes.
     const h = system.cell.matrix, h0 = this.referenceCell;
     let cellShift = 0;
@@ -266,8 +260,9 @@ export class NeighborList implements Neighborhood {
     const h = cell.matrix;
     emitGhosts(
       n, s, system.positions, h, frame.periodic[0], frame.periodic[1], frame.periodic[2], width[0], width[1], width[2],
-      perPeriod, nb, this.localBins, this.image, this.owner, this.species, this.positions, this.binOf, this.maxImage,
+      perPeriod, nb, this.localBins, this.image, this.owner, this.species, this.positions, this.binOf,
     );
+    for (let a = 0; a < 3; a++) this.maxImage[a] = maxAbsImage(this.image, count, a);
 
     // Linked cells over the extended atoms (counting sort by bin).
     const nBins = nb[0] * nb[1] * nb[2];
@@ -356,12 +351,11 @@ function binLocalAtoms(
 function emitGhosts(
   n: number, s: Float64Array, x: Float64Array, h: Float64Array, p0: boolean, p1: boolean, p2: boolean, w0: number, w1: number, w2: number,
   perPeriod: number[], nb: number[], localBins: Int32Array, image: Int32Array, owner: Int32Array, spc: Int32Array, ext: Float64Array,
-  binOf: Int32Array, maxImage: number[],
+  binOf: Int32Array,
 ): void {
   const h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7], h8 = h[8];
   const m0 = perPeriod[0], m1 = perPeriod[1], m2 = perPeriod[2];
   const n0 = nb[0], n1 = nb[1], n2 = nb[2];
-  let a0 = 0, a1 = 0, a2 = 0;
   let g = n;
   for (let i = 0; i < n; i++) {
     const sa = s[3 * i], sb = s[3 * i + 1], sc = s[3 * i + 2];
@@ -394,22 +388,48 @@ function emitGhosts(
           ext[3 * g + 1] = yi + a * h1 + b * h4 + c * h7;
           ext[3 * g + 2] = zi + a * h2 + b * h5 + c * h8;
           binOf[g] = (c0 * n1 + c1) * n2 + c2;
-          if (a > a0) a0 = a; else if (-a > a0) a0 = -a;
-          if (b > a1) a1 = b; else if (-b > a1) a1 = -b;
-          if (c > a2) a2 = c; else if (-c > a2) a2 = -c;
           g++;
         }
       }
     }
   }
-  maxImage[0] = a0; maxImage[1] = a1; maxImage[2] = a2;
+}
+
+/** Largest |n| along one axis over the ghosts' image vectors. */
+function maxAbsImage(image: Int32Array, count: number, axis: number): number {
+  let m = 0;
+  for (let q = axis; q < 3 * count; q += 3) {
+    const v = image[q];
+    if (v > m) m = v; else if (-v > m) m = -v;
+  }
+  return m;
+}
+
+/** Largest squared displacement between two coordinate arrays (3n). */
+function maxDisplacement2(x: Float64Array, x0: Float64Array): number {
+  const n3 = x.length;
+  let max = 0;
+  for (let k = 0; k < n3; k += 3) {
+    const dx = x[k] - x0[k], dy = x[k + 1] - x0[k + 1], dz = x[k + 2] - x0[k + 2];
+    const d2 = dx * dx + dy * dy + dz * dz;
+    if (d2 > max) max = d2;
+  }
+  return max;
 }
 
 /** Bin populations as CSR starts (binStart[b]..binStart[b+1]); resets the fill counters. */
 function countBins(nTotal: number, nBins: number, binOf: Int32Array, binStart: Int32Array, fill: Int32Array): void {
   binStart.fill(0, 0, nBins + 1);
   fill.fill(0, 0, nBins);
+  histogram(nTotal, binOf, binStart);
+  prefixSum(nBins, binStart);
+}
+
+function histogram(nTotal: number, binOf: Int32Array, binStart: Int32Array): void {
   for (let k = 0; k < nTotal; k++) binStart[binOf[k] + 1]++;
+}
+
+function prefixSum(nBins: number, binStart: Int32Array): void {
   for (let b = 0; b < nBins; b++) binStart[b + 1] += binStart[b];
 }
 
