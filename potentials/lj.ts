@@ -62,6 +62,13 @@ export class LennardJones implements Potential {
  * the energy. Forces use LAMMPS's arithmetic; the energy is summed as
  * lj3·Σr⁻¹² − lj4·Σr⁻⁶ − (pairs)·shift, which takes fewer operations per pair than
  * summing each pair's energy (−7 % time at in.lj) and differs only in rounding.
+ *
+ * No branch on the cutoff: a pair beyond it gets 1/r² = 0/r² = 0, hence zero force
+ * and energy. Once the liquid is disordered, whether a listed pair lies inside the
+ * cutoff is a coin toss (≈ 70 % are) that the branch predictor loses often enough
+ * to cost more than the arithmetic on the ≈ 30 % of pairs beyond it (in.lj after
+ * 100 steps: 22.1 → 20.0 ms; on a lattice, where the branch is predictable, 18.2 → 20.6).
+ * Results are those of the branching loop, up to the sign of zero force components.
  */
 function ljForces(
   i0: number, i1: number, x: Float64Array, offsets: Int32Array, neighbors: Int32Array, f: Float64Array,
@@ -79,17 +86,16 @@ function ljForces(
       const j3 = 3 * neighbors[p];
       const dx = x[j3] - xi, dy = x[j3 + 1] - yi, dz = x[j3 + 2] - zi;
       const r2 = dx * dx + dy * dy + dz * dz;
-      if (r2 < cut2) {
-        const r2inv = 1 / r2;
-        const r6inv = r2inv * r2inv * r2inv;
-        const fpair = r6inv * (c1 * r6inv - c2) * r2inv;
-        sum12 += r6inv * r6inv;
-        sum6 += r6inv;
-        pairs++;
-        const fx = fpair * dx, fy = fpair * dy, fz = fpair * dz;
-        fxi -= fx; fyi -= fy; fzi -= fz;
-        f[j3] += fx; f[j3 + 1] += fy; f[j3 + 2] += fz;
-      }
+      const inside = +(r2 < cut2); // 1 or 0, without a branch
+      const r2inv = inside / r2;
+      const r6inv = r2inv * r2inv * r2inv;
+      const fpair = r6inv * (c1 * r6inv - c2) * r2inv;
+      sum12 += r6inv * r6inv;
+      sum6 += r6inv;
+      pairs += inside;
+      const fx = fpair * dx, fy = fpair * dy, fz = fpair * dz;
+      fxi -= fx; fyi -= fy; fzi -= fz;
+      f[j3] += fx; f[j3 + 1] += fy; f[j3 + 2] += fz;
     }
     f[i3] += fxi; f[i3 + 1] += fyi; f[i3 + 2] += fzi;
   }
