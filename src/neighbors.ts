@@ -539,9 +539,11 @@ function fillList(
           list = grow(list, count + end - start);
         }
         if (half) {
+          // Branch-free append (the test is unpredictable): write, then advance by 0 or 1.
           for (let t = start; t < end; t++) {
             const dx = sx[3 * t] - xi, dy = sx[3 * t + 1] - yi, dz = sx[3 * t + 2] - zi;
-            if (dx * dx + dy * dy + dz * dz < rl2) list[count++] = binAtoms[t];
+            list[count] = binAtoms[t];
+            count += +(dx * dx + dy * dy + dz * dz < rl2);
           }
         } else {
           // r2 > 0 excludes i itself (entries never coincide).
