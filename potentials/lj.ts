@@ -6,6 +6,9 @@
 import { registerPotential } from './registry.ts';
 import { requireNumber, type ComputeOutput, type Neighborhood, type Potential, type PotentialSpec } from './potential.ts';
 
+/** Rows of the half list per kernel call. */
+const ROW_CHUNK = 4096;
+
 export interface LennardJonesOptions {
   /** Well depth, eV. */
   epsilon: number;
@@ -46,10 +49,17 @@ export class LennardJones implements Potential {
     const lj1 = 48 * eps * s12, lj2 = 24 * eps * s6, lj3 = 4 * eps * s12, lj4 = 4 * eps * s6;
     const rc2 = this.cutoff * this.cutoff;
     const half = atoms.half!;
-    const i0 = atoms.rowStart ?? 0, i1 = atoms.rowEnd ?? atoms.nLocal;
-    out.energy += out.atomEnergies === null
-      ? ljForces(i0, i1, atoms.positions, half.offsets, half.neighbors, out.forces, lj1, lj2, lj3, lj4, rc2, this.energyShift)
-      : ljForcesAtomEnergies(i0, i1, atoms.positions, half.offsets, half.neighbors, out.forces, out.atomEnergies, lj1, lj2, lj3, lj4, rc2, this.energyShift);
+    const rowStart = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal;
+    // Rows in chunks, so the kernel is compiled once as a whole during the first call
+    // rather than on stack replacement first and again at the next call.
+    let energy = 0;
+    for (let i0 = rowStart; i0 < rowEnd; i0 += ROW_CHUNK) {
+      const i1 = Math.min(rowEnd, i0 + ROW_CHUNK);
+      energy += out.atomEnergies === null
+        ? ljForces(i0, i1, atoms.positions, half.offsets, half.neighbors, out.forces, lj1, lj2, lj3, lj4, rc2, this.energyShift)
+        : ljForcesAtomEnergies(i0, i1, atoms.positions, half.offsets, half.neighbors, out.forces, out.atomEnergies, lj1, lj2, lj3, lj4, rc2, this.energyShift);
+    }
+    out.energy += energy;
   }
 
   spec(): PotentialSpec {

@@ -31,6 +31,13 @@ const STENCIL = 2;
 const FINE_AXIS_FACTOR = 2;
 /** More images per atom than this means the cutoff is absurd for the cell. */
 const MAX_IMAGES_PER_AXIS = 10;
+/**
+ * The build's passes run over atoms in chunks of this many: a list is built rarely,
+ * and a function called once with one long loop is compiled on stack replacement
+ * first and again as a whole at the next build (which then runs unoptimised code
+ * meanwhile); called in chunks, it is compiled once, during the first build.
+ */
+const CHUNK = 2048;
 /** At most this many bins per period (or per open axis). */
 const MAX_BINS_PER_PERIOD = 1000;
 
@@ -245,7 +252,10 @@ export class NeighborList implements Neighborhood {
 
     // Ghosts: count, size the arrays (kept across builds), bin the local atoms, then
     // emit the ghosts with their owner's bin shifted by whole periods.
-    const count = countGhosts(n, s, frame.periodic[0], frame.periodic[1], frame.periodic[2], width[0], width[1], width[2]);
+    let count = 0;
+    for (let i0 = 0; i0 < n; i0 += CHUNK) {
+      count += countGhosts(i0, Math.min(n, i0 + CHUNK), s, frame.periodic[0], frame.periodic[1], frame.periodic[2], width[0], width[1], width[2]);
+    }
     const nTotal = n + count;
     this.nTotal = nTotal;
     this.positions = ensureF64(this.positions, 3 * nTotal);
@@ -256,12 +266,16 @@ export class NeighborList implements Neighborhood {
     this.binCoords = ensureF64(this.binCoords, 3 * n);
     this.localBins = ensureI32(this.localBins, 3 * n);
     this.positions.set(system.positions);
-    binLocalAtoms(n, s, lo, binWidth, binMin, binMax, nb, this.binCoords, this.localBins, this.binOf, this.owner, this.species, system.species);
+    for (let i0 = 0; i0 < n; i0 += CHUNK) {
+      binLocalAtoms(i0, Math.min(n, i0 + CHUNK), s, lo, binWidth, binMin, binMax, nb, this.binCoords, this.localBins, this.binOf, this.owner, this.species, system.species);
+    }
     const h = cell.matrix;
-    emitGhosts(
-      n, s, system.positions, h, frame.periodic[0], frame.periodic[1], frame.periodic[2], width[0], width[1], width[2],
-      perPeriod, nb, this.localBins, this.image, this.owner, this.species, this.positions, this.binOf,
-    );
+    for (let i0 = 0, g = n; i0 < n; i0 += CHUNK) {
+      g = emitGhosts(
+        i0, Math.min(n, i0 + CHUNK), g, n, s, system.positions, h, frame.periodic[0], frame.periodic[1], frame.periodic[2], width[0], width[1], width[2],
+        perPeriod, nb, this.localBins, this.image, this.owner, this.species, this.positions, this.binOf,
+      );
+    }
     for (let a = 0; a < 3; a++) this.maxImage[a] = maxAbsImage(this.image, count, a);
 
     // Linked cells over the extended atoms (counting sort by bin).
@@ -272,7 +286,7 @@ export class NeighborList implements Neighborhood {
     this.sortedPositions = ensureF64(this.sortedPositions, 3 * nTotal);
     this.sortedKeys = ensureI32(this.sortedKeys, nTotal);
     countBins(nTotal, nBins, this.binOf, this.binStart, this.binFill);
-    sortByBin(n, nTotal, this.binOf, this.binStart, this.binFill, this.binAtoms, this.positions, this.sortedPositions, this.sortedKeys, this.owner, this.image);
+    for (let k0 = 0; k0 < nTotal; k0 += CHUNK) sortByBin(k0, Math.min(nTotal, k0 + CHUNK), n, this.binOf, this.binStart, this.binFill, this.binAtoms, this.positions, this.sortedPositions, this.sortedKeys, this.owner, this.image);
 
     // Perpendicular bin widths (Å) of an orthogonal frame, where bins are boxes and the
     // search can be trimmed to the atom's exact distance from each bin row.
@@ -281,8 +295,17 @@ export class NeighborList implements Neighborhood {
       trim: frame.orthogonal,
       w0: binWidth[0] * frame.heights[0], w1: binWidth[1] * frame.heights[1], w2: binWidth[2] * frame.heights[2],
     };
-    if (this.half) this.half.neighbors = fillList(this.half, true, n, rl * rl, g, this.binStart, this.binAtoms, this.binCoords, this.localBins, this.sortedPositions, this.sortedKeys, this.positions);
-    if (this.full) this.full.neighbors = fillList(this.full, false, n, rl * rl, g, this.binStart, this.binAtoms, this.binCoords, this.localBins, this.sortedPositions, this.sortedKeys, this.positions);
+    for (const csr of [this.half, this.full]) {
+      if (!csr) continue;
+      if (csr.offsets.length < n + 1) csr.offsets = new Int32Array(n + 1);
+      csr.offsets[0] = 0;
+      for (let i0 = 0; i0 < n; i0 += CHUNK) {
+        csr.neighbors = fillList(
+          csr, csr === this.half, i0, Math.min(n, i0 + CHUNK), rl * rl, g,
+          this.binStart, this.binAtoms, this.binCoords, this.localBins, this.sortedPositions, this.sortedKeys, this.positions,
+        );
+      }
+    }
     this.referencePositions = ensureF64(this.referencePositions, 3 * n);
     this.referencePositions.set(system.positions);
     this.referenceCell.set(cell.matrix);
@@ -299,9 +322,9 @@ export class NeighborList implements Neighborhood {
  */
 
 /** Number of ghost images: along a periodic axis the image n is kept when −width ≤ s + n < 1 + width. */
-function countGhosts(n: number, s: Float64Array, p0: boolean, p1: boolean, p2: boolean, w0: number, w1: number, w2: number): number {
+function countGhosts(i0: number, i1: number, s: Float64Array, p0: boolean, p1: boolean, p2: boolean, w0: number, w1: number, w2: number): number {
   let count = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = i0; i < i1; i++) {
     const sa = s[3 * i], sb = s[3 * i + 1], sc = s[3 * i + 2];
     const na = p0 ? imageCount(sa, w0) : 1, nb = p1 ? imageCount(sb, w1) : 1, nc = p2 ? imageCount(sc, w2) : 1;
     count += na * nb * nc - 1;
@@ -321,14 +344,14 @@ function imageCount(s: number, w: number): number {
 
 /** Continuous bin coordinates, bins (clamped into the cell's own bins) and identity entries of the local atoms. */
 function binLocalAtoms(
-  n: number, s: Float64Array, lo: number[], binWidth: number[], binMin: number[], binMax: number[], nb: number[],
+  i0: number, i1: number, s: Float64Array, lo: number[], binWidth: number[], binMin: number[], binMax: number[], nb: number[],
   u: Float64Array, localBins: Int32Array, binOf: Int32Array, owner: Int32Array, spc: Int32Array, species: Int32Array,
 ): void {
   const lo0 = lo[0], lo1 = lo[1], lo2 = lo[2];
   const iw0 = 1 / binWidth[0], iw1 = 1 / binWidth[1], iw2 = 1 / binWidth[2];
   const min0 = binMin[0], min1 = binMin[1], min2 = binMin[2], max0 = binMax[0], max1 = binMax[1], max2 = binMax[2];
   const n1 = nb[1], n2 = nb[2];
-  for (let i = 0; i < n; i++) {
+  for (let i = i0; i < i1; i++) {
     const u0 = (s[3 * i] - lo0) * iw0, u1 = (s[3 * i + 1] - lo1) * iw1, u2 = (s[3 * i + 2] - lo2) * iw2;
     u[3 * i] = u0; u[3 * i + 1] = u1; u[3 * i + 2] = u2;
     let b0 = Math.floor(u0), b1 = Math.floor(u1), b2 = Math.floor(u2);
@@ -349,15 +372,15 @@ function binLocalAtoms(
  * lies a list cutoff from every local atom). Records the largest |n| per axis.
  */
 function emitGhosts(
-  n: number, s: Float64Array, x: Float64Array, h: Float64Array, p0: boolean, p1: boolean, p2: boolean, w0: number, w1: number, w2: number,
+  i0: number, i1: number, gStart: number, n: number, s: Float64Array, x: Float64Array, h: Float64Array, p0: boolean, p1: boolean, p2: boolean, w0: number, w1: number, w2: number,
   perPeriod: number[], nb: number[], localBins: Int32Array, image: Int32Array, owner: Int32Array, spc: Int32Array, ext: Float64Array,
   binOf: Int32Array,
-): void {
+): number {
   const h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7], h8 = h[8];
   const m0 = perPeriod[0], m1 = perPeriod[1], m2 = perPeriod[2];
   const n0 = nb[0], n1 = nb[1], n2 = nb[2];
-  let g = n;
-  for (let i = 0; i < n; i++) {
+  let g = gStart;
+  for (let i = i0; i < i1; i++) {
     const sa = s[3 * i], sb = s[3 * i + 1], sc = s[3 * i + 2];
     const aLo = p0 ? Math.ceil(-w0 - sa) - 1 : 0, aHi = p0 ? Math.ceil(1 + w0 - sa) : 0;
     const bLo = p1 ? Math.ceil(-w1 - sb) - 1 : 0, bHi = p1 ? Math.ceil(1 + w1 - sb) : 0;
@@ -393,6 +416,7 @@ function emitGhosts(
       }
     }
   }
+  return g;
 }
 
 /** Largest |n| along one axis over the ghosts' image vectors. */
@@ -421,12 +445,12 @@ function maxDisplacement2(x: Float64Array, x0: Float64Array): number {
 function countBins(nTotal: number, nBins: number, binOf: Int32Array, binStart: Int32Array, fill: Int32Array): void {
   binStart.fill(0, 0, nBins + 1);
   fill.fill(0, 0, nBins);
-  histogram(nTotal, binOf, binStart);
+  for (let k0 = 0; k0 < nTotal; k0 += CHUNK) histogram(k0, Math.min(nTotal, k0 + CHUNK), binOf, binStart);
   prefixSum(nBins, binStart);
 }
 
-function histogram(nTotal: number, binOf: Int32Array, binStart: Int32Array): void {
-  for (let k = 0; k < nTotal; k++) binStart[binOf[k] + 1]++;
+function histogram(k0: number, k1: number, binOf: Int32Array, binStart: Int32Array): void {
+  for (let k = k0; k < k1; k++) binStart[binOf[k] + 1]++;
 }
 
 function prefixSum(nBins: number, binStart: Int32Array): void {
@@ -441,10 +465,10 @@ function prefixSum(nBins: number, binStart: Int32Array): void {
  * two copies (i, j + n) and (j, i − n) of a pair exactly one is kept, i = j included).
  */
 function sortByBin(
-  n: number, nTotal: number, binOf: Int32Array, binStart: Int32Array, fill: Int32Array, binAtoms: Int32Array,
+  k0: number, k1: number, n: number, binOf: Int32Array, binStart: Int32Array, fill: Int32Array, binAtoms: Int32Array,
   ext: Float64Array, sx: Float64Array, keys: Int32Array, owner: Int32Array, image: Int32Array,
 ): void {
-  for (let k = 0; k < nTotal; k++) {
+  for (let k = k0; k < k1; k++) {
     const b = binOf[k];
     const t = binStart[b] + fill[b]++;
     binAtoms[t] = k;
@@ -478,21 +502,20 @@ interface FillGeometry {
  * exact reach; otherwise the run spans the stencil, enough for any skew.
  * Half list (LAMMPS's half/bin/newton): only the upper half of the stencil — rows
  * after the atom's own row, and in its own row the bins after its own — plus, in its
- * own bin, the entries whose key exceeds 2i. Returns the (possibly grown) neighbour array.
+ * own bin, the entries whose key exceeds 2i. Fills rows i0 ≤ i < i1 (offsets[i0] set);
+ * returns the (possibly grown) neighbour array.
  */
 function fillList(
-  csr: NeighborCsr, half: boolean, n: number, listCutoff2: number, g: FillGeometry,
+  csr: NeighborCsr, half: boolean, i0: number, i1: number, listCutoff2: number, g: FillGeometry,
   binStart: Int32Array, binAtoms: Int32Array, u: Float64Array, localBins: Int32Array, sx: Float64Array, keys: Int32Array, ext: Float64Array,
 ): Int32Array {
-  if (csr.offsets.length < n + 1) csr.offsets = new Int32Array(n + 1);
   const offsets = csr.offsets;
   let list = csr.neighbors;
-  let count = 0;
+  let count = offsets[i0];
   const rl2 = +listCutoff2; // unboxed once, outside the loops
   const n0 = g.n0, n1 = g.n1, n2 = g.n2, r0 = g.r0, r1 = g.r1, r2 = g.r2;
   const trim = g.trim, w0 = g.w0, w1 = g.w1, w2 = g.w2;
-  offsets[0] = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = i0; i < i1; i++) {
     const u0 = u[3 * i], u1 = u[3 * i + 1], u2 = u[3 * i + 2];
     const b0 = localBins[3 * i], b1 = localBins[3 * i + 1], b2 = localBins[3 * i + 2];
     const xi = ext[3 * i], yi = ext[3 * i + 1], zi = ext[3 * i + 2];
