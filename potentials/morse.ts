@@ -20,6 +20,8 @@ export class Morse implements Potential {
   readonly kind = 'morse';
   readonly neighborList = 'half';
   readonly elements = null;
+  /** A sum over rows of the half list; compute() honours rowStart/rowEnd. */
+  readonly parallel = 'rows';
   readonly D: number;
   readonly alpha: number;
   readonly r0: number;
@@ -44,7 +46,7 @@ export class Morse implements Potential {
     const { offsets, neighbors } = atoms.half!;
     const rc2 = this.cutoff * this.cutoff, D = this.D, alpha = this.alpha, r0 = this.r0, eshift = this.energyShift;
     let energy = 0;
-    for (let i = 0; i < atoms.nLocal; i++) {
+    for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
       const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
       let fxi = 0, fyi = 0, fzi = 0;
       const end = offsets[i + 1];

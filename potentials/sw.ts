@@ -52,6 +52,8 @@ function integerPower(b: number, n: number): number {
 export class StillingerWeber implements Potential {
   readonly kind = 'sw';
   readonly neighborList = 'full';
+  /** Each row computes its own three-body terms and the pairs it owns; compute() honours rowStart/rowEnd. */
+  readonly parallel = 'rows';
   readonly elements: readonly string[];
   readonly cutoff: number;
   /** Resolved path of the parameter file. */
@@ -176,11 +178,12 @@ export class StillingerWeber implements Potential {
     const { offsets, neighbors } = full;
     const nLocal = atoms.nLocal;
     this.ensureShort(maxNeighborCount(full, nLocal));
-    out.energy += this.evaluate(nLocal, offsets, neighbors, atoms.positions, atoms.species, atoms.owner, out.forces, out.atomEnergies);
+    out.energy += this.evaluate(atoms.rowStart ?? 0, atoms.rowEnd ?? nLocal, offsets, neighbors, atoms.positions, atoms.species, atoms.owner, out.forces, out.atomEnergies);
   }
 
   private evaluate(
-    nLocal: number,
+    rowStart: number,
+    rowEnd: number,
     offsets: Int32Array,
     neighbors: Int32Array,
     x: Float64Array,
@@ -199,7 +202,7 @@ export class StillingerWeber implements Potential {
     const third = 1 / 3;
     let energy = 0;
 
-    for (let i = 0; i < nLocal; i++) {
+    for (let i = rowStart; i < rowEnd; i++) {
       const ti = single ? 0 : typeOf[species[i]];
       const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
       let fxi = 0, fyi = 0, fzi = 0, ei = 0;

@@ -45,6 +45,8 @@ const ZETA_EXP_HUGE = 1e30;
 export class Tersoff implements Potential {
   readonly kind = 'tersoff';
   readonly neighborList = 'full';
+  /** Each row computes its own three-body terms and the pairs it owns; compute() honours rowStart/rowEnd. */
+  readonly parallel = 'rows';
   readonly elements: readonly string[];
   readonly cutoff: number;
   /** Resolved path of the parameter file. */
@@ -206,11 +208,12 @@ export class Tersoff implements Potential {
     const { offsets, neighbors } = full;
     const nLocal = atoms.nLocal;
     this.ensureShort(maxNeighborCount(full, nLocal));
-    out.energy += this.evaluate(nLocal, offsets, neighbors, atoms.positions, atoms.species, atoms.owner, out.forces, out.atomEnergies);
+    out.energy += this.evaluate(atoms.rowStart ?? 0, atoms.rowEnd ?? nLocal, offsets, neighbors, atoms.positions, atoms.species, atoms.owner, out.forces, out.atomEnergies);
   }
 
   private evaluate(
-    nLocal: number,
+    rowStart: number,
+    rowEnd: number,
     offsets: Int32Array,
     neighbors: Int32Array,
     x: Float64Array,
@@ -234,7 +237,7 @@ export class Tersoff implements Potential {
     const cutmaxsq = this.cutoff * this.cutoff;
     let energy = 0;
 
-    for (let i = 0; i < nLocal; i++) {
+    for (let i = rowStart; i < rowEnd; i++) {
       const ti = typeOf[species[i]];
       const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
       let fxi = 0, fyi = 0, fzi = 0, ei = 0;

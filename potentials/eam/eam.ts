@@ -32,9 +32,19 @@ export class Eam implements Potential {
   readonly parallel = 'staged';
   readonly stages: StagedCompute = {
     width: 1,
-    accumulate: (atoms, values) => this.stageDensities(atoms, values),
+    accumulate: (atoms, values) => {
+      this.checkBound();
+      const start = atoms.rowStart ?? 0, stop = atoms.rowEnd ?? atoms.nLocal;
+      if (this.nSpecies === 1) this.densitiesOneType(atoms, values, start, stop);
+      else this.densities(atoms, values, start, stop);
+    },
     combine: (atoms, rho, fp, out) => { out.energy += this.embedding(atoms, rho, fp, out.atomEnergies); },
-    finish: (atoms, fp, out) => { out.energy += this.stagePairForces(atoms, fp, out.forces, out.atomEnergies); },
+    finish: (atoms, fp, out) => {
+      const start = atoms.rowStart ?? 0, stop = atoms.rowEnd ?? atoms.nLocal;
+      out.energy += this.nSpecies === 1
+        ? this.pairForcesOneType(atoms, fp, out.forces, out.atomEnergies, start, stop)
+        : this.pairForces(atoms, fp, out.forces, out.atomEnergies, start, stop);
+    },
   };
   /** Elements covered (bind refuses others). */
   readonly elements: readonly string[];
@@ -50,11 +60,6 @@ export class Eam implements Potential {
   private nSpecies = 0;
   private rho = new Float64Array(0);
   private fp = new Float64Array(0);
-  /** Pairs within the cutoff found by pass 1, reused by pass 2: CSR offsets, neighbour, distance, x_j − x_i. */
-  private pairOffsets = new Int32Array(0);
-  private pairJ = new Int32Array(0);
-  private pairR = new Float64Array(0);
-  private pairD = new Float64Array(0);
 
   constructor(kind: EamKind, tables: EamTables, typeElements: readonly string[], spec: PotentialSpec, covered = typeElements) {
     this.kind = kind;
@@ -86,43 +91,41 @@ export class Eam implements Potential {
     }
   }
 
-  compute(atoms: Neighborhood, out: ComputeOutput): void {
+  private checkBound(): void {
     if (this.spFrho.length === 0) throw new Error(`${this.kind}: bind() must be called before compute()`);
+  }
+
+  compute(atoms: Neighborhood, out: ComputeOutput): void {
+    this.checkBound();
     const nLocal = atoms.nLocal, nTotal = atoms.nTotal;
     if (this.rho.length < nTotal) {
       this.rho = new Float64Array(Math.ceil(nTotal * 1.2));
       this.fp = new Float64Array(Math.ceil(nTotal * 1.2));
     }
-    if (this.pairOffsets.length < nLocal + 1) this.pairOffsets = new Int32Array(Math.ceil(nLocal * 1.2) + 1);
-    const listed = atoms.half!.offsets[nLocal];
-    if (this.pairJ.length < listed) {
-      this.pairJ = new Int32Array(Math.ceil(listed * 1.2));
-      this.pairR = new Float64Array(Math.ceil(listed * 1.2));
-      this.pairD = new Float64Array(3 * Math.ceil(listed * 1.2));
-    }
     const rho = this.rho, fp = this.fp;
     rho.fill(0, 0, nTotal);
-    if (this.nSpecies === 1) this.densitiesOneType(atoms, rho);
-    else this.densities(atoms, rho);
+    if (this.nSpecies === 1) this.densitiesOneType(atoms, rho, 0, nLocal);
+    else this.densities(atoms, rho, 0, nLocal);
     const owner = atoms.owner;
     for (let k = nLocal; k < nTotal; k++) rho[owner[k]] += rho[k];
     out.energy += this.embedding(atoms, rho, fp, out.atomEnergies);
     for (let k = nLocal; k < nTotal; k++) fp[k] = fp[owner[k]];
     out.energy += this.nSpecies === 1
-      ? this.pairForcesOneType(atoms, fp, out.forces, out.atomEnergies)
-      : this.pairForces(atoms, fp, out.forces, out.atomEnergies);
+      ? this.pairForcesOneType(atoms, fp, out.forces, out.atomEnergies, 0, nLocal)
+      : this.pairForces(atoms, fp, out.forces, out.atomEnergies, 0, nLocal);
   }
 
-  /** Pass 1: ρ at every extended atom from the half list (ghost entries still unfolded). */
-  private densities(atoms: Neighborhood, rho: Float64Array): void {
+  /**
+   * Pass 1: ρ contributions of the pairs in rows start..end-1 of the half list, at
+   * every extended atom (ghost entries still unfolded). The whole system in a serial
+   * compute(); one chunk of rows in a parallel stage.
+   */
+  private densities(atoms: Neighborhood, rho: Float64Array, start: number, stop: number): void {
     const x = atoms.positions, species = atoms.species;
     const { offsets, neighbors } = atoms.half!;
     const t = this.tables, c = t.coeffs, spRho = this.spRho, ns = this.nSpecies;
-    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR, pairD = this.pairD;
     const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
-    let np = 0;
-    pairOffsets[0] = 0;
-    for (let i = 0; i < atoms.nLocal; i++) {
+    for (let i = start; i < stop; i++) {
       const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
       const si = species[i];
       let rhoi = 0;
@@ -134,9 +137,6 @@ export class Eam implements Potential {
         if (rsq >= cutsq) continue;
         const sj = species[j];
         const r = Math.sqrt(rsq);
-        pairJ[np] = j;
-        pairD[3 * np] = dx; pairD[3 * np + 1] = dy; pairD[3 * np + 2] = dz;
-        pairR[np++] = r;
         let p = r * rdr + 1.0;
         let m = p | 0;
         if (m > nrm1) m = nrm1;
@@ -155,20 +155,16 @@ export class Eam implements Potential {
         }
       }
       rho[i] += rhoi;
-      pairOffsets[i + 1] = np;
     }
   }
 
   /** Pass 1 for a single element (one density function): same arithmetic, no species lookups. */
-  private densitiesOneType(atoms: Neighborhood, rho: Float64Array): void {
+  private densitiesOneType(atoms: Neighborhood, rho: Float64Array, start: number, stop: number): void {
     const x = atoms.positions;
     const { offsets, neighbors } = atoms.half!;
     const t = this.tables, c = t.coeffs, base = this.spRho[0];
-    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR, pairD = this.pairD;
     const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
-    let np = 0;
-    pairOffsets[0] = 0;
-    for (let i = 0; i < atoms.nLocal; i++) {
+    for (let i = start; i < stop; i++) {
       const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
       let rhoi = 0;
       const end = offsets[i + 1];
@@ -178,9 +174,6 @@ export class Eam implements Potential {
         const rsq = dx * dx + dy * dy + dz * dz;
         if (rsq >= cutsq) continue;
         const r = Math.sqrt(rsq);
-        pairJ[np] = j;
-        pairD[3 * np] = dx; pairD[3 * np + 1] = dy; pairD[3 * np + 2] = dz;
-        pairR[np++] = r;
         let p = r * rdr + 1.0;
         let m = p | 0;
         if (m > nrm1) m = nrm1;
@@ -192,49 +185,7 @@ export class Eam implements Potential {
         rho[j] += v;
       }
       rho[i] += rhoi;
-      pairOffsets[i + 1] = np;
     }
-  }
-
-  /** Pass 2 for a single element. */
-  private pairForcesOneType(atoms: Neighborhood, fp: Float64Array, f: Float64Array, eatom: Float64Array | null): number {
-    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR, pairD = this.pairD;
-    const t = this.tables, c = t.coeffs, rhoBase = this.spRho[0], z2rBase = this.spZ2r[0];
-    const rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
-    let energy = 0;
-    for (let i = 0; i < atoms.nLocal; i++) {
-      const fpi = fp[i];
-      let fxi = 0, fyi = 0, fzi = 0, ei = 0;
-      const end = pairOffsets[i + 1];
-      for (let q = pairOffsets[i]; q < end; q++) {
-        const j = pairJ[q];
-        const dx = -pairD[3 * q], dy = -pairD[3 * q + 1], dz = -pairD[3 * q + 2];
-        const r = pairR[q];
-        let p = r * rdr + 1.0;
-        let m = p | 0;
-        if (m > nrm1) m = nrm1;
-        p -= m;
-        if (p > 1.0) p = 1.0;
-        const mo = m * NCOEF;
-        let k = rhoBase + mo;
-        const rhop = (c[k] * p + c[k + 1]) * p + c[k + 2];
-        k = z2rBase + mo;
-        const z2p = (c[k] * p + c[k + 1]) * p + c[k + 2];
-        const z2 = ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
-        const recip = 1.0 / r;
-        const phi = z2 * recip;
-        const phip = z2p * recip - phi * recip;
-        const psip = fpi * rhop + fp[j] * rhop + phip;
-        const fpair = -psip * recip;
-        fxi += dx * fpair; fyi += dy * fpair; fzi += dz * fpair;
-        f[3 * j] -= dx * fpair; f[3 * j + 1] -= dy * fpair; f[3 * j + 2] -= dz * fpair;
-        energy += phi;
-        if (eatom !== null) { ei += 0.5 * phi; eatom[j] += 0.5 * phi; }
-      }
-      f[3 * i] += fxi; f[3 * i + 1] += fyi; f[3 * i + 2] += fzi;
-      if (eatom !== null) eatom[i] += ei;
-    }
-    return energy;
   }
 
   /** F(ρ) and F'(ρ) of local atoms; returns the embedding energy. */
@@ -261,23 +212,32 @@ export class Eam implements Potential {
     return energy;
   }
 
-  /** Pass 2: pair forces −∂E/∂x from embedding and pair terms; returns the pair energy. */
-  private pairForces(atoms: Neighborhood, fp: Float64Array, f: Float64Array, eatom: Float64Array | null): number {
-    const species = atoms.species;
-    const pairOffsets = this.pairOffsets, pairJ = this.pairJ, pairR = this.pairR, pairD = this.pairD;
+  /**
+   * Pass 2: pair forces −∂E/∂x from the embedding and pair terms of rows
+   * start..end-1, given F'(ρ) of every extended atom; returns the pair energy.
+   * The pair's distance is recomputed (as LAMMPS does): caching pass 1's pairs
+   * is no faster and would not survive the rows of a chunk moving between threads.
+   */
+  private pairForces(atoms: Neighborhood, fp: Float64Array, f: Float64Array, eatom: Float64Array | null, start: number, stop: number): number {
+    const x = atoms.positions, species = atoms.species;
+    const { offsets, neighbors } = atoms.half!;
     const t = this.tables, c = t.coeffs, spRho = this.spRho, spZ2r = this.spZ2r, ns = this.nSpecies;
-    const rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
+    const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
     let energy = 0;
-    for (let i = 0; i < atoms.nLocal; i++) {
+    for (let i = start; i < stop; i++) {
+      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
       const si = species[i], fpi = fp[i];
       let fxi = 0, fyi = 0, fzi = 0, ei = 0;
-      const end = pairOffsets[i + 1];
-      for (let q = pairOffsets[i]; q < end; q++) {
-        const j = pairJ[q];
-        // LAMMPS's del = x_i − x_j (pass 1 stored x_j − x_i) and r, as found in pass 1.
-        const dx = -pairD[3 * q], dy = -pairD[3 * q + 1], dz = -pairD[3 * q + 2];
+      const end = offsets[i + 1];
+      for (let q = offsets[i]; q < end; q++) {
+        const j = neighbors[q];
+        const ddx = x[3 * j] - xi, ddy = x[3 * j + 1] - yi, ddz = x[3 * j + 2] - zi;
+        const rsq = ddx * ddx + ddy * ddy + ddz * ddz;
+        if (rsq >= cutsq) continue;
+        // LAMMPS's del = x_i − x_j.
+        const dx = -ddx, dy = -ddy, dz = -ddz;
         const sj = species[j];
-        const r = pairR[q];
+        const r = Math.sqrt(rsq);
         let p = r * rdr + 1.0;
         let m = p | 0;
         if (m > nrm1) m = nrm1;
@@ -311,63 +271,16 @@ export class Eam implements Potential {
     return energy;
   }
 
-  /**
-   * Parallel stage 1: ρ contributions of the pairs in rows rowStart..rowEnd-1 of the
-   * half list, at every extended atom (same arithmetic as densities()).
-   */
-  private stageDensities(atoms: Neighborhood, rho: Float64Array): void {
-    if (this.spFrho.length === 0) throw new Error(`${this.kind}: bind() must be called before compute()`);
-    const x = atoms.positions, species = atoms.species;
+  /** Pass 2 for a single element: same arithmetic, no species lookups. */
+  private pairForcesOneType(atoms: Neighborhood, fp: Float64Array, f: Float64Array, eatom: Float64Array | null, start: number, stop: number): number {
+    const x = atoms.positions;
     const { offsets, neighbors } = atoms.half!;
-    const t = this.tables, c = t.coeffs, spRho = this.spRho, ns = this.nSpecies;
+    const t = this.tables, c = t.coeffs, rhoBase = this.spRho[0], z2rBase = this.spZ2r[0];
     const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
-    const start = atoms.rowStart ?? 0, stop = atoms.rowEnd ?? atoms.nLocal;
-    for (let i = start; i < stop; i++) {
-      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
-      const si = species[i];
-      let rhoi = 0;
-      const end = offsets[i + 1];
-      for (let q = offsets[i]; q < end; q++) {
-        const j = neighbors[q];
-        const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
-        const rsq = dx * dx + dy * dy + dz * dz;
-        if (rsq >= cutsq) continue;
-        const sj = species[j];
-        const r = Math.sqrt(rsq);
-        let p = r * rdr + 1.0;
-        let m = p | 0;
-        if (m > nrm1) m = nrm1;
-        p -= m;
-        if (p > 1.0) p = 1.0;
-        const ka = spRho[sj * ns + si], kb = spRho[si * ns + sj];
-        let k = ka + m * NCOEF;
-        const toI = ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
-        rhoi += toI;
-        if (kb === ka) {
-          rho[j] += toI;
-        } else {
-          k = kb + m * NCOEF;
-          rho[j] += ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
-        }
-      }
-      rho[i] += rhoi;
-    }
-  }
-
-  /**
-   * Parallel stage 3: pair forces and pair energy of rows rowStart..rowEnd-1 given
-   * F'(ρ) of every extended atom (same arithmetic per pair as pairForces()).
-   */
-  private stagePairForces(atoms: Neighborhood, fp: Float64Array, f: Float64Array, eatom: Float64Array | null): number {
-    const x = atoms.positions, species = atoms.species;
-    const { offsets, neighbors } = atoms.half!;
-    const t = this.tables, c = t.coeffs, spRho = this.spRho, spZ2r = this.spZ2r, ns = this.nSpecies;
-    const cutsq = t.cut * t.cut, rdr = 1.0 / t.dr, nrm1 = t.nr - 1;
-    const start = atoms.rowStart ?? 0, stop = atoms.rowEnd ?? atoms.nLocal;
     let energy = 0;
     for (let i = start; i < stop; i++) {
       const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
-      const si = species[i], fpi = fp[i];
+      const fpi = fp[i];
       let fxi = 0, fyi = 0, fzi = 0, ei = 0;
       const end = offsets[i + 1];
       for (let q = offsets[i]; q < end; q++) {
@@ -376,7 +289,6 @@ export class Eam implements Potential {
         const rsq = ddx * ddx + ddy * ddy + ddz * ddz;
         if (rsq >= cutsq) continue;
         const dx = -ddx, dy = -ddy, dz = -ddz;
-        const sj = species[j];
         const r = Math.sqrt(rsq);
         let p = r * rdr + 1.0;
         let m = p | 0;
@@ -384,21 +296,15 @@ export class Eam implements Potential {
         p -= m;
         if (p > 1.0) p = 1.0;
         const mo = m * NCOEF;
-        const ka = spRho[si * ns + sj], kb = spRho[sj * ns + si];
-        let k = ka + mo;
-        const rhoip = (c[k] * p + c[k + 1]) * p + c[k + 2];
-        let rhojp = rhoip;
-        if (kb !== ka) {
-          k = kb + mo;
-          rhojp = (c[k] * p + c[k + 1]) * p + c[k + 2];
-        }
-        k = spZ2r[si * ns + sj] + mo;
+        let k = rhoBase + mo;
+        const rhop = (c[k] * p + c[k + 1]) * p + c[k + 2];
+        k = z2rBase + mo;
         const z2p = (c[k] * p + c[k + 1]) * p + c[k + 2];
         const z2 = ((c[k + 3] * p + c[k + 4]) * p + c[k + 5]) * p + c[k + 6];
         const recip = 1.0 / r;
         const phi = z2 * recip;
         const phip = z2p * recip - phi * recip;
-        const psip = fpi * rhojp + fp[j] * rhoip + phip;
+        const psip = fpi * rhop + fp[j] * rhop + phip;
         const fpair = -psip * recip;
         fxi += dx * fpair; fyi += dy * fpair; fzi += dz * fpair;
         f[3 * j] -= dx * fpair; f[3 * j + 1] -= dy * fpair; f[3 * j + 2] -= dz * fpair;

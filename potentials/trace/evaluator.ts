@@ -59,10 +59,12 @@ export class AceEvaluator {
   private readonly fastActive: Int32Array;
   /**
    * Where block l's radial values for neighbour species z are read (index z·(lmax+1) + l):
-   * ≥ 0: "direct", R_a = g_{a + shift} (one-hot weight 1, consecutive n, as in full ACE),
-   * read straight from the neighbour's base radial row; −1: from its per-pair row.
+   * where fastDirect is 1: "direct", R_a = g_{a + shift} (one-hot weight 1, consecutive n,
+   * as in full ACE; a + shift ≥ 0), read straight from the neighbour's base radial row;
+   * where fastDirect is 0: from its per-pair row.
    */
   private readonly fastShift: Int32Array;
+  private readonly fastDirect: Uint8Array;
   /** Monomial A indices in the fast layout (4 per monomial, −1 padded). */
   private readonly fastMono: Int32Array;
   /**
@@ -76,6 +78,9 @@ export class AceEvaluator {
   private readonly grpEntry: Int32Array;
   private readonly entV: Int32Array;
   private readonly entMono: Int32Array;
+  /** Coefficients per product-tree entry, built from the coefficient array entCoefOf (see foldEntries; a coefficient array is not to be modified in place between calls). */
+  private entCoef = new Float64Array(0);
+  private entCoefOf: Float64Array | null = null;
   private readonly fastA: Float64Array;
   private readonly fastOmega: Float64Array;
   private fcap = 0;
@@ -89,9 +94,16 @@ export class AceEvaluator {
   private fDR = new Float64Array(0);
   /** Neighbour slots grouped by species (counting sort): fOrd[fSpStart[z] .. fSpStart[z+1]). */
   private fOrd = new Int32Array(0);
+  /** Pair path: 1 where the neighbour slot is a pair owned by the current row (see energyPairs). */
+  private fHalf = new Uint8Array(0);
   private readonly fSpStart: Int32Array;
   /** Per neighbour: Σ t_lm ∇G_lm (3) and Σ s_lm Y_lm (1). */
   private fG = new Float64Array(0);
+  // --- pair-symmetric serial path (see `energyPairs`) ---
+  /** True when every active (species, l) block reads its radial values directly (full ACE): the pair path applies. */
+  private readonly pairwiseOk: boolean;
+  /** ω of every local atom in the fast layout (nLocal × nA), grown as needed. */
+  private pairW = new Float64Array(0);
 
   constructor(basis: AceBasis) {
     this.basis = basis;
@@ -143,17 +155,18 @@ export class AceEvaluator {
         this.fastActive[q + 1] = lo < 0 ? 0 : hi;
       }
     }
-    this.fastShift = new Int32Array(S * (L + 1)).fill(-1);
+    this.fastShift = new Int32Array(S * (L + 1));
+    this.fastDirect = new Uint8Array(S * (L + 1));
     for (let z = 0; z < S; z++) {
       for (let l = 0; l <= L; l++) {
         const q = z * (L + 1) + l, lo = this.fastActive[2 * q], hi = this.fastActive[2 * q + 1];
         if (lo === hi) continue;
         const ps = this.fastPairStart[l], shift = this.fastN[ps + lo] - lo;
-        let direct = shift >= 0;
+        let direct = this.fastN[ps + lo] >= 0;
         for (let a = lo; a < hi && direct; a++) {
           direct = this.fastN[ps + a] === a + shift && basis.pairWeight[this.fastOld[ps + a] * S + z] === 1;
         }
-        if (direct) this.fastShift[q] = shift;
+        if (direct) { this.fastShift[q] = shift; this.fastDirect[q] = 1; }
       }
     }
     this.fastMono = new Int32Array(basis.monoIdx.length);
@@ -190,6 +203,9 @@ export class AceEvaluator {
     this.fastA = new Float64Array(basis.nA);
     this.fastOmega = new Float64Array(basis.nA);
     this.growFast(64);
+    let ok = true;
+    for (let q = 0; q < S * (L + 1); q++) if (this.fastActive[2 * q] !== this.fastActive[2 * q + 1] && this.fastDirect[q] === 0) ok = false;
+    this.pairwiseOk = ok;
   }
 
   private growFast(n: number): void {
@@ -206,6 +222,7 @@ export class AceEvaluator {
     this.fR = new Float64Array(cap * (N + P));
     this.fDR = new Float64Array(cap * (N + P));
     this.fOrd = new Int32Array(cap);
+    this.fHalf = new Uint8Array(cap);
     this.fG = new Float64Array(4 * cap);
     this.fcap = cap;
   }
@@ -221,52 +238,18 @@ export class AceEvaluator {
    * g_ij = r̂ Σ s_lm Y_lm + (I − r̂r̂ᵀ)(Σ t_lm ∇G_lm)/r. No per-function or per-triplet work.
    */
   energy(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
+    if (this.pairwiseOk && atoms.rowStart === undefined && atoms.rowEnd === undefined) return this.energyPairs(atoms, coef, e0, forces, atomEnergies);
+    return this.energyRows(atoms, coef, e0, forces, atomEnergies);
+  }
+
+  /** The row-additive MD path (each row i computes E_i and its forces alone): honours rowStart/rowEnd. */
+  energyRows(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
     const { offsets, neighbors } = atoms.full!;
-    const nMono = this.basis.nMono, ms = this.basis.monoStart, mi = this.fastMono;
-    const gs = this.grpStart, pre = this.grpPre, ge = this.grpEntry, ev = this.entV, em = this.entMono;
-    const A = this.fastA, w = this.fastOmega, smap = this.speciesMap, species = atoms.species;
+    const smap = this.speciesMap, species = atoms.species;
     let total = 0;
     for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
-      const zi = smap[species[i]];
       const nn = this.gatherFast(atoms, i, offsets, neighbors);
-      const cb = zi * nMono;
-      w.fill(0);
-      let e = e0[zi];
-      for (let a = ms[0]; a < ms[1]; a++) {
-        const c = coef[cb + a], v = mi[4 * a];
-        e += c * A[v]; w[v] += c;
-      }
-      // Order 2: E += a1 Σ c a2; ∂/∂a1 = Σ c a2, ∂/∂a2 = c a1.
-      for (let g = gs[0]; g < gs[1]; g++) {
-        const v1 = pre[4 * g], a1 = A[v1];
-        let h = 0;
-        for (let t = ge[g]; t < ge[g + 1]; t++) {
-          const c = coef[cb + em[t]], v = ev[t];
-          h += c * A[v]; w[v] += c * a1;
-        }
-        e += a1 * h; w[v1] += h;
-      }
-      // Order 3: prefix product a1 a2.
-      for (let g = gs[1]; g < gs[2]; g++) {
-        const v1 = pre[4 * g], v2 = pre[4 * g + 1], a1 = A[v1], a2 = A[v2], a12 = a1 * a2;
-        let h = 0;
-        for (let t = ge[g]; t < ge[g + 1]; t++) {
-          const c = coef[cb + em[t]], v = ev[t];
-          h += c * A[v]; w[v] += c * a12;
-        }
-        e += a12 * h; w[v1] += h * a2; w[v2] += h * a1;
-      }
-      // Order 4: prefix product a1 a2 a3.
-      for (let g = gs[2]; g < gs[3]; g++) {
-        const v1 = pre[4 * g], v2 = pre[4 * g + 1], v3 = pre[4 * g + 2];
-        const a1 = A[v1], a2 = A[v2], a3 = A[v3], a12 = a1 * a2, a123 = a12 * a3;
-        let h = 0;
-        for (let t = ge[g]; t < ge[g + 1]; t++) {
-          const c = coef[cb + em[t]], v = ev[t];
-          h += c * A[v]; w[v] += c * a123;
-        }
-        e += a123 * h; w[v1] += h * a2 * a3; w[v2] += h * a1 * a3; w[v3] += h * a12;
-      }
+      const e = this.polynomial(smap[species[i]], coef, e0);
       total += e;
       if (atomEnergies !== null) atomEnergies[i] += e;
       this.forcesFast(nn, i, forces);
@@ -274,8 +257,167 @@ export class AceEvaluator {
     return total;
   }
 
+  /**
+   * Serial MD path using pair symmetry (full ACE: every active block reads g_n directly).
+   * φ_nlm(r_ji) = (−1)^l φ_nlm(r_ij), so the gradient of E_i + E_j with respect to
+   * r_ij = x_j − x_i is ∇φ(r_ij) contracted once with ω_i + (−1)^l ω_j: one contraction
+   * per unordered pair instead of two. Rows are swept in decreasing order: row i builds
+   * A_i from all its neighbours (values only), then E_i and ω_i, then the force of every
+   * pair it owns — pairs with owner(j) > i, and an atom's own periodic image once (the
+   * displacement whose first clearly non-zero component is positive) — whose ω_j is
+   * known by then. Y, ∇G, g, g′ of an owned pair are computed once, in the gather.
+   * Not row-additive (row i's forces use ω_j): the parallel evaluator gets `energyRows`.
+   */
+  energyPairs(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
+    if (!this.pairwiseOk) throw new Error('trace evaluator: the pair path needs direct radial blocks (full ACE channels); use energyRows');
+    const basis = this.basis, n = atoms.nLocal, nA = basis.nA, L = basis.lmax, nY = this.nY, RW = basis.radial.n + basis.nPairs;
+    const { offsets, neighbors } = atoms.full!;
+    const species = atoms.species, owner = atoms.owner, smap = this.speciesMap;
+    const fCount = this.fastCount, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift;
+    if (this.pairW.length < n * nA) this.pairW = new Float64Array(Math.ceil(n * 1.2) * nA);
+    const W = this.pairW, fW = this.fastOmega;
+    let total = 0;
+    // Rows in decreasing order: the pairs of row i have owners ≥ i, whose ω is known by then.
+    for (let i = n - 1; i >= 0; i--) {
+      const nn = this.gatherFast(atoms, i, offsets, neighbors, true);
+      const si = smap[species[i]];
+      const e = this.polynomial(si, coef, e0);
+      total += e;
+      if (atomEnergies !== null) atomEnergies[i] += e;
+      const ai = i * nA;
+      W.set(fW, ai);
+      // Per-neighbour tables (read after gatherFast, which may have regrown them).
+      const Y = this.fY, DG = this.fDG, g = this.fR, dg = this.fDR;
+      const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fHalf = this.fHalf;
+      let fix = 0, fiy = 0, fiz = 0;
+      for (let k = 0; k < nn; k++) {
+        if (fHalf[k] === 0) continue;
+        const j = fIndex[k], aj = owner[j] * nA, sj = fZ[k], yOff = k * nY, rOff = k * RW;
+        let gx0 = 0, gy0 = 0, gz0 = 0, rad = 0;
+        for (let l = 0; l <= L; l++) {
+          const odd = (l & 1) === 1, cnt = fCount[l], lb = yOff + l * l, nm = 2 * l + 1;
+          const qi = sj * (L + 1) + l, qj = si * (L + 1) + l;
+          const loI = fAct[2 * qi], hiI = fAct[2 * qi + 1], loJ = fAct[2 * qj], hiJ = fAct[2 * qj + 1];
+          if (loI === hiI && loJ === hiJ) continue;
+          const gI = rOff + fShift[qi], gJ = rOff + fShift[qj];
+          if (qi === qj) {
+            // Same block on both sides: one contraction with ω_i ± ω_j, two m rows at a time.
+            const ai0 = ai + fBase[l], aj0 = aj + fBase[l];
+            let m = 0;
+            for (; m + 1 < nm; m += 2) {
+              const ri = ai0 + m * cnt, rj = aj0 + m * cnt, ri2 = ri + cnt, rj2 = rj + cnt;
+              let t = 0, s = 0, t2 = 0, s2 = 0;
+              if (odd) {
+                for (let a = loI; a < hiI; a++) {
+                  const R = g[a + gI], dR = dg[a + gI], om = W[ri + a] - W[rj + a], om2 = W[ri2 + a] - W[rj2 + a];
+                  t += R * om; s += dR * om; t2 += R * om2; s2 += dR * om2;
+                }
+              } else {
+                for (let a = loI; a < hiI; a++) {
+                  const R = g[a + gI], dR = dg[a + gI], om = W[ri + a] + W[rj + a], om2 = W[ri2 + a] + W[rj2 + a];
+                  t += R * om; s += dR * om; t2 += R * om2; s2 += dR * om2;
+                }
+              }
+              const y = lb + m, y2 = y + 1;
+              rad += s * Y[y] + s2 * Y[y2];
+              gx0 += t * DG[3 * y] + t2 * DG[3 * y2];
+              gy0 += t * DG[3 * y + 1] + t2 * DG[3 * y2 + 1];
+              gz0 += t * DG[3 * y + 2] + t2 * DG[3 * y2 + 2];
+            }
+            if (m < nm) {
+              const ri = ai0 + m * cnt, rj = aj0 + m * cnt, sgn = odd ? -1 : 1;
+              let t = 0, s = 0;
+              for (let a = loI; a < hiI; a++) {
+                const om = W[ri + a] + sgn * W[rj + a];
+                t += g[a + gI] * om; s += dg[a + gI] * om;
+              }
+              const y = lb + m;
+              rad += s * Y[y]; gx0 += t * DG[3 * y]; gy0 += t * DG[3 * y + 1]; gz0 += t * DG[3 * y + 2];
+            }
+          } else {
+            const sgn = odd ? -1 : 1;
+            for (let m = 0, row = fBase[l]; m < nm; m++, row += cnt) {
+              const ri = ai + row, rj = aj + row;
+              let t = 0, s = 0;
+              for (let a = loI; a < hiI; a++) { const om = W[ri + a]; t += g[a + gI] * om; s += dg[a + gI] * om; }
+              for (let a = loJ; a < hiJ; a++) { const om = sgn * W[rj + a]; t += g[a + gJ] * om; s += dg[a + gJ] * om; }
+              const y = lb + m;
+              rad += s * Y[y]; gx0 += t * DG[3 * y]; gy0 += t * DG[3 * y + 1]; gz0 += t * DG[3 * y + 2];
+            }
+          }
+        }
+        const ux = fUnit[3 * k], uy = fUnit[3 * k + 1], uz = fUnit[3 * k + 2], inv = fInv[k];
+        const dot = ux * gx0 + uy * gy0 + uz * gz0;
+        const gx = (gx0 - ux * dot) * inv + rad * ux;
+        const gy = (gy0 - uy * dot) * inv + rad * uy;
+        const gz = (gz0 - uz * dot) * inv + rad * uz;
+        forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
+        fix += gx; fiy += gy; fiz += gz;
+      }
+      forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz;
+    }
+    return total;
+  }
+
+  /** Coefficients in the order of the product-tree entries (entCoef[z·nEntries + t] = coef[z·nMono + entMono[t]]). */
+  private foldEntries(coef: Float64Array): void {
+    const nMono = this.basis.nMono, S = this.basis.nSpecies, em = this.entMono, nE = em.length;
+    const out = new Float64Array(S * nE);
+    for (let z = 0; z < S; z++) for (let t = 0; t < nE; t++) out[z * nE + t] = coef[z * nMono + em[t]];
+    this.entCoef = out;
+    this.entCoefOf = coef;
+  }
+
+  /** E_i of an atom of model species zi from A in fastA (fast layout); writes ω = ∂E_i/∂A into fastOmega. */
+  private polynomial(zi: number, coef: Float64Array, e0: Float64Array): number {
+    const nMono = this.basis.nMono, ms = this.basis.monoStart, mi = this.fastMono;
+    const gs = this.grpStart, pre = this.grpPre, ge = this.grpEntry, ev = this.entV;
+    const A = this.fastA, w = this.fastOmega;
+    const cb = zi * nMono;
+    if (coef !== this.entCoefOf) this.foldEntries(coef);
+    const ec = this.entCoef, eb = zi * ev.length;
+    w.fill(0);
+    let e = e0[zi];
+    for (let a = ms[0]; a < ms[1]; a++) {
+      const c = coef[cb + a], v = mi[4 * a];
+      e += c * A[v]; w[v] += c;
+    }
+    // Order 2: E += a1 Σ c a2; ∂/∂a1 = Σ c a2, ∂/∂a2 = c a1.
+    for (let g = gs[0]; g < gs[1]; g++) {
+      const v1 = pre[4 * g], a1 = A[v1];
+      let h = 0;
+      for (let t = ge[g]; t < ge[g + 1]; t++) {
+        const c = ec[eb + t], v = ev[t];
+        h += c * A[v]; w[v] += c * a1;
+      }
+      e += a1 * h; w[v1] += h;
+    }
+    // Order 3: prefix product a1 a2.
+    for (let g = gs[1]; g < gs[2]; g++) {
+      const v1 = pre[4 * g], v2 = pre[4 * g + 1], a1 = A[v1], a2 = A[v2], a12 = a1 * a2;
+      let h = 0;
+      for (let t = ge[g]; t < ge[g + 1]; t++) {
+        const c = ec[eb + t], v = ev[t];
+        h += c * A[v]; w[v] += c * a12;
+      }
+      e += a12 * h; w[v1] += h * a2; w[v2] += h * a1;
+    }
+    // Order 4: prefix product a1 a2 a3.
+    for (let g = gs[2]; g < gs[3]; g++) {
+      const v1 = pre[4 * g], v2 = pre[4 * g + 1], v3 = pre[4 * g + 2];
+      const a1 = A[v1], a2 = A[v2], a3 = A[v3], a12 = a1 * a2, a123 = a12 * a3;
+      let h = 0;
+      for (let t = ge[g]; t < ge[g + 1]; t++) {
+        const c = ec[eb + t], v = ev[t];
+        h += c * A[v]; w[v] += c * a123;
+      }
+      e += a123 * h; w[v1] += h * a2 * a3; w[v2] += h * a1 * a3; w[v3] += h * a12;
+    }
+    return e;
+  }
+
   /** Fast-path neighbour pass: per-neighbour tables and A in the fast layout. Returns the neighbour count. */
-  private gatherFast(atoms: Neighborhood, i: number, offsets: Int32Array, neighbors: Int32Array): number {
+  private gatherFast(atoms: Neighborhood, i: number, offsets: Int32Array, neighbors: Int32Array, pairs = false): number {
     const basis = this.basis, x = atoms.positions, species = atoms.species, smap = this.speciesMap;
     const rc = basis.radial.cutoff, rc2 = rc * rc;
     const start = offsets[i], end = offsets[i + 1];
@@ -283,8 +425,9 @@ export class AceEvaluator {
     const P = basis.nPairs, S = basis.nSpecies, N = basis.radial.n, nY = this.nY, L = basis.lmax;
     const pairW = basis.pairWeight, pairDense = basis.pairDense;
     const fN = this.fastN, fOld = this.fastOld, fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive;
-    const A = this.fastA, sh = this.sh, radial = basis.radial, fShift = this.fastShift, RW = N + P;
+    const A = this.fastA, sh = this.sh, radial = basis.radial, fShift = this.fastShift, fDirect = this.fastDirect, RW = N + P;
     const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
+    const owner = atoms.owner, fHalf = this.fHalf;
     const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
     A.fill(0);
     let count = 0;
@@ -300,6 +443,20 @@ export class AceEvaluator {
       fIndex[k] = j; fZ[k] = zj; fInv[k] = inv;
       fUnit[3 * k] = ux; fUnit[3 * k + 1] = uy; fUnit[3 * k + 2] = uz;
       const yOff = k * nY, rOff = k * RW;
+      if (pairs) {
+        // Pair path (pairwiseOk: every active block direct, so no per-pair rows below).
+        // The pairs that row i owns (see energyPairs) get gradients as well; others values only.
+        const o = owner[j], mine = o > i || (o === i && firstPositive(dx, dy, dz));
+        fHalf[k] = mine ? 1 : 0;
+        if (mine) {
+          sh.valuesAndPolyGradients(ux, uy, uz, fY, fDG, yOff);
+          radial.evaluate(r, fR, fDR, rOff);
+        } else {
+          sh.values(ux, uy, uz, fY, yOff);
+          radial.values(r, fR, rOff);
+        }
+        continue;
+      }
       sh.valuesAndPolyGradients(ux, uy, uz, fY, fDG, yOff);
       radial.evaluate(r, fR, fDR, rOff);
       const qb = zj * (L + 1);
@@ -307,7 +464,7 @@ export class AceEvaluator {
         const lo = fAct[2 * (qb + l)], hi = fAct[2 * (qb + l) + 1];
         if (lo === hi) continue;
         const ps = fStart[l];
-        if (fShift[qb + l] < 0) {
+        if (fDirect[qb + l] === 0) {
           const rb = rOff + N + ps;
           for (let a = lo; a < hi; a++) {
             const fp = ps + a, n = fN[fp], p = fOld[fp];
@@ -340,7 +497,7 @@ export class AceEvaluator {
       for (let l = 0; l <= L; l++) {
         const lo = fAct[2 * (qb + l)], hi = fAct[2 * (qb + l) + 1];
         if (lo === hi) continue;
-        const shift = fShift[qb + l], rAdd = shift >= 0 ? shift : N + fStart[l];
+        const rAdd = fDirect[qb + l] === 1 ? fShift[qb + l] : N + fStart[l];
         const cnt = fCount[l], lb = l * l, row0 = fBase[l], nm = 2 * l + 1;
         let q = q0;
         for (; q + 3 < q1; q += 4) {
@@ -383,7 +540,7 @@ export class AceEvaluator {
    */
   private forcesFast(nn: number, i: number, forces: Float64Array): void {
     const basis = this.basis, S = basis.nSpecies, N = basis.radial.n, RW = N + basis.nPairs, nY = this.nY, L = basis.lmax;
-    const fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift, w = this.fastOmega;
+    const fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift, fDirect = this.fastDirect, w = this.fastOmega;
     const fIndex = this.fIndex, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
     const ord = this.fOrd, spStart = this.fSpStart, G = this.fG;
     G.fill(0, 0, 4 * nn);
@@ -394,7 +551,7 @@ export class AceEvaluator {
       for (let l = 0; l <= L; l++) {
         const lo = fAct[2 * (qb + l)], hi = fAct[2 * (qb + l) + 1];
         if (lo === hi) continue;
-        const shift = fShift[qb + l], rAdd = shift >= 0 ? shift : N + fStart[l];
+        const rAdd = fDirect[qb + l] === 1 ? fShift[qb + l] : N + fStart[l];
         const cnt = fCount[l], lb = l * l, row0 = fBase[l], nm = 2 * l + 1;
         let q = q0;
         for (; q + 3 < q1; q += 4) {
@@ -722,4 +879,18 @@ export class AceEvaluator {
     }
     return block;
   }
+}
+
+/**
+ * Picks one of the two displacements ±d between an atom and its own periodic image:
+ * true when the first component clearly different from zero (beyond rounding of
+ * the image shift) is positive.
+ */
+function firstPositive(dx: number, dy: number, dz: number): boolean {
+  const tol = 1e-8;
+  if (dx > tol) return true;
+  if (dx < -tol) return false;
+  if (dy > tol) return true;
+  if (dy < -tol) return false;
+  return dz > 0;
 }

@@ -59,6 +59,39 @@ export class RadialBasis {
       : { kind: this.kind, n: this.n, cutoff: this.cutoff };
   }
 
+  /** Writes g_n(r) (no derivatives) into g[off..off+n); zero beyond the cutoff. */
+  values(r: number, g: Float64Array, off: number): void {
+    const N = this.n, rc = this.cutoff;
+    if (r >= rc) {
+      for (let k = 0; k < N; k++) g[off + k] = 0;
+      return;
+    }
+    if (this.code === 0) {
+      const s = r / rc, x = 2 * s - 1, env = (1 - s) * (1 - s);
+      let t2 = 1, t1 = x;
+      g[off] = env;
+      if (N > 1) g[off + 1] = x * env;
+      for (let k = 2; k < N; k++) {
+        const tk = ((2 * k - 1) * x * t1 - (k - 1) * t2) / k;
+        t2 = t1; t1 = tk;
+        g[off + k] = tk * env;
+      }
+      return;
+    }
+    const e = Math.exp(-this.lamOverRc * r);
+    const x = 1 - 2 * (e - this.el) * this.invOneMinusEl;
+    const env = 0.5 * (1 + Math.cos(this.piOverRc * r)), henv = 0.5 * env, x2 = 2 * x;
+    g[off] = env;
+    if (N === 1) return;
+    let t2 = 1, t1 = x;
+    g[off + 1] = henv - henv * t1;
+    for (let k = 2; k < N; k++) {
+      const tk = x2 * t1 - t2;
+      t2 = t1; t1 = tk;
+      g[off + k] = henv - henv * tk;
+    }
+  }
+
   /** Writes g_n(r) and dg_n/dr into g[off..off+n), dg[off..off+n); zero beyond the cutoff. */
   evaluate(r: number, g: Float64Array, dg: Float64Array, off: number): void {
     const N = this.n, rc = this.cutoff;

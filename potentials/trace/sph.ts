@@ -74,29 +74,41 @@ export class SphericalHarmonics {
     }
     // P̄_m^m = (2m−1)!!, P̄_{m+1}^m = (2m+1) z P̄_m^m, then the three-term recursion in l.
     const al = this.alpha, be = this.beta, pmm = this.pmm;
+    // The recursion runs in registers (a store-to-load chain through p is slow).
     for (let m = 0; m <= L; m++) {
-      const d = pmm[m];
-      p[m * w + m] = d;
-      if (m + 1 <= L) p[(m + 1) * w + m] = (2 * m + 1) * z * d;
+      let p2 = pmm[m];
+      p[m * w + m] = p2;
+      if (m + 1 > L) continue;
+      let p1 = (2 * m + 1) * z * p2;
+      p[(m + 1) * w + m] = p1;
       for (let l = m + 2; l <= L; l++) {
-        const q = l * w + m;
-        p[q] = al[q] * z * p[q - w] - be[q] * p[q - 2 * w];
+        const q = l * w + m, pn = al[q] * z * p1 - be[q] * p2;
+        p[q] = pn; p2 = p1; p1 = pn;
       }
     }
     // p[l·w + l + 1] (P̄_l^{l+1} = 0) is never written: zero since construction.
   }
 
-  /** Y_lm at the unit vector (x, y, z), written into y[0..size). */
-  values(x: number, y: number, z: number, out: Float64Array): void {
-    this.tables(x, y, z);
-    const L = this.lmax, w = L + 2, p = this.p, c = this.c, s = this.s, nrm = this.norm;
-    for (let l = 0; l <= L; l++) {
-      const base = l * l + l, nb = (l * (l + 1)) / 2;
-      out[base] = nrm[nb] * p[l * w];
-      for (let m = 1; m <= l; m++) {
-        const a = nrm[nb + m] * p[l * w + m];
-        out[base + m] = a * c[m];
-        out[base - m] = a * s[m];
+  /** Y_lm at the unit vector (x, y, z), written into out[offset..offset+size). */
+  values(x: number, y: number, z: number, out: Float64Array, offset = 0): void {
+    const L = this.lmax, w = L + 2, c = this.c, s = this.s, nrm = this.norm, al = this.alpha, be = this.beta, pmm = this.pmm;
+    c[0] = 1; s[0] = 0;
+    for (let m = 1; m <= L; m++) {
+      c[m] = x * c[m - 1] - y * s[m - 1];
+      s[m] = x * s[m - 1] + y * c[m - 1];
+    }
+    // Column m of P̄_l^m by the recursion in l (in registers), written straight out.
+    for (let m = 0; m <= L; m++) {
+      const cm = c[m], sm = s[m];
+      let p2 = pmm[m], p1 = 0;
+      for (let l = m; l <= L; l++) {
+        let pl: number;
+        if (l === m) pl = p2;
+        else if (l === m + 1) { p1 = (2 * m + 1) * z * p2; pl = p1; }
+        else { const q = l * w + m; pl = al[q] * z * p1 - be[q] * p2; p2 = p1; p1 = pl; }
+        const a = nrm[((l * (l + 1)) >> 1) + m] * pl, base = offset + l * l + l;
+        if (m === 0) out[base] = a;
+        else { out[base + m] = a * cm; out[base - m] = a * sm; }
       }
     }
   }
@@ -111,7 +123,7 @@ export class SphericalHarmonics {
     this.tables(x, y, z);
     const L = this.lmax, w = L + 2, p = this.p, c = this.c, s = this.s, nrm = this.norm;
     for (let l = 0; l <= L; l++) {
-      const base = offset + l * l + l, nb = (l * (l + 1)) / 2, row = l * w;
+      const base = offset + l * l + l, nb = (l * (l + 1)) >> 1, row = l * w;
       const n0 = nrm[nb];
       out[base] = n0 * p[row];
       let q = 3 * base;
@@ -137,7 +149,7 @@ export class SphericalHarmonics {
     this.tables(x, y, z);
     const L = this.lmax, w = L + 2, p = this.p, c = this.c, s = this.s, nrm = this.norm;
     for (let l = 0; l <= L; l++) {
-      const base = l * l + l, nb = (l * (l + 1)) / 2;
+      const base = l * l + l, nb = (l * (l + 1)) >> 1;
       const row = l * w;
       // m = 0: G = N P̄_l^0; ∇G = (0, 0, N P̄_l^1).
       {

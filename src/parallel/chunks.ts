@@ -14,7 +14,7 @@ import type { NeighborCsr } from '../../potentials/potential.ts';
 /** Cost of a row beyond its neighbours, in neighbour units (per-atom work: gathers, embedding, MLP). */
 const ROW_COST = 8;
 /** Automatic chunk count: at least this many atoms per chunk, at most MAX_AUTO_CHUNKS chunks. */
-const MIN_AUTO_CHUNK_ATOMS = 64;
+const MIN_AUTO_CHUNK_ATOMS = 16;
 const MAX_AUTO_CHUNKS = 64;
 
 /** Number of chunks for nLocal atoms (a function of the system only). */

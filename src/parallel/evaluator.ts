@@ -47,6 +47,13 @@ export interface ParallelOptions extends ForceEvaluatorOptions {
   pool?: WorkerPool;
   /** Fail instead of waiting longer than this for a worker that makes no progress, ms (default 300000). */
   stallTimeoutMs?: number;
+  /**
+   * How long a thread that ran out of chunks polls for the next phase (workers) or
+   * for the last chunk (calling thread) before it sleeps in Atomics.wait, µs
+   * (default 1000). Sleeping and being woken costs tens to hundreds of µs per
+   * phase; polling keeps a core busy meanwhile. 0: always sleep.
+   */
+  spinMicroseconds?: number;
 }
 
 /** What a worker task receives once. */
@@ -60,6 +67,7 @@ export interface WorkerInit {
   port: MessagePort;
   index: number;
   threads: number;
+  spinMicroseconds: number;
 }
 
 export class ParallelForceEvaluator extends ForceEvaluator {
@@ -68,6 +76,7 @@ export class ParallelForceEvaluator extends ForceEvaluator {
   readonly mode: SplitMode | 'serial';
   private readonly chunkOption: number | undefined;
   private readonly stallTimeoutMs: number;
+  private readonly spinMicroseconds: number;
   private readonly kernel: ChunkKernel;
   private readonly ctrl = new Int32Array(new SharedArrayBuffer(CTRL.LENGTH * 4));
   private readonly errorText = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES));
@@ -95,6 +104,8 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     }
     this.chunkOption = options.chunks;
     this.stallTimeoutMs = options.stallTimeoutMs ?? 300_000;
+    this.spinMicroseconds = options.spinMicroseconds ?? 1000;
+    if (!(this.spinMicroseconds >= 0)) throw new Error(`parallel evaluator: spinMicroseconds must be ≥ 0, got ${options.spinMicroseconds}`);
     const p = potential.parallel;
     if (p === 'staged' && !potential.stages) throw new Error(`potential '${potential.kind}' declares parallel: 'staged' but has no 'stages'`);
     this.mode = p === 'serial' ? 'serial' : p === 'staged' ? 'staged' : p === 'rows' ? 'rows' : 'clamped';
@@ -125,7 +136,7 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     for (let index = 0; index < threads; index++) {
       const channel = new MessageChannel();
       this.ports.push(channel.port1);
-      const init: WorkerInit = { spec, cwd: process.cwd(), ctrl: this.ctrl, errorText: this.errorText, port: channel.port2, index, threads };
+      const init: WorkerInit = { spec, cwd: process.cwd(), ctrl: this.ctrl, errorText: this.errorText, port: channel.port2, index, threads, spinMicroseconds: this.spinMicroseconds };
       const task = this.pool.run(init, 'force', [channel.port2]);
       task.catch((err: unknown) => { this.failure ??= err as Error; });
       this.tasks.push(task);
@@ -290,9 +301,11 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     });
     // Wait only for chunks that workers have claimed: a worker that wakes late finds nothing to do.
     let lastDone = -1, lastProgress = performance.now();
+    const spinUntil = lastProgress + this.spinMicroseconds / 1000;
     for (;;) {
       const done = Atomics.load(ctrl, CTRL.DONE);
       if (done >= C) break;
+      if (performance.now() < spinUntil) continue; // poll briefly before sleeping (see spinMicroseconds)
       Atomics.wait(ctrl, CTRL.DONE, done, 1000);
       const now = performance.now();
       if (done !== lastDone) { lastDone = done; lastProgress = now; }

@@ -61,6 +61,24 @@ export function claimChunks(ctrl: Int32Array, tag: number, nChunks: number, work
   }
 }
 
+/**
+ * Polls ctrl[index] for up to `microseconds` while it still equals `value`;
+ * returns the value seen last. Waking a thread blocked in Atomics.wait costs a
+ * futex wake-up and a reschedule (tens to hundreds of µs on a VM), while the next
+ * phase of a step usually starts within microseconds to a millisecond: a short
+ * poll first lets a thread that is about to be needed skip the sleep.
+ */
+export function spinWhileEqual(ctrl: Int32Array, index: number, value: number, microseconds: number): number {
+  let v = Atomics.load(ctrl, index);
+  if (v !== value || microseconds <= 0) return v;
+  const deadline = performance.now() + microseconds / 1000;
+  for (let k = 1; ; k++) {
+    v = Atomics.load(ctrl, index);
+    if (v !== value) return v;
+    if ((k & 63) === 0 && performance.now() > deadline) return v;
+  }
+}
+
 export const STAGE_ROWS = 0;
 export const STAGE_ACCUMULATE = 1;
 export const STAGE_FINISH = 2;

@@ -1,7 +1,8 @@
 /**
  * A force worker: one long-running piscina task per thread. It rebuilds the
  * potential from its msgpackr-encoded spec (importing plugin modules), then loops:
- * wait for the control word's phase number to change (Atomics.wait), fetch a new
+ * wait for the control word's phase number to change (a short poll, then
+ * Atomics.wait), fetch a new
  * layout from its port if the generation moved on (receiveMessageOnPort: no event
  * loop needed), claim chunks of that phase until none are left, wait again. Any error is recorded
  * in shared memory (message and stack) for the main thread to throw.
@@ -13,11 +14,11 @@ import { loadPotential } from '../../potentials/registry.ts';
 import type { PotentialSpec } from '../../potentials/potential.ts';
 import type { WorkerInit } from './evaluator.ts';
 import { ChunkKernel } from './kernel.ts';
-import { CTRL, TAG_MASK, claimChunks, recordError, type SharedLayout } from './shared.ts';
+import { CTRL, TAG_MASK, claimChunks, recordError, spinWhileEqual, type SharedLayout } from './shared.ts';
 
 /** Handler 'force': the persistent loop of one force worker. */
 export async function force(init: WorkerInit): Promise<string> {
-  const { ctrl, errorText, port, index, threads } = init;
+  const { ctrl, errorText, port, index, threads, spinMicroseconds } = init;
   const where = `worker ${index + 1} of ${threads}`;
   const spec = unpack(init.spec) as PotentialSpec;
   const potential = await loadPotential(spec, init.cwd);
@@ -28,7 +29,7 @@ export async function force(init: WorkerInit): Promise<string> {
   Atomics.add(ctrl, CTRL.READY, 1);
   Atomics.notify(ctrl, CTRL.READY);
   for (;;) {
-    Atomics.wait(ctrl, CTRL.SEQ, seen);
+    if (spinWhileEqual(ctrl, CTRL.SEQ, seen, spinMicroseconds) === seen) Atomics.wait(ctrl, CTRL.SEQ, seen);
     seen = Atomics.load(ctrl, CTRL.SEQ);
     if (Atomics.load(ctrl, CTRL.STOP) !== 0) return 'stopped';
     try {
