@@ -14,11 +14,13 @@
  * parameters are kept), learning curves as CSV.
  */
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { frameEnergy, frameForces, frameToSystem, frameVirial, readExtxyz, type Frame } from '../../src/io/extxyz.ts';
 import { NeighborList } from '../../src/neighbors.ts';
 import { Rng } from '../../src/rng.ts';
 import type { System } from '../../src/system.ts';
 import { LatteModel, type LatteConfig, type LatteAtoms } from './model.ts';
+import { ParallelLoss, type ParallelLossOptions } from './train-parallel.ts';
 
 /** One reference structure prepared for training: extended atoms and a full list (model species indices). */
 export interface TrainingStructure {
@@ -133,6 +135,19 @@ export interface BatchResult {
   components: number;
 }
 
+/** Loss terms per structure: loss, Σ|ΔE/N|, Σ(ΔE/N)², Σ|ΔF|, ΣΔF². */
+export const TERMS = 5;
+
+/** Adds one structure's terms (terms[at ..]) and gradient (slot, if grad is given) to a batch result. */
+export function addStructure(res: BatchResult, terms: Float64Array, at: number, grad: Float64Array | null, slot: Float64Array | null): void {
+  res.loss += terms[at];
+  res.eAbs += terms[at + 1];
+  res.eSq += terms[at + 2];
+  res.fAbs += terms[at + 3];
+  res.fSq += terms[at + 4];
+  if (grad && slot) for (let k = 0; k < grad.length; k++) grad[k] += slot[k];
+}
+
 /**
  * Loss of a batch and (if grad is given) its gradient with respect to theta, added to grad.
  * Scratch arrays are reused across calls through `work`.
@@ -146,6 +161,8 @@ export class LossEvaluator {
   private shifted = new Float64Array(0);
   private resid = new Float64Array(0);
   private readonly gE: Float64Array;
+  private readonly slot: Float64Array;
+  private readonly terms = new Float64Array(TERMS);
 
   readonly scheme: ForceGradientScheme;
 
@@ -155,20 +172,38 @@ export class LossEvaluator {
     this.scheme = scheme;
     this.identity = Int32Array.from({ length: model.nSpecies }, (_, k) => k);
     this.gE = new Float64Array(model.nParameters);
+    this.slot = new Float64Array(model.nParameters);
   }
 
+  /**
+   * Loss terms of a batch and (if grad is given) the gradient added to grad. Each
+   * structure's terms and gradient are computed on their own (`structure`), then
+   * added in structure order (`addStructure`) — the same arithmetic as the parallel
+   * path (train-parallel.ts), so results have identical bits for any thread count.
+   */
   batch(structures: readonly TrainingStructure[], grad: Float64Array | null): BatchResult {
     const B = structures.length;
     let Nf = 0;
     for (const s of structures) Nf += 3 * s.nLocal;
     const res: BatchResult = { loss: 0, eAbs: 0, eSq: 0, fAbs: 0, fSq: 0, structures: B, components: Nf };
-    for (const s of structures) this.one(s, B, Nf, grad, res);
+    const slot = grad ? this.slot : null, terms = this.terms;
+    for (const s of structures) {
+      this.structure(s, B, Nf, slot, terms, 0);
+      addStructure(res, terms, 0, grad, slot);
+    }
     return res;
   }
 
-  private one(s: TrainingStructure, B: number, Nf: number, grad: Float64Array | null, res: BatchResult): void {
+  /**
+   * One structure of a batch of B structures with Nf force components: its loss
+   * terms go to terms[at .. at+TERMS) (loss, Σ|ΔE/N|, Σ(ΔE/N)², Σ|ΔF|, ΣΔF²) and, if
+   * slot is given, its whole gradient contribution overwrites slot.
+   */
+  structure(s: TrainingStructure, B: number, Nf: number, slot: Float64Array | null, terms: Float64Array, at: number): void {
     const model = this.model, { energy: wE, forces: wF, virial: wV } = this.weights;
     const n = s.nLocal, nT = s.nTotal;
+    const grad = slot; // overwritten by the energy term's gradient below
+    let loss = 0, eAbs = 0, fAbs = 0;
     if (this.fext.length < 3 * nT) {
       this.fext = new Float64Array(3 * nT);
       this.disp = new Float64Array(3 * nT);
@@ -183,12 +218,11 @@ export class LossEvaluator {
     const E = model.evaluate(atoms, this.identity, { forces: fext, paramGrad: grad ? gE : null, gradScale: 1 });
     // Energy term.
     const dE = (E - s.energy) / n;
-    res.loss += (wE * dE * dE) / B;
-    res.eAbs += Math.abs(dE);
-    res.eSq += dE * dE;
+    loss += (wE * dE * dE) / B;
+    eAbs += Math.abs(dE);
     if (grad) {
       const c = (2 * wE * dE) / (n * B);
-      for (let k = 0; k < grad.length; k++) grad[k] += c * gE[k];
+      for (let k = 0; k < gE.length; k++) grad[k] = c * gE[k];
     }
     // Forces of local atoms (ghost contributions folded into owners), residual v.
     const x = s.positions, owner = s.owner;
@@ -201,11 +235,10 @@ export class LossEvaluator {
     let fSq = 0;
     for (let k = 0; k < 3 * n; k++) {
       v[k] -= s.forces[k];
-      res.fAbs += Math.abs(v[k]);
+      fAbs += Math.abs(v[k]);
       fSq += v[k] * v[k];
     }
-    res.fSq += fSq;
-    res.loss += (wF * fSq) / Nf;
+    loss += (wF * fSq) / Nf;
     // Virial term.
     let V: number[] | null = null;
     if (s.virial && wV > 0) {
@@ -219,11 +252,12 @@ export class LossEvaluator {
       const r = W.map((w, q) => (w - s.virial![q]) / n);
       let sq = 0;
       for (const q of r) sq += q * q;
-      res.loss += (wV * sq) / (6 * B);
+      loss += (wV * sq) / (6 * B);
       const c = (2 * wV) / (6 * B * n);
       // Symmetric matrix V with off-diagonal Voigt residuals split over (a,b) and (b,a).
       V = [c * r[0], 0.5 * c * r[5], 0.5 * c * r[4], 0.5 * c * r[5], c * r[1], 0.5 * c * r[3], 0.5 * c * r[4], 0.5 * c * r[3], c * r[2]];
     }
+    terms[at] = loss; terms[at + 1] = eAbs; terms[at + 2] = dE * dE; terms[at + 3] = fAbs; terms[at + 4] = fSq;
     if (!grad) return;
     // Displacement field d_k = cF v_owner(k) + V x_k over extended atoms.
     const cF = (2 * wF) / Nf;
@@ -251,7 +285,7 @@ export class LossEvaluator {
       for (let k = 0; k < 3 * nT; k++) xs[k] = x[k] + h * d[k];
       model.evaluate(shifted, this.identity, { paramGrad: grad, gradScale: -1 / h });
       const c = 1 / h;
-      for (let k = 0; k < grad.length; k++) grad[k] += c * gE[k];
+      for (let k = 0; k < gE.length; k++) grad[k] += c * gE[k];
       return;
     }
     for (const sign of [1, -1]) {
@@ -306,6 +340,16 @@ export interface TrainOptions {
   maxSeconds?: number;
   /** Force/virial-loss gradient scheme (default 'central'). */
   forceGradient?: ForceGradientScheme;
+  /**
+   * Threads computing each batch's structures, the calling one included (default:
+   * available cores; 1: no worker threads). The trained model has identical bits
+   * for any count (train-parallel.ts).
+   */
+  workers?: number;
+  /** Settings of the worker threads (testing and tuning: stall timeout, spinning, callerComputes). */
+  parallel?: Partial<Omit<ParallelLossOptions, 'workers' | 'maxBatch'>>;
+  /** Wait until the worker threads have started before the first batch (default false: the calling thread computes meanwhile). */
+  waitForWorkers?: boolean;
   /** Called after every epoch that improved the validation loss (e.g. to save a checkpoint). */
   onImproved?: (model: LatteModel, record: EpochRecord) => void;
 }
@@ -320,6 +364,8 @@ export interface EpochRecord {
   valEnergyMae: number;
   valForceMae: number;
   seconds: number;
+  /** CPU seconds of the process (all threads) since training began. */
+  cpuSeconds: number;
 }
 
 export interface TrainResult {
@@ -329,6 +375,9 @@ export interface TrainResult {
   seconds: number;
   trainStructures: number;
   validationStructures: number;
+  /** Threads that computed the batches (the calling one included), and the fraction of structure evaluations worker threads did. */
+  workers: number;
+  workerShare: number;
 }
 
 /** Standardisation (per species mean and 1/std of the descriptors over the structures) and e0 by least squares. */
@@ -446,7 +495,47 @@ export function trainModel(
   const patience = options.patience ?? 50;
   const weights: LossWeights = { energy: 100, forces: 1, virial: 1, ...options.weights };
   const log = options.log ?? (() => {});
-  const loss = new LossEvaluator(model, weights, options.forceGradient ?? 'central');
+  const scheme = options.forceGradient ?? 'central';
+  const loss = new LossEvaluator(model, weights, scheme);
+  const workers = options.workers ?? availableParallelism();
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`LATTE training: workers must be a positive integer, got ${String(workers)}`);
+  // Worker threads see train ++ validation; batches name structures by index into it.
+  const parallel = workers > 1 ? new ParallelLoss(model, weights, scheme, [...train, ...validation], validation.length, { ...options.parallel, workers, maxBatch: batchSize }) : null;
+  try {
+    if (parallel && options.waitForWorkers) parallel.waitReady();
+    return optimise(model, train, validation, options, rng, { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel });
+  } finally {
+    parallel?.close();
+  }
+}
+
+interface LoopSettings {
+  epochs: number;
+  batchSize: number;
+  lr0: number;
+  decay: number;
+  schedule: 'exponential' | 'cosine';
+  lrMin: number;
+  selectMae: boolean;
+  patience: number;
+  weights: LossWeights;
+  log: (line: string) => void;
+  loss: LossEvaluator;
+  parallel: ParallelLoss | null;
+}
+
+function optimise(
+  model: LatteModel,
+  train: readonly TrainingStructure[],
+  validation: readonly TrainingStructure[],
+  options: Omit<TrainOptions, 'model' | 'train' | 'validation'>,
+  rng: Rng,
+  settings: LoopSettings,
+): TrainResult {
+  const { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel } = settings;
+  const valIndices = Array.from(validation, (_, k) => train.length + k);
+  const evalBatch = (indices: number[], grad: Float64Array | null): BatchResult =>
+    parallel ? parallel.batch(indices, grad) : loss.batch(indices.map((k) => (k < train.length ? train[k] : validation[k - train.length])), grad);
   const P = model.nParameters;
   const grad = new Float64Array(P), m1 = new Float64Array(P), m2 = new Float64Array(P);
   const mask = model.trainable;
@@ -456,7 +545,8 @@ export function trainModel(
   const t0 = Date.now();
   let best = Infinity, bestEpoch = 0;
   const bestTheta = Float64Array.from(model.theta);
-  const curveRows: string[] = ['epoch,lr,train_loss,val_loss,train_energy_mae_mev_per_atom,train_force_mae_ev_per_a,val_energy_mae_mev_per_atom,val_force_mae_ev_per_a,seconds'];
+  const curveRows: string[] = ['epoch,lr,train_loss,val_loss,train_energy_mae_mev_per_atom,train_force_mae_ev_per_a,val_energy_mae_mev_per_atom,val_force_mae_ev_per_a,seconds,cpu_seconds'];
+  const cpu0 = process.cpuUsage();
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const lr = schedule === 'cosine'
       ? lrMin + (lr0 - lrMin) * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / Math.max(1, epochs - 1)))
@@ -464,9 +554,9 @@ export function trainModel(
     const order = shuffle(train.length, rng);
     let lossSum = 0, eAbs = 0, fAbs = 0, comps = 0;
     for (let b0 = 0; b0 < order.length; b0 += batchSize) {
-      const batch = order.slice(b0, b0 + batchSize).map((k) => train[k]);
+      const batch = order.slice(b0, b0 + batchSize);
       grad.fill(0);
-      const r = loss.batch(batch, grad);
+      const r = evalBatch(batch, grad);
       lossSum += r.loss * batch.length;
       eAbs += r.eAbs;
       fAbs += r.fAbs;
@@ -483,7 +573,7 @@ export function trainModel(
       }
       model.clip();
     }
-    const val = validation.length > 0 ? loss.batch(validation, null) : null;
+    const val = validation.length > 0 ? evalBatch(valIndices, null) : null;
     const rec: EpochRecord = {
       epoch,
       lr,
@@ -494,13 +584,14 @@ export function trainModel(
       valEnergyMae: val ? (1000 * val.eAbs) / val.structures : NaN,
       valForceMae: val ? val.fAbs / val.components : NaN,
       seconds: (Date.now() - t0) / 1000,
+      cpuSeconds: cpuSince(cpu0),
     };
     history.push(rec);
-    curveRows.push([rec.epoch, rec.lr, rec.trainLoss, rec.valLoss, rec.trainEnergyMae, rec.trainForceMae, rec.valEnergyMae, rec.valForceMae, rec.seconds].map((v) => String(v)).join(','));
+    curveRows.push([rec.epoch, rec.lr, rec.trainLoss, rec.valLoss, rec.trainEnergyMae, rec.trainForceMae, rec.valEnergyMae, rec.valForceMae, rec.seconds, rec.cpuSeconds].map((v) => String(v)).join(','));
     if (options.curves) writeFileSync(options.curves, curveRows.join('\n') + '\n');
     log(
       `epoch ${epoch} lr ${lr.toExponential(2)} loss ${rec.trainLoss.toExponential(3)} val ${rec.valLoss.toExponential(3)} ` +
-        `E ${rec.trainEnergyMae.toFixed(2)}/${rec.valEnergyMae.toFixed(2)} meV/at F ${rec.trainForceMae.toFixed(4)}/${rec.valForceMae.toFixed(4)} eV/Å ${rec.seconds.toFixed(0)} s`,
+        `E ${rec.trainEnergyMae.toFixed(2)}/${rec.valEnergyMae.toFixed(2)} meV/at F ${rec.trainForceMae.toFixed(4)}/${rec.valForceMae.toFixed(4)} eV/Å ${rec.seconds.toFixed(0)} s (CPU ${rec.cpuSeconds.toFixed(0)} s)`,
     );
     const score = selectMae
       ? Math.sqrt(weights.energy) * (val ? rec.valEnergyMae : rec.trainEnergyMae) / 1000 + Math.sqrt(weights.forces) * (val ? rec.valForceMae : rec.trainForceMae)
@@ -520,7 +611,12 @@ export function trainModel(
     }
   }
   model.theta.set(bestTheta);
-  return { model, history, bestEpoch, seconds: (Date.now() - t0) / 1000, trainStructures: train.length, validationStructures: validation.length };
+  return { model, history, bestEpoch, seconds: (Date.now() - t0) / 1000, trainStructures: train.length, validationStructures: validation.length, workers: parallel?.workers ?? 1, workerShare: parallel?.workerShare ?? 0 };
+}
+
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(start);
+  return (c.user + c.system) / 1e6;
 }
 
 function shuffle(n: number, rng: Rng): number[] {

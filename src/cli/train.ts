@@ -18,6 +18,12 @@ function schedule(v: string | true | undefined): 'exponential' | 'cosine' {
   throw new Error(`train: --schedule must be exponential or cosine, got '${String(v)}'`);
 }
 
+function workersOption(v: string | true): number {
+  const n = Number(v);
+  if (v === true || !Number.isInteger(n) || n < 1) throw new Error(`train: --workers needs a positive integer, got '${String(v)}'`);
+  return n;
+}
+
 function badSelect(v: string | true): never {
   throw new Error(`train: --select must be loss or mae, got '${String(v)}'`);
 }
@@ -62,6 +68,9 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
   --curves FILE         learning curves (CSV), default OUT with .csv
   --max-seconds S       stop after this long
   --force-gradient X    central (default) or forward (one pass fewer per structure)
+  --workers N           threads computing each batch, this one included (default:
+                        available cores; 1: no worker threads). The model has
+                        identical bits for any N.
   The best model so far is saved to OUT after every improving epoch.`,
 
   async run(args) {
@@ -108,6 +117,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       curves,
       maxSeconds: options['max-seconds'] !== undefined ? num(options, 'max-seconds', Infinity) : undefined,
       forceGradient: options['force-gradient'] === 'forward' ? 'forward' : 'central',
+      workers: options.workers !== undefined ? workersOption(options.workers) : undefined,
       log: (line) => console.log(line),
       onImproved: (model, rec) => saveModel(out, model, { trainedOn: positional, checkpointEpoch: rec.epoch, validation: { energyMaeMevPerAtom: rec.valEnergyMae, forceMaeEvPerA: rec.valForceMae } }),
     });
@@ -119,8 +129,11 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       seconds: result.seconds,
       validation: best ? { energyMaeMevPerAtom: best.valEnergyMae, forceMaeEvPerA: best.valForceMae } : null,
     });
-    console.log(`wrote ${out} (${result.model.describe()}), best epoch ${result.bestEpoch}, ${result.seconds.toFixed(0)} s; curves in ${curves}`);
-    console.log(JSON.stringify({ model: out, epochs: result.history.length, bestEpoch: result.bestEpoch, seconds: result.seconds, valEnergyMaeMevPerAtom: best?.valEnergyMae, valForceMaeEvPerA: best?.valForceMae }));
+    console.log(
+      `wrote ${out} (${result.model.describe()}), best epoch ${result.bestEpoch}, ${result.seconds.toFixed(0)} s on ${result.workers} thread(s)` +
+        `${result.workers > 1 ? ` (${(100 * result.workerShare).toFixed(0)}% of structures on worker threads)` : ''}; curves in ${curves}`,
+    );
+    console.log(JSON.stringify({ model: out, epochs: result.history.length, bestEpoch: result.bestEpoch, seconds: result.seconds, workers: result.workers, workerShare: result.workerShare, valEnergyMaeMevPerAtom: best?.valEnergyMae, valForceMaeEvPerA: best?.valForceMae }));
     return 0;
   },
 };
