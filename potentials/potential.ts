@@ -33,7 +33,7 @@ export interface Neighborhood {
   readonly species: Int32Array;
   /** Local atom imaged by each extended entry. */
   readonly owner: Int32Array;
-  /** Each pair once (i local; j local with j > i, or a ghost counted once). Null unless requested. */
+  /** Each pair once, in the row of one of its two atoms (i local; j local or a ghost, local j may be < i). Null unless requested. */
   readonly half: NeighborCsr | null;
   /** Every neighbour j of each local i, ghosts included. Null unless requested. */
   readonly full: NeighborCsr | null;

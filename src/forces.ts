@@ -77,28 +77,16 @@ export class ForceEvaluator {
     this.potential.compute(nl, out);
     this.evaluations++;
 
-    const f = out.forces, x = nl.positions, owner = nl.owner;
+    const f = out.forces, owner = nl.owner, sf = system.forces;
     const virial = new Float64Array(6);
+    // Ghost forces folded into their owners, the virial Σ x⊗f over extended atoms and
+    // the sum of all forces (finite iff every force is) in one pass.
+    let sum: number;
     if (this.potential.computesVirial) {
       virial.set(out.virial);
+      sum = foldForces(n, nTotal, f, owner, sf);
     } else {
-      let wxx = 0, wyy = 0, wzz = 0, wyz = 0, wxz = 0, wxy = 0;
-      for (let k = 0; k < nTotal; k++) {
-        const fx = f[3 * k], fy = f[3 * k + 1], fz = f[3 * k + 2];
-        const rx = x[3 * k], ry = x[3 * k + 1], rz = x[3 * k + 2];
-        wxx += rx * fx; wyy += ry * fy; wzz += rz * fz;
-        wyz += ry * fz; wxz += rx * fz; wxy += rx * fy;
-      }
-      virial[0] = wxx; virial[1] = wyy; virial[2] = wzz; virial[3] = wyz; virial[4] = wxz; virial[5] = wxy;
-    }
-
-    const sf = system.forces;
-    sf.set(f.subarray(0, 3 * n));
-    for (let k = n; k < nTotal; k++) {
-      const o = 3 * owner[k];
-      sf[o] += f[3 * k];
-      sf[o + 1] += f[3 * k + 1];
-      sf[o + 2] += f[3 * k + 2];
+      sum = foldForcesVirial(n, nTotal, nl.positions, f, owner, sf, virial);
     }
     let atomEnergies: Float64Array | null = null;
     if (out.atomEnergies) {
@@ -106,9 +94,50 @@ export class ForceEvaluator {
       for (let k = n; k < nTotal; k++) e[owner[k]] += e[k];
       atomEnergies = e.slice(0, n);
     }
-    checkFinite(system, out.energy);
+    if (!Number.isFinite(sum + out.energy)) checkFinite(system, out.energy);
     return { energy: out.energy, virial, atomEnergies };
   }
+}
+
+/** system forces = local forces + ghost forces folded into owners; returns the sum of all force components. */
+function foldForces(n: number, nTotal: number, f: Float64Array, owner: Int32Array, sf: Float64Array): number {
+  let sum = 0;
+  for (let k = 0; k < 3 * n; k++) {
+    const v = f[k];
+    sf[k] = v;
+    sum += v;
+  }
+  for (let k = n; k < nTotal; k++) {
+    const o = 3 * owner[k];
+    const fx = f[3 * k], fy = f[3 * k + 1], fz = f[3 * k + 2];
+    sf[o] += fx; sf[o + 1] += fy; sf[o + 2] += fz;
+    sum += fx + fy + fz;
+  }
+  return sum;
+}
+
+/** As foldForces, also writing the virial W = Σ x⊗f over the extended atoms (Voigt) into virial. */
+function foldForcesVirial(n: number, nTotal: number, x: Float64Array, f: Float64Array, owner: Int32Array, sf: Float64Array, virial: Float64Array): number {
+  let wxx = 0, wyy = 0, wzz = 0, wyz = 0, wxz = 0, wxy = 0, sum = 0;
+  for (let k = 0; k < n; k++) {
+    const fx = f[3 * k], fy = f[3 * k + 1], fz = f[3 * k + 2];
+    const rx = x[3 * k], ry = x[3 * k + 1], rz = x[3 * k + 2];
+    sf[3 * k] = fx; sf[3 * k + 1] = fy; sf[3 * k + 2] = fz;
+    wxx += rx * fx; wyy += ry * fy; wzz += rz * fz;
+    wyz += ry * fz; wxz += rx * fz; wxy += rx * fy;
+    sum += fx + fy + fz;
+  }
+  for (let k = n; k < nTotal; k++) {
+    const fx = f[3 * k], fy = f[3 * k + 1], fz = f[3 * k + 2];
+    const rx = x[3 * k], ry = x[3 * k + 1], rz = x[3 * k + 2];
+    const o = 3 * owner[k];
+    sf[o] += fx; sf[o + 1] += fy; sf[o + 2] += fz;
+    wxx += rx * fx; wyy += ry * fy; wzz += rz * fz;
+    wyz += ry * fz; wxz += rx * fz; wxy += rx * fy;
+    sum += fx + fy + fz;
+  }
+  virial[0] = wxx; virial[1] = wyy; virial[2] = wzz; virial[3] = wyz; virial[4] = wxz; virial[5] = wxy;
+  return sum;
 }
 
 /** Throws NonFiniteForceError naming the first atom with a non-finite force (or a non-finite energy). */

@@ -97,6 +97,14 @@ export class AceBasis {
   /** Per function: Σ_t l_t^4 and Σ_t deg_t^4 ingredients for the smoothness prior (Σ l_t⁴, Σ deg_t⁴). */
   readonly fL4: Float64Array;
   readonly fN4: Float64Array;
+  /**
+   * Per function: a key naming its sorted (channel:l) tuple and its rank among the
+   * couplings of that tuple, e.g. "0:0,3:1,5:1#0". Functions are built per tuple
+   * independently of the truncation, so a function with the same key in two bases of
+   * the same elements and channels (and, for full channels with several species, the
+   * same radial size) is the same function: this maps a smaller basis into a larger one.
+   */
+  readonly fKey: string[];
 
   constructor(spec: BasisSpec) {
     this.spec = spec;
@@ -198,6 +206,13 @@ export class AceBasis {
       walk(0, 0, 0);
     }
     if (raw.length === 0) throw new Error('trace basis: the degree bounds leave no basis function');
+    const tupleRank = new Map<string, number>();
+    this.fKey = raw.map((f) => {
+      const t = f.pairs.map((it) => `${items[it].c}:${items[it].l}`).join(',');
+      const k = tupleRank.get(t) ?? 0;
+      tupleRank.set(t, k + 1);
+      return `${t}#${k}`;
+    });
 
     // --- used pairs and A layout ---
     const usedItems = [...new Set(raw.flatMap((f) => f.pairs))].sort((a, b) => a - b);

@@ -62,6 +62,8 @@ export interface FitOptions {
   select?: { energy: number; force: number };
   /** Also estimate errors by cross-validation with the chosen λ (refits per fold; default false). */
   crossValidate?: boolean;
+  /** Worker threads for the design assembly (fitTraceAsync only; default 1). */
+  threads?: number;
   /** Name of the training data (for error messages). */
   source?: string;
   /** Progress lines. */
@@ -106,29 +108,86 @@ export interface Assembled {
 
 const DEFAULT_LAMBDAS = [1e-13, 1e-11, 1e-9, 1e-7, 1e-5, 1e-3];
 
-/** Builds the design rows of every frame and streams them into per-fold QR factorisations. */
-export function assemble(options: FitOptions, basis = new AceBasis(options.basis)): Assembled {
+/**
+ * Frames are assembled in chunks: frame i belongs to fold i mod K and, within the fold,
+ * to sub-chunk ⌊i/K⌋ mod CHUNKS_PER_FOLD. Each chunk streams its frames, in index order,
+ * into its own pair of factorisations; a fold's chunks are then merged in chunk order.
+ * The chunking is fixed (independent of the number of threads), so a parallel assembly
+ * (chunks spread over worker threads) gives bit-for-bit the factors of the serial one.
+ */
+export const CHUNKS_PER_FOLD = 2;
+
+/** Chunk of frame `index` with K folds (fold = ⌊chunk / CHUNKS_PER_FOLD⌋). */
+export function chunkOfFrame(index: number, K: number): number {
+  return (index % K) * CHUNKS_PER_FOLD + (Math.floor(index / K) % CHUNKS_PER_FOLD);
+}
+
+/** What a chunk assembler needs besides the frames (serialisable: sent to workers). */
+export interface ChunkContext {
+  spec: BasisSpec;
+  weights: { energy: number; force: number; virial: number };
+  /** Fixed reference energies per species, or null when fitted. */
+  e0Fixed: number[] | null;
+  folds: number;
+  source: string;
+}
+
+/** Number of folds actually used for a training set. */
+function foldCount(options: FitOptions): number {
+  return Math.max(1, Math.min(options.folds ?? 5, options.train.length));
+}
+
+/** Validates the options and the frames' labels (energy, forces) before any work. */
+export function chunkContext(options: FitOptions, basis: AceBasis): ChunkContext {
   const frames = options.train, src = options.source ?? 'training data';
   if (frames.length === 0) throw new Error(`${src}: no training frames`);
-  const S = basis.nSpecies, F = basis.nFunctions, nCols = S + S * F;
   const wE = options.weights?.energy ?? 30, wF = options.weights?.force ?? 1, wV = options.weights?.virial ?? 1;
-  const K = Math.max(1, Math.min(options.folds ?? 5, frames.length));
-  const folds: FoldFactors[] = Array.from({ length: K }, () => ({ energy: new StreamingQR(nCols), rest: new StreamingQR(nCols), atoms: 0, restRows: 0 }));
-  const foldOf = new Int32Array(frames.length);
-  let e0Fixed: Float64Array | null = null;
+  let e0Fixed: number[] | null = null;
   if (options.e0) {
-    e0Fixed = new Float64Array(S);
-    basis.elements.forEach((el, z) => {
+    e0Fixed = basis.elements.map((el) => {
       const v = options.e0![el];
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`fit: reference energy for ${el} missing from e0`);
-      e0Fixed![z] = v;
+      return v;
     });
   }
-  const evaluator = new AceEvaluator(basis);
-  const nl = new NeighborList({ cutoff: basis.radial.cutoff, skin: 0, full: true });
-  let rowsBuf = new Float64Array(0), rhsBuf = new Float64Array(0);
-  const eRow = new Float64Array(nCols), eRhs = new Float64Array(1);
   frames.forEach((frame, index) => {
+    if (frameEnergy(frame) === undefined) throw new Error(`${src}: frame ${index} has no energy (info key 'energy')`);
+    if (frameForces(frame) === undefined) throw new Error(`${src}: frame ${index} has no forces (per-atom column 'force' or 'forces')`);
+  });
+  return { spec: options.basis, weights: { energy: wE, force: wF, virial: wV }, e0Fixed, folds: foldCount(options), source: src };
+}
+
+/** Streams the design rows of the frames of one chunk into a fresh pair of factorisations. */
+export class ChunkAssembler {
+  private readonly evaluator: AceEvaluator;
+  private readonly nl: NeighborList;
+  private rowsBuf = new Float64Array(0);
+  private rhsBuf = new Float64Array(0);
+  private readonly eRow: Float64Array;
+  private readonly eRhs = new Float64Array(1);
+  readonly nCols: number;
+
+  constructor(private readonly basis: AceBasis, private readonly ctx: ChunkContext) {
+    this.nCols = basis.nSpecies + basis.nSpecies * basis.nFunctions;
+    this.eRow = new Float64Array(this.nCols);
+    this.evaluator = new AceEvaluator(basis);
+    this.nl = new NeighborList({ cutoff: basis.radial.cutoff, skin: 0, full: true });
+  }
+
+  /** Factorises the rows of frames[i] for every i with chunkOfFrame(i, K) = chunk. */
+  chunk(frames: readonly Frame[], chunk: number): FoldFactors {
+    const K = this.ctx.folds, nCols = this.nCols;
+    const out: FoldFactors = { energy: new StreamingQR(nCols), rest: new StreamingQR(nCols), atoms: 0, restRows: 0 };
+    for (let index = 0; index < frames.length; index++) {
+      if (chunkOfFrame(index, K) === chunk) this.frame(frames[index], index, out);
+    }
+    return out;
+  }
+
+  private frame(frame: Frame, index: number, out: FoldFactors): void {
+    const { basis, ctx, evaluator, nl, nCols, eRow, eRhs } = this;
+    const src = ctx.source, S = basis.nSpecies, F = basis.nFunctions;
+    const wE = ctx.weights.energy, wF = ctx.weights.force, wV = ctx.weights.virial, e0Fixed = ctx.e0Fixed;
     const energy = frameEnergy(frame), forces = frameForces(frame);
     if (energy === undefined) throw new Error(`${src}: frame ${index} has no energy (info key 'energy')`);
     if (forces === undefined) throw new Error(`${src}: frame ${index} has no forces (per-atom column 'force' or 'forces')`);
@@ -144,9 +203,9 @@ export function assemble(options: FitOptions, basis = new AceBasis(options.basis
     const block = evaluator.design(nl, virial !== undefined);
     const n = system.n;
     const nRows = 3 * n + (virial ? 6 : 0);
-    if (rowsBuf.length < nRows * nCols) rowsBuf = new Float64Array(nRows * nCols);
-    if (rhsBuf.length < nRows) rhsBuf = new Float64Array(nRows);
-    const C = rowsBuf, b = rhsBuf, m = nRows, SF = S * F;
+    if (this.rowsBuf.length < nRows * nCols) this.rowsBuf = new Float64Array(nRows * nCols);
+    if (this.rhsBuf.length < nRows) this.rhsBuf = new Float64Array(nRows);
+    const C = this.rowsBuf, b = this.rhsBuf, m = nRows, SF = S * F;
     C.fill(0, 0, nRows * nCols);
     eRow.fill(0);
     // Energy row (eRow), then column-major force/virial rows C[col·m + row]: 3n forces, then 6 virial rows.
@@ -166,18 +225,102 @@ export function assemble(options: FitOptions, basis = new AceBasis(options.basis
     for (let k = 0; k < SF; k++) {
       const col = (S + k) * m;
       eRow[S + k] = we * block.energy[k];
-      const src = k * 3 * n;
-      for (let r = 0; r < 3 * n; r++) C[col + r] = wF * block.forces[src + r];
+      const s0 = k * 3 * n;
+      for (let r = 0; r < 3 * n; r++) C[col + r] = wF * block.forces[s0 + r];
       if (virial) for (let v = 0; v < 6; v++) C[col + 3 * n + v] = wv * block.virial[v * SF + k];
     }
-    const fold = index % K;
-    foldOf[index] = fold;
-    folds[fold].energy.addColumnMajor(eRow, eRhs, 1);
-    folds[fold].rest.addColumnMajor(C, b, nRows);
-    folds[fold].atoms += n;
-    folds[fold].restRows += nRows;
-  });
-  return { basis, folds, foldOf, weights: { energy: wE, force: wF, virial: wV }, nCols, e0Fixed };
+    out.energy.addColumnMajor(eRow, eRhs, 1);
+    out.rest.addColumnMajor(C, b, nRows);
+    out.atoms += n;
+    out.restRows += nRows;
+  }
+}
+
+/** Merges the chunks of each fold, in chunk order, into per-fold factors. */
+function foldsFromChunks(chunks: FoldFactors[], K: number): FoldFactors[] {
+  const folds: FoldFactors[] = [];
+  for (let k = 0; k < K; k++) {
+    const f = chunks[k * CHUNKS_PER_FOLD];
+    for (let s = 1; s < CHUNKS_PER_FOLD; s++) {
+      const g = chunks[k * CHUNKS_PER_FOLD + s];
+      if (g.energy.rows === 0 && g.rest.rows === 0) continue;
+      f.energy.merge(g.energy);
+      f.rest.merge(g.rest);
+      f.atoms += g.atoms;
+      f.restRows += g.restRows;
+    }
+    folds.push(f);
+  }
+  return folds;
+}
+
+function assembled(basis: AceBasis, ctx: ChunkContext, chunks: FoldFactors[], nFrames: number): Assembled {
+  const K = ctx.folds;
+  const foldOf = new Int32Array(nFrames);
+  for (let i = 0; i < nFrames; i++) foldOf[i] = i % K;
+  return {
+    basis, folds: foldsFromChunks(chunks, K), foldOf, weights: ctx.weights,
+    nCols: basis.nSpecies + basis.nSpecies * basis.nFunctions, e0Fixed: ctx.e0Fixed ? Float64Array.from(ctx.e0Fixed) : null,
+  };
+}
+
+/** Builds the design rows of every frame and streams them into per-fold QR factorisations (one thread). */
+export function assemble(options: FitOptions, basis = new AceBasis(options.basis)): Assembled {
+  const ctx = chunkContext(options, basis);
+  const asm = new ChunkAssembler(basis, ctx);
+  const chunks: FoldFactors[] = [];
+  for (let c = 0; c < ctx.folds * CHUNKS_PER_FOLD; c++) chunks.push(asm.chunk(options.train, c));
+  return assembled(basis, ctx, chunks, options.train.length);
+}
+
+/** Serialised factorisation (as posted by a worker). */
+export interface QrState { n: number; R: Float64Array; z: Float64Array; residual2: number; rows: number }
+
+export function qrState(q: StreamingQR): QrState {
+  return { n: q.n, R: q.R, z: q.z, residual2: q.residual2, rows: q.rows };
+}
+
+function qrFromState(s: QrState): StreamingQR {
+  const q = new StreamingQR(s.n);
+  q.R.set(s.R); q.z.set(s.z);
+  q.residual2 = s.residual2; q.rows = s.rows;
+  return q;
+}
+
+const WORKER_ENTRY = new URL('./fit-worker.mjs', import.meta.url);
+
+/**
+ * As `assemble`, with the chunks spread over `threads` worker threads (each claims the
+ * next chunk when done). The factors are identical to the serial ones.
+ */
+export async function assembleParallel(options: FitOptions, threads: number, basis = new AceBasis(options.basis)): Promise<Assembled> {
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`fit: threads must be a positive integer, got ${threads}`);
+  const ctx = chunkContext(options, basis);
+  const nChunks = ctx.folds * CHUNKS_PER_FOLD;
+  if (threads === 1 || nChunks === 1) return assemble(options, basis);
+  const { Worker } = await import('node:worker_threads');
+  const chunks: (FoldFactors | undefined)[] = new Array(nChunks);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(threads, nChunks) }, () => new Worker(WORKER_ENTRY, { workerData: { ctx, frames: options.train } }));
+  try {
+    await Promise.all(workers.map((w, wi) => new Promise<void>((resolveWorker, reject) => {
+      const claim = (): void => {
+        if (next >= nChunks) { resolveWorker(); return; }
+        w.postMessage({ chunk: next++ });
+      };
+      w.on('message', (m: { chunk: number; error?: string; energy?: QrState; rest?: QrState; atoms?: number; restRows?: number }) => {
+        if (m.error !== undefined) { reject(new Error(m.error)); return; }
+        chunks[m.chunk] = { energy: qrFromState(m.energy!), rest: qrFromState(m.rest!), atoms: m.atoms!, restRows: m.restRows! };
+        claim();
+      });
+      w.on('error', (err) => reject(new Error(`fit worker ${wi + 1}: ${err.message}`)));
+      w.on('exit', (code) => { if (code !== 0) reject(new Error(`fit worker ${wi + 1} exited with code ${code}`)); });
+      claim();
+    })));
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return assembled(basis, ctx, chunks as FoldFactors[], options.train.length);
 }
 
 /** Prior weights γ_b per column (reference-energy columns nearly free). */
@@ -202,13 +345,13 @@ export function solveRegularised(qr: StreamingQR, gamma: Float64Array, lambda: n
     s[j] = Math.sqrt(ss) || 1;
   }
   // Scaled problem in d = s·c: columns R_{:,b}/s_b, prior rows √(λ γ_b) on the diagonal.
+  // R with scaled columns is still upper triangular: it is the factor of the data rows as is.
   const work = new StreamingQR(n);
-  const Rs = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) Rs[i * n + j] = R[i * n + j] / s[j];
-  work.addRows(Rs, Float64Array.from(qr.z), n);
+  for (let i = 0; i < n; i++) for (let j = i; j < n; j++) work.R[i * n + j] = R[i * n + j] / s[j];
+  work.z.set(qr.z);
   const P = new Float64Array(n * n);
   for (let j = 0; j < n; j++) P[j * n + j] = Math.sqrt(lambda * gamma[j]);
-  work.addRows(P, new Float64Array(n), n);
+  work.addUpperTriangular(P, new Float64Array(n));
   const d = backSubstitute(work.R, work.z, n);
   for (let j = 0; j < n; j++) d[j] /= s[j];
   return d;
@@ -255,16 +398,19 @@ function modelFrom(basis: AceBasis, spec: BasisSpec, c: Float64Array, e0Fixed: F
   return { basis: spec, nFunctions: basis.nFunctions, coefficients: Array.from(c.subarray(S)), e0, meta };
 }
 
-/** Fits a model; reports train (and test, and optionally cross-validation) errors. */
-export function fitTrace(options: FitOptions): FitResult {
+/** Validation criterion per (λ, α) tried, and the best pair. */
+export interface CrossValidationScan {
+  scan: FitResult['lambdaScan'];
+  lambda: number;
+  energyScale: number;
+}
+
+/**
+ * Chooses λ and the energy-weight multiplier α by K-fold cross-validation on the
+ * assembled folds (options.lambda, energyScales, select, log as in fitTrace).
+ */
+export function selectByCrossValidation(asm: Assembled, gamma: Float64Array, options: Pick<FitOptions, 'lambda' | 'energyScales' | 'select' | 'log'>): CrossValidationScan {
   const log = options.log ?? (() => {});
-  const t0 = performance.now();
-  const basis = new AceBasis(options.basis);
-  log(`basis: ${basis.nFunctions} functions per species (by order ${basis.countsByOrder().join('/')}), ${basis.nSpecies} species`);
-  const asm = assemble(options, basis);
-  const t1 = performance.now();
-  log(`design: ${options.train.length} frames, ${asm.folds.reduce((a, f) => a + f.energy.rows + f.rest.rows, 0)} rows × ${asm.nCols} columns in ${((t1 - t0) / 1000).toFixed(1)} s`);
-  const gamma = priorWeights(basis, options.prior);
   const grid = typeof options.lambda === 'number' ? [options.lambda] : (options.lambda ?? DEFAULT_LAMBDAS);
   const alphas = options.energyScales ?? [1];
   if (alphas.length === 0 || alphas.some((a) => !(a > 0) || !Number.isFinite(a))) throw new Error(`fit: energyScales must be positive numbers, got ${JSON.stringify(alphas)}`);
@@ -293,6 +439,77 @@ export function fitTrace(options: FitOptions): FitResult {
       }
     }
   }
+  return { scan, lambda: best, energyScale: bestAlpha };
+}
+
+/**
+ * The assembly of a smaller basis from that of a larger one (hyper-parameter scans:
+ * one design, many truncations). Every function of `basis` must be in `big.basis`
+ * (same key, AceBasis.fKey; single-species full channels); each fold's factor of the
+ * selected columns is R_big[:, cols] re-triangularised, exactly the least-squares
+ * problem of the selected design columns.
+ */
+export function restrictAssembled(big: Assembled, basis: AceBasis): Assembled {
+  const S = basis.nSpecies;
+  if (S !== big.basis.nSpecies || basis.elements.some((e, z) => e !== big.basis.elements[z])) throw new Error('fit: restrictAssembled needs the same elements');
+  const where = new Map<string, number>();
+  big.basis.fKey.forEach((k, b) => where.set(k, b));
+  const Fb = big.basis.nFunctions, F = basis.nFunctions, n = S + S * F, nb = big.nCols;
+  const cols = new Int32Array(n);
+  for (let z = 0; z < S; z++) cols[z] = z;
+  for (let b = 0; b < F; b++) {
+    const j = where.get(basis.fKey[b]);
+    if (j === undefined) throw new Error(`fit: function ${basis.fKey[b]} is not in the larger basis`);
+    for (let z = 0; z < S; z++) cols[S + z * F + b] = S + z * Fb + j;
+  }
+  let last = 0;
+  for (const c of cols) last = Math.max(last, c);
+  const m = last + 1; // rows of R_big below the last selected column are zero there
+  const restrict = (q: StreamingQR): StreamingQR => {
+    const out = new StreamingQR(n), A = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) A[i * n + j] = q.R[i * nb + cols[j]];
+    out.addRows(A, Float64Array.from(q.z.subarray(0, m)), m);
+    for (let i = m; i < nb; i++) out.residual2 += q.z[i] * q.z[i];
+    out.residual2 += q.residual2;
+    out.rows = q.rows;
+    return out;
+  };
+  return {
+    basis, foldOf: big.foldOf, weights: big.weights, nCols: n, e0Fixed: big.e0Fixed,
+    folds: big.folds.map((f) => ({ energy: restrict(f.energy), rest: restrict(f.rest), atoms: f.atoms, restRows: f.restRows })),
+  };
+}
+
+/** Fits a model on the calling thread; reports train (and test, and optionally cross-validation) errors. */
+export function fitTrace(options: FitOptions): FitResult {
+  const t0 = performance.now();
+  const basis = logBasis(options);
+  return finishFit(options, basis, assemble(options, basis), t0);
+}
+
+/**
+ * As `fitTrace`, with the design assembly spread over `options.threads` worker threads
+ * (default 1). The result does not depend on the thread count.
+ */
+export async function fitTraceAsync(options: FitOptions): Promise<FitResult> {
+  const t0 = performance.now();
+  const basis = logBasis(options);
+  return finishFit(options, basis, await assembleParallel(options, options.threads ?? 1, basis), t0);
+}
+
+function logBasis(options: FitOptions): AceBasis {
+  const basis = new AceBasis(options.basis);
+  options.log?.(`basis: ${basis.nFunctions} functions per species (by order ${basis.countsByOrder().join('/')}), ${basis.nSpecies} species`);
+  return basis;
+}
+
+function finishFit(options: FitOptions, basis: AceBasis, asm: Assembled, t0: number): FitResult {
+  const log = options.log ?? (() => {});
+  const t1 = performance.now();
+  log(`design: ${options.train.length} frames, ${asm.folds.reduce((a, f) => a + f.energy.rows + f.rest.rows, 0)} rows × ${asm.nCols} columns in ${((t1 - t0) / 1000).toFixed(1)} s`);
+  const gamma = priorWeights(basis, options.prior);
+  const { scan, lambda: best, energyScale: bestAlpha } = selectByCrossValidation(asm, gamma, options);
+  const W = asm.weights, K = asm.folds.length;
   const all = stack(asm.folds, -1, bestAlpha);
   const c = solveRegularised(all, gamma, best);
   if (c.some((v) => !Number.isFinite(v))) throw new Error(`fit: the least-squares solution is not finite (λ = ${best}); check the training data for extreme values`);

@@ -87,16 +87,28 @@ export class StreamingQR {
 
   /** Adds m rows given column-major (C[j·m + i] = A_ij). C and b are overwritten. */
   addColumnMajor(C: Float64Array, b: Float64Array, m: number): void {
+    this.householder(C, b, m, false);
+  }
+
+  /**
+   * Householder sweep over the stacked [R; A] (A column-major, m rows). With
+   * `upper`, A is upper triangular (m = n, as another factorisation's R): rows below
+   * the diagonal are exact zeros that stay zero, so column k only involves rows 0..k;
+   * the arithmetic is otherwise the same as the dense sweep (identical results).
+   * Columns are updated four (then two) at a time (one pass over the reflector for
+   * several dot products, one for their updates), each sum in the same order as one at a time.
+   */
+  private householder(C: Float64Array, b: Float64Array, m: number, upper: boolean): void {
     const n = this.n, R = this.R, z = this.z;
     // Column-wise Householder on the stacked [R; A]: for column k the active entries are R[k,k] and A[:,k].
     for (let k = 0; k < n; k++) {
-      const ck = k * m;
+      const ck = k * m, mk = upper ? Math.min(m, k + 1) : m;
       let norm2 = 0;
-      for (let i = 0; i < m; i++) { const v = C[ck + i]; norm2 += v * v; }
+      for (let i = 0; i < mk; i++) { const v = C[ck + i]; norm2 += v * v; }
       // Entries this small (a column that vanishes up to round-off) would underflow the
       // reflector (β = 2/‖v‖² → ∞); they are dropped.
       if (!(norm2 > 1e-200)) {
-        for (let i = 0; i < m; i++) C[ck + i] = 0;
+        for (let i = 0; i < mk; i++) C[ck + i] = 0;
         continue;
       }
       const rkk = R[k * n + k];
@@ -104,21 +116,47 @@ export class StreamingQR {
       const v0 = rkk - alpha; // Householder vector: (v0, A[:,k])
       const beta = 2 / (v0 * v0 + norm2);
       // Apply H = I − β v vᵀ to remaining columns j > k and to (z, b).
-      for (let j = k + 1; j < n; j++) {
+      const rk = k * n;
+      let j = k + 1;
+      for (; j + 3 < n; j += 4) {
+        const c0 = j * m, c1 = c0 + m, c2 = c1 + m, c3 = c2 + m;
+        let s0 = v0 * R[rk + j], s1 = v0 * R[rk + j + 1], s2 = v0 * R[rk + j + 2], s3 = v0 * R[rk + j + 3];
+        for (let i = 0; i < mk; i++) {
+          const v = C[ck + i];
+          s0 += v * C[c0 + i]; s1 += v * C[c1 + i]; s2 += v * C[c2 + i]; s3 += v * C[c3 + i];
+        }
+        s0 *= beta; s1 *= beta; s2 *= beta; s3 *= beta;
+        R[rk + j] -= s0 * v0; R[rk + j + 1] -= s1 * v0; R[rk + j + 2] -= s2 * v0; R[rk + j + 3] -= s3 * v0;
+        for (let i = 0; i < mk; i++) {
+          const v = C[ck + i];
+          C[c0 + i] -= s0 * v; C[c1 + i] -= s1 * v; C[c2 + i] -= s2 * v; C[c3 + i] -= s3 * v;
+        }
+      }
+      for (; j + 1 < n; j += 2) {
+        const cj = j * m, cj1 = cj + m;
+        let s = v0 * R[rk + j], s1 = v0 * R[rk + j + 1];
+        for (let i = 0; i < mk; i++) { const v = C[ck + i]; s += v * C[cj + i]; s1 += v * C[cj1 + i]; }
+        s *= beta; s1 *= beta;
+        if (s === 0 && s1 === 0) continue;
+        R[rk + j] -= s * v0;
+        R[rk + j + 1] -= s1 * v0;
+        for (let i = 0; i < mk; i++) { const v = C[ck + i]; C[cj + i] -= s * v; C[cj1 + i] -= s1 * v; }
+      }
+      for (; j < n; j++) {
         const cj = j * m;
-        let s = v0 * R[k * n + j];
-        for (let i = 0; i < m; i++) s += C[ck + i] * C[cj + i];
+        let s = v0 * R[rk + j];
+        for (let i = 0; i < mk; i++) s += C[ck + i] * C[cj + i];
         s *= beta;
         if (s === 0) continue;
-        R[k * n + j] -= s * v0;
-        for (let i = 0; i < m; i++) C[cj + i] -= s * C[ck + i];
+        R[rk + j] -= s * v0;
+        for (let i = 0; i < mk; i++) C[cj + i] -= s * C[ck + i];
       }
       {
         let s = v0 * z[k];
-        for (let i = 0; i < m; i++) s += C[ck + i] * b[i];
+        for (let i = 0; i < mk; i++) s += C[ck + i] * b[i];
         s *= beta;
         z[k] -= s * v0;
-        for (let i = 0; i < m; i++) b[i] -= s * C[ck + i];
+        for (let i = 0; i < mk; i++) b[i] -= s * C[ck + i];
       }
       R[k * n + k] = alpha;
     }
@@ -126,13 +164,21 @@ export class StreamingQR {
     this.rows += m;
   }
 
+  /** Adds n rows forming an upper-triangular matrix T (row-major n×n) with right-hand side b (overwritten). */
+  addUpperTriangular(T: Float64Array, b: Float64Array): void {
+    const n = this.n;
+    if (this.colBuf.length < n * n) this.colBuf = new Float64Array(n * n);
+    const C = this.colBuf;
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) C[j * n + i] = j >= i ? T[i * n + j] : 0;
+    this.householder(C, b, n, true);
+  }
+
   /** Adds another factorisation's rows (its R, z and residual) to this one. */
   merge(other: StreamingQR): void {
-    const n = this.n;
-    const A = Float64Array.from(other.R), b = Float64Array.from(other.z);
+    const b = Float64Array.from(other.z);
     this.residual2 += other.residual2;
     const rows = this.rows + other.rows;
-    this.addRows(A, b, n);
+    this.addUpperTriangular(other.R, b);
     this.rows = rows;
   }
 

@@ -1,7 +1,8 @@
 /** `tensormd fit`: fits a (tensor-reduced) ACE model to extxyz data and writes a msgpack model. */
 import { writeFileSync } from 'node:fs';
 import { readExtxyz } from '../io/extxyz.ts';
-import { defaultBasisSpec, elementsOf, fitTrace, readFrames } from '../../potentials/trace/fit.ts';
+import { availableParallelism } from 'node:os';
+import { defaultBasisSpec, elementsOf, fitTraceAsync, readFrames } from '../../potentials/trace/fit.ts';
 import type { ChannelSpec } from '../../potentials/trace/basis.ts';
 import type { RadialKind } from '../../potentials/trace/radial.ts';
 import { saveModel } from '../../potentials/trace/model.ts';
@@ -40,7 +41,8 @@ Fit:
   --select 2.5,0.06      choose λ and the energy scale by held-out RMSE_E/2.5 meV/atom + RMSE_F/0.06 eV/Å
                          (default: the weighted loss at the given weights)
   --folds 5              cross-validation folds
-  --cv                   also report cross-validated errors (refits per fold)`,
+  --cv                   also report cross-validated errors (refits per fold)
+  --threads N            worker threads assembling the design (default: all cores; same result for any N)`,
 
   async run(args) {
     const { options } = parseOptions(args, ['help', 'cv']);
@@ -87,8 +89,10 @@ Fit:
       }
     }
     const lambda = options.lambda === undefined || options.lambda === 'auto' ? undefined : num('lambda', 0);
-    const result = fitTrace({
-      basis, train, test, e0, lambda,
+    const threads = num('threads', availableParallelism());
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`--threads must be a positive integer, got ${String(options.threads)}`);
+    const result = await fitTraceAsync({
+      basis, threads, train, test, e0, lambda,
       weights: { energy: num('energy-weight', 30), force: num('force-weight', 1), virial: num('virial-weight', 1) },
       folds: num('folds', 5), crossValidate: options.cv === true, source: String(options.train),
       energyScales: options['energy-scales'] !== undefined ? numbers('energy-scales') : undefined,
