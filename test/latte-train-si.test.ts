@@ -17,7 +17,7 @@ import { evaluateErrors } from '../src/analysis/errors.ts';
 const DATA = process.env.TENSORMD_DATASETS ?? '/work/shared/datasets';
 const TEST = `${DATA}/zuo2020/Si_test.xyz`;
 /** Stated test MAE (README), rounded up in the last digit. */
-const STATED = { energyMevPerAtom: 3.34, forceEvPerA: 0.0977 };
+const STATED = { energyMevPerAtom: 3.35, forceEvPerA: 0.0964 };
 
 describe('shipped LATTE Si model', () => {
   const pot = createPotential({ kind: 'latte', model: 'models/latte/Si.msgpack' });
