@@ -9,7 +9,7 @@
  *   npx tsx bench/trace-tune.ts Si [--cutoff 5.5] [--radial chebexpcos|poly] [--radial-lambda 1]
  *        [--big 24,20,13] [--big-wl 1] [--size 300] [--tolerance 0.15] [--wl 1,1.25,1.5,2]
  *        [--energy-scales 0.1,0.2,0.3,0.5,1] [--threads N] [--design FILE] [--candidates 12/12/11@0.75,…]
- *        [--lambdas 1e-17,…] [--metric rmse|mae] [--combine sum|max] [--prior-wl 2] [--prior-wn 6]
+ *        [--lambdas 1e-17,…] [--metric rmse|mae] [--combine sum|max] [--prior-wl 2] [--prior-wn 6] [--energy-per-atom]
  *
  * --design FILE keeps the large design's factors (node:v8 serialised): loaded when the
  * file exists, written after assembling otherwise.
@@ -37,7 +37,7 @@ const BEST: Record<string, { E: number; F: number }> = {
   Mo: { E: 2.24, F: 0.09 }, Si: { E: 2.21, F: 0.06 }, Ge: { E: 1.79, F: 0.05 },
 };
 
-const { options, positional } = parseOptions(process.argv.slice(2), ['verbose']);
+const { options, positional } = parseOptions(process.argv.slice(2), ['verbose', 'energy-per-atom']);
 const el = positional[0] ?? 'Si';
 if (!BEST[el]) throw new Error(`no zuo2020 data for ${el}`);
 const num = (name: string, fallback: number): number => (typeof options[name] === 'string' ? Number(options[name]) : fallback);
@@ -56,7 +56,7 @@ const radial = (n: number) => ({ kind: radialKind, n, cutoff, ...(radialKind ===
 const spec = (deg: number[], wL: number): BasisSpec => defaultBasisSpec([el], { maxDegree: deg, wL, radial: radial(deg[0]) });
 
 const train = readExtxyz(join(DATA, 'zuo2020', `${el}_train.xyz`));
-const setting = `${el} cutoff ${cutoff} radial ${radialKind}${radialKind === 'chebexpcos' ? ` λ_r ${radialLambda}` : ''}`;
+const setting = `${el} cutoff ${cutoff} radial ${radialKind}${radialKind === 'chebexpcos' ? ` λ_r ${radialLambda}` : ''}${options['energy-per-atom'] ? ' energy rows per atom' : ''}`;
 const t0 = performance.now(), c0 = process.cpuUsage();
 const bigBasis = new AceBasis(spec(bigDeg, bigWl));
 const designFile = typeof options.design === 'string' ? options.design : undefined;
@@ -67,7 +67,7 @@ if (designFile && existsSync(designFile)) {
   big = { basis: bigBasis, folds: d.folds.map((f) => ({ energy: qr(f.energy), rest: qr(f.rest), atoms: f.atoms, restRows: f.restRows })), foldOf: d.foldOf, weights: d.weights, nCols: d.nCols, e0Fixed: null };
   console.log(`# ${setting}: design of ${bigBasis.nFunctions} functions (${bigDeg.join('/')}, wL ${bigWl}) read from ${designFile}`);
 } else {
-  big = await assembleParallel({ basis: spec(bigDeg, bigWl), train, weights: { energy: 30 }, source: `${el}_train.xyz` }, threads, bigBasis);
+  big = await assembleParallel({ basis: spec(bigDeg, bigWl), train, weights: { energy: 30, energyPerAtom: !!options['energy-per-atom'] }, source: `${el}_train.xyz` }, threads, bigBasis);
   console.log(`# ${setting}: design of ${bigBasis.nFunctions} functions (${bigDeg.join('/')}, wL ${bigWl}) in ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${(process.cpuUsage(c0).user / 1e6).toFixed(1)} s CPU (all threads)`);
   if (designFile) {
     const strip = (q: StreamingQR): QrLike => ({ n: q.n, R: q.R, z: q.z, residual2: q.residual2, rows: q.rows });

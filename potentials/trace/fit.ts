@@ -32,6 +32,13 @@ export interface FitWeights {
   force?: number;
   /** Virial weight w_V (rows weighted w_V/√N; default 1). */
   virial?: number;
+  /**
+   * Energy rows per atom (default false): weighted w_E·√N̄/N (N̄ the mean frame size)
+   * instead of w_E/√N, so every frame's energy per atom counts the same, as in the
+   * energy MAE per atom; frames of N̄ atoms keep their weight. The held-out energy
+   * RMSE of the factorised rows is then weighted by N̄/N per frame.
+   */
+  energyPerAtom?: boolean;
 }
 
 export interface FitOptions {
@@ -141,6 +148,8 @@ export function chunkOfFrame(index: number, K: number): number {
 export interface ChunkContext {
   spec: BasisSpec;
   weights: { energy: number; force: number; virial: number };
+  /** Mean frame size N̄ when energy rows are weighted per atom (FitWeights.energyPerAtom), else 0. */
+  perAtomRef: number;
   /** Fixed reference energies per species, or null when fitted. */
   e0Fixed: number[] | null;
   folds: number;
@@ -169,7 +178,8 @@ export function chunkContext(options: FitOptions, basis: AceBasis): ChunkContext
     if (frameEnergy(frame) === undefined) throw new Error(`${src}: frame ${index} has no energy (info key 'energy')`);
     if (frameForces(frame) === undefined) throw new Error(`${src}: frame ${index} has no forces (per-atom column 'force' or 'forces')`);
   });
-  return { spec: options.basis, weights: { energy: wE, force: wF, virial: wV }, e0Fixed, folds: foldCount(options), source: src };
+  const perAtomRef = options.weights?.energyPerAtom ? frames.reduce((a, f) => a + f.symbols.length, 0) / frames.length : 0;
+  return { spec: options.basis, weights: { energy: wE, force: wF, virial: wV }, perAtomRef, e0Fixed, folds: foldCount(options), source: src };
 }
 
 /** Streams the design rows of the frames of one chunk into a fresh pair of factorisations. */
@@ -224,7 +234,7 @@ export class ChunkAssembler {
     C.fill(0, 0, nRows * nCols);
     eRow.fill(0);
     // Energy row (eRow), then column-major force/virial rows C[col·m + row]: 3n forces, then 6 virial rows.
-    const we = wE / Math.sqrt(n);
+    const we = ctx.perAtomRef > 0 ? (wE * Math.sqrt(ctx.perAtomRef)) / n : wE / Math.sqrt(n);
     let eRef = energy;
     for (let z = 0; z < S; z++) {
       if (e0Fixed) eRef -= block.counts[z] * e0Fixed[z];
