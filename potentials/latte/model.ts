@@ -768,7 +768,12 @@ export class LatteModel {
     }
   }
 
-  /** MLP of species ti on the standardised descriptor; returns its output. */
+  /**
+   * MLP of species ti on the standardised descriptor; returns its output. Four
+   * neurons of a layer are computed together (independent sums sharing the loads of
+   * the inputs); each neuron's sum runs over its inputs in order, so the result is
+   * bit for bit that of one neuron at a time.
+   */
   private mlpForward(ti: number): number {
     const th = this.theta, D = this.nDescriptors, G = this.G, sizes = this.layerSizes, acts = this.acts;
     const a0 = acts[0], mean = this.mean, istd = this.invStd, so = ti * D;
@@ -778,15 +783,34 @@ export class LatteModel {
     for (let l = 0; l < L; l++) {
       const nin = sizes[l], nout = sizes[l + 1], ain = acts[l], aout = acts[l + 1], dl = this.deltas[l + 1];
       const bo = o + nin * nout;
-      for (let k = 0; k < nout; k++) {
-        let z = th[bo + k];
-        const wo = o + k * nin;
-        for (let q = 0; q < nin; q++) z += th[wo + q] * ain[q];
-        if (l === L - 1) { aout[k] = z * this.outScale[ti]; dl[k] = this.outScale[ti]; continue; }
-        // Store the activation and its derivative (in deltas, multiplied later).
-        if (act === ACT_GAUSS) { const e = Math.exp(-z * z); aout[k] = e; dl[k] = -2 * z * e; }
-        else if (act === ACT_TANH) { const e = Math.tanh(z); aout[k] = e; dl[k] = 1 - e * e; }
-        else { const sg = 1 / (1 + Math.exp(-z)); aout[k] = z * sg; dl[k] = sg * (1 + z * (1 - sg)); }
+      if (l === L - 1) {
+        // Linear output layer.
+        const sc = this.outScale[ti];
+        for (let k = 0; k < nout; k++) {
+          let z = th[bo + k];
+          const wo = o + k * nin;
+          for (let q = 0; q < nin; q++) z += th[wo + q] * ain[q];
+          aout[k] = z * sc;
+          dl[k] = sc;
+        }
+      } else {
+        let k = 0;
+        for (; k + 4 <= nout; k += 4) {
+          let z0 = th[bo + k], z1 = th[bo + k + 1], z2 = th[bo + k + 2], z3 = th[bo + k + 3];
+          const w0 = o + k * nin, w1 = w0 + nin, w2 = w1 + nin, w3 = w2 + nin;
+          for (let q = 0; q < nin; q++) {
+            const a = ain[q];
+            z0 += th[w0 + q] * a; z1 += th[w1 + q] * a; z2 += th[w2 + q] * a; z3 += th[w3 + q] * a;
+          }
+          activate(act, z0, aout, dl, k); activate(act, z1, aout, dl, k + 1);
+          activate(act, z2, aout, dl, k + 2); activate(act, z3, aout, dl, k + 3);
+        }
+        for (; k < nout; k++) {
+          let z = th[bo + k];
+          const wo = o + k * nin;
+          for (let q = 0; q < nin; q++) z += th[wo + q] * ain[q];
+          activate(act, z, aout, dl, k);
+        }
       }
       o = bo + nout;
     }
@@ -815,9 +839,17 @@ export class LatteModel {
       }
       // din[q] = Σ_k W[k,q] dout[k] (summed over k in order, row by row for contiguous
       // access), times the activation derivative stored in deltas[l] (hidden layers).
+      // Four rows at a time: acc[q] still receives the rows' terms one by one in
+      // order k (left-to-right additions), so the sums are bit for bit the same.
       const din = deltas[l], acc = this.backScratch;
       for (let q = 0; q < nin; q++) acc[q] = 0;
-      for (let k = 0; k < nout; k++) {
+      let k = 0;
+      for (; k + 4 <= nout; k += 4) {
+        const d0 = dout[k], d1 = dout[k + 1], d2 = dout[k + 2], d3 = dout[k + 3];
+        const r0 = wo + k * nin, r1 = r0 + nin, r2 = r1 + nin, r3 = r2 + nin;
+        for (let q = 0; q < nin; q++) acc[q] = acc[q] + th[r0 + q] * d0 + th[r1 + q] * d1 + th[r2 + q] * d2 + th[r3 + q] * d3;
+      }
+      for (; k < nout; k++) {
         const dk = dout[k], r = wo + k * nin;
         for (let q = 0; q < nin; q++) acc[q] += th[r + q] * dk;
       }
@@ -949,6 +981,13 @@ export class LatteModel {
     m.trainable.set(this.trainable);
     return m;
   }
+}
+
+/** Hidden activation of pre-activation z: value into aout[k], derivative into dl[k]. */
+function activate(act: number, z: number, aout: Float64Array, dl: Float64Array, k: number): void {
+  if (act === ACT_GAUSS) { const e = Math.exp(-z * z); aout[k] = e; dl[k] = -2 * z * e; }
+  else if (act === ACT_TANH) { const e = Math.tanh(z); aout[k] = e; dl[k] = 1 - e * e; }
+  else { const sg = 1 / (1 + Math.exp(-z)); aout[k] = z * sg; dl[k] = sg * (1 + z * (1 - sg)); }
 }
 
 /** First index k in [lo, hi) with a[k] > x (a sorted ascending), or hi. */
