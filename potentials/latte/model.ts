@@ -54,6 +54,8 @@ export interface LatteConfig {
 }
 
 const ACT_GAUSS = 0, ACT_TANH = 1, ACT_SILU = 2;
+/** Margin (Å) added to the largest width of a rank group when finding runs of (neighbour, function) pairs in evaluateMd. */
+const RUN_MARGIN = 1e-9;
 
 /** Flat monomial table of u: ranks 0..MAX_RANK, compact components. */
 const MONO_OFF: number[] = [];
@@ -956,6 +958,279 @@ export class LatteModel {
       fix += gx; fiy += gy; fiz += gz;
     }
     if (forces !== null) { forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz; }
+  }
+
+  // ---------------------------------------------------------------------------
+  // MD path: energy, forces and per-atom energies only (no parameter gradients,
+  // no descriptor output). Same mathematics as evaluate(), which stays the general
+  // path (training, descriptors) and the test oracle; the results agree to rounding
+  // (sums are taken in another order). Per atom:
+  //  1. the neighbours inside rc, sorted by distance, in structure-of-arrays form
+  //     (unit-vector monomials component-major);
+  //  2. forward, one radial function at a time over the run of neighbours inside
+  //     its support (contiguous, since they are sorted by r): w·phi and w·phi' are
+  //     stored, and the function's tensor components are summed in registers and
+  //     written once;
+  //  3. contraction and MLP as in evaluate();
+  //  4. backward, one neighbour at a time over the run of functions alive at its
+  //     distance (functions are sorted by centre), with ∂E/∂T copied into the
+  //     functions' sorted order so that the inner loops read contiguous memory.
+  // The runs of both passes use one predicate, |fl(r − c)| < S with S the rank
+  // group's largest width plus a margin, so each pass visits exactly the (neighbour,
+  // function) pairs the other one does; inside a run, phi is tested exactly as in
+  // evaluate() (|y| < 1), so entries beyond a function's own width are zeros.
+  // ---------------------------------------------------------------------------
+
+  private mdCap = 0;
+  /** Sorted neighbours: atom index, species-weight row (t_i·ns + t_j)·F, distance. */
+  private mdJ = new Int32Array(0);
+  private mdW = new Int32Array(0);
+  private mdR = new Float64Array(0);
+  /** Monomials of the sorted neighbours' unit vectors, component-major: [c·cap + q]. */
+  private mdM = new Float64Array(0);
+  /** w·phi and w·phi' per (sorted neighbour q, sorted function kk): [q·F + kk]. */
+  private mdWP = new Float64Array(0);
+  private mdWD = new Float64Array(0);
+  /** Unsorted gather buffers and the insertion-sort keys. */
+  private mdTJ = new Int32Array(0);
+  private mdTX = new Float64Array(0);
+  private mdTY = new Float64Array(0);
+  private mdTZ = new Float64Array(0);
+  private mdKeyR = new Float64Array(0);
+  private mdKeyI = new Int32Array(0);
+  /** ∂E/∂T of ranks 0–2 in sorted function order, 6 slots per function. */
+  private mdGT = new Float64Array(0);
+  /** Rank ≥ 3 back-propagated components of one neighbour. */
+  private readonly mdA = new Float64Array(MONO_TOTAL);
+
+  private mdEnsure(n: number): void {
+    if (this.mdGT.length !== 6 * this.nFunctions) this.mdGT = new Float64Array(6 * this.nFunctions);
+    if (n <= this.mdCap) return;
+    const cap = Math.max(n, Math.ceil(this.mdCap * 1.5), 64);
+    this.mdCap = cap;
+    this.mdJ = new Int32Array(cap);
+    this.mdW = new Int32Array(cap);
+    this.mdR = new Float64Array(cap);
+    this.mdM = new Float64Array(Math.max(this.monoSize, 4) * cap);
+    this.mdWP = new Float64Array(this.nFunctions * cap);
+    this.mdWD = new Float64Array(this.nFunctions * cap);
+    this.mdTJ = new Int32Array(cap);
+    this.mdTX = new Float64Array(cap);
+    this.mdTY = new Float64Array(cap);
+    this.mdTZ = new Float64Array(cap);
+    this.mdKeyR = new Float64Array(cap);
+    this.mdKeyI = new Int32Array(cap);
+  }
+
+  /**
+   * Energy of the atoms (rows rowStart..rowEnd of the full list, default the local
+   * atoms), adding −∂E/∂x to `forces` (every extended entry touched) and per-atom
+   * energies to `atomEnergies` when given. The fast path MD uses; evaluate() is the
+   * general one (parameter gradients, descriptors).
+   */
+  evaluateMd(atoms: LatteAtoms, typeMap: Int32Array, forces: Float64Array | null = null, atomEnergies: Float64Array | null = null): number {
+    if (atoms.full === null) throw new Error('LATTE: needs a full neighbour list');
+    this.prepareRadial();
+    let energy = 0;
+    const species = atoms.species;
+    for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
+      const ti = typeMap[species[i]];
+      const nn = this.mdGather(i, ti, atoms.positions, species, typeMap, atoms.full.offsets, atoms.full.neighbors);
+      this.mdForward(nn, ti);
+      this.contract();
+      const ei = this.mlpForward(ti) + this.e0[ti];
+      energy += ei;
+      if (atomEnergies !== null) atomEnergies[i] += ei;
+      if (forces === null) continue;
+      this.mlpBackward(ti, null, 1);
+      this.contractBackward();
+      this.mdBackward(i, nn, ti, forces);
+    }
+    return energy;
+  }
+
+  /** Neighbours of atom i inside the cutoff, sorted by distance (stable), with their monomials; returns their number. */
+  private mdGather(i: number, ti: number, x: Float64Array, species: Int32Array, typeMap: Int32Array, offsets: Int32Array, neighbors: Int32Array): number {
+    const p0 = offsets[i], p1 = offsets[i + 1];
+    this.mdEnsure(p1 - p0);
+    const rc = this.config.cutoff, rc2 = rc * rc, F = this.nFunctions, ns = this.nSpecies, monoSize = this.monoSize, cap = this.mdCap;
+    const tJ = this.mdTJ, tX = this.mdTX, tY = this.mdTY, tZ = this.mdTZ, keyR = this.mdKeyR, keyI = this.mdKeyI;
+    const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
+    let nn = 0;
+    for (let p = p0; p < p1; p++) {
+      const j = neighbors[p];
+      const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
+      const r2 = dx * dx + dy * dy + dz * dz;
+      if (r2 >= rc2 || r2 === 0) continue;
+      const r = Math.sqrt(r2);
+      tJ[nn] = j; tX[nn] = dx; tY[nn] = dy; tZ[nn] = dz;
+      let pos = nn;
+      while (pos > 0 && keyR[pos - 1] > r) { keyR[pos] = keyR[pos - 1]; keyI[pos] = keyI[pos - 1]; pos--; }
+      keyR[pos] = r; keyI[pos] = nn;
+      nn++;
+    }
+    const J = this.mdJ, W = this.mdW, R = this.mdR, M = this.mdM, wRow = ti * ns;
+    for (let q = 0; q < nn; q++) {
+      const s = keyI[q], r = keyR[q], ir = 1 / r, j = tJ[s];
+      J[q] = j;
+      W[q] = (wRow + typeMap[species[j]]) * F;
+      R[q] = r;
+      M[q] = 1;
+      M[cap + q] = tX[s] * ir; M[2 * cap + q] = tY[s] * ir; M[3 * cap + q] = tZ[s] * ir;
+    }
+    for (let c = 4; c < monoSize; c++) {
+      const o = c * cap, op = MONO_PARENT[c] * cap, oa = (1 + MONO_AXIS[c]) * cap;
+      for (let q = 0; q < nn; q++) M[o + q] = M[op + q] * M[oa + q];
+    }
+    return nn;
+  }
+
+  /** T = Σ_j w·phi·M(u_j), one sorted function at a time over its run of sorted neighbours; stores w·phi and w·phi'. */
+  private mdForward(nn: number, ti: number): void {
+    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, ciRow = ti * F;
+    const R = this.mdR, W = this.mdW, M = this.mdM, WP = this.mdWP, WD = this.mdWD, T = this.T, wEff = this.wEff;
+    const invS = this.invS, invC2 = this.invC2, ordF = this.ordF, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const c1 = cap, c2 = 2 * cap, c3 = 3 * cap, c4 = 4 * cap, c5 = 5 * cap, c6 = 6 * cap, c7 = 7 * cap, c8 = 8 * cap, c9 = 9 * cap;
+    for (let g = 0; g < 4; g++) {
+      const kStart = this.grpStart[ti * 5 + g], kEnd = this.grpStart[ti * 5 + g + 1];
+      const S = this.grpSmax[ti * 4 + g] + RUN_MARGIN;
+      let lo = 0, hi = 0;
+      for (let k = kStart; k < kEnd; k++) {
+        const c = ordC[k], f = ordF[k], is = invS[f], ic2 = invC2[ciRow + f], kk = k - k0, base = ordBase[k];
+        while (lo < nn && !(R[lo] - c > -S)) lo++;
+        if (hi < lo) hi = lo;
+        while (hi < nn && R[hi] - c < S) hi++;
+        if (g === 0) {
+          let t0 = 0;
+          for (let q = lo; q < hi; q++) {
+            const y = (R[q] - c) * is;
+            let wp = 0, wd = 0;
+            if (y > -1 && y < 1) { const t = 1 - y * y, t2ic2 = t * t * ic2, w = wEff[W[q] + f]; wp = w * (t * t2ic2); wd = w * (-6 * y * t2ic2 * is); }
+            WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+            t0 += wp;
+          }
+          T[base] = t0;
+        } else if (g === 1) {
+          let t1 = 0, t2 = 0, t3 = 0;
+          for (let q = lo; q < hi; q++) {
+            const y = (R[q] - c) * is;
+            let wp = 0, wd = 0;
+            if (y > -1 && y < 1) { const t = 1 - y * y, t2ic2 = t * t * ic2, w = wEff[W[q] + f]; wp = w * (t * t2ic2); wd = w * (-6 * y * t2ic2 * is); }
+            WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+            t1 += wp * M[c1 + q]; t2 += wp * M[c2 + q]; t3 += wp * M[c3 + q];
+          }
+          T[base] = t1; T[base + 1] = t2; T[base + 2] = t3;
+        } else if (g === 2) {
+          let t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
+          for (let q = lo; q < hi; q++) {
+            const y = (R[q] - c) * is;
+            let wp = 0, wd = 0;
+            if (y > -1 && y < 1) { const t = 1 - y * y, t2ic2 = t * t * ic2, w = wEff[W[q] + f]; wp = w * (t * t2ic2); wd = w * (-6 * y * t2ic2 * is); }
+            WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+            t4 += wp * M[c4 + q]; t5 += wp * M[c5 + q]; t6 += wp * M[c6 + q];
+            t7 += wp * M[c7 + q]; t8 += wp * M[c8 + q]; t9 += wp * M[c9 + q];
+          }
+          T[base] = t4; T[base + 1] = t5; T[base + 2] = t6; T[base + 3] = t7; T[base + 4] = t8; T[base + 5] = t9;
+        } else {
+          const p = ordRank[k], cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
+          for (let cc = 0; cc < cd; cc++) T[base + cc] = 0;
+          for (let q = lo; q < hi; q++) {
+            const y = (R[q] - c) * is;
+            let wp = 0, wd = 0;
+            if (y > -1 && y < 1) { const t = 1 - y * y, t2ic2 = t * t * ic2, w = wEff[W[q] + f]; wp = w * (t * t2ic2); wd = w * (-6 * y * t2ic2 * is); }
+            WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+            for (let cc = 0; cc < cd; cc++) T[base + cc] += wp * M[(mOff + cc) * cap + q];
+          }
+        }
+      }
+    }
+  }
+
+  /** Forces from ∂E/∂T (in this.gT): one sorted neighbour at a time over the run of functions alive at its distance. */
+  private mdBackward(i: number, nn: number, ti: number, forces: Float64Array): void {
+    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
+    const J = this.mdJ, R = this.mdR, M = this.mdM, WP = this.mdWP, WD = this.mdWD, gT = this.gT, gS = this.mdGT, A = this.mdA;
+    const ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const gs = this.grpStart, g0 = gs[ti * 5], g1 = gs[ti * 5 + 1], g2 = gs[ti * 5 + 2], g3 = gs[ti * 5 + 3], g4 = gs[ti * 5 + 4];
+    const S0 = this.grpSmax[ti * 4] + RUN_MARGIN, S1 = this.grpSmax[ti * 4 + 1] + RUN_MARGIN;
+    const S2 = this.grpSmax[ti * 4 + 2] + RUN_MARGIN, S3 = this.grpSmax[ti * 4 + 3] + RUN_MARGIN;
+    // ∂E/∂T of ranks 0–2 in sorted function order.
+    for (let k = g0; k < g1; k++) gS[6 * (k - k0)] = gT[ordBase[k]];
+    for (let k = g1; k < g2; k++) { const b = ordBase[k], o = 6 * (k - k0); gS[o] = gT[b]; gS[o + 1] = gT[b + 1]; gS[o + 2] = gT[b + 2]; }
+    for (let k = g2; k < g3; k++) {
+      const b = ordBase[k], o = 6 * (k - k0);
+      gS[o] = gT[b]; gS[o + 1] = gT[b + 1]; gS[o + 2] = gT[b + 2]; gS[o + 3] = gT[b + 3]; gS[o + 4] = gT[b + 4]; gS[o + 5] = gT[b + 5];
+    }
+    const highRank = this.maxRank > 2, gradRows = this.gradRows, firstHighRow = GRAD_COUNT[Math.min(2, this.maxRank)];
+    let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2, lo3 = g3, hi3 = g3;
+    let fix = 0, fiy = 0, fiz = 0;
+    for (let q = 0; q < nn; q++) {
+      const r = R[q], qF = q * F;
+      const m1 = monoSize > 1 ? M[cap + q] : 0, m2 = monoSize > 1 ? M[2 * cap + q] : 0, m3 = monoSize > 1 ? M[3 * cap + q] : 0;
+      const m4 = monoSize > 4 ? M[4 * cap + q] : 0, m5 = monoSize > 4 ? M[5 * cap + q] : 0, m6 = monoSize > 4 ? M[6 * cap + q] : 0;
+      const m7 = monoSize > 4 ? M[7 * cap + q] : 0, m8 = monoSize > 4 ? M[8 * cap + q] : 0, m9 = monoSize > 4 ? M[9 * cap + q] : 0;
+      let a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, sRp = 0;
+      // Runs of functions with |fl(r − c)| < S (the forward pass's predicate); both ends move up with r.
+      while (lo0 < g1 && !(r - ordC[lo0] < S0)) lo0++;
+      if (hi0 < lo0) hi0 = lo0;
+      while (hi0 < g1 && r - ordC[hi0] > -S0) hi0++;
+      for (let k = lo0; k < hi0; k++) {
+        const kk = k - k0;
+        sRp += gS[6 * kk] * WD[qF + kk];
+      }
+      while (lo1 < g2 && !(r - ordC[lo1] < S1)) lo1++;
+      if (hi1 < lo1) hi1 = lo1;
+      while (hi1 < g2 && r - ordC[hi1] > -S1) hi1++;
+      for (let k = lo1; k < hi1; k++) {
+        const kk = k - k0, o = 6 * kk, e = qF + kk, wp = WP[e];
+        const h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+        a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp;
+        sRp += (h1 * m1 + h2 * m2 + h3 * m3) * WD[e];
+      }
+      while (lo2 < g3 && !(r - ordC[lo2] < S2)) lo2++;
+      if (hi2 < lo2) hi2 = lo2;
+      while (hi2 < g3 && r - ordC[hi2] > -S2) hi2++;
+      for (let k = lo2; k < hi2; k++) {
+        const kk = k - k0, o = 6 * kk, e = qF + kk, wp = WP[e];
+        const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
+        a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
+        sRp += (h4 * m4 + h5 * m5 + h6 * m6 + h7 * m7 + h8 * m8 + h9 * m9) * WD[e];
+      }
+      const ux = m1, uy = m2, uz = m3;
+      let bx = a1 + 2 * a4 * ux + a5 * uy + a6 * uz;
+      let by = a2 + a5 * ux + 2 * a7 * uy + a8 * uz;
+      let bz = a3 + a6 * ux + a8 * uy + 2 * a9 * uz;
+      if (highRank) {
+        while (lo3 < g4 && !(r - ordC[lo3] < S3)) lo3++;
+        if (hi3 < lo3) hi3 = lo3;
+        while (hi3 < g4 && r - ordC[hi3] > -S3) hi3++;
+        for (let c = 10; c < monoSize; c++) A[c] = 0;
+        for (let k = lo3; k < hi3; k++) {
+          const kk = k - k0, e = qF + kk, wp = WP[e], base = ordBase[k], p = ordRank[k];
+          const cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
+          let gR = 0;
+          for (let c = 0; c < cd; c++) {
+            const h = gT[base + c];
+            gR += h * M[(mOff + c) * cap + q];
+            A[mOff + c] += h * wp;
+          }
+          sRp += gR * WD[e];
+        }
+        for (let row = firstHighRow; row < gradRows; row++) {
+          const v = A[GRAD_K[row]] * GRAD_C[row] * M[GRAD_R[row] * cap + q];
+          const a = GRAD_A[row];
+          if (a === 0) bx += v; else if (a === 1) by += v; else bz += v;
+        }
+      }
+      const ub = ux * bx + uy * by + uz * bz, ir = 1 / r;
+      const gx = sRp * ux + (bx - ub * ux) * ir;
+      const gy = sRp * uy + (by - ub * uy) * ir;
+      const gz = sRp * uz + (bz - ub * uz) * ir;
+      const j = J[q];
+      forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
+      fix += gx; fiy += gy; fiz += gz;
+    }
+    forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz;
   }
 
   /** Parameter gradients of one (neighbour, function) term: species weight, centre and width; gs = ∂E/∂R·scale. */
