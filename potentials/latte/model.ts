@@ -1002,6 +1002,31 @@ export class LatteModel {
   private mdGT = new Float64Array(0);
   /** Rank ≥ 3 back-propagated components of one neighbour. */
   private readonly mdA = new Float64Array(MONO_TOTAL);
+  /**
+   * Radial coefficients in sorted function order: 1/s per (central species, kk), and
+   * per (central species, neighbour species, kk) w/c² and −6w/(c²s), so that
+   * w·phi = CA·t³ and w·phi' = CB·y·t² with y = (r − c)/s, t = max(0, 1 − y²).
+   */
+  private mdIs = new Float64Array(0);
+  private mdCA = new Float64Array(0);
+  private mdCB = new Float64Array(0);
+
+  /** The sorted radial coefficients from the current parameters (after prepareRadial). */
+  private mdPrepare(): void {
+    const F = this.nFunctions, ns = this.nSpecies;
+    if (this.mdIs.length !== ns * F) { this.mdIs = new Float64Array(ns * F); this.mdCA = new Float64Array(ns * ns * F); this.mdCB = new Float64Array(ns * ns * F); }
+    for (let ti = 0; ti < ns; ti++) {
+      for (let kk = 0; kk < F; kk++) {
+        const f = this.ordF[ti * F + kk], is = this.invS[f], ic2 = this.invC2[ti * F + f];
+        this.mdIs[ti * F + kk] = is;
+        for (let tj = 0; tj < ns; tj++) {
+          const w = this.wEff[(ti * ns + tj) * F + f], e = (ti * ns + tj) * F + kk;
+          this.mdCA[e] = w * ic2;
+          this.mdCB[e] = -6 * w * ic2 * is;
+        }
+      }
+    }
+  }
 
   private mdEnsure(n: number): void {
     if (this.mdGT.length !== 6 * this.nFunctions) this.mdGT = new Float64Array(6 * this.nFunctions);
@@ -1031,6 +1056,7 @@ export class LatteModel {
   evaluateMd(atoms: LatteAtoms, typeMap: Int32Array, forces: Float64Array | null = null, atomEnergies: Float64Array | null = null): number {
     if (atoms.full === null) throw new Error('LATTE: needs a full neighbour list');
     this.prepareRadial();
+    this.mdPrepare();
     let energy = 0;
     const species = atoms.species;
     for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
@@ -1087,16 +1113,16 @@ export class LatteModel {
 
   /** T = Σ_j w·phi·M(u_j), one sorted function at a time over its run of sorted neighbours; stores w·phi and w·phi'. */
   private mdForward(nn: number, ti: number): void {
-    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, ciRow = ti * F;
-    const R = this.mdR, W = this.mdW, M = this.mdM, WP = this.mdWP, WD = this.mdWD, T = this.T, wEff = this.wEff;
-    const invS = this.invS, invC2 = this.invC2, ordF = this.ordF, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F;
+    const R = this.mdR, W = this.mdW, M = this.mdM, WP = this.mdWP, WD = this.mdWD, T = this.T;
+    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
     const c1 = cap, c2 = 2 * cap, c3 = 3 * cap, c4 = 4 * cap, c5 = 5 * cap, c6 = 6 * cap, c7 = 7 * cap, c8 = 8 * cap, c9 = 9 * cap;
     for (let g = 0; g < 4; g++) {
       const kStart = this.grpStart[ti * 5 + g], kEnd = this.grpStart[ti * 5 + g + 1];
       const S = this.grpSmax[ti * 4 + g] + RUN_MARGIN;
       let lo = 0, hi = 0;
       for (let k = kStart; k < kEnd; k++) {
-        const c = ordC[k], f = ordF[k], is = invS[f], ic2 = invC2[ciRow + f], kk = k - k0, base = ordBase[k];
+        const c = ordC[k], is = ordIs[k], kk = k - k0, base = ordBase[k];
         while (lo < nn && !(R[lo] - c > -S)) lo++;
         if (hi < lo) hi = lo;
         while (hi < nn && R[hi] - c < S) hi++;
@@ -1105,7 +1131,7 @@ export class LatteModel {
           for (let q = lo; q < hi; q++) {
             const y = (R[q] - c) * is;
             let wp = 0, wd = 0;
-            if (y > -1 && y < 1) { const t = 1 - y * y, t2ic2 = t * t * ic2, w = wEff[W[q] + f]; wp = w * (t * t2ic2); wd = w * (-6 * y * t2ic2 * is); }
+            if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t, e = W[q] + kk; wp = CA[e] * t * u; wd = CB[e] * y * u; }
             WP[q * F + kk] = wp; WD[q * F + kk] = wd;
             t0 += wp;
           }
@@ -1115,7 +1141,7 @@ export class LatteModel {
           for (let q = lo; q < hi; q++) {
             const y = (R[q] - c) * is;
             let wp = 0, wd = 0;
-            if (y > -1 && y < 1) { const t = 1 - y * y, t2ic2 = t * t * ic2, w = wEff[W[q] + f]; wp = w * (t * t2ic2); wd = w * (-6 * y * t2ic2 * is); }
+            if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t, e = W[q] + kk; wp = CA[e] * t * u; wd = CB[e] * y * u; }
             WP[q * F + kk] = wp; WD[q * F + kk] = wd;
             t1 += wp * M[c1 + q]; t2 += wp * M[c2 + q]; t3 += wp * M[c3 + q];
           }
@@ -1125,7 +1151,7 @@ export class LatteModel {
           for (let q = lo; q < hi; q++) {
             const y = (R[q] - c) * is;
             let wp = 0, wd = 0;
-            if (y > -1 && y < 1) { const t = 1 - y * y, t2ic2 = t * t * ic2, w = wEff[W[q] + f]; wp = w * (t * t2ic2); wd = w * (-6 * y * t2ic2 * is); }
+            if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t, e = W[q] + kk; wp = CA[e] * t * u; wd = CB[e] * y * u; }
             WP[q * F + kk] = wp; WD[q * F + kk] = wd;
             t4 += wp * M[c4 + q]; t5 += wp * M[c5 + q]; t6 += wp * M[c6 + q];
             t7 += wp * M[c7 + q]; t8 += wp * M[c8 + q]; t9 += wp * M[c9 + q];
@@ -1137,7 +1163,7 @@ export class LatteModel {
           for (let q = lo; q < hi; q++) {
             const y = (R[q] - c) * is;
             let wp = 0, wd = 0;
-            if (y > -1 && y < 1) { const t = 1 - y * y, t2ic2 = t * t * ic2, w = wEff[W[q] + f]; wp = w * (t * t2ic2); wd = w * (-6 * y * t2ic2 * is); }
+            if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t, e = W[q] + kk; wp = CA[e] * t * u; wd = CB[e] * y * u; }
             WP[q * F + kk] = wp; WD[q * F + kk] = wd;
             for (let cc = 0; cc < cd; cc++) T[base + cc] += wp * M[(mOff + cc) * cap + q];
           }
