@@ -771,8 +771,8 @@ export class LatteModel {
   }
 
   /**
-   * MLP of species ti on the standardised descriptor; returns its output. Four
-   * neurons of a layer are computed together (independent sums sharing the loads of
+   * MLP of species ti on the standardised descriptor; returns its output. Eight (or
+   * four) neurons of a layer are computed together (independent sums sharing the loads of
    * the inputs); each neuron's sum runs over its inputs in order, so the result is
    * bit for bit that of one neuron at a time.
    */
@@ -797,6 +797,20 @@ export class LatteModel {
         }
       } else {
         let k = 0;
+        for (; k + 8 <= nout; k += 8) {
+          let z0 = th[bo + k], z1 = th[bo + k + 1], z2 = th[bo + k + 2], z3 = th[bo + k + 3];
+          let z4 = th[bo + k + 4], z5 = th[bo + k + 5], z6 = th[bo + k + 6], z7 = th[bo + k + 7];
+          const w0 = o + k * nin, w1 = w0 + nin, w2 = w1 + nin, w3 = w2 + nin, w4 = w3 + nin, w5 = w4 + nin, w6 = w5 + nin, w7 = w6 + nin;
+          for (let q = 0; q < nin; q++) {
+            const a = ain[q];
+            z0 += th[w0 + q] * a; z1 += th[w1 + q] * a; z2 += th[w2 + q] * a; z3 += th[w3 + q] * a;
+            z4 += th[w4 + q] * a; z5 += th[w5 + q] * a; z6 += th[w6 + q] * a; z7 += th[w7 + q] * a;
+          }
+          activate(act, z0, aout, dl, k); activate(act, z1, aout, dl, k + 1);
+          activate(act, z2, aout, dl, k + 2); activate(act, z3, aout, dl, k + 3);
+          activate(act, z4, aout, dl, k + 4); activate(act, z5, aout, dl, k + 5);
+          activate(act, z6, aout, dl, k + 6); activate(act, z7, aout, dl, k + 7);
+        }
         for (; k + 4 <= nout; k += 4) {
           let z0 = th[bo + k], z1 = th[bo + k + 1], z2 = th[bo + k + 2], z3 = th[bo + k + 3];
           const w0 = o + k * nin, w1 = w0 + nin, w2 = w1 + nin, w3 = w2 + nin;
@@ -1008,12 +1022,23 @@ export class LatteModel {
    * w·phi = CA·t³ and w·phi' = CB·y·t² with y = (r − c)/s, t = max(0, 1 − y²).
    */
   private mdIs = new Float64Array(0);
+  /** The MLP parameters with every layer's weight matrix transposed (in × out), biases in place. */
+  private mdWT = new Float64Array(0);
   private mdCA = new Float64Array(0);
   private mdCB = new Float64Array(0);
 
   /** The sorted radial coefficients from the current parameters (after prepareRadial). */
   private mdPrepare(): void {
-    const F = this.nFunctions, ns = this.nSpecies;
+    const F = this.nFunctions, ns = this.nSpecies, th = this.theta, sizes = this.layerSizes;
+    if (this.mdWT.length !== th.length) this.mdWT = new Float64Array(th.length);
+    for (let ts = 0; ts < ns; ts++) {
+      let o = this.offMlp[ts];
+      for (let l = 0; l + 1 < sizes.length; l++) {
+        const nin = sizes[l], nout = sizes[l + 1];
+        for (let k = 0; k < nout; k++) for (let q = 0; q < nin; q++) this.mdWT[o + q * nout + k] = th[o + k * nin + q];
+        o += nin * nout + nout;
+      }
+    }
     if (this.mdIs.length !== ns * F) { this.mdIs = new Float64Array(ns * F); this.mdCA = new Float64Array(ns * ns * F); this.mdCB = new Float64Array(ns * ns * F); }
     for (let ti = 0; ti < ns; ti++) {
       for (let kk = 0; kk < F; kk++) {
@@ -1068,11 +1093,51 @@ export class LatteModel {
       energy += ei;
       if (atomEnergies !== null) atomEnergies[i] += ei;
       if (forces === null) continue;
-      this.mlpBackward(ti, null, 1);
+      this.mdMlpBackward(ti);
       this.contractBackward();
       this.mdBackward(i, nn, ti, forces);
     }
     return energy;
+  }
+
+  /**
+   * mlpBackward without parameter gradients, from the transposed weights (mdWT):
+   * ∂E/∂a_q = Σ_k W_kq δ_k is a contiguous dot product, eight inputs q at a time;
+   * each sum runs over k in order from 0, as in mlpBackward, so the result is the same bit for bit.
+   */
+  private mdMlpBackward(ti: number): void {
+    const WT = this.mdWT, sizes = this.layerSizes, deltas = this.deltas, L = sizes.length - 1;
+    let o = this.offMlp[ti];
+    const offs = this.layerOffsetsScratch;
+    for (let l = 0; l < L; l++) { offs[l] = o; o += sizes[l + 1] * (sizes[l] + 1); }
+    for (let l = L - 1; l >= 0; l--) {
+      const nin = sizes[l], nout = sizes[l + 1], dout = deltas[l + 1], din = deltas[l], wo = offs[l], hidden = l > 0;
+      let q = 0;
+      for (; q + 8 <= nin; q += 8) {
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        const r0 = wo + q * nout, r1 = r0 + nout, r2 = r1 + nout, r3 = r2 + nout, r4 = r3 + nout, r5 = r4 + nout, r6 = r5 + nout, r7 = r6 + nout;
+        for (let k = 0; k < nout; k++) {
+          const d = dout[k];
+          s0 += WT[r0 + k] * d; s1 += WT[r1 + k] * d; s2 += WT[r2 + k] * d; s3 += WT[r3 + k] * d;
+          s4 += WT[r4 + k] * d; s5 += WT[r5 + k] * d; s6 += WT[r6 + k] * d; s7 += WT[r7 + k] * d;
+        }
+        if (hidden) {
+          din[q] *= s0; din[q + 1] *= s1; din[q + 2] *= s2; din[q + 3] *= s3;
+          din[q + 4] *= s4; din[q + 5] *= s5; din[q + 6] *= s6; din[q + 7] *= s7;
+        } else {
+          din[q] = s0; din[q + 1] = s1; din[q + 2] = s2; din[q + 3] = s3;
+          din[q + 4] = s4; din[q + 5] = s5; din[q + 6] = s6; din[q + 7] = s7;
+        }
+      }
+      for (; q < nin; q++) {
+        let sq = 0;
+        const r = wo + q * nout;
+        for (let k = 0; k < nout; k++) sq += WT[r + k] * dout[k];
+        if (hidden) din[q] *= sq; else din[q] = sq;
+      }
+    }
+    const D = this.nDescriptors, dG = this.dG, istd = this.invStd, so = ti * D, d0 = deltas[0];
+    for (let d = 0; d < D; d++) dG[d] = d0[d] * istd[so + d];
   }
 
   /** Neighbours of atom i inside the cutoff, sorted by distance (stable), with their monomials; returns their number. */
