@@ -996,9 +996,8 @@ export class LatteModel {
   // ---------------------------------------------------------------------------
 
   private mdCap = 0;
-  /** Sorted neighbours: atom index, species-weight row (t_i·ns + t_j)·F, distance. */
+  /** Sorted neighbours: atom index and distance. */
   private mdJ = new Int32Array(0);
-  private mdW = new Int32Array(0);
   private mdR = new Float64Array(0);
   /** Monomials of the sorted neighbours' unit vectors, component-major: [c·cap + q]. */
   private mdM = new Float64Array(0);
@@ -1012,6 +1011,11 @@ export class LatteModel {
   private mdTZ = new Float64Array(0);
   private mdKeyR = new Float64Array(0);
   private mdKeyI = new Int32Array(0);
+  private mdKeyT = new Int32Array(0);
+  /** Species segments of the sorted neighbours, and each segment's current run in mdForward. */
+  private mdSeg = new Int32Array(0);
+  private mdSegLo = new Int32Array(0);
+  private mdSegHi = new Int32Array(0);
   /** ∂E/∂T of ranks 0–2 in sorted function order, 6 slots per function. */
   private mdGT = new Float64Array(0);
   /** Rank ≥ 3 back-propagated components of one neighbour. */
@@ -1055,11 +1059,15 @@ export class LatteModel {
 
   private mdEnsure(n: number): void {
     if (this.mdGT.length !== 6 * this.nFunctions) this.mdGT = new Float64Array(6 * this.nFunctions);
+    if (this.mdSeg.length !== this.nSpecies + 1) {
+      this.mdSeg = new Int32Array(this.nSpecies + 1);
+      this.mdSegLo = new Int32Array(this.nSpecies);
+      this.mdSegHi = new Int32Array(this.nSpecies);
+    }
     if (n <= this.mdCap) return;
     const cap = Math.max(n, Math.ceil(this.mdCap * 1.5), 64);
     this.mdCap = cap;
     this.mdJ = new Int32Array(cap);
-    this.mdW = new Int32Array(cap);
     this.mdR = new Float64Array(cap);
     this.mdM = new Float64Array(Math.max(this.monoSize, 4) * cap);
     this.mdWP = new Float64Array(this.nFunctions * cap);
@@ -1070,6 +1078,7 @@ export class LatteModel {
     this.mdTZ = new Float64Array(cap);
     this.mdKeyR = new Float64Array(cap);
     this.mdKeyI = new Int32Array(cap);
+    this.mdKeyT = new Int32Array(cap);
   }
 
   /**
@@ -1086,8 +1095,8 @@ export class LatteModel {
     const species = atoms.species;
     for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
       const ti = typeMap[species[i]];
-      const nn = this.mdGather(i, ti, atoms.positions, species, typeMap, atoms.full.offsets, atoms.full.neighbors);
-      this.mdForward(nn, ti);
+      const nn = this.mdGather(i, atoms.positions, species, typeMap, atoms.full.offsets, atoms.full.neighbors);
+      this.mdForward(ti);
       this.contract();
       const ei = this.mlpForward(ti) + this.e0[ti];
       energy += ei;
@@ -1140,12 +1149,18 @@ export class LatteModel {
     for (let d = 0; d < D; d++) dG[d] = d0[d] * istd[so + d];
   }
 
-  /** Neighbours of atom i inside the cutoff, sorted by distance (stable), with their monomials; returns their number. */
-  private mdGather(i: number, ti: number, x: Float64Array, species: Int32Array, typeMap: Int32Array, offsets: Int32Array, neighbors: Int32Array): number {
+  /**
+   * Neighbours of atom i inside the cutoff, sorted by (model species, distance)
+   * (stable), with their monomials; segment s (neighbours of species s) is
+   * [mdSeg[s], mdSeg[s + 1]). Returns their number.
+   */
+  private mdGather(i: number, x: Float64Array, species: Int32Array, typeMap: Int32Array, offsets: Int32Array, neighbors: Int32Array): number {
     const p0 = offsets[i], p1 = offsets[i + 1];
     this.mdEnsure(p1 - p0);
-    const rc = this.config.cutoff, rc2 = rc * rc, F = this.nFunctions, ns = this.nSpecies, monoSize = this.monoSize, cap = this.mdCap;
-    const tJ = this.mdTJ, tX = this.mdTX, tY = this.mdTY, tZ = this.mdTZ, keyR = this.mdKeyR, keyI = this.mdKeyI;
+    const rc = this.config.cutoff, rc2 = rc * rc, ns = this.nSpecies, monoSize = this.monoSize, cap = this.mdCap;
+    const tJ = this.mdTJ, tX = this.mdTX, tY = this.mdTY, tZ = this.mdTZ, keyR = this.mdKeyR, keyI = this.mdKeyI, keyT = this.mdKeyT;
+    const seg = this.mdSeg;
+    for (let t = 0; t <= ns; t++) seg[t] = 0;
     const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
     let nn = 0;
     for (let p = p0; p < p1; p++) {
@@ -1153,18 +1168,21 @@ export class LatteModel {
       const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
       const r2 = dx * dx + dy * dy + dz * dz;
       if (r2 >= rc2 || r2 === 0) continue;
-      const r = Math.sqrt(r2);
+      const r = Math.sqrt(r2), tj = typeMap[species[j]];
       tJ[nn] = j; tX[nn] = dx; tY[nn] = dy; tZ[nn] = dz;
+      seg[tj + 1]++;
       let pos = nn;
-      while (pos > 0 && keyR[pos - 1] > r) { keyR[pos] = keyR[pos - 1]; keyI[pos] = keyI[pos - 1]; pos--; }
-      keyR[pos] = r; keyI[pos] = nn;
+      while (pos > 0 && (keyT[pos - 1] > tj || (keyT[pos - 1] === tj && keyR[pos - 1] > r))) {
+        keyR[pos] = keyR[pos - 1]; keyI[pos] = keyI[pos - 1]; keyT[pos] = keyT[pos - 1]; pos--;
+      }
+      keyR[pos] = r; keyI[pos] = nn; keyT[pos] = tj;
       nn++;
     }
-    const J = this.mdJ, W = this.mdW, R = this.mdR, M = this.mdM, wRow = ti * ns;
+    for (let t = 0; t < ns; t++) seg[t + 1] += seg[t];
+    const J = this.mdJ, R = this.mdR, M = this.mdM;
     for (let q = 0; q < nn; q++) {
-      const s = keyI[q], r = keyR[q], ir = 1 / r, j = tJ[s];
-      J[q] = j;
-      W[q] = (wRow + typeMap[species[j]]) * F;
+      const s = keyI[q], r = keyR[q], ir = 1 / r;
+      J[q] = tJ[s];
       R[q] = r;
       M[q] = 1;
       M[cap + q] = tX[s] * ir; M[2 * cap + q] = tY[s] * ir; M[3 * cap + q] = tZ[s] * ir;
@@ -1176,63 +1194,71 @@ export class LatteModel {
     return nn;
   }
 
-  /** T = Σ_j w·phi·M(u_j), one sorted function at a time over its run of sorted neighbours; stores w·phi and w·phi'. */
-  private mdForward(nn: number, ti: number): void {
-    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F;
-    const R = this.mdR, W = this.mdW, M = this.mdM, WP = this.mdWP, WD = this.mdWD, T = this.T;
+  /**
+   * T = Σ_j w·phi·M(u_j), one sorted function at a time over its run of sorted
+   * neighbours in each species segment (w constant there); stores w·phi and w·phi'.
+   */
+  private mdForward(ti: number): void {
+    const F = this.nFunctions, ns = this.nSpecies, cap = this.mdCap, k0 = ti * F;
+    const R = this.mdR, M = this.mdM, WP = this.mdWP, WD = this.mdWD, T = this.T, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
     const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
     const c1 = cap, c2 = 2 * cap, c3 = 3 * cap, c4 = 4 * cap, c5 = 5 * cap, c6 = 6 * cap, c7 = 7 * cap, c8 = 8 * cap, c9 = 9 * cap;
     for (let g = 0; g < 4; g++) {
       const kStart = this.grpStart[ti * 5 + g], kEnd = this.grpStart[ti * 5 + g + 1];
       const S = this.grpSmax[ti * 4 + g] + RUN_MARGIN;
-      let lo = 0, hi = 0;
+      for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; }
       for (let k = kStart; k < kEnd; k++) {
         const c = ordC[k], is = ordIs[k], kk = k - k0, base = ordBase[k];
-        while (lo < nn && !(R[lo] - c > -S)) lo++;
-        if (hi < lo) hi = lo;
-        while (hi < nn && R[hi] - c < S) hi++;
-        if (g === 0) {
-          let t0 = 0;
-          for (let q = lo; q < hi; q++) {
-            const y = (R[q] - c) * is;
-            let wp = 0, wd = 0;
-            if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t, e = W[q] + kk; wp = CA[e] * t * u; wd = CB[e] * y * u; }
-            WP[q * F + kk] = wp; WD[q * F + kk] = wd;
-            t0 += wp;
-          }
-          T[base] = t0;
-        } else if (g === 1) {
-          let t1 = 0, t2 = 0, t3 = 0;
-          for (let q = lo; q < hi; q++) {
-            const y = (R[q] - c) * is;
-            let wp = 0, wd = 0;
-            if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t, e = W[q] + kk; wp = CA[e] * t * u; wd = CB[e] * y * u; }
-            WP[q * F + kk] = wp; WD[q * F + kk] = wd;
-            t1 += wp * M[c1 + q]; t2 += wp * M[c2 + q]; t3 += wp * M[c3 + q];
-          }
-          T[base] = t1; T[base + 1] = t2; T[base + 2] = t3;
-        } else if (g === 2) {
-          let t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
-          for (let q = lo; q < hi; q++) {
-            const y = (R[q] - c) * is;
-            let wp = 0, wd = 0;
-            if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t, e = W[q] + kk; wp = CA[e] * t * u; wd = CB[e] * y * u; }
-            WP[q * F + kk] = wp; WD[q * F + kk] = wd;
-            t4 += wp * M[c4 + q]; t5 += wp * M[c5 + q]; t6 += wp * M[c6 + q];
-            t7 += wp * M[c7 + q]; t8 += wp * M[c8 + q]; t9 += wp * M[c9 + q];
-          }
-          T[base] = t4; T[base + 1] = t5; T[base + 2] = t6; T[base + 3] = t7; T[base + 4] = t8; T[base + 5] = t9;
-        } else {
-          const p = ordRank[k], cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
-          for (let cc = 0; cc < cd; cc++) T[base + cc] = 0;
-          for (let q = lo; q < hi; q++) {
-            const y = (R[q] - c) * is;
-            let wp = 0, wd = 0;
-            if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t, e = W[q] + kk; wp = CA[e] * t * u; wd = CB[e] * y * u; }
-            WP[q * F + kk] = wp; WD[q * F + kk] = wd;
-            for (let cc = 0; cc < cd; cc++) T[base + cc] += wp * M[(mOff + cc) * cap + q];
+        const p = g === 3 ? ordRank[k] : g, cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
+        let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
+        if (g === 3) for (let cc = 0; cc < cd; cc++) T[base + cc] = 0;
+        for (let tj = 0; tj < ns; tj++) {
+          // Run of this segment: fl(r − c) in (−S, S); both ends only move up as c grows.
+          const qEnd = seg[tj + 1];
+          let lo = segLo[tj], hi = segHi[tj];
+          while (lo < qEnd && !(R[lo] - c > -S)) lo++;
+          if (hi < lo) hi = lo;
+          while (hi < qEnd && R[hi] - c < S) hi++;
+          segLo[tj] = lo; segHi[tj] = hi;
+          const e = (ti * ns + tj) * F + kk, ca = CA[e], cb = CB[e];
+          if (g === 0) {
+            for (let q = lo; q < hi; q++) {
+              const y = (R[q] - c) * is;
+              let wp = 0, wd = 0;
+              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+              t0 += wp;
+            }
+          } else if (g === 1) {
+            for (let q = lo; q < hi; q++) {
+              const y = (R[q] - c) * is;
+              let wp = 0, wd = 0;
+              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+              t1 += wp * M[c1 + q]; t2 += wp * M[c2 + q]; t3 += wp * M[c3 + q];
+            }
+          } else if (g === 2) {
+            for (let q = lo; q < hi; q++) {
+              const y = (R[q] - c) * is;
+              let wp = 0, wd = 0;
+              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+              t4 += wp * M[c4 + q]; t5 += wp * M[c5 + q]; t6 += wp * M[c6 + q];
+              t7 += wp * M[c7 + q]; t8 += wp * M[c8 + q]; t9 += wp * M[c9 + q];
+            }
+          } else {
+            for (let q = lo; q < hi; q++) {
+              const y = (R[q] - c) * is;
+              let wp = 0, wd = 0;
+              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+              for (let cc = 0; cc < cd; cc++) T[base + cc] += wp * M[(mOff + cc) * cap + q];
+            }
           }
         }
+        if (g === 0) T[base] = t0;
+        else if (g === 1) { T[base] = t1; T[base + 1] = t2; T[base + 2] = t3; }
+        else if (g === 2) { T[base] = t4; T[base + 1] = t5; T[base + 2] = t6; T[base + 3] = t7; T[base + 4] = t8; T[base + 5] = t9; }
       }
     }
   }
@@ -1255,7 +1281,10 @@ export class LatteModel {
     const highRank = this.maxRank > 2, gradRows = this.gradRows, firstHighRow = GRAD_COUNT[Math.min(2, this.maxRank)];
     let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2, lo3 = g3, hi3 = g3;
     let fix = 0, fiy = 0, fiz = 0;
+    const keyT = this.mdKeyT;
     for (let q = 0; q < nn; q++) {
+      // A new species segment starts again from the shortest distance: restart the runs.
+      if (q > 0 && keyT[q] !== keyT[q - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; lo3 = g3; hi3 = g3; }
       const r = R[q], qF = q * F;
       const m1 = monoSize > 1 ? M[cap + q] : 0, m2 = monoSize > 1 ? M[2 * cap + q] : 0, m3 = monoSize > 1 ? M[3 * cap + q] : 0;
       const m4 = monoSize > 4 ? M[4 * cap + q] : 0, m5 = monoSize > 4 ? M[5 * cap + q] : 0, m6 = monoSize > 4 ? M[6 * cap + q] : 0;
