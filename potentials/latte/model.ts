@@ -806,10 +806,8 @@ export class LatteModel {
             z0 += th[w0 + q] * a; z1 += th[w1 + q] * a; z2 += th[w2 + q] * a; z3 += th[w3 + q] * a;
             z4 += th[w4 + q] * a; z5 += th[w5 + q] * a; z6 += th[w6 + q] * a; z7 += th[w7 + q] * a;
           }
-          activate(act, z0, aout, dl, k); activate(act, z1, aout, dl, k + 1);
-          activate(act, z2, aout, dl, k + 2); activate(act, z3, aout, dl, k + 3);
-          activate(act, z4, aout, dl, k + 4); activate(act, z5, aout, dl, k + 5);
-          activate(act, z6, aout, dl, k + 6); activate(act, z7, aout, dl, k + 7);
+          aout[k] = z0; aout[k + 1] = z1; aout[k + 2] = z2; aout[k + 3] = z3;
+          aout[k + 4] = z4; aout[k + 5] = z5; aout[k + 6] = z6; aout[k + 7] = z7;
         }
         for (; k + 4 <= nout; k += 4) {
           let z0 = th[bo + k], z1 = th[bo + k + 1], z2 = th[bo + k + 2], z3 = th[bo + k + 3];
@@ -818,14 +816,21 @@ export class LatteModel {
             const a = ain[q];
             z0 += th[w0 + q] * a; z1 += th[w1 + q] * a; z2 += th[w2 + q] * a; z3 += th[w3 + q] * a;
           }
-          activate(act, z0, aout, dl, k); activate(act, z1, aout, dl, k + 1);
-          activate(act, z2, aout, dl, k + 2); activate(act, z3, aout, dl, k + 3);
+          aout[k] = z0; aout[k + 1] = z1; aout[k + 2] = z2; aout[k + 3] = z3;
         }
         for (; k < nout; k++) {
           let z = th[bo + k];
           const wo = o + k * nin;
           for (let q = 0; q < nin; q++) z += th[wo + q] * ain[q];
-          activate(act, z, aout, dl, k);
+          aout[k] = z;
+        }
+        // Activation of the layer's pre-activations: value into aout, derivative into dl.
+        if (act === ACT_GAUSS) {
+          for (let k2 = 0; k2 < nout; k2++) { const z = aout[k2], e = Math.exp(-z * z); aout[k2] = e; dl[k2] = -2 * z * e; }
+        } else if (act === ACT_TANH) {
+          for (let k2 = 0; k2 < nout; k2++) { const e = Math.tanh(aout[k2]); aout[k2] = e; dl[k2] = 1 - e * e; }
+        } else {
+          for (let k2 = 0; k2 < nout; k2++) { const z = aout[k2], sg = 1 / (1 + Math.exp(-z)); aout[k2] = z * sg; dl[k2] = sg * (1 + z * (1 - sg)); }
         }
       }
       o = bo + nout;
@@ -1376,13 +1381,6 @@ export class LatteModel {
     m.trainable.set(this.trainable);
     return m;
   }
-}
-
-/** Hidden activation of pre-activation z: value into aout[k], derivative into dl[k]. */
-function activate(act: number, z: number, aout: Float64Array, dl: Float64Array, k: number): void {
-  if (act === ACT_GAUSS) { const e = Math.exp(-z * z); aout[k] = e; dl[k] = -2 * z * e; }
-  else if (act === ACT_TANH) { const e = Math.tanh(z); aout[k] = e; dl[k] = 1 - e * e; }
-  else { const sg = 1 / (1 + Math.exp(-z)); aout[k] = z * sg; dl[k] = sg * (1 + z * (1 - sg)); }
 }
 
 /** First index k in [lo, hi) with a[k] > x (a sorted ascending), or hi. */
