@@ -117,6 +117,36 @@ describe('LATTE MD path equals the general path (to 1e-12 relative)', () => {
   });
 });
 
+describe('LATTE MD path neighbour-order cache', () => {
+  it('leaves the bits unchanged: repeated calls, another list in between, a fresh model', () => {
+    const { model } = loadModel(new URL('../models/latte/Si-fast.msgpack', import.meta.url).pathname);
+    // A perfect crystal has many neighbours at exactly equal distances (ties in the sort).
+    const system = lattice('diamond', { element: 'Si', a: 5.43, repeat: 2 });
+    const typeMap = new Int32Array([0]);
+    const run = (m: LatteModel, nl: NeighborList) => {
+      const f = new Float64Array(3 * nl.nTotal);
+      return { e: m.evaluateMd(nl, typeMap, f, null), f };
+    };
+    const nlA = new NeighborList({ cutoff: model.config.cutoff, skin: 0.5, full: true });
+    nlA.update(system);
+    const first = run(model, nlA);
+    const again = run(model, nlA);
+    // Another configuration (rows of other lengths and orders) in between.
+    const other = lattice('diamond', { element: 'Si', a: 5.5, repeat: 2 });
+    const rng = new Rng(2);
+    for (let k = 0; k < other.positions.length; k++) other.positions[k] += 0.2 * rng.normal();
+    const nlB = new NeighborList({ cutoff: model.config.cutoff, skin: 0.5, full: true });
+    nlB.update(other);
+    run(model, nlB);
+    const after = run(model, nlA);
+    const fresh = run(model.clone(), nlA);
+    for (const r of [again, after, fresh]) {
+      expect(Object.is(r.e, first.e)).toBe(true);
+      expect(maxAbsDiff(r.f, first.f)).toBe(0);
+    }
+  });
+});
+
 function fields(nl: NeighborList) {
   return { nLocal: nl.nLocal, positions: nl.positions, species: nl.species, full: nl.full };
 }

@@ -1017,6 +1017,12 @@ export class LatteModel {
   private mdKeyR = new Float64Array(0);
   private mdKeyI = new Int32Array(0);
   private mdKeyT = new Int32Array(0);
+  /** Per full-list entry: the order of its row's visit at the last call (relative indices); see mdGather. */
+  private mdOrd = new Int32Array(0);
+  private mdStamp = new Int32Array(0);
+  private mdStampNow = 0;
+  private mdTP = new Int32Array(0);
+  private mdOut = new Int32Array(0);
   /** Species segments of the sorted neighbours, and each segment's current run in mdForward. */
   private mdSeg = new Int32Array(0);
   private mdSegLo = new Int32Array(0);
@@ -1084,6 +1090,9 @@ export class LatteModel {
     this.mdKeyR = new Float64Array(cap);
     this.mdKeyI = new Int32Array(cap);
     this.mdKeyT = new Int32Array(cap);
+    this.mdStamp = new Int32Array(cap);
+    this.mdTP = new Int32Array(cap);
+    this.mdOut = new Int32Array(cap);
   }
 
   /**
@@ -1155,8 +1164,8 @@ export class LatteModel {
   }
 
   /**
-   * Neighbours of atom i inside the cutoff, sorted by (model species, distance)
-   * (stable), with their monomials; segment s (neighbours of species s) is
+   * Neighbours of atom i inside the cutoff, sorted by (model species, distance,
+   * extended index), with their monomials; segment s (neighbours of species s) is
    * [mdSeg[s], mdSeg[s + 1]). Returns their number.
    */
   private mdGather(i: number, x: Float64Array, species: Int32Array, typeMap: Int32Array, offsets: Int32Array, neighbors: Int32Array): number {
@@ -1166,24 +1175,45 @@ export class LatteModel {
     const tJ = this.mdTJ, tX = this.mdTX, tY = this.mdTY, tZ = this.mdTZ, keyR = this.mdKeyR, keyI = this.mdKeyI, keyT = this.mdKeyT;
     const seg = this.mdSeg;
     for (let t = 0; t <= ns; t++) seg[t] = 0;
+    // Visit the row in the order of the previous call (kept per list entry in mdOrd),
+    // so that the insertion sort below has little to move as atoms drift. A cached
+    // row that is not a permutation of 0..len−1 (new list, first call) starts from
+    // the list's order. The sort key is a total order, so neither the result nor its
+    // bits depend on the cache, only the speed does.
+    const len = p1 - p0;
+    if (this.mdOrd.length < neighbors.length) this.mdOrd = new Int32Array(Math.ceil(neighbors.length * 1.2));
+    const ord = this.mdOrd, stamp = this.mdStamp, tP = this.mdTP, out = this.mdOut;
+    if (++this.mdStampNow > 0x3fffffff) { stamp.fill(0); this.mdStampNow = 1; }
+    const now = this.mdStampNow;
+    let valid = true;
+    for (let k = 0; k < len; k++) {
+      const v = ord[p0 + k];
+      if (v < 0 || v >= len || stamp[v] === now) { valid = false; break; }
+      stamp[v] = now;
+    }
+    if (!valid) for (let k = 0; k < len; k++) ord[p0 + k] = k;
     const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
-    let nn = 0;
-    for (let p = p0; p < p1; p++) {
-      const j = neighbors[p];
+    let nn = 0, nOut = 0;
+    for (let k = 0; k < len; k++) {
+      const v = ord[p0 + k], j = neighbors[p0 + v];
       const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
       const r2 = dx * dx + dy * dy + dz * dz;
-      if (r2 >= rc2 || r2 === 0) continue;
+      if (r2 >= rc2 || r2 === 0) { out[nOut++] = v; continue; }
+      tP[nn] = v;
       const r = Math.sqrt(r2), tj = typeMap[species[j]];
       tJ[nn] = j; tX[nn] = dx; tY[nn] = dy; tZ[nn] = dz;
       seg[tj + 1]++;
       let pos = nn;
-      while (pos > 0 && (keyT[pos - 1] > tj || (keyT[pos - 1] === tj && keyR[pos - 1] > r))) {
+      // Order (species, distance, atom index): a total order, so the result does not depend on the visit order.
+      while (pos > 0 && (keyT[pos - 1] > tj || (keyT[pos - 1] === tj && (keyR[pos - 1] > r || (keyR[pos - 1] === r && tJ[keyI[pos - 1]] > j))))) {
         keyR[pos] = keyR[pos - 1]; keyI[pos] = keyI[pos - 1]; keyT[pos] = keyT[pos - 1]; pos--;
       }
       keyR[pos] = r; keyI[pos] = nn; keyT[pos] = tj;
       nn++;
     }
     for (let t = 0; t < ns; t++) seg[t + 1] += seg[t];
+    for (let q = 0; q < nn; q++) ord[p0 + q] = tP[keyI[q]];
+    for (let m = 0; m < nOut; m++) ord[p0 + nn + m] = out[m];
     const J = this.mdJ, R = this.mdR, M = this.mdM;
     for (let q = 0; q < nn; q++) {
       const s = keyI[q], r = keyR[q], ir = 1 / r;
