@@ -11,6 +11,7 @@
 import type { Neighborhood } from '../potential.ts';
 import type { AceBasis } from './basis.ts';
 import { SphericalHarmonics } from './sph.ts';
+import { compilePolynomial, type PolyChunk } from './polygen.ts';
 
 export interface DesignBlock {
   /** Σ_i B_{i,b} per centre species: length S·F, column z·F + b. */
@@ -67,20 +68,9 @@ export class AceEvaluator {
   private readonly fastDirect: Uint8Array;
   /** Monomial A indices in the fast layout (4 per monomial, −1 padded). */
   private readonly fastMono: Int32Array;
-  /**
-   * Monomials of order ν ≥ 2 grouped by their first ν−1 factors (a one-level product
-   * tree): groups of order ν are [grpStart[ν−2], grpStart[ν−1]); a group's prefix is
-   * grpPre[4g..4g+ν−1), its entries [grpEntry[g], grpEntry[g+1]) carry the last factor
-   * entV and the monomial index entMono (to read its coefficient).
-   */
-  private readonly grpStart: Int32Array;
-  private readonly grpPre: Int32Array;
-  private readonly grpEntry: Int32Array;
-  private readonly entV: Int32Array;
-  private readonly entMono: Int32Array;
-  /** Coefficients per product-tree entry, built from the coefficient array entCoefOf (see foldEntries; a coefficient array is not to be modified in place between calls). */
-  private entCoef = new Float64Array(0);
-  private entCoefOf: Float64Array | null = null;
+  /** Compiled polynomial per centre species (see polygen.ts) for the coefficient array polyOf. */
+  private polyChunks: PolyChunk[][] = [];
+  private polyOf: Float64Array | null = null;
   private readonly fastA: Float64Array;
   private readonly fastOmega: Float64Array;
   private fcap = 0;
@@ -173,31 +163,6 @@ export class AceEvaluator {
     for (let k = 0; k < basis.monoIdx.length; k++) {
       const v = basis.monoIdx[k];
       this.fastMono[k] = v < 0 ? -1 : perm[v];
-    }
-    {
-      const ms = basis.monoStart, fm = this.fastMono;
-      const grpStart: number[] = [0], pre: number[] = [], entry: number[] = [0], entV: number[] = [], entMono: number[] = [];
-      for (let nu = 2; nu <= 4; nu++) {
-        const groups = new Map<string, number[]>();
-        for (let a = ms[nu - 1]; a < ms[nu]; a++) {
-          const key = Array.from(fm.subarray(4 * a, 4 * a + nu - 1)).join(',');
-          let list = groups.get(key);
-          if (!list) { list = []; groups.set(key, list); }
-          list.push(a);
-        }
-        for (const list of groups.values()) {
-          const a0 = list[0];
-          for (let t = 0; t < 4; t++) pre.push(t < nu - 1 ? fm[4 * a0 + t] : -1);
-          for (const a of list) { entV.push(fm[4 * a + nu - 1]); entMono.push(a); }
-          entry.push(entV.length);
-        }
-        grpStart.push(entry.length - 1);
-      }
-      this.grpStart = Int32Array.from(grpStart);
-      this.grpPre = Int32Array.from(pre);
-      this.grpEntry = Int32Array.from(entry);
-      this.entV = Int32Array.from(entV);
-      this.entMono = Int32Array.from(entMono);
     }
     this.fSpStart = new Int32Array(S + 1);
     this.fastA = new Float64Array(basis.nA);
@@ -359,61 +324,22 @@ export class AceEvaluator {
     return total;
   }
 
-  /** Coefficients in the order of the product-tree entries (entCoef[z·nEntries + t] = coef[z·nMono + entMono[t]]). */
-  private foldEntries(coef: Float64Array): void {
-    const nMono = this.basis.nMono, S = this.basis.nSpecies, em = this.entMono, nE = em.length;
-    const out = new Float64Array(S * nE);
-    for (let z = 0; z < S; z++) for (let t = 0; t < nE; t++) out[z * nE + t] = coef[z * nMono + em[t]];
-    this.entCoef = out;
-    this.entCoefOf = coef;
-  }
-
   /** E_i of an atom of model species zi from A in fastA (fast layout); writes ω = ∂E_i/∂A into fastOmega. */
   private polynomial(zi: number, coef: Float64Array, e0: Float64Array): number {
-    const nMono = this.basis.nMono, ms = this.basis.monoStart, mi = this.fastMono;
-    const gs = this.grpStart, pre = this.grpPre, ge = this.grpEntry, ev = this.entV;
-    const A = this.fastA, w = this.fastOmega;
-    const cb = zi * nMono;
-    if (coef !== this.entCoefOf) this.foldEntries(coef);
-    const ec = this.entCoef, eb = zi * ev.length;
+    if (coef !== this.polyOf) this.compilePolynomials(coef);
+    const chunks = this.polyChunks[zi], A = this.fastA, w = this.fastOmega;
     w.fill(0);
     let e = e0[zi];
-    for (let a = ms[0]; a < ms[1]; a++) {
-      const c = coef[cb + a], v = mi[4 * a];
-      e += c * A[v]; w[v] += c;
-    }
-    // Order 2: E += a1 Σ c a2; ∂/∂a1 = Σ c a2, ∂/∂a2 = c a1.
-    for (let g = gs[0]; g < gs[1]; g++) {
-      const v1 = pre[4 * g], a1 = A[v1];
-      let h = 0;
-      for (let t = ge[g]; t < ge[g + 1]; t++) {
-        const c = ec[eb + t], v = ev[t];
-        h += c * A[v]; w[v] += c * a1;
-      }
-      e += a1 * h; w[v1] += h;
-    }
-    // Order 3: prefix product a1 a2.
-    for (let g = gs[1]; g < gs[2]; g++) {
-      const v1 = pre[4 * g], v2 = pre[4 * g + 1], a1 = A[v1], a2 = A[v2], a12 = a1 * a2;
-      let h = 0;
-      for (let t = ge[g]; t < ge[g + 1]; t++) {
-        const c = ec[eb + t], v = ev[t];
-        h += c * A[v]; w[v] += c * a12;
-      }
-      e += a12 * h; w[v1] += h * a2; w[v2] += h * a1;
-    }
-    // Order 4: prefix product a1 a2 a3.
-    for (let g = gs[2]; g < gs[3]; g++) {
-      const v1 = pre[4 * g], v2 = pre[4 * g + 1], v3 = pre[4 * g + 2];
-      const a1 = A[v1], a2 = A[v2], a3 = A[v3], a12 = a1 * a2, a123 = a12 * a3;
-      let h = 0;
-      for (let t = ge[g]; t < ge[g + 1]; t++) {
-        const c = ec[eb + t], v = ev[t];
-        h += c * A[v]; w[v] += c * a123;
-      }
-      e += a123 * h; w[v1] += h * a2 * a3; w[v2] += h * a1 * a3; w[v3] += h * a12;
-    }
+    for (let c = 0; c < chunks.length; c++) e += chunks[c](A, w);
     return e;
+  }
+
+  /** Compiles the polynomial of every centre species for the coefficient array coef (a coefficient array is not to be modified in place between calls). */
+  private compilePolynomials(coef: Float64Array): void {
+    const basis = this.basis, out: PolyChunk[][] = [];
+    for (let z = 0; z < basis.nSpecies; z++) out.push(compilePolynomial(this.fastMono, basis.monoStart, coef, z * basis.nMono));
+    this.polyChunks = out;
+    this.polyOf = coef;
   }
 
   /** Fast-path neighbour pass: per-neighbour tables and A in the fast layout. Returns the neighbour count. */

@@ -1,0 +1,98 @@
+/**
+ * The folded product-basis polynomial of one centre species, compiled at load time to
+ * straight-line JavaScript (the coefficients and A indices become literals, so the hot
+ * code has no index loads, no inner loops with tiny trip counts and no scattered
+ * read-modify-writes of ω: every A_v and ω_v lives in a local).
+ *
+ * Monomials are arranged in a tree by their first factor v1, then their second v2:
+ *   E = Σ_v1 a_v1 · H_v1,   H_v1 = c_v1 + Σ_v2 a_v2 · h_v1v2,   h_v1v2 = c_v1v2 + Σ_v3 c_v1v2v3 a_v3
+ * (orders 1, 2, 3 share the nodes), and the adjoint follows the tree back:
+ *   ω_v1 += H_v1,  ω_v2 += a_v1 h_v1v2,  ω_v3 += c a_v1 a_v2.
+ * Order-4 monomials add one level (h gets Σ_v3 a_v3 k_v1v2v3 with k = Σ_v4 c a_v4).
+ *
+ * The code is cut into chunks of a few hundred monomials so that each function stays
+ * small enough for V8's optimising compiler. Each chunk reads A, adds its part of ω
+ * into w (which the caller zeroes) and returns its part of E.
+ */
+
+export type PolyChunk = (A: Float64Array, w: Float64Array) => number;
+
+/** Monomials per chunk: keeps a chunk's bytecode well under V8's optimisation limit. */
+const CHUNK_MONOMIALS = 240;
+
+/**
+ * Compiles the polynomial with monomial factors idx[4·α .. 4·α+3] (−1 padded; order ν
+ * monomials in [start[ν−1], start[ν])) and coefficients coef[cb + α].
+ */
+export function compilePolynomial(idx: Int32Array, start: Int32Array, coef: Float64Array, cb: number): PolyChunk[] {
+  // Tree: v1 → { c1, kids: v2 → { c2, kids: v3 → { c3, leaves: v4 → c4 } } }
+  interface N3 { c: number; leaves: Map<number, number> }
+  interface N2 { c: number; kids: Map<number, N3> }
+  interface N1 { c: number; kids: Map<number, N2>; size: number }
+  const tree = new Map<number, N1>();
+  const maxOrder = start.length - 1;
+  for (let nu = 1; nu <= maxOrder; nu++) {
+    for (let a = start[nu - 1]; a < start[nu]; a++) {
+      const c = coef[cb + a];
+      if (c === 0) continue;
+      const v1 = idx[4 * a], v2 = idx[4 * a + 1], v3 = idx[4 * a + 2], v4 = idx[4 * a + 3];
+      let n1 = tree.get(v1);
+      if (!n1) { n1 = { c: 0, kids: new Map(), size: 0 }; tree.set(v1, n1); }
+      n1.size++;
+      if (nu === 1) { n1.c += c; continue; }
+      let n2 = n1.kids.get(v2);
+      if (!n2) { n2 = { c: 0, kids: new Map() }; n1.kids.set(v2, n2); }
+      if (nu === 2) { n2.c += c; continue; }
+      let n3 = n2.kids.get(v3);
+      if (!n3) { n3 = { c: 0, leaves: new Map() }; n2.kids.set(v3, n3); }
+      if (nu === 3) { n3.c += c; continue; }
+      n3.leaves.set(v4, (n3.leaves.get(v4) ?? 0) + c);
+    }
+  }
+  const lit = (c: number): string => (c < 0 || Object.is(c, -0) ? `(${String(c)})` : String(c));
+  const chunks: PolyChunk[] = [];
+  let body: string[] = [];
+  let reads = new Set<number>(), writes = new Set<number>(), count = 0;
+  const flush = (): void => {
+    if (count === 0) return;
+    const head = [`'use strict';`];
+    for (const v of reads) head.push(`const a${v} = A[${v}];`);
+    for (const v of writes) head.push(`let w${v} = 0;`);
+    head.push('let e = 0, H = 0, h = 0, k = 0, p = 0, q = 0;');
+    const tail: string[] = [];
+    for (const v of writes) tail.push(`w[${v}] += w${v};`);
+    tail.push('return e;');
+    chunks.push(new Function('A', 'w', [...head, ...body, ...tail].join('\n')) as PolyChunk);
+    body = []; reads = new Set(); writes = new Set(); count = 0;
+  };
+  for (const [v1, n1] of tree) {
+    reads.add(v1); writes.add(v1);
+    body.push(`H = ${lit(n1.c)};`);
+    for (const [v2, n2] of n1.kids) {
+      reads.add(v2); writes.add(v2);
+      const has3 = n2.kids.size > 0;
+      if (has3) body.push(`p = a${v1} * a${v2};`);
+      body.push(`h = ${lit(n2.c)};`);
+      for (const [v3, n3] of n2.kids) {
+        reads.add(v3); writes.add(v3);
+        if (n3.leaves.size === 0) {
+          body.push(`h += ${lit(n3.c)} * a${v3}; w${v3} += ${lit(n3.c)} * p;`);
+          continue;
+        }
+        // Order 4 below (v1, v2, v3): k = c3 + Σ c4 a_v4; h += a_v3 k; ω_v3 += p k; ω_v4 += c4 p a_v3.
+        body.push(`q = p * a${v3}; k = ${lit(n3.c)};`);
+        for (const [v4, c4] of n3.leaves) {
+          reads.add(v4); writes.add(v4);
+          body.push(`k += ${lit(c4)} * a${v4}; w${v4} += ${lit(c4)} * q;`);
+        }
+        body.push(`h += a${v3} * k; w${v3} += p * k;`);
+      }
+      body.push(`H += a${v2} * h; w${v2} += a${v1} * h;`);
+    }
+    body.push(`e += a${v1} * H; w${v1} += H;`);
+    count += n1.size;
+    if (count >= CHUNK_MONOMIALS) flush();
+  }
+  flush();
+  return chunks;
+}
