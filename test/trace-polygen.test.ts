@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolynomial } from '../potentials/trace/polygen.ts';
+import { SphericalHarmonics } from '../potentials/trace/sph.ts';
 import { Rng } from '../src/rng.ts';
 
 // The compiled product-basis polynomial (polygen.ts) against the brute-force sum of
@@ -44,6 +45,30 @@ describe('compiled trace polynomial', () => {
       expect(Math.abs(e - eRef)).toBeLessThan(1e-13 * scale);
       const wScale = Math.max(...Array.from(wRef, Math.abs));
       for (let v = 0; v < nA; v++) expect(Math.abs(w[v] - wRef[v])).toBeLessThan(1e-12 * wScale);
+    }
+  });
+});
+
+// The compiled spherical harmonics (straight-line code) against the looped methods they
+// unroll (themselves checked against closed forms, orthonormality and, through the
+// forces, finite differences): the same operations in the same order, so equal bits.
+describe('compiled spherical harmonics', () => {
+  it('equal the looped values and polynomial gradients bit for bit', () => {
+    const rng = new Rng(5);
+    for (let L = 0; L <= 6; L++) {
+      const sh = new SphericalHarmonics(L), n = sh.size, off = 3;
+      for (let t = 0; t < 20; t++) {
+        const v = [rng.normal(), rng.normal(), rng.normal()], r = Math.hypot(v[0], v[1], v[2]);
+        const [x, y, z] = t === 0 ? [0, 0, 1] : [v[0] / r, v[1] / r, v[2] / r];
+        const y1 = new Float64Array(n + off), g1 = new Float64Array(3 * (n + off)), y2 = new Float64Array(n + off), g2 = new Float64Array(3 * (n + off)), y3 = new Float64Array(n + off);
+        sh.valuesAndPolyGradients(x, y, z, y1, g1, off);
+        sh.polyGradientsFast(x, y, z, y2, g2, off);
+        sh.valuesFast(x, y, z, y3, off);
+        expect(Array.from(y2)).toEqual(Array.from(y1));
+        expect(Array.from(y3)).toEqual(Array.from(y1));
+        expect(Array.from(g2)).toEqual(Array.from(g1));
+        expect(y1[off]).toBeCloseTo(Math.sqrt(1 / (4 * Math.PI)), 15);
+      }
     }
   });
 });

@@ -351,7 +351,7 @@ export class AceEvaluator {
     const P = basis.nPairs, S = basis.nSpecies, N = basis.radial.n, nY = this.nY, L = basis.lmax;
     const pairW = basis.pairWeight, pairDense = basis.pairDense;
     const fN = this.fastN, fOld = this.fastOld, fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive;
-    const A = this.fastA, sh = this.sh, radial = basis.radial, fShift = this.fastShift, fDirect = this.fastDirect, RW = N + P;
+    const A = this.fastA, shVal = this.sh.valuesFast, shGrad = this.sh.polyGradientsFast, radial = basis.radial, fShift = this.fastShift, fDirect = this.fastDirect, RW = N + P;
     const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
     const owner = atoms.owner, fHalf = this.fHalf;
     const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
@@ -375,15 +375,15 @@ export class AceEvaluator {
         const o = owner[j], mine = o > i || (o === i && firstPositive(dx, dy, dz));
         fHalf[k] = mine ? 1 : 0;
         if (mine) {
-          sh.valuesAndPolyGradients(ux, uy, uz, fY, fDG, yOff);
+          shGrad(ux, uy, uz, fY, fDG, yOff);
           radial.evaluate(r, fR, fDR, rOff);
         } else {
-          sh.values(ux, uy, uz, fY, yOff);
+          shVal(ux, uy, uz, fY, yOff);
           radial.values(r, fR, rOff);
         }
         continue;
       }
-      sh.valuesAndPolyGradients(ux, uy, uz, fY, fDG, yOff);
+      shGrad(ux, uy, uz, fY, fDG, yOff);
       radial.evaluate(r, fR, fDR, rOff);
       const qb = zj * (L + 1);
       for (let l = 0; l <= L; l++) {

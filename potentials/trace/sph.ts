@@ -18,6 +18,11 @@ export function lmIndex(l: number, m: number): number {
   return l * l + l + m;
 }
 
+/** Y_lm at a unit vector into out[offset + lm] (compiled form of SphericalHarmonics.values). */
+export type ShValues = (x: number, y: number, z: number, out: Float64Array, offset: number) => void;
+/** Y_lm and ∇G_lm at a unit vector (compiled form of SphericalHarmonics.valuesAndPolyGradients). */
+export type ShPolyGradients = (x: number, y: number, z: number, out: Float64Array, grad: Float64Array, offset: number) => void;
+
 export class SphericalHarmonics {
   readonly lmax: number;
   /** Number of (l, m) entries: (lmax+1)². */
@@ -32,6 +37,13 @@ export class SphericalHarmonics {
   private readonly alpha: Float64Array;
   private readonly beta: Float64Array;
   private readonly pmm: Float64Array;
+  /**
+   * `values` and `valuesAndPolyGradients` compiled at construction to straight-line code
+   * for this lmax (recursion unrolled into locals, constants as literals, same operations
+   * in the same order, so the same bits): the MD hot path calls these.
+   */
+  readonly valuesFast: ShValues;
+  readonly polyGradientsFast: ShPolyGradients;
 
   constructor(lmax: number) {
     if (!Number.isInteger(lmax) || lmax < 0 || lmax > 20) throw new Error(`spherical harmonics: lmax must be an integer in 0..20, got ${lmax}`);
@@ -62,6 +74,41 @@ export class SphericalHarmonics {
         this.beta[l * w + m] = (l + m - 1) / (l - m);
       }
     }
+    this.valuesFast = new Function('x', 'y', 'z', 'out', 'offset', this.source(false).join('\n')) as ShValues;
+    this.polyGradientsFast = new Function('x', 'y', 'z', 'out', 'grad', 'offset', this.source(true).join('\n')) as ShPolyGradients;
+  }
+
+  /** Straight-line source of `values` (grad false) or `valuesAndPolyGradients` (grad true). */
+  private source(grad: boolean): string[] {
+    const L = this.lmax, w = L + 2, lit = (v: number): string => `(${String(v)})`;
+    const src = [`'use strict';`, 'const c0 = 1, s0 = 0;'];
+    for (let m = 1; m <= L; m++) src.push(`const c${m} = x * c${m - 1} - y * s${m - 1}, s${m} = x * s${m - 1} + y * c${m - 1};`);
+    for (let m = 0; m <= L; m++) {
+      src.push(`const p${m}_${m} = ${lit(this.pmm[m])};`);
+      if (m + 1 <= L) src.push(`const p${m + 1}_${m} = ${2 * m + 1} * z * p${m}_${m};`);
+      for (let l = m + 2; l <= L; l++) {
+        const q = l * w + m;
+        src.push(`const p${l}_${m} = ${lit(this.alpha[q])} * z * p${l - 1}_${m} - ${lit(this.beta[q])} * p${l - 2}_${m};`);
+      }
+    }
+    src.push('let a = 0, am = 0, az = 0;');
+    for (let l = 0; l <= L; l++) {
+      const nb = (l * (l + 1)) >> 1, base = l * l + l;
+      const pz = (m: number): string => (m + 1 <= l ? `p${l}_${m + 1}` : '0');
+      src.push(`out[offset + ${base}] = ${lit(this.norm[nb])} * p${l}_0;`);
+      if (grad) src.push(`grad[3 * offset + ${3 * base}] = 0; grad[3 * offset + ${3 * base + 1}] = 0; grad[3 * offset + ${3 * base + 2}] = ${lit(this.norm[nb])} * ${pz(0)};`);
+      for (let m = 1; m <= l; m++) {
+        const nm = lit(this.norm[nb + m]);
+        src.push(`a = ${nm} * p${l}_${m};`);
+        src.push(`out[offset + ${base + m}] = a * c${m}; out[offset + ${base - m}] = a * s${m};`);
+        if (grad) {
+          src.push(`am = a * ${m}; az = ${nm} * ${pz(m)};`);
+          src.push(`grad[3 * offset + ${3 * (base + m)}] = am * c${m - 1}; grad[3 * offset + ${3 * (base + m) + 1}] = -am * s${m - 1}; grad[3 * offset + ${3 * (base + m) + 2}] = az * c${m};`);
+          src.push(`grad[3 * offset + ${3 * (base - m)}] = am * s${m - 1}; grad[3 * offset + ${3 * (base - m) + 1}] = am * c${m - 1}; grad[3 * offset + ${3 * (base - m) + 2}] = az * s${m};`);
+        }
+      }
+    }
+    return src;
   }
 
   /** Fills P̄_l^m(z), C_m, S_m for the unit vector (x, y, z). */
