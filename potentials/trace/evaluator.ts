@@ -11,7 +11,7 @@
 import type { Neighborhood } from '../potential.ts';
 import type { AceBasis } from './basis.ts';
 import { SphericalHarmonics } from './sph.ts';
-import { compilePolynomial, type PolyChunk } from './polygen.ts';
+import { compilePairContraction, compilePolynomial, type PairContraction, type PolyChunk } from './polygen.ts';
 
 export interface DesignBlock {
   /** Σ_i B_{i,b} per centre species: length S·F, column z·F + b. */
@@ -94,6 +94,9 @@ export class AceEvaluator {
   private readonly pairwiseOk: boolean;
   /** ω of every local atom in the fast layout (nLocal × nA), grown as needed. */
   private pairW = new Float64Array(0);
+  /** Compiled same-species pair contraction per model species (see polygen.ts), and its output (Σ t ∇G, Σ s Y). */
+  private readonly pairContract: PairContraction[] = [];
+  private readonly pairOut = new Float64Array(4);
 
   constructor(basis: AceBasis) {
     this.basis = basis;
@@ -171,6 +174,16 @@ export class AceEvaluator {
     let ok = true;
     for (let q = 0; q < S * (L + 1); q++) if (this.fastActive[2 * q] !== this.fastActive[2 * q + 1] && this.fastDirect[q] === 0) ok = false;
     this.pairwiseOk = ok;
+    if (ok) {
+      for (let z = 0; z < S; z++) {
+        const blocks = [];
+        for (let l = 0; l <= L; l++) {
+          const q = z * (L + 1) + l;
+          blocks.push({ lo: this.fastActive[2 * q], hi: this.fastActive[2 * q + 1], shift: this.fastShift[q], base: this.fastBase[l], count: this.fastCount[l] });
+        }
+        this.pairContract.push(compilePairContraction(blocks));
+      }
+    }
   }
 
   private growFast(n: number): void {
@@ -240,7 +253,7 @@ export class AceEvaluator {
     const species = atoms.species, owner = atoms.owner, smap = this.speciesMap;
     const fCount = this.fastCount, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift;
     if (this.pairW.length < n * nA) this.pairW = new Float64Array(Math.ceil(n * 1.2) * nA);
-    const W = this.pairW, fW = this.fastOmega;
+    const W = this.pairW, fW = this.fastOmega, contract = this.pairContract;
     let total = 0;
     // Rows in decreasing order: the pairs of row i have owners ≥ i, whose ω is known by then.
     for (let i = n - 1; i >= 0; i--) {
@@ -259,7 +272,12 @@ export class AceEvaluator {
         if (fHalf[k] === 0) continue;
         const j = fIndex[k], aj = owner[j] * nA, sj = fZ[k], yOff = k * nY, rOff = k * RW;
         let gx0 = 0, gy0 = 0, gz0 = 0, rad = 0;
-        for (let l = 0; l <= L; l++) {
+        if (sj === si) {
+          // Same species on both sides: the compiled contraction (straight-line, same sums).
+          const po = this.pairOut;
+          contract[si](W, ai, aj, g, dg, rOff, Y, DG, yOff, po);
+          gx0 = po[0]; gy0 = po[1]; gz0 = po[2]; rad = po[3];
+        } else for (let l = 0; l <= L; l++) {
           const odd = (l & 1) === 1, cnt = fCount[l], lb = yOff + l * l, nm = 2 * l + 1;
           const qi = sj * (L + 1) + l, qj = si * (L + 1) + l;
           const loI = fAct[2 * qi], hiI = fAct[2 * qi + 1], loJ = fAct[2 * qj], hiJ = fAct[2 * qj + 1];

@@ -96,3 +96,35 @@ export function compilePolynomial(idx: Int32Array, start: Int32Array, coef: Floa
   flush();
   return chunks;
 }
+
+/**
+ * Pair contraction of the pair-symmetric MD path (AceEvaluator.energyPairs) for a pair
+ * of two atoms of the same model species, compiled to straight-line code for its block
+ * layout: with Ω = ω_i + (−1)^l ω_j, per (l, m) t = Σ_a g_{a+shift} Ω_lma and
+ * s = Σ_a g′_{a+shift} Ω_lma, then out = (Σ t ∇G_lm, Σ s Y_lm).
+ */
+export type PairContraction = (W: Float64Array, ai: number, aj: number, g: Float64Array, dg: Float64Array, rOff: number,
+  Y: Float64Array, DG: Float64Array, yOff: number, out: Float64Array) => void;
+
+/** blocks: per l, [lo, hi) active pairs, radial shift, A base of block l and its pair count. */
+export function compilePairContraction(blocks: readonly { lo: number; hi: number; shift: number; base: number; count: number }[]): PairContraction {
+  const src = [`'use strict';`];
+  const ns = new Set<number>();
+  blocks.forEach((b) => { for (let a = b.lo; a < b.hi; a++) ns.add(a + b.shift); });
+  for (const n of ns) src.push(`const g${n} = g[rOff + ${n}], d${n} = dg[rOff + ${n}];`);
+  src.push('let o = 0, t = 0, s = 0, rad = 0, gx = 0, gy = 0, gz = 0;');
+  blocks.forEach((b, l) => {
+    if (b.lo === b.hi) return;
+    const op = (l & 1) === 1 ? '-' : '+';
+    for (let m = 0; m <= 2 * l; m++) {
+      for (let a = b.lo; a < b.hi; a++) {
+        const K = b.base + m * b.count + a, n = a + b.shift;
+        src.push(`o = W[ai + ${K}] ${op} W[aj + ${K}]; ${a === b.lo ? `t = g${n} * o; s = d${n} * o;` : `t += g${n} * o; s += d${n} * o;`}`);
+      }
+      const lm = l * l + m;
+      src.push(`rad += s * Y[yOff + ${lm}]; gx += t * DG[3 * yOff + ${3 * lm}]; gy += t * DG[3 * yOff + ${3 * lm + 1}]; gz += t * DG[3 * yOff + ${3 * lm + 2}];`);
+    }
+  });
+  src.push('out[0] = gx; out[1] = gy; out[2] = gz; out[3] = rad;');
+  return new Function('W', 'ai', 'aj', 'g', 'dg', 'rOff', 'Y', 'DG', 'yOff', 'out', src.join('\n')) as PairContraction;
+}
