@@ -31,7 +31,8 @@ import { checkFinite, ForceEvaluator, type Evaluation, type ForceEvaluatorOption
 import type { System } from '../system.ts';
 import type { ComputeOutput, NeighborCsr, Potential } from '../../potentials/potential.ts';
 import { autoChunkCount, balancedRows, touchedSets } from './chunks.ts';
-import { ChunkKernel } from './kernel.ts';
+import { ChunkKernel, clock } from './kernel.ts';
+import type { EvaluateProfile } from './profile.ts';
 import { WorkerPool } from './pool.ts';
 import {
   CTRL, ERROR_BYTES, MAX_CHUNKS, SCALARS, TAG_MASK, claimChunks, STAGE_ACCUMULATE, STAGE_FINISH, STAGE_ROWS,
@@ -94,6 +95,12 @@ export class ParallelForceEvaluator extends ForceEvaluator {
   private total = new Float64Array(0);
   private totalEnergies = new Float64Array(0);
   private stageValues = new Float64Array(0);
+  /**
+   * Set to an object (e.g. emptyProfile()) to have each evaluate() overwrite it with
+   * where its time went (profile.ts); null (default): nothing is recorded.
+   */
+  profile: EvaluateProfile | null = null;
+  private lastMark = 0;
 
   constructor(potential: Potential, options: ParallelOptions = {}) {
     super(potential, options);
@@ -193,17 +200,26 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     if (this.closed) throw new Error('parallel evaluator: evaluate() after close()');
     if (this.workers > 1 && !this.started) throw new Error('parallel evaluator: call `await evaluator.start()` (or build it with ParallelForceEvaluator.create) before evaluate()');
     if (this.failure) throw new Error(`parallel evaluator: the worker pool failed earlier: ${this.failure.message}`);
+    const P = this.profile;
+    if (P) {
+      P.start = this.lastMark = clock();
+      P.segments = {};
+      P.phases = [];
+    }
     this.bind(system);
     const nl = this.neighbors;
     const rebuilt = nl.update(system);
+    if (P) { P.rebuilt = rebuilt; this.mark(rebuilt ? 'neighbour build' : 'ghost positions'); }
     let check = false;
     if (rebuilt || this.layout === null || this.layout.nLocal !== system.n) {
       this.newLayout(system);
       check = true;
+      if (P) this.mark('new layout');
     }
     const layout = this.layout!;
     const n = system.n, nTotal = layout.nTotal, C = layout.nChunks;
     layout.positions.set(nl.positions.subarray(0, 3 * nTotal));
+    if (P) this.mark('positions to shared');
     if (layout.mode === 'clamped' && !this.checkedEmptyRows) this.checkEmptyRows(layout);
     const wantE = options.atomEnergies === true;
 
@@ -228,14 +244,17 @@ export class ParallelForceEvaluator extends ForceEvaluator {
         const o = w * owner[k], g = w * k;
         for (let a = 0; a < w; a++) V[o + a] += V[g + a];
       }
+      if (P) this.mark('stage values: sum chunks, fold ghosts');
       const out: ComputeOutput = { energy: 0, forces: this.total, atomEnergies: wantE ? E : null, virial: new Float64Array(6) };
       stages.combine(this.wholeSystem(layout), V, layout.fields, out);
       energy += out.energy;
+      if (P) this.mark('stage combine');
       const fields = layout.fields;
       for (let k = n; k < nTotal; k++) {
         const o = w * owner[k], g = w * k;
         for (let a = 0; a < w; a++) fields[g + a] = fields[o + a];
       }
+      if (P) this.mark('stage fields to ghosts');
       this.phase(layout, STAGE_FINISH, wantE, check);
     } else {
       this.phase(layout, STAGE_ROWS, wantE, check);
@@ -258,6 +277,7 @@ export class ParallelForceEvaluator extends ForceEvaluator {
       }
       if (wantE) for (let t = to[c], t1 = to[c + 1]; t < t1; t++) E[touched[t]] += de[t];
     }
+    if (P) this.mark('forces: sum chunks');
 
     const sf = system.forces, owner = layout.owner;
     sf.set(F.subarray(0, 3 * n));
@@ -270,12 +290,34 @@ export class ParallelForceEvaluator extends ForceEvaluator {
       for (let k = n; k < nTotal; k++) E[owner[k]] += E[k];
       atomEnergies = E.slice(0, n);
     }
+    if (P) this.mark('forces: fold ghosts');
     checkFinite(system, energy);
+    if (P) { this.mark('finite check'); P.end = this.lastMark; }
     return { energy, virial, atomEnergies };
   }
 
-  /** Runs one phase over all chunks: on this thread alone, or with the workers. */
+  /** Adds the time since the last mark to the profile's segment `name`. */
+  private mark(name: string): void {
+    const now = clock(), P = this.profile!;
+    P.segments[name] = (P.segments[name] ?? 0) + (now - this.lastMark);
+    this.lastMark = now;
+  }
+
+  /** Runs one phase over all chunks (phaseOnce), recording it in the profile if one is set. */
   private phase(layout: SharedLayout, stage: number, wantE: boolean, check: boolean): void {
+    const P = this.profile;
+    if (!P) return this.phaseOnce(layout, stage, wantE, check);
+    const start = clock();
+    this.mainDone = start;
+    this.phaseOnce(layout, stage, wantE, check);
+    const end = clock(), C = layout.nChunks, o = stage === STAGE_FINISH ? 3 * C : 0;
+    P.phases.push({ stage, start, mainDone: this.workers === 1 ? end : this.mainDone, end, chunks: layout.chunkTimes.slice(o, o + 3 * C) });
+    this.lastMark = end;
+  }
+  private mainDone = 0;
+
+  /** Runs one phase over all chunks: on this thread alone, or with the workers. */
+  private phaseOnce(layout: SharedLayout, stage: number, wantE: boolean, check: boolean): void {
     const ctrl = this.ctrl, C = layout.nChunks, threads = this.workers - 1;
     if (threads === 0) {
       for (let c = 0; c < C; c++) this.kernel.run(layout, c, stage, wantE, check);
@@ -299,6 +341,7 @@ export class ParallelForceEvaluator extends ForceEvaluator {
         recordError(ctrl, this.errorText, err, 'main thread');
       }
     });
+    if (this.profile) this.mainDone = clock();
     // Wait only for chunks that workers have claimed: a worker that wakes late finds nothing to do.
     let lastDone = -1, lastProgress = performance.now();
     const spinUntil = lastProgress + this.spinMicroseconds / 1000;
@@ -410,6 +453,7 @@ export class ParallelForceEvaluator extends ForceEvaluator {
       values: ensureSharedF64(prev?.values ?? null, width * nTouched),
       fields: ensureSharedF64(prev?.fields ?? null, width * nTotal),
       scalars: ensureSharedF64(prev?.scalars ?? null, SCALARS * C),
+      chunkTimes: ensureSharedF64(prev?.chunkTimes ?? null, 6 * C),
     };
     this.layout = layout;
     for (const port of this.ports) port.postMessage(layout);

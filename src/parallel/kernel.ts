@@ -8,6 +8,11 @@ import type { ComputeOutput, Neighborhood, NeighborCsr, Potential } from '../../
 import { clampOffsets } from './chunks.ts';
 import { SCALARS, STAGE_ACCUMULATE, STAGE_FINISH, type SharedLayout } from './shared.ts';
 
+/** Milliseconds since the epoch, comparable between threads (each has its own performance.timeOrigin). */
+export function clock(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 export class ChunkKernel {
   readonly potential: Potential;
   private forces = new Float64Array(0);
@@ -17,12 +22,24 @@ export class ChunkKernel {
   /** Clamped offsets per chunk (mode 'clamped'), computed once per layout generation. */
   private clamped: { generation: number; half: Int32Array; full: Int32Array }[] = [];
 
-  constructor(potential: Potential) {
+  /** Thread index written into the chunk timings (0: the calling thread, w: worker w). */
+  readonly thread: number;
+
+  constructor(potential: Potential, thread = 0) {
     this.potential = potential;
+    this.thread = thread;
+  }
+
+  /** Runs chunk c (see compute) and records which thread ran it, when (ms since the epoch) and for how long. */
+  run(layout: SharedLayout, c: number, stage: number, wantAtomEnergies: boolean, check: boolean): void {
+    const t0 = clock();
+    this.compute(layout, c, stage, wantAtomEnergies, check);
+    const times = layout.chunkTimes, o = 3 * (stage === STAGE_FINISH ? layout.nChunks + c : c);
+    times[o] = this.thread; times[o + 1] = t0; times[o + 2] = clock();
   }
 
   /** Computes chunk c of the layout for a stage; `check` verifies nothing landed outside the touched set. */
-  run(layout: SharedLayout, c: number, stage: number, wantAtomEnergies: boolean, check: boolean): void {
+  private compute(layout: SharedLayout, c: number, stage: number, wantAtomEnergies: boolean, check: boolean): void {
     const nTotal = layout.nTotal;
     if (this.forces.length < 3 * nTotal) {
       this.forces = new Float64Array(Math.ceil(3 * nTotal * 1.25));

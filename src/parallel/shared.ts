@@ -122,6 +122,12 @@ export interface SharedLayout {
   fields: Float64Array;
   /** SCALARS per chunk. */
   scalars: Float64Array;
+  /**
+   * Timing of the last run of each chunk, 3 per chunk (thread, start, end; ms since
+   * the epoch): chunks 0..nChunks-1 for STAGE_ROWS/STAGE_ACCUMULATE, then nChunks..
+   * for STAGE_FINISH. Read by the profile (ParallelForceEvaluator.profile).
+   */
+  chunkTimes: Float64Array;
 }
 
 export function sharedF64(length: number): Float64Array {

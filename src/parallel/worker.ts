@@ -22,7 +22,7 @@ export async function force(init: WorkerInit): Promise<string> {
   const where = `worker ${index + 1} of ${threads}`;
   const spec = unpack(init.spec) as PotentialSpec;
   const potential = await loadPotential(spec, init.cwd);
-  const kernel = new ChunkKernel(potential);
+  const kernel = new ChunkKernel(potential, index + 1);
   let layout: SharedLayout | null = null;
   let boundElements: string | null = null;
   let seen = Atomics.load(ctrl, CTRL.SEQ);

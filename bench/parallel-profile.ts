@@ -1,0 +1,155 @@
+/**
+ * Accounts for the time of MD steps with the ParallelForceEvaluator (EAM Cu_u3,
+ * 32,000 atoms by default, as bench/parallel.ts): per step, the integrator, the
+ * neighbour-list update (ghost positions, or a rebuild and the new layout), the
+ * calling thread's serial segments and, per phase, each thread's time inside
+ * chunks, the calling thread's wait for the last chunk and the workers' start latency.
+ *
+ *   npx tsx bench/parallel-profile.ts [--workers 2] [--steps 20] [--warmup 5] [--repeat 20] [--potential eam|ace]
+ *
+ * Prints the breakdown (mean ms per step over the timed steps; rebuild steps apart)
+ * and, last, one JSON object of the same figures.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { ForceEvaluator, type Evaluation } from '../src/forces.ts';
+import { lattice } from '../src/lattice.ts';
+import { Rng } from '../src/rng.ts';
+import '../potentials/builtin.ts';
+import { createPotential } from '../potentials/registry.ts';
+import { VelocityVerlet } from '../integrators/verlet.ts';
+import type { Integrator } from '../integrators/integrator.ts';
+import { ParallelForceEvaluator } from '../src/parallel/evaluator.ts';
+import { emptyProfile, type EvaluateProfile } from '../src/parallel/profile.ts';
+import { STAGE_ACCUMULATE, STAGE_FINISH } from '../src/parallel/shared.ts';
+import { report } from './harness.ts';
+
+function option(name: string, fallback: string): string {
+  const k = process.argv.indexOf(`--${name}`);
+  return k >= 0 && k + 1 < process.argv.length ? process.argv[k + 1] : fallback;
+}
+const WORKERS = Number(option('workers', '2')), STEPS = Number(option('steps', '20')), WARMUP = Number(option('warmup', '5'));
+const ace = option('potential', 'eam') === 'ace';
+const REPEAT = Number(option('repeat', ace ? '4' : '20'));
+
+const potential = createPotential(ace ? { kind: 'trace', model: 'models/trace/Si.msgpack' } : { kind: 'eam', files: { Cu: 'Cu_u3.eam' } });
+const dt = ace ? 1 : 5;
+function system() {
+  const s = ace
+    ? lattice('diamond', { element: 'Si', a: 5.431, repeat: REPEAT })
+    : lattice('fcc', { element: 'Cu', a: 3.615, repeat: REPEAT, masses: { Cu: 63.55 } });
+  s.setTemperature(ace ? 1000 : 300, new Rng(ace ? 5 : 87287));
+  return s;
+}
+
+const STAGE_NAME: Record<number, string> = { 0: 'rows', [STAGE_ACCUMULATE]: 'accumulate', [STAGE_FINISH]: 'finish' };
+
+/** CPU time and run-queue wait (ns) of every thread of this process (Linux /proc; empty elsewhere). */
+function threadTimes(): Map<string, [number, number]> {
+  const m = new Map<string, [number, number]>();
+  try {
+    for (const t of readdirSync('/proc/self/task')) {
+      const [run, wait] = readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ').map(Number);
+      m.set(t, [run, wait]);
+    }
+  } catch { /* not Linux */ }
+  return m;
+}
+
+/** Threads that ran ≥ 1 ms per step between two snapshots: [tid, cpu ms/step, run-queue wait ms/step]. */
+function busyThreads(a: Map<string, [number, number]>, b: Map<string, [number, number]>, steps: number): [string, number, number][] {
+  const out: [string, number, number][] = [];
+  for (const [t, [run, wait]] of b) {
+    const [run0, wait0] = a.get(t) ?? [0, 0];
+    const cpu = (run - run0) / 1e6 / steps;
+    if (cpu >= 1) out.push([t, cpu, (wait - wait0) / 1e6 / steps]);
+  }
+  return out;
+}
+
+type Sums = Map<string, number>;
+const add = (m: Sums, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
+
+/** Adds one evaluation's profile into `m` (ms). */
+function account(m: Sums, p: EvaluateProfile, threads: number): void {
+  for (const [k, v] of Object.entries(p.segments)) add(m, k, v);
+  for (const ph of p.phases) {
+    const name = STAGE_NAME[ph.stage];
+    const busy = new Float64Array(threads), last = new Float64Array(threads), first = new Float64Array(threads).fill(Infinity), count = new Float64Array(threads);
+    for (let o = 0; o < ph.chunks.length; o += 3) {
+      const t = ph.chunks[o], t0 = ph.chunks[o + 1], t1 = ph.chunks[o + 2];
+      busy[t] += t1 - t0; count[t]++;
+      if (t1 > last[t]) last[t] = t1;
+      if (t0 < first[t]) first[t] = t0;
+    }
+    add(m, `phase ${name}: wall`, ph.end - ph.start);
+    for (let t = 0; t < threads; t++) {
+      add(m, `phase ${name}: thread ${t} in chunks`, busy[t]);
+      add(m, `phase ${name}: thread ${t} chunks`, count[t]);
+      if (count[t] > 0) {
+        add(m, `phase ${name}: thread ${t} start latency`, first[t] - ph.start);
+        add(m, `phase ${name}: thread ${t} idle after its last chunk`, ph.end - last[t]);
+      }
+    }
+    add(m, `phase ${name}: main waits for last chunk`, ph.end - ph.mainDone);
+  }
+}
+
+const integrator: Integrator = new VelocityVerlet({ dt });
+const results: Record<string, unknown> = { bench: 'parallel-profile', potential: ace ? 'trace Si' : 'eam Cu_u3', workers: WORKERS };
+
+// Serial reference: step time only.
+{
+  const s = system();
+  const ev = new ForceEvaluator(potential);
+  let e: Evaluation = ev.evaluate(s);
+  for (let k = 0; k < WARMUP; k++) e = integrator.step(s, ev, e);
+  const b0 = ev.neighbors.builds, t0 = performance.now(), c0 = process.cpuUsage();
+  for (let k = 0; k < STEPS; k++) e = integrator.step(s, ev, e);
+  const ms = (performance.now() - t0) / STEPS, c1 = process.cpuUsage(c0), cpu = (c1.user + c1.system) / 1e3 / STEPS;
+  console.log(`serial ForceEvaluator: ${ms.toFixed(2)} ms/step (CPU ${cpu.toFixed(2)}) over ${STEPS} steps, ${ev.neighbors.builds - b0} rebuilds`);
+  results.serialMs = ms;
+  results.serialCpuMs = cpu;
+}
+
+const ev = await ParallelForceEvaluator.create(potential, { workers: WORKERS });
+try {
+  const s = system();
+  let e: Evaluation = ev.evaluate(s);
+  for (let k = 0; k < WARMUP; k++) e = integrator.step(s, ev, e);
+  const plain = new Map<string, number>(), build = new Map<string, number>();
+  let nPlain = 0, nBuild = 0;
+  const profile = emptyProfile();
+  ev.profile = profile;
+  let total = 0;
+  const threads0 = threadTimes();
+  for (let k = 0; k < STEPS; k++) {
+    const t0 = performance.timeOrigin + performance.now();
+    e = integrator.step(s, ev, e);
+    const t1 = performance.timeOrigin + performance.now();
+    total += t1 - t0;
+    const m = profile.rebuilt ? build : plain;
+    if (profile.rebuilt) nBuild++; else nPlain++;
+    add(m, 'step', t1 - t0);
+    add(m, 'integrator (outside evaluate)', t1 - t0 - (profile.end - profile.start));
+    account(m, profile, WORKERS);
+  }
+  ev.profile = null;
+  const busy = busyThreads(threads0, threadTimes(), STEPS);
+  console.log(`threads (CPU ms/step, run-queue wait ms/step): ${busy.map(([t, c, w]) => `${t}: ${c.toFixed(2)}, ${w.toFixed(2)}`).join('; ')}`);
+  results.threads = busy.map(([, c, w]) => [+c.toFixed(3), +w.toFixed(3)]);
+  console.log(`${WORKERS} workers: ${(total / STEPS).toFixed(2)} ms/step over ${STEPS} steps (${nBuild} with a rebuild); load ${loadavg()[0].toFixed(1)}`);
+  for (const [label, m, count] of [['steps without rebuild', plain, nPlain], ['steps with a rebuild', build, nBuild]] as const) {
+    if (count === 0) continue;
+    console.log(`${label} (${count}), mean ms per step:`);
+    for (const [k, v] of m) console.log(`  ${k.padEnd(48)} ${(v / count).toFixed(3)}`);
+    const key = label.startsWith('steps without') ? 'plain' : 'rebuild';
+    results[key] = Object.fromEntries([...m].map(([k, v]) => [k, +(v / count).toFixed(4)]));
+    results[`${key}Steps`] = count;
+  }
+  results.msPerStep = total / STEPS;
+} finally {
+  await ev.close();
+}
+results.load = loadavg()[0];
+report(results);
