@@ -111,13 +111,14 @@ export interface Potential {
  * The parallel evaluator runs, with rows split into chunks:
  *   1. accumulate() per chunk: adds `width` values per extended atom into
  *      `values` (zeroed, length ≥ width·nTotal), ghosts included;
- *   2. once, on the whole system: sums the chunks, folds ghost entries into their
- *      owners, calls combine() which writes the fields of local atoms (width per
- *      atom) and adds their energy / per-atom energies to `out`, then copies the
- *      fields of owners to their ghosts;
+ *   2. combine() per chunk of local atoms (rowStart..rowEnd-1), given `values`
+ *      summed over the chunks with ghost entries folded into their owners: writes
+ *      the fields of those atoms (width per atom) and adds their energy / per-atom
+ *      energies to `out`; the evaluator then copies the fields of owners to their
+ *      ghosts;
  *   3. finish() per chunk: energy, forces and per-atom energies of the rows given
  *      the fields of every extended atom.
- * Both accumulate() and finish() honour atoms.rowStart/rowEnd.
+ * accumulate(), combine() and finish() all honour atoms.rowStart/rowEnd.
  */
 export interface StagedCompute {
   /** Values per atom accumulated in stage 1 and fields per atom read in stage 3. */

@@ -97,3 +97,28 @@ export function clampOffsets(list: NeighborCsr, nLocal: number, start: number, e
   }
   return out;
 }
+
+/**
+ * Inverse of the touched sets: for each extended atom k < nTotal, the slots t with
+ * touched[t] = k, ascending (so in chunk order), in slots[slotOffsets[k] ..
+ * slotOffsets[k+1]). `slotOffsets` has ≥ nTotal+1 entries, `slots` ≥ nTouched.
+ */
+export function invertTouched(touched: Int32Array, nTouched: number, nTotal: number, slotOffsets: Int32Array, slots: Int32Array): void {
+  slotOffsets.fill(0, 0, nTotal + 1);
+  for (let t = 0; t < nTouched; t++) slotOffsets[touched[t] + 1]++;
+  for (let k = 0; k < nTotal; k++) slotOffsets[k + 1] += slotOffsets[k];
+  // Fill using slotOffsets[k] as the cursor of atom k, then shift the offsets back.
+  for (let t = 0; t < nTouched; t++) slots[slotOffsets[touched[t]]++] = t;
+  for (let k = nTotal; k > 0; k--) slotOffsets[k] = slotOffsets[k - 1];
+  slotOffsets[0] = 0;
+}
+
+/** Ghosts of each local atom, ascending: ghosts[ghostOffsets[i] .. ghostOffsets[i+1]) for i < nLocal. */
+export function ghostsByOwner(owner: Int32Array, nLocal: number, nTotal: number, ghostOffsets: Int32Array, ghosts: Int32Array): void {
+  ghostOffsets.fill(0, 0, nLocal + 1);
+  for (let k = nLocal; k < nTotal; k++) ghostOffsets[owner[k] + 1]++;
+  for (let i = 0; i < nLocal; i++) ghostOffsets[i + 1] += ghostOffsets[i];
+  for (let k = nLocal; k < nTotal; k++) ghosts[ghostOffsets[owner[k]]++] = k;
+  for (let i = nLocal; i > 0; i--) ghostOffsets[i] = ghostOffsets[i - 1];
+  ghostOffsets[0] = 0;
+}

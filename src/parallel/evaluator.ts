@@ -30,12 +30,13 @@ import { Packr } from 'msgpackr';
 import { checkFinite, ForceEvaluator, type Evaluation, type ForceEvaluatorOptions } from '../forces.ts';
 import type { System } from '../system.ts';
 import type { ComputeOutput, NeighborCsr, Potential } from '../../potentials/potential.ts';
-import { autoChunkCount, balancedRows, touchedSets } from './chunks.ts';
+import { autoChunkCount, balancedRows, ghostsByOwner, invertTouched, touchedSets } from './chunks.ts';
 import { ChunkKernel, clock } from './kernel.ts';
 import type { EvaluateProfile } from './profile.ts';
 import { WorkerPool } from './pool.ts';
 import {
-  CTRL, ERROR_BYTES, MAX_CHUNKS, SCALARS, TAG_MASK, claimChunks, STAGE_ACCUMULATE, STAGE_FINISH, STAGE_ROWS,
+  CTRL, ERROR_BYTES, MAX_CHUNKS, SCALARS, SCALAR_COMBINE_ENERGY, SCALAR_FORCE_SUM, TAG_MASK, claimChunks, STAGE_ACCUMULATE, STAGE_COMBINE,
+  STAGE_FINISH, STAGE_REDUCE, STAGE_ROWS, timingSlot,
   ensureSharedF64, ensureSharedI32, readError, recordError, type SharedCsr, type SharedLayout, type SplitMode,
 } from './shared.ts';
 
@@ -92,9 +93,6 @@ export class ParallelForceEvaluator extends ForceEvaluator {
   private generation = 0;
   private checkedEmptyRows = false;
   private scratch: { stamp: Int32Array; offsets: Int32Array; touched: Int32Array } = { stamp: new Int32Array(0), offsets: new Int32Array(0), touched: new Int32Array(0) };
-  private total = new Float64Array(0);
-  private totalEnergies = new Float64Array(0);
-  private stageValues = new Float64Array(0);
   /**
    * Set to an object (e.g. emptyProfile()) to have each evaluate() overwrite it with
    * where its time went (profile.ts); null (default): nothing is recorded.
@@ -223,75 +221,34 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     if (layout.mode === 'clamped' && !this.checkedEmptyRows) this.checkEmptyRows(layout);
     const wantE = options.atomEnergies === true;
 
-    if (this.totalEnergies.length < nTotal) this.totalEnergies = new Float64Array(Math.ceil(nTotal * 1.25));
-    const E = this.totalEnergies;
-    if (wantE) E.fill(0, 0, nTotal);
-    let energy = 0;
-
+    // Staged: densities per chunk, then per chunk of owners their reduction, combine()
+    // and the copy to ghosts, then forces per chunk. Then, for every mode, each
+    // owner's forces summed over the chunks and its ghosts, per chunk of owners.
     if (layout.mode === 'staged') {
-      const w = layout.width, stages = this.potential.stages!;
       this.phase(layout, STAGE_ACCUMULATE, false, check);
-      if (this.stageValues.length < w * nTotal) this.stageValues = new Float64Array(Math.ceil(w * nTotal * 1.25));
-      const V = this.stageValues, vals = layout.values, to = layout.touchedOffsets, touched = layout.touched, owner = layout.owner;
-      V.fill(0, 0, w * nTotal);
-      for (let c = 0; c < C; c++) {
-        for (let t = to[c], t1 = to[c + 1]; t < t1; t++) {
-          const k = w * touched[t], d = w * t;
-          for (let a = 0; a < w; a++) V[k + a] += vals[d + a];
-        }
-      }
-      for (let k = n; k < nTotal; k++) {
-        const o = w * owner[k], g = w * k;
-        for (let a = 0; a < w; a++) V[o + a] += V[g + a];
-      }
-      if (P) this.mark('stage values: sum chunks, fold ghosts');
-      const out: ComputeOutput = { energy: 0, forces: this.total, atomEnergies: wantE ? E : null, virial: new Float64Array(6) };
-      stages.combine(this.wholeSystem(layout), V, layout.fields, out);
-      energy += out.energy;
-      if (P) this.mark('stage combine');
-      const fields = layout.fields;
-      for (let k = n; k < nTotal; k++) {
-        const o = w * owner[k], g = w * k;
-        for (let a = 0; a < w; a++) fields[g + a] = fields[o + a];
-      }
-      if (P) this.mark('stage fields to ghosts');
+      this.phase(layout, STAGE_COMBINE, wantE, false);
       this.phase(layout, STAGE_FINISH, wantE, check);
     } else {
       this.phase(layout, STAGE_ROWS, wantE, check);
     }
+    this.phase(layout, STAGE_REDUCE, wantE, false);
     this.evaluations++;
 
-    // Sum the chunks in chunk order.
-    if (this.total.length < 3 * nTotal) this.total = new Float64Array(Math.ceil(3 * nTotal * 1.25));
-    const F = this.total, df = layout.forces, de = layout.atomEnergies, to = layout.touchedOffsets, touched = layout.touched;
-    F.fill(0, 0, 3 * nTotal);
-    const virial = new Float64Array(6);
+    // Scalars in chunk order: combine energies first, then the force phase's.
     const s = layout.scalars;
+    let energy = 0, forceSum = 0;
+    if (layout.mode === 'staged') for (let c = 0; c < C; c++) energy += s[SCALARS * c + SCALAR_COMBINE_ENERGY];
+    const virial = new Float64Array(6);
     for (let c = 0; c < C; c++) {
       const o = SCALARS * c;
       energy += s[o];
       for (let a = 0; a < 6; a++) virial[a] += s[o + 1 + a];
-      for (let t = to[c], t1 = to[c + 1]; t < t1; t++) {
-        const q = 3 * touched[t], d = 3 * t;
-        F[q] += df[d]; F[q + 1] += df[d + 1]; F[q + 2] += df[d + 2];
-      }
-      if (wantE) for (let t = to[c], t1 = to[c + 1]; t < t1; t++) E[touched[t]] += de[t];
+      forceSum += s[o + SCALAR_FORCE_SUM];
     }
-    if (P) this.mark('forces: sum chunks');
-
-    const sf = system.forces, owner = layout.owner;
-    sf.set(F.subarray(0, 3 * n));
-    for (let k = n; k < nTotal; k++) {
-      const o = 3 * owner[k];
-      sf[o] += F[3 * k]; sf[o + 1] += F[3 * k + 1]; sf[o + 2] += F[3 * k + 2];
-    }
-    let atomEnergies: Float64Array | null = null;
-    if (wantE) {
-      for (let k = n; k < nTotal; k++) E[owner[k]] += E[k];
-      atomEnergies = E.slice(0, n);
-    }
-    if (P) this.mark('forces: fold ghosts');
-    checkFinite(system, energy);
+    system.forces.set(layout.localForces.subarray(0, 3 * n));
+    const atomEnergies = wantE ? layout.localEnergies.slice(0, n) : null;
+    if (P) this.mark('results: chunk scalars, forces copied');
+    if (!Number.isFinite(forceSum + energy)) checkFinite(system, energy);
     if (P) { this.mark('finite check'); P.end = this.lastMark; }
     return { energy, virial, atomEnergies };
   }
@@ -310,7 +267,7 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     const start = clock();
     this.mainDone = start;
     this.phaseOnce(layout, stage, wantE, check);
-    const end = clock(), C = layout.nChunks, o = stage === STAGE_FINISH ? 3 * C : 0;
+    const end = clock(), C = layout.nChunks, o = 3 * C * timingSlot(stage);
     P.phases.push({ stage, start, mainDone: this.workers === 1 ? end : this.mainDone, end, chunks: layout.chunkTimes.slice(o, o + 3 * C) });
     this.lastMark = end;
   }
@@ -415,6 +372,12 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     touchedOffsets.set(sets.offsets.subarray(0, C + 1));
     const touched = ensureSharedI32(prev?.touched ?? null, nTouched);
     touched.set(sets.touched.subarray(0, nTouched));
+    const slotOffsets = ensureSharedI32(prev?.slotOffsets ?? null, nTotal + 1);
+    const slots = ensureSharedI32(prev?.slots ?? null, nTouched);
+    invertTouched(touched, nTouched, nTotal, slotOffsets, slots);
+    const ghostOffsets = ensureSharedI32(prev?.ghostOffsets ?? null, nLocal + 1);
+    const ghosts = ensureSharedI32(prev?.ghosts ?? null, nTotal - nLocal);
+    ghostsByOwner(nl.owner, nLocal, nTotal, ghostOffsets, ghosts);
     const species = ensureSharedI32(prev?.species ?? null, nTotal);
     species.set(nl.species.subarray(0, nTotal));
     const owner = ensureSharedI32(prev?.owner ?? null, nTotal);
@@ -453,7 +416,15 @@ export class ParallelForceEvaluator extends ForceEvaluator {
       values: ensureSharedF64(prev?.values ?? null, width * nTouched),
       fields: ensureSharedF64(prev?.fields ?? null, width * nTotal),
       scalars: ensureSharedF64(prev?.scalars ?? null, SCALARS * C),
-      chunkTimes: ensureSharedF64(prev?.chunkTimes ?? null, 6 * C),
+      chunkTimes: ensureSharedF64(prev?.chunkTimes ?? null, 12 * C),
+      slotOffsets,
+      slots,
+      ghostOffsets,
+      ghosts,
+      reduced: ensureSharedF64(prev?.reduced ?? null, width * nLocal),
+      combineEnergies: ensureSharedF64(prev?.combineEnergies ?? null, nLocal),
+      localForces: ensureSharedF64(prev?.localForces ?? null, 3 * nLocal),
+      localEnergies: ensureSharedF64(prev?.localEnergies ?? null, nLocal),
     };
     this.layout = layout;
     for (const port of this.ports) port.postMessage(layout);

@@ -6,7 +6,9 @@
  */
 import type { ComputeOutput, Neighborhood, NeighborCsr, Potential } from '../../potentials/potential.ts';
 import { clampOffsets } from './chunks.ts';
-import { SCALARS, STAGE_ACCUMULATE, STAGE_FINISH, type SharedLayout } from './shared.ts';
+import {
+  SCALARS, SCALAR_COMBINE_ENERGY, SCALAR_FORCE_SUM, STAGE_ACCUMULATE, STAGE_COMBINE, STAGE_FINISH, STAGE_REDUCE, timingSlot, type SharedLayout,
+} from './shared.ts';
 
 /** Milliseconds since the epoch, comparable between threads (each has its own performance.timeOrigin). */
 export function clock(): number {
@@ -33,8 +35,10 @@ export class ChunkKernel {
   /** Runs chunk c (see compute) and records which thread ran it, when (ms since the epoch) and for how long. */
   run(layout: SharedLayout, c: number, stage: number, wantAtomEnergies: boolean, check: boolean): void {
     const t0 = clock();
-    this.compute(layout, c, stage, wantAtomEnergies, check);
-    const times = layout.chunkTimes, o = 3 * (stage === STAGE_FINISH ? layout.nChunks + c : c);
+    if (stage === STAGE_REDUCE) reduceOwners(layout, c, wantAtomEnergies);
+    else if (stage === STAGE_COMBINE) this.combine(layout, c, wantAtomEnergies);
+    else this.compute(layout, c, stage, wantAtomEnergies, check);
+    const times = layout.chunkTimes, o = 3 * (timingSlot(stage) * layout.nChunks + c);
     times[o] = this.thread; times[o + 1] = t0; times[o + 2] = clock();
   }
 
@@ -102,6 +106,24 @@ export class ChunkKernel {
     }
   }
 
+  /**
+   * STAGE_COMBINE for the owners of chunk c (its rows): their stage values summed
+   * over the chunks (chunk order) and their ghosts (ghost order), combine() on those
+   * rows, and their fields copied to their ghosts.
+   */
+  private combine(layout: SharedLayout, c: number, wantAtomEnergies: boolean): void {
+    const start = layout.rows[c], end = layout.rows[c + 1], w = layout.width;
+    sumOwnerValues(start, end, w, layout.values, layout.slotOffsets, layout.slots, layout.ghostOffsets, layout.ghosts, layout.reduced);
+    const eatom = layout.combineEnergies;
+    if (wantAtomEnergies) eatom.fill(0, start, end);
+    const out = this.out;
+    out.energy = 0;
+    out.atomEnergies = wantAtomEnergies ? eatom : null;
+    this.potential.stages!.combine(this.neighborhood(layout, c, start, end), layout.reduced, layout.fields, out);
+    layout.scalars[SCALARS * c + SCALAR_COMBINE_ENERGY] = out.energy;
+    copyFieldsToGhosts(start, end, w, layout.fields, layout.ghostOffsets, layout.ghosts);
+  }
+
   /** After the touched entries were moved out, anything left is a write the decomposition cannot see. */
   private checkClean(a: Float64Array, length: number, width: number, what: string): void {
     for (let k = 0; k < length; k++) {
@@ -140,5 +162,93 @@ export class ChunkKernel {
       rowStart: start,
       rowEnd: end,
     };
+  }
+}
+
+/** reduced[w·i + a] for owners start ≤ i < end: Σ over i's slots, then + Σ over each ghost's slots (ghost order). */
+function sumOwnerValues(
+  start: number, end: number, w: number, values: Float64Array, slotOffsets: Int32Array, slots: Int32Array,
+  ghostOffsets: Int32Array, ghosts: Int32Array, reduced: Float64Array,
+): void {
+  for (let i = start; i < end; i++) {
+    for (let a = 0; a < w; a++) {
+      let v = 0;
+      for (let s = slotOffsets[i], s1 = slotOffsets[i + 1]; s < s1; s++) v += values[w * slots[s] + a];
+      for (let q = ghostOffsets[i], q1 = ghostOffsets[i + 1]; q < q1; q++) {
+        const g = ghosts[q];
+        let vg = 0;
+        for (let s = slotOffsets[g], s1 = slotOffsets[g + 1]; s < s1; s++) vg += values[w * slots[s] + a];
+        v += vg;
+      }
+      reduced[w * i + a] = v;
+    }
+  }
+}
+
+function copyFieldsToGhosts(start: number, end: number, w: number, fields: Float64Array, ghostOffsets: Int32Array, ghosts: Int32Array): void {
+  for (let i = start; i < end; i++) {
+    for (let q = ghostOffsets[i], q1 = ghostOffsets[i + 1]; q < q1; q++) {
+      const g = w * ghosts[q];
+      for (let a = 0; a < w; a++) fields[g + a] = fields[w * i + a];
+    }
+  }
+}
+
+/**
+ * STAGE_REDUCE for the owners of chunk c: force (and per-atom energy) of each owner =
+ * its entries in the chunks' results summed in chunk order, plus each ghost's sum
+ * (ghost order); the sum of the force components goes to the chunk's scalars.
+ */
+function reduceOwners(layout: SharedLayout, c: number, wantAtomEnergies: boolean): void {
+  const start = layout.rows[c], end = layout.rows[c + 1];
+  layout.scalars[SCALARS * c + SCALAR_FORCE_SUM] = reduceForces(
+    start, end, layout.forces, layout.slotOffsets, layout.slots, layout.ghostOffsets, layout.ghosts, layout.localForces,
+  );
+  if (wantAtomEnergies) {
+    reduceEnergies(start, end, layout.mode === 'staged' ? layout.combineEnergies : null, layout.atomEnergies, layout.slotOffsets, layout.slots,
+      layout.ghostOffsets, layout.ghosts, layout.localEnergies);
+  }
+}
+
+function reduceForces(
+  start: number, end: number, df: Float64Array, slotOffsets: Int32Array, slots: Int32Array,
+  ghostOffsets: Int32Array, ghosts: Int32Array, out: Float64Array,
+): number {
+  let sum = 0;
+  for (let i = start; i < end; i++) {
+    let fx = 0, fy = 0, fz = 0;
+    for (let s = slotOffsets[i], s1 = slotOffsets[i + 1]; s < s1; s++) {
+      const d = 3 * slots[s];
+      fx += df[d]; fy += df[d + 1]; fz += df[d + 2];
+    }
+    for (let q = ghostOffsets[i], q1 = ghostOffsets[i + 1]; q < q1; q++) {
+      const g = ghosts[q];
+      let gx = 0, gy = 0, gz = 0;
+      for (let s = slotOffsets[g], s1 = slotOffsets[g + 1]; s < s1; s++) {
+        const d = 3 * slots[s];
+        gx += df[d]; gy += df[d + 1]; gz += df[d + 2];
+      }
+      fx += gx; fy += gy; fz += gz;
+    }
+    out[3 * i] = fx; out[3 * i + 1] = fy; out[3 * i + 2] = fz;
+    sum += fx + fy + fz;
+  }
+  return sum;
+}
+
+function reduceEnergies(
+  start: number, end: number, base: Float64Array | null, de: Float64Array, slotOffsets: Int32Array, slots: Int32Array,
+  ghostOffsets: Int32Array, ghosts: Int32Array, out: Float64Array,
+): void {
+  for (let i = start; i < end; i++) {
+    let e = base === null ? 0 : base[i];
+    for (let s = slotOffsets[i], s1 = slotOffsets[i + 1]; s < s1; s++) e += de[slots[s]];
+    for (let q = ghostOffsets[i], q1 = ghostOffsets[i + 1]; q < q1; q++) {
+      const g = ghosts[q];
+      let eg = 0;
+      for (let s = slotOffsets[g], s1 = slotOffsets[g + 1]; s < s1; s++) eg += de[slots[s]];
+      e += eg;
+    }
+    out[i] = e;
   }
 }

@@ -82,9 +82,31 @@ export function spinWhileEqual(ctrl: Int32Array, index: number, value: number, m
 export const STAGE_ROWS = 0;
 export const STAGE_ACCUMULATE = 1;
 export const STAGE_FINISH = 2;
+/**
+ * Per chunk of owners (the chunk's rows as local atoms): sum the stage values of
+ * each owner and its ghosts over the chunks in chunk order, run the potential's
+ * combine() on those rows and copy the owners' fields to their ghosts.
+ */
+export const STAGE_COMBINE = 3;
+/**
+ * Per chunk of owners: forces (and per-atom energies) of each owner = its entries
+ * in the chunks' results, summed in chunk order, plus its ghosts' (in ghost order).
+ */
+export const STAGE_REDUCE = 4;
 
-/** Per-chunk scalars: energy, then the virial (Voigt). */
-export const SCALARS = 8;
+/** Which quarter of SharedLayout.chunkTimes a stage's chunk timings go to. */
+export function timingSlot(stage: number): number {
+  return stage === STAGE_FINISH ? 1 : stage === STAGE_COMBINE ? 2 : stage === STAGE_REDUCE ? 3 : 0;
+}
+
+/**
+ * Per-chunk scalars: energy of the force phase (STAGE_ROWS / STAGE_FINISH), its
+ * virial (Voigt, 6), the energy of STAGE_COMBINE, the sum of the force components
+ * reduced in STAGE_REDUCE (finite iff every one is).
+ */
+export const SCALARS = 10;
+export const SCALAR_COMBINE_ENERGY = 7;
+export const SCALAR_FORCE_SUM = 8;
 
 /** How the rows are split: potentials honouring rowStart/rowEnd, ones that ignore them (lists clamped), staged ones. */
 export type SplitMode = 'rows' | 'clamped' | 'staged';
@@ -114,18 +136,31 @@ export interface SharedLayout {
   /** Touched sets in CSR form (chunk → sorted extended indices). */
   touchedOffsets: Int32Array;
   touched: Int32Array;
+  /** Inverse of the touched sets: for extended atom k, its slots t (ascending, i.e. in chunk order) in slots[slotOffsets[k] .. slotOffsets[k+1]). */
+  slotOffsets: Int32Array;
+  slots: Int32Array;
+  /** Ghosts of each local atom (ascending), CSR: ghosts[ghostOffsets[i] .. ghostOffsets[i+1]). */
+  ghostOffsets: Int32Array;
+  ghosts: Int32Array;
   /** Per-chunk results over the touched sets: 3 force components, 1 atom energy, `width` stage values per entry. */
   forces: Float64Array;
   atomEnergies: Float64Array;
   values: Float64Array;
-  /** Stage fields of every extended atom (width per atom), written by the main thread. */
+  /** Stage fields of every extended atom (width per atom), written in STAGE_COMBINE. */
   fields: Float64Array;
+  /** Stage values of the local atoms summed over chunks and ghosts (width per atom), written in STAGE_COMBINE. */
+  reduced: Float64Array;
+  /** Per-atom energies of the local atoms from combine() (STAGE_COMBINE, when asked for). */
+  combineEnergies: Float64Array;
+  /** Results of STAGE_REDUCE: forces (3 per local atom) and per-atom energies (when asked for). */
+  localForces: Float64Array;
+  localEnergies: Float64Array;
   /** SCALARS per chunk. */
   scalars: Float64Array;
   /**
    * Timing of the last run of each chunk, 3 per chunk (thread, start, end; ms since
-   * the epoch): chunks 0..nChunks-1 for STAGE_ROWS/STAGE_ACCUMULATE, then nChunks..
-   * for STAGE_FINISH. Read by the profile (ParallelForceEvaluator.profile).
+   * the epoch), in four blocks of nChunks by timingSlot(stage). Read by the profile
+   * (ParallelForceEvaluator.profile).
    */
   chunkTimes: Float64Array;
 }
