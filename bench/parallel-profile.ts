@@ -5,7 +5,7 @@
  * calling thread's serial segments and, per phase, each thread's time inside
  * chunks, the calling thread's wait for the last chunk and the workers' start latency.
  *
- *   npx tsx bench/parallel-profile.ts [--workers 2] [--steps 20] [--warmup 5] [--repeat 20] [--potential eam|ace]
+ *   npx tsx bench/parallel-profile.ts [--workers 1,2] [--steps 20] [--warmup 5] [--repeat 20] [--potential eam|ace]
  *
  * Prints the breakdown (mean ms per step over the timed steps; rebuild steps apart)
  * and, last, one JSON object of the same figures.
@@ -20,15 +20,16 @@ import { createPotential } from '../potentials/registry.ts';
 import { VelocityVerlet } from '../integrators/verlet.ts';
 import type { Integrator } from '../integrators/integrator.ts';
 import { ParallelForceEvaluator } from '../src/parallel/evaluator.ts';
+import { WorkerPool } from '../src/parallel/pool.ts';
 import { emptyProfile, type EvaluateProfile } from '../src/parallel/profile.ts';
-import { STAGE_ACCUMULATE, STAGE_FINISH } from '../src/parallel/shared.ts';
+import { STAGE_ACCUMULATE, STAGE_COMBINE, STAGE_FINISH, STAGE_REDUCE } from '../src/parallel/shared.ts';
 import { report } from './harness.ts';
 
 function option(name: string, fallback: string): string {
   const k = process.argv.indexOf(`--${name}`);
   return k >= 0 && k + 1 < process.argv.length ? process.argv[k + 1] : fallback;
 }
-const WORKERS = Number(option('workers', '2')), STEPS = Number(option('steps', '20')), WARMUP = Number(option('warmup', '5'));
+const WORKERS = option('workers', '1,2').split(',').map(Number), STEPS = Number(option('steps', '20')), WARMUP = Number(option('warmup', '5'));
 const ace = option('potential', 'eam') === 'ace';
 const REPEAT = Number(option('repeat', ace ? '4' : '20'));
 
@@ -42,7 +43,7 @@ function system() {
   return s;
 }
 
-const STAGE_NAME: Record<number, string> = { 0: 'rows', [STAGE_ACCUMULATE]: 'accumulate', [STAGE_FINISH]: 'finish' };
+const STAGE_NAME: Record<number, string> = { 0: 'rows', [STAGE_ACCUMULATE]: 'accumulate', [STAGE_COMBINE]: 'combine', [STAGE_FINISH]: 'finish', [STAGE_REDUCE]: 'reduce' };
 
 /** CPU time and run-queue wait (ns) of every thread of this process (Linux /proc; empty elsewhere). */
 function threadTimes(): Map<string, [number, number]> {
@@ -112,44 +113,52 @@ const results: Record<string, unknown> = { bench: 'parallel-profile', potential:
   results.serialCpuMs = cpu;
 }
 
-const ev = await ParallelForceEvaluator.create(potential, { workers: WORKERS });
+const pool = Math.max(...WORKERS) > 1 ? new WorkerPool(Math.max(...WORKERS) - 1) : null;
+const columns: { workers: number; plain: Sums; nPlain: number; build: Sums; nBuild: number; msPerStep: number; threads: [string, number, number][] }[] = [];
 try {
-  const s = system();
-  let e: Evaluation = ev.evaluate(s);
-  for (let k = 0; k < WARMUP; k++) e = integrator.step(s, ev, e);
-  const plain = new Map<string, number>(), build = new Map<string, number>();
-  let nPlain = 0, nBuild = 0;
-  const profile = emptyProfile();
-  ev.profile = profile;
-  let total = 0;
-  const threads0 = threadTimes();
-  for (let k = 0; k < STEPS; k++) {
-    const t0 = performance.timeOrigin + performance.now();
-    e = integrator.step(s, ev, e);
-    const t1 = performance.timeOrigin + performance.now();
-    total += t1 - t0;
-    const m = profile.rebuilt ? build : plain;
-    if (profile.rebuilt) nBuild++; else nPlain++;
-    add(m, 'step', t1 - t0);
-    add(m, 'integrator (outside evaluate)', t1 - t0 - (profile.end - profile.start));
-    account(m, profile, WORKERS);
+  for (const workers of WORKERS) {
+    const ev = await ParallelForceEvaluator.create(potential, { workers, pool: pool ?? undefined });
+    try {
+      const s = system();
+      let e: Evaluation = ev.evaluate(s);
+      for (let k = 0; k < WARMUP; k++) e = integrator.step(s, ev, e);
+      const plain: Sums = new Map(), build: Sums = new Map();
+      let nPlain = 0, nBuild = 0, total = 0;
+      const profile = emptyProfile();
+      ev.profile = profile;
+      const threads0 = threadTimes();
+      for (let k = 0; k < STEPS; k++) {
+        const t0 = performance.timeOrigin + performance.now();
+        e = integrator.step(s, ev, e);
+        const t1 = performance.timeOrigin + performance.now();
+        total += t1 - t0;
+        const m = profile.rebuilt ? build : plain;
+        if (profile.rebuilt) nBuild++; else nPlain++;
+        add(m, 'step', t1 - t0);
+        add(m, 'integrator (outside evaluate)', t1 - t0 - (profile.end - profile.start));
+        account(m, profile, workers);
+      }
+      ev.profile = null;
+      const threads = busyThreads(threads0, threadTimes(), STEPS);
+      columns.push({ workers, plain, nPlain, build, nBuild, msPerStep: total / STEPS, threads });
+      console.log(`${workers} workers: ${(total / STEPS).toFixed(2)} ms/step over ${STEPS} steps (${nBuild} with a rebuild); load ${loadavg()[0].toFixed(1)}; ` +
+        `threads (CPU ms/step, run-queue wait ms/step): ${threads.map(([t, c, w]) => `${t}: ${c.toFixed(2)}, ${w.toFixed(2)}`).join('; ')}`);
+    } finally {
+      await ev.close();
+    }
   }
-  ev.profile = null;
-  const busy = busyThreads(threads0, threadTimes(), STEPS);
-  console.log(`threads (CPU ms/step, run-queue wait ms/step): ${busy.map(([t, c, w]) => `${t}: ${c.toFixed(2)}, ${w.toFixed(2)}`).join('; ')}`);
-  results.threads = busy.map(([, c, w]) => [+c.toFixed(3), +w.toFixed(3)]);
-  console.log(`${WORKERS} workers: ${(total / STEPS).toFixed(2)} ms/step over ${STEPS} steps (${nBuild} with a rebuild); load ${loadavg()[0].toFixed(1)}`);
-  for (const [label, m, count] of [['steps without rebuild', plain, nPlain], ['steps with a rebuild', build, nBuild]] as const) {
-    if (count === 0) continue;
-    console.log(`${label} (${count}), mean ms per step:`);
-    for (const [k, v] of m) console.log(`  ${k.padEnd(48)} ${(v / count).toFixed(3)}`);
-    const key = label.startsWith('steps without') ? 'plain' : 'rebuild';
-    results[key] = Object.fromEntries([...m].map(([k, v]) => [k, +(v / count).toFixed(4)]));
-    results[`${key}Steps`] = count;
-  }
-  results.msPerStep = total / STEPS;
 } finally {
-  await ev.close();
+  await pool?.close();
 }
+for (const kind of ['plain', 'build'] as const) {
+  const count = (c: (typeof columns)[number]) => (kind === 'plain' ? c.nPlain : c.nBuild);
+  if (columns.every((c) => count(c) === 0)) continue;
+  console.log(`${kind === 'plain' ? 'steps without a rebuild' : 'steps with a rebuild'}: mean ms per step (${columns.map((c) => `${c.workers} workers: ${count(c)} steps`).join(', ')})`);
+  const keys = [...new Set([...columns].reverse().flatMap((c) => [...c[kind].keys()]))];
+  for (const k of keys) console.log(`  ${k.padEnd(52)} ${columns.map((c) => (count(c) ? ((c[kind].get(k) ?? 0) / count(c)).toFixed(3) : '-').padStart(9)).join('')}`);
+  results[kind] = Object.fromEntries(columns.map((c) => [c.workers, Object.fromEntries([...c[kind]].map(([k, v]) => [k, +(v / Math.max(1, count(c))).toFixed(4)]))]));
+}
+results.msPerStep = Object.fromEntries(columns.map((c) => [c.workers, c.msPerStep]));
+results.threads = Object.fromEntries(columns.map((c) => [c.workers, c.threads.map(([, cpu, wait]) => [+cpu.toFixed(3), +wait.toFixed(3)])]));
 results.load = loadavg()[0];
 report(results);

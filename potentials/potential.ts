@@ -147,11 +147,11 @@ export function requireNumber(owner: string, name: string, value: unknown, posit
   return value;
 }
 
-/** Largest neighbour count of any local atom in a list (to size per-atom scratch buffers once per step). */
-export function maxNeighborCount(list: NeighborCsr, nLocal: number): number {
+/** Largest neighbour count of the rows start..end-1 of a list (default: every local atom; to size per-atom scratch buffers once per step). */
+export function maxNeighborCount(list: NeighborCsr, end: number, start = 0): number {
   const offsets = list.offsets;
   let max = 0;
-  for (let i = 0; i < nLocal; i++) {
+  for (let i = start; i < end; i++) {
     const count = offsets[i + 1] - offsets[i];
     if (count > max) max = count;
   }
