@@ -35,7 +35,7 @@ import { ChunkKernel, clock } from './kernel.ts';
 import type { EvaluateProfile } from './profile.ts';
 import { WorkerPool } from './pool.ts';
 import {
-  CTRL, ERROR_BYTES, MAX_CHUNKS, SCALARS, SCALAR_COMBINE_ENERGY, SCALAR_FORCE_SUM, TAG_MASK, claimChunks, STAGE_ACCUMULATE, STAGE_COMBINE,
+  CTRL, controlLength, publishRanges, ERROR_BYTES, MAX_CHUNKS, SCALARS, SCALAR_COMBINE_ENERGY, SCALAR_FORCE_SUM, TAG_MASK, claimRanges, STAGE_ACCUMULATE, STAGE_COMBINE,
   STAGE_FINISH, STAGE_REDUCE, STAGE_ROWS, timingSlot,
   ensureSharedF64, ensureSharedI32, readError, recordError, type SharedCsr, type SharedLayout, type SplitMode,
 } from './shared.ts';
@@ -80,7 +80,7 @@ export class ParallelForceEvaluator extends ForceEvaluator {
   private readonly stallTimeoutMs: number;
   private readonly spinMicroseconds: number;
   private readonly kernel: ChunkKernel;
-  private readonly ctrl = new Int32Array(new SharedArrayBuffer(CTRL.LENGTH * 4));
+  private readonly ctrl: Int32Array;
   private readonly errorText = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES));
   private pool: WorkerPool | null = null;
   private readonly ownsPool: boolean;
@@ -116,6 +116,7 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     if (p === 'staged' && !potential.stages) throw new Error(`potential '${potential.kind}' declares parallel: 'staged' but has no 'stages'`);
     this.mode = p === 'serial' ? 'serial' : p === 'staged' ? 'staged' : p === 'rows' ? 'rows' : 'clamped';
     this.workers = this.mode === 'serial' ? 1 : workers;
+    this.ctrl = new Int32Array(new SharedArrayBuffer(controlLength(this.workers) * 4));
     this.kernel = new ChunkKernel(potential);
     if (options.pool && options.pool.threads < this.workers - 1) {
       throw new Error(`parallel evaluator: ${this.workers} workers need a pool of ≥ ${this.workers - 1} threads, the pool given has ${options.pool.threads}`);
@@ -292,10 +293,10 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     Atomics.store(ctrl, CTRL.ATOM_ENERGIES, wantE ? 1 : 0);
     Atomics.store(ctrl, CTRL.CHECK, check ? 1 : 0);
     Atomics.store(ctrl, CTRL.GENERATION, layout.generation);
-    Atomics.store(ctrl, CTRL.NEXT, tag << 16);
+    publishRanges(ctrl, tag, this.workers, C);
     Atomics.store(ctrl, CTRL.SEQ, seq);
     Atomics.notify(ctrl, CTRL.SEQ);
-    claimChunks(ctrl, tag, C, (c) => {
+    claimRanges(ctrl, tag, C, 0, this.workers, (c) => {
       if (Atomics.load(ctrl, CTRL.ERROR) !== 0) return;
       try {
         this.kernel.run(layout, c, stage, wantE, check);

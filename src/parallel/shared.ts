@@ -11,9 +11,10 @@ export const CTRL = {
   /** Phase sequence number: bumped by the main thread to start a phase. */
   SEQ: 0,
   /**
-   * Next chunk to claim, tagged with its phase: (SEQ & TAG_MASK) << 16 | chunk.
+   * Next chunk to claim with claimChunks, tagged with its phase: (SEQ & TAG_MASK) << 16 | chunk.
    * Claimed by compareExchange, so a thread that wakes late (after its phase
    * ended) can never take a chunk of a later phase with stale parameters.
+   * (The force evaluator claims from per-thread ranges instead: RANGES, claimRanges.)
    */
   NEXT: 1,
   /** Chunks finished in the current phase. */
@@ -35,7 +36,32 @@ export const CTRL = {
   /** Bytes of the error message. */
   ERROR_LENGTH: 10,
   LENGTH: 16,
+  /**
+   * From here (controlLength), one claim counter per thread for claimRanges, RANGE_STRIDE words apart (own cache
+   * lines): the next chunk of thread t's range, tagged with its phase:
+   * (SEQ & TAG_MASK) << 16 | chunk. Claimed by compareExchange, so a thread that
+   * wakes late (after its phase ended) can never take a chunk of a later phase
+   * with stale parameters.
+   */
+  RANGES: 16,
 } as const;
+
+export const RANGE_STRIDE = 16;
+
+/** Length of the control array for `threads` threads (the calling one included). */
+export function controlLength(threads: number): number {
+  return CTRL.RANGES + RANGE_STRIDE * threads;
+}
+
+/** First chunk of thread t's range: the chunks are split into `threads` contiguous ranges. */
+export function rangeStart(t: number, threads: number, nChunks: number): number {
+  return Math.floor((t * nChunks) / threads);
+}
+
+/** Starts the claim counters of a phase (before SEQ is bumped). */
+export function publishRanges(ctrl: Int32Array, tag: number, threads: number, nChunks: number): void {
+  for (let t = 0; t < threads; t++) Atomics.store(ctrl, CTRL.RANGES + RANGE_STRIDE * t, (tag << 16) | rangeStart(t, threads, nChunks));
+}
 
 export const TAG_MASK = 0x7fff;
 /** Most chunks a phase can have (the low 16 bits of NEXT). */
@@ -57,6 +83,31 @@ export function claimChunks(ctrl: Int32Array, tag: number, nChunks: number, work
       work(c);
     } finally {
       if (Atomics.add(ctrl, CTRL.DONE, 1) + 1 === nChunks) Atomics.notify(ctrl, CTRL.DONE);
+    }
+  }
+}
+
+/**
+ * As claimChunks, from per-thread ranges (publishRanges): thread t first works through its own contiguous range of chunks in order (so
+ * consecutive chunks, which share atoms, run on the same core and find them in
+ * its cache), then helps with the ranges of threads t+1, t+2, … from their
+ * fronts. Every claimed chunk counts as done (even if it failed), and the thread
+ * that completes the phase wakes the main thread.
+ */
+export function claimRanges(ctrl: Int32Array, tag: number, nChunks: number, thread: number, threads: number, work: (chunk: number) => void): void {
+  for (let k = 0; k < threads; k++) {
+    const r = (thread + k) % threads, index = CTRL.RANGES + RANGE_STRIDE * r, end = rangeStart(r + 1, threads, nChunks);
+    for (;;) {
+      const cur = Atomics.load(ctrl, index);
+      if (cur >>> 16 !== tag) return;
+      const c = cur & 0xffff;
+      if (c >= end) break;
+      if (Atomics.compareExchange(ctrl, index, cur, cur + 1) !== cur) continue;
+      try {
+        work(c);
+      } finally {
+        if (Atomics.add(ctrl, CTRL.DONE, 1) + 1 === nChunks) Atomics.notify(ctrl, CTRL.DONE);
+      }
     }
   }
 }
