@@ -72,7 +72,10 @@ type Sums = Map<string, number>;
 const add = (m: Sums, k: string, v: number) => m.set(k, (m.get(k) ?? 0) + v);
 
 /** Adds one evaluation's profile into `m` (ms). */
-function account(m: Sums, p: EvaluateProfile, threads: number): void {
+const low = (m: Sums, k: string, v: number) => m.set(k, Math.min(m.get(k) ?? Infinity, v));
+
+/** Adds one evaluation's profile into `m` (ms); the per-step minima of the phases' walls and total thread time in chunks into `mins`. */
+function account(m: Sums, p: EvaluateProfile, threads: number, mins: Sums): void {
   for (const [k, v] of Object.entries(p.segments)) add(m, k, v);
   for (const ph of p.phases) {
     const name = STAGE_NAME[ph.stage];
@@ -84,6 +87,8 @@ function account(m: Sums, p: EvaluateProfile, threads: number): void {
       if (t0 < first[t]) first[t] = t0;
     }
     add(m, `phase ${name}: wall`, ph.end - ph.start);
+    low(mins, `phase ${name}: wall`, ph.end - ph.start);
+    low(mins, `phase ${name}: all threads in chunks`, busy.reduce((a, b) => a + b, 0));
     for (let t = 0; t < threads; t++) {
       add(m, `phase ${name}: thread ${t} in chunks`, busy[t]);
       add(m, `phase ${name}: thread ${t} chunks`, count[t]);
@@ -114,7 +119,7 @@ const results: Record<string, unknown> = { bench: 'parallel-profile', potential:
 }
 
 const pool = Math.max(...WORKERS) > 1 ? new WorkerPool(Math.max(...WORKERS) - 1) : null;
-const columns: { workers: number; plain: Sums; nPlain: number; build: Sums; nBuild: number; msPerStep: number; threads: [string, number, number][] }[] = [];
+const columns: { workers: number; mins: Sums; plain: Sums; nPlain: number; build: Sums; nBuild: number; msPerStep: number; threads: [string, number, number][] }[] = [];
 try {
   for (const workers of WORKERS) {
     const ev = await ParallelForceEvaluator.create(potential, { workers, pool: pool ?? undefined });
@@ -122,7 +127,7 @@ try {
       const s = system();
       let e: Evaluation = ev.evaluate(s);
       for (let k = 0; k < WARMUP; k++) e = integrator.step(s, ev, e);
-      const plain: Sums = new Map(), build: Sums = new Map();
+      const plain: Sums = new Map(), build: Sums = new Map(), mins: Sums = new Map();
       let nPlain = 0, nBuild = 0, total = 0;
       const profile = emptyProfile();
       ev.profile = profile;
@@ -136,11 +141,12 @@ try {
         if (profile.rebuilt) nBuild++; else nPlain++;
         add(m, 'step', t1 - t0);
         add(m, 'integrator (outside evaluate)', t1 - t0 - (profile.end - profile.start));
-        account(m, profile, workers);
+        if (!profile.rebuilt) low(mins, 'step', t1 - t0);
+        account(m, profile, workers, profile.rebuilt ? new Map() : mins);
       }
       ev.profile = null;
       const threads = busyThreads(threads0, threadTimes(), STEPS);
-      columns.push({ workers, plain, nPlain, build, nBuild, msPerStep: total / STEPS, threads });
+      columns.push({ workers, mins, plain, nPlain, build, nBuild, msPerStep: total / STEPS, threads });
       console.log(`${workers} workers: ${(total / STEPS).toFixed(2)} ms/step over ${STEPS} steps (${nBuild} with a rebuild); load ${loadavg()[0].toFixed(1)}; ` +
         `threads (CPU ms/step, run-queue wait ms/step): ${threads.map(([t, c, w]) => `${t}: ${c.toFixed(2)}, ${w.toFixed(2)}`).join('; ')}`);
     } finally {
@@ -158,6 +164,11 @@ for (const kind of ['plain', 'build'] as const) {
   for (const k of keys) console.log(`  ${k.padEnd(52)} ${columns.map((c) => (count(c) ? ((c[kind].get(k) ?? 0) / count(c)).toFixed(3) : '-').padStart(9)).join('')}`);
   results[kind] = Object.fromEntries(columns.map((c) => [c.workers, Object.fromEntries([...c[kind]].map(([k, v]) => [k, +(v / Math.max(1, count(c))).toFixed(4)]))]));
 }
+console.log('minimum over steps without a rebuild, ms:');
+for (const k of [...new Set(columns.flatMap((c) => [...c.mins.keys()]))]) {
+  console.log(`  ${k.padEnd(52)} ${columns.map((c) => (c.mins.get(k) ?? NaN).toFixed(3).padStart(9)).join('')}`);
+}
+results.mins = Object.fromEntries(columns.map((c) => [c.workers, Object.fromEntries([...c.mins].map(([k, v]) => [k, +v.toFixed(4)]))]));
 results.msPerStep = Object.fromEntries(columns.map((c) => [c.workers, c.msPerStep]));
 results.threads = Object.fromEntries(columns.map((c) => [c.workers, c.threads.map(([, cpu, wait]) => [+cpu.toFixed(3), +wait.toFixed(3)])]));
 results.load = loadavg()[0];

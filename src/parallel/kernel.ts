@@ -59,10 +59,8 @@ export class ChunkKernel {
       if (this.values.length < w * nTotal) this.values = new Float64Array(Math.ceil(w * nTotal * 1.25));
       const v = this.values, dst = layout.values;
       potential.stages!.accumulate(atoms, v);
-      for (let t = t0; t < t1; t++) {
-        const k = w * touched[t], d = w * t;
-        for (let a = 0; a < w; a++) { dst[d + a] = v[k + a]; v[k + a] = 0; }
-      }
+      if (w === 1) moveValues1(t0, t1, touched, v, dst);
+      else moveValues(t0, t1, touched, w, v, dst);
       if (check) this.checkClean(v, w * nTotal, w, 'stage values');
       return;
     }
@@ -75,35 +73,15 @@ export class ChunkKernel {
     if (stage === STAGE_FINISH) potential.stages!.finish(atoms, layout.fields, out);
     else potential.compute(atoms, out);
 
-    const x = layout.positions, df = layout.forces, de = layout.atomEnergies;
-    let wxx = 0, wyy = 0, wzz = 0, wyz = 0, wxz = 0, wxy = 0;
-    for (let t = t0; t < t1; t++) {
-      const k = touched[t], q = 3 * k, d = 3 * t;
-      const fx = f[q], fy = f[q + 1], fz = f[q + 2];
-      const rx = x[q], ry = x[q + 1], rz = x[q + 2];
-      wxx += rx * fx; wyy += ry * fy; wzz += rz * fz;
-      wyz += ry * fz; wxz += rx * fz; wxy += rx * fy;
-      df[d] = fx; df[d + 1] = fy; df[d + 2] = fz;
-      f[q] = 0; f[q + 1] = 0; f[q + 2] = 0;
-    }
-    if (wantAtomEnergies) {
-      for (let t = t0; t < t1; t++) {
-        const k = touched[t];
-        de[t] = e[k];
-        e[k] = 0;
-      }
-    }
+    const s = layout.scalars, o = SCALARS * c;
+    moveForces(t0, t1, touched, layout.positions, f, layout.forces, s, o + 1);
+    if (wantAtomEnergies) moveValues1(t0, t1, touched, e, layout.atomEnergies);
     if (check) {
       this.checkClean(f, 3 * nTotal, 3, 'forces');
       if (wantAtomEnergies) this.checkClean(e, nTotal, 1, 'per-atom energies');
     }
-    const s = layout.scalars, o = SCALARS * c;
     s[o] = out.energy;
-    if (potential.computesVirial) {
-      for (let a = 0; a < 6; a++) s[o + 1 + a] = out.virial[a];
-    } else {
-      s[o + 1] = wxx; s[o + 2] = wyy; s[o + 3] = wzz; s[o + 4] = wyz; s[o + 5] = wxz; s[o + 6] = wxy;
-    }
+    if (potential.computesVirial) for (let a = 0; a < 6; a++) s[o + 1 + a] = out.virial[a];
   }
 
   /**
@@ -251,4 +229,38 @@ function reduceEnergies(
     }
     out[i] = e;
   }
+}
+
+/** Moves the touched entries t0..t1-1 (one value per atom) of a thread's scratch into the chunk's slots, zeroing the scratch. */
+function moveValues1(t0: number, t1: number, touched: Int32Array, v: Float64Array, dst: Float64Array): void {
+  for (let t = t0; t < t1; t++) {
+    const k = touched[t];
+    dst[t] = v[k];
+    v[k] = 0;
+  }
+}
+
+function moveValues(t0: number, t1: number, touched: Int32Array, w: number, v: Float64Array, dst: Float64Array): void {
+  for (let t = t0; t < t1; t++) {
+    const k = w * touched[t], d = w * t;
+    for (let a = 0; a < w; a++) { dst[d + a] = v[k + a]; v[k + a] = 0; }
+  }
+}
+
+/**
+ * Moves the touched forces t0..t1-1 of a thread's scratch into the chunk's slots
+ * (zeroing the scratch) and writes their virial Σ x_k ⊗ f_k (Voigt) to s[o..o+5].
+ */
+function moveForces(t0: number, t1: number, touched: Int32Array, x: Float64Array, f: Float64Array, df: Float64Array, s: Float64Array, o: number): void {
+  let wxx = 0, wyy = 0, wzz = 0, wyz = 0, wxz = 0, wxy = 0;
+  for (let t = t0; t < t1; t++) {
+    const q = 3 * touched[t], d = 3 * t;
+    const fx = f[q], fy = f[q + 1], fz = f[q + 2];
+    const rx = x[q], ry = x[q + 1], rz = x[q + 2];
+    wxx += rx * fx; wyy += ry * fy; wzz += rz * fz;
+    wyz += ry * fz; wxz += rx * fz; wxy += rx * fy;
+    df[d] = fx; df[d + 1] = fy; df[d + 2] = fz;
+    f[q] = 0; f[q + 1] = 0; f[q + 2] = 0;
+  }
+  s[o] = wxx; s[o + 1] = wyy; s[o + 2] = wzz; s[o + 3] = wyz; s[o + 4] = wxz; s[o + 5] = wxy;
 }
