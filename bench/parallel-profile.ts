@@ -22,7 +22,7 @@ import type { Integrator } from '../integrators/integrator.ts';
 import { ParallelForceEvaluator } from '../src/parallel/evaluator.ts';
 import { WorkerPool } from '../src/parallel/pool.ts';
 import { emptyProfile, type EvaluateProfile } from '../src/parallel/profile.ts';
-import { STAGE_ACCUMULATE, STAGE_COMBINE, STAGE_FINISH, STAGE_REDUCE } from '../src/parallel/shared.ts';
+import { STAGE_ACCUMULATE, STAGE_COMBINE, STAGE_FINISH, STAGE_GHOSTS, STAGE_REDUCE } from '../src/parallel/shared.ts';
 import { report } from './harness.ts';
 
 function option(name: string, fallback: string): string {
@@ -43,7 +43,7 @@ function system() {
   return s;
 }
 
-const STAGE_NAME: Record<number, string> = { 0: 'rows', [STAGE_ACCUMULATE]: 'accumulate', [STAGE_COMBINE]: 'combine', [STAGE_FINISH]: 'finish', [STAGE_REDUCE]: 'reduce' };
+const STAGE_NAME: Record<number, string> = { 0: 'rows', [STAGE_ACCUMULATE]: 'accumulate', [STAGE_COMBINE]: 'combine', [STAGE_FINISH]: 'finish', [STAGE_REDUCE]: 'reduce', [STAGE_GHOSTS]: 'ghosts' };
 
 /** CPU time and run-queue wait (ns) of every thread of this process (Linux /proc; empty elsewhere). */
 function threadTimes(): Map<string, [number, number]> {

@@ -36,8 +36,8 @@ import type { EvaluateProfile } from './profile.ts';
 import { WorkerPool } from './pool.ts';
 import {
   CTRL, controlLength, publishRanges, ERROR_BYTES, MAX_CHUNKS, SCALARS, SCALAR_COMBINE_ENERGY, SCALAR_FORCE_SUM, TAG_MASK, claimRanges, STAGE_ACCUMULATE, STAGE_COMBINE,
-  STAGE_FINISH, STAGE_REDUCE, STAGE_ROWS, timingSlot,
-  ensureSharedF64, ensureSharedI32, readError, recordError, type SharedCsr, type SharedLayout, type SplitMode,
+  STAGE_FINISH, STAGE_GHOSTS, STAGE_REDUCE, STAGE_ROWS, TIMING_SLOTS, timingSlot,
+  ensureSharedF64, ensureSharedI32, sharedF64, readError, recordError, type SharedCsr, type SharedLayout, type SplitMode,
 } from './shared.ts';
 
 export interface ParallelOptions extends ForceEvaluatorOptions {
@@ -52,8 +52,9 @@ export interface ParallelOptions extends ForceEvaluatorOptions {
   /**
    * How long a thread that ran out of chunks polls for the next phase (workers) or
    * for the last chunk (calling thread) before it sleeps in Atomics.wait, µs
-   * (default 1000). Sleeping and being woken costs tens to hundreds of µs per
-   * phase; polling keeps a core busy meanwhile. 0: always sleep.
+   * (default 2000: covers the calling thread's integrator and list check between two
+   * steps of 32,000 EAM atoms, ~1.5 ms). Sleeping and being woken costs tens to
+   * hundreds of µs per phase; polling keeps a core busy meanwhile. 0: always sleep.
    */
   spinMicroseconds?: number;
 }
@@ -110,7 +111,7 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     }
     this.chunkOption = options.chunks;
     this.stallTimeoutMs = options.stallTimeoutMs ?? 300_000;
-    this.spinMicroseconds = options.spinMicroseconds ?? 1000;
+    this.spinMicroseconds = options.spinMicroseconds ?? 2000;
     if (!(this.spinMicroseconds >= 0)) throw new Error(`parallel evaluator: spinMicroseconds must be ≥ 0, got ${options.spinMicroseconds}`);
     const p = potential.parallel;
     if (p === 'staged' && !potential.stages) throw new Error(`potential '${potential.kind}' declares parallel: 'staged' but has no 'stages'`);
@@ -208,8 +209,10 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     }
     this.bind(system);
     const nl = this.neighbors;
-    const rebuilt = nl.update(system);
-    if (P) { P.rebuilt = rebuilt; this.mark(rebuilt ? 'neighbour build' : 'ghost positions'); }
+    // Without a rebuild the list's extended positions are not refreshed: the ghost
+    // phase below computes them in shared memory.
+    const rebuilt = nl.update(system, false);
+    if (P) { P.rebuilt = rebuilt; this.mark(rebuilt ? 'neighbour build' : 'neighbour check'); }
     let check = false;
     if (rebuilt || this.layout === null || this.layout.nLocal !== system.n) {
       this.newLayout(system);
@@ -222,8 +225,16 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     }
     const layout = this.layout!;
     const n = system.n, nTotal = layout.nTotal, C = layout.nChunks;
-    layout.positions.set(nl.positions.subarray(0, 3 * nTotal));
-    if (P) this.mark('positions to shared');
+    if (rebuilt) {
+      layout.positions.set(nl.positions.subarray(0, 3 * nTotal));
+      if (P) this.mark('positions to shared');
+    } else {
+      // Local atoms copied; ghosts = owner + image · cell rows, per chunk of owners.
+      layout.positions.set(system.positions.subarray(0, 3 * n));
+      layout.cell.set(system.cell.matrix);
+      if (P) this.mark('positions to shared');
+      this.phase(layout, STAGE_GHOSTS, false, false);
+    }
     if (layout.mode === 'clamped' && !this.checkedEmptyRows) this.checkEmptyRows(layout);
     const wantE = options.atomEnergies === true;
 
@@ -384,6 +395,8 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     const ghostOffsets = ensureSharedI32(prev?.ghostOffsets ?? null, nLocal + 1);
     const ghosts = ensureSharedI32(prev?.ghosts ?? null, nTotal - nLocal);
     ghostsByOwner(nl.owner, nLocal, nTotal, ghostOffsets, ghosts);
+    const images = ensureSharedI32(prev?.images ?? null, 3 * (nTotal - nLocal));
+    images.set(nl.ghostImages.subarray(0, 3 * (nTotal - nLocal)));
     const species = ensureSharedI32(prev?.species ?? null, nTotal);
     species.set(nl.species.subarray(0, nTotal));
     const owner = ensureSharedI32(prev?.owner ?? null, nTotal);
@@ -422,7 +435,9 @@ export class ParallelForceEvaluator extends ForceEvaluator {
       values: ensureSharedF64(prev?.values ?? null, width * nTouched),
       fields: ensureSharedF64(prev?.fields ?? null, width * nTotal),
       scalars: ensureSharedF64(prev?.scalars ?? null, SCALARS * C),
-      chunkTimes: ensureSharedF64(prev?.chunkTimes ?? null, 12 * C),
+      chunkTimes: ensureSharedF64(prev?.chunkTimes ?? null, 3 * TIMING_SLOTS * C),
+      images,
+      cell: prev?.cell ?? sharedF64(9),
       slotOffsets,
       slots,
       ghostOffsets,

@@ -7,7 +7,7 @@
 import type { ComputeOutput, Neighborhood, NeighborCsr, Potential } from '../../potentials/potential.ts';
 import { clampOffsets } from './chunks.ts';
 import {
-  SCALARS, SCALAR_COMBINE_ENERGY, SCALAR_FORCE_SUM, STAGE_ACCUMULATE, STAGE_COMBINE, STAGE_FINISH, STAGE_REDUCE, timingSlot, type SharedLayout,
+  SCALARS, SCALAR_COMBINE_ENERGY, SCALAR_FORCE_SUM, STAGE_ACCUMULATE, STAGE_COMBINE, STAGE_FINISH, STAGE_GHOSTS, STAGE_REDUCE, timingSlot, type SharedLayout,
 } from './shared.ts';
 
 /** Milliseconds since the epoch, comparable between threads (each has its own performance.timeOrigin). */
@@ -35,7 +35,9 @@ export class ChunkKernel {
   /** Runs chunk c (see compute) and records which thread ran it, when (ms since the epoch) and for how long. */
   run(layout: SharedLayout, c: number, stage: number, wantAtomEnergies: boolean, check: boolean): void {
     const t0 = clock();
-    if (stage === STAGE_REDUCE) reduceOwners(layout, c, wantAtomEnergies);
+    if (stage === STAGE_GHOSTS) {
+      ghostPositions(layout.rows[c], layout.rows[c + 1], layout.nLocal, layout.positions, layout.images, layout.cell, layout.ghostOffsets, layout.ghosts);
+    } else if (stage === STAGE_REDUCE) reduceOwners(layout, c, wantAtomEnergies);
     else if (stage === STAGE_COMBINE) this.combine(layout, c, wantAtomEnergies);
     else this.compute(layout, c, stage, wantAtomEnergies, check);
     const times = layout.chunkTimes, o = 3 * (timingSlot(stage) * layout.nChunks + c);
@@ -263,4 +265,21 @@ function moveForces(t0: number, t1: number, touched: Int32Array, x: Float64Array
     f[q] = 0; f[q + 1] = 0; f[q + 2] = 0;
   }
   s[o] = wxx; s[o + 1] = wyy; s[o + 2] = wzz; s[o + 3] = wyz; s[o + 4] = wxz; s[o + 5] = wxy;
+}
+
+/** Ghost coordinates of owners start..end-1: owner + image · cell rows (NeighborList's arithmetic, same bits). */
+function ghostPositions(
+  start: number, end: number, nLocal: number, x: Float64Array, images: Int32Array, h: Float64Array, ghostOffsets: Int32Array, ghosts: Int32Array,
+): void {
+  const h0 = h[0], h1 = h[1], h2 = h[2], h3 = h[3], h4 = h[4], h5 = h[5], h6 = h[6], h7 = h[7], h8 = h[8];
+  for (let i = start; i < end; i++) {
+    const o = 3 * i, xo = x[o], yo = x[o + 1], zo = x[o + 2];
+    for (let q = ghostOffsets[i], q1 = ghostOffsets[i + 1]; q < q1; q++) {
+      const g = ghosts[q], m = 3 * (g - nLocal);
+      const a = images[m], b = images[m + 1], c = images[m + 2];
+      x[3 * g] = xo + a * h0 + b * h3 + c * h6;
+      x[3 * g + 1] = yo + a * h1 + b * h4 + c * h7;
+      x[3 * g + 2] = zo + a * h2 + b * h5 + c * h8;
+    }
+  }
 }

@@ -144,10 +144,13 @@ export const STAGE_COMBINE = 3;
  * in the chunks' results, summed in chunk order, plus its ghosts' (in ghost order).
  */
 export const STAGE_REDUCE = 4;
+/** Per chunk of owners: positions of their ghosts = owner's + image · cell rows (steps without a rebuild). */
+export const STAGE_GHOSTS = 5;
 
-/** Which quarter of SharedLayout.chunkTimes a stage's chunk timings go to. */
+/** Blocks of nChunks in SharedLayout.chunkTimes, and which one a stage's chunk timings go to. */
+export const TIMING_SLOTS = 5;
 export function timingSlot(stage: number): number {
-  return stage === STAGE_FINISH ? 1 : stage === STAGE_COMBINE ? 2 : stage === STAGE_REDUCE ? 3 : 0;
+  return stage === STAGE_FINISH ? 1 : stage === STAGE_COMBINE ? 2 : stage === STAGE_REDUCE ? 3 : stage === STAGE_GHOSTS ? 4 : 0;
 }
 
 /**
@@ -184,12 +187,16 @@ export interface SharedLayout {
   full: SharedCsr | null;
   /** Row boundaries of the chunks (nChunks+1). */
   rows: Int32Array;
-  /** Touched sets in CSR form (chunk → sorted extended indices). */
+  /** Touched sets in CSR form (chunk → its rows, then the other atoms of their lists in list order). */
   touchedOffsets: Int32Array;
   touched: Int32Array;
   /** Inverse of the touched sets: for extended atom k, its slots t (ascending, i.e. in chunk order) in slots[slotOffsets[k] .. slotOffsets[k+1]). */
   slotOffsets: Int32Array;
   slots: Int32Array;
+  /** Image of each ghost (3 per ghost, index g − nLocal; NeighborList.ghostImages). */
+  images: Int32Array;
+  /** Cell matrix (row vectors) of the current step, written by the main thread before STAGE_GHOSTS. */
+  cell: Float64Array;
   /** Ghosts of each local atom (ascending), CSR: ghosts[ghostOffsets[i] .. ghostOffsets[i+1]). */
   ghostOffsets: Int32Array;
   ghosts: Int32Array;
@@ -210,7 +217,7 @@ export interface SharedLayout {
   scalars: Float64Array;
   /**
    * Timing of the last run of each chunk, 3 per chunk (thread, start, end; ms since
-   * the epoch), in four blocks of nChunks by timingSlot(stage). Read by the profile
+   * the epoch), in TIMING_SLOTS blocks of nChunks by timingSlot(stage). Read by the profile
    * (ParallelForceEvaluator.profile).
    */
   chunkTimes: Float64Array;
