@@ -6,13 +6,17 @@
  *
  * - The main thread keeps the neighbour list. At each rebuild it splits the rows
  *   into a fixed set of chunks balanced by neighbour counts (chunks.ts), writes
- *   atoms, lists and chunks into SharedArrayBuffers and posts that layout to the
- *   workers once. Each step it copies the extended positions into shared memory
- *   and starts a phase by bumping a control word (Atomics.notify); every thread
- *   claims chunks with Atomics.add until none are left, then arrives; the main
- *   thread waits (Atomics.wait) until all have arrived. Nothing is posted per step.
+ *   atoms, lists, ghost images and chunks into SharedArrayBuffers and posts that
+ *   layout to the workers once. Each step it copies the local positions and the
+ *   cell into shared memory and runs phases: ghosts (ghost positions), rows (or,
+ *   staged: accumulate, combine, finish), reduce (forces per owner). A phase
+ *   starts by bumping a control word (Atomics.notify); every thread claims chunks
+ *   (its own contiguous range first, then helping the others) until none are
+ *   left; the main thread waits until all claimed chunks are done. Nothing is
+ *   posted per step.
  * - Each chunk's forces, per-atom energies, energy and virial go to its own slots;
- *   the main thread sums them in chunk order. The chunks depend on the system
+ *   each owner's sum over the chunks (in chunk order) and over its ghosts is
+ *   formed per chunk of owners in the reduce phase. The chunks depend on the system
  *   only, so energies, forces and virials have identical bits for any number of
  *   workers (including 1, which runs the chunks on the calling thread with no
  *   pool). Against the plain ForceEvaluator they differ by summation order only
