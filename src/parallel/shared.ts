@@ -156,9 +156,10 @@ export function timingSlot(stage: number): number {
 /**
  * Per-chunk scalars: energy of the force phase (STAGE_ROWS / STAGE_FINISH), its
  * virial (Voigt, 6), the energy of STAGE_COMBINE, the sum of the force components
- * reduced in STAGE_REDUCE (finite iff every one is).
+ * reduced in STAGE_REDUCE (finite iff every one is). 16 per chunk (128 bytes):
+ * chunks run by different threads never write the same cache line.
  */
-export const SCALARS = 10;
+export const SCALARS = 16;
 export const SCALAR_COMBINE_ENERGY = 7;
 export const SCALAR_FORCE_SUM = 8;
 
