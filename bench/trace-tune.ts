@@ -9,12 +9,14 @@
  *   npx tsx bench/trace-tune.ts Si [--cutoff 5.5] [--radial chebexpcos|poly] [--radial-lambda 1]
  *        [--big 24,20,13] [--big-wl 1] [--size 300] [--tolerance 0.15] [--wl 1,1.25,1.5,2]
  *        [--energy-scales 0.1,0.2,0.3,0.5,1] [--threads N] [--design FILE] [--candidates 12/12/11@0.75,…]
+ *        [--lambdas 1e-17,…] [--metric rmse|mae] [--combine sum|max] [--prior-wl 2] [--prior-wn 6] [--energy-per-atom]
  *
  * --design FILE keeps the large design's factors (node:v8 serialised): loaded when the
  * file exists, written after assembling otherwise.
  *
  * Criterion (as bench/trace-accuracy.ts): held-out RMSE_E / best published E MAE +
- * RMSE_F / best published F MAE. Prints one line per candidate, the ranking, and a last
+ * RMSE_F / best published F MAE; --metric mae uses held-out MAE (each fold refitted and
+ * its frames evaluated), --combine max the worse of the two ratios instead of their sum. Prints one line per candidate, the ranking, and a last
  * JSON line with the best candidate.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,7 +37,7 @@ const BEST: Record<string, { E: number; F: number }> = {
   Mo: { E: 2.24, F: 0.09 }, Si: { E: 2.21, F: 0.06 }, Ge: { E: 1.79, F: 0.05 },
 };
 
-const { options, positional } = parseOptions(process.argv.slice(2), []);
+const { options, positional } = parseOptions(process.argv.slice(2), ['verbose', 'energy-per-atom']);
 const el = positional[0] ?? 'Si';
 if (!BEST[el]) throw new Error(`no zuo2020 data for ${el}`);
 const num = (name: string, fallback: number): number => (typeof options[name] === 'string' ? Number(options[name]) : fallback);
@@ -46,13 +48,15 @@ const bigDeg = nums('big', [16, 16, 12]), bigWl = num('big-wl', 0.75);
 const size = num('size', 300), tolerance = num('tolerance', 0.1);
 const wls = nums('wl', [0.75, 1, 1.25, 1.5]);
 const energyScales = nums('energy-scales', [0.1, 0.2, 0.3, 0.5, 1]);
-const lambdas = [1e-17, 1e-15, 1e-13, 1e-11, 1e-9];
+const lambdas = nums('lambdas', [1e-17, 1e-15, 1e-13, 1e-11, 1e-9]);
+const metric = options.metric === 'mae' ? 'mae' : 'rmse', combine = options.combine === 'max' ? 'max' : 'sum';
+const prior = { wl: num('prior-wl', 2), wn: num('prior-wn', 6) };
 const threads = num('threads', availableParallelism());
 const radial = (n: number) => ({ kind: radialKind, n, cutoff, ...(radialKind === 'chebexpcos' ? { lambda: radialLambda } : {}) });
 const spec = (deg: number[], wL: number): BasisSpec => defaultBasisSpec([el], { maxDegree: deg, wL, radial: radial(deg[0]) });
 
 const train = readExtxyz(join(DATA, 'zuo2020', `${el}_train.xyz`));
-const setting = `${el} cutoff ${cutoff} radial ${radialKind}${radialKind === 'chebexpcos' ? ` λ_r ${radialLambda}` : ''}`;
+const setting = `${el} cutoff ${cutoff} radial ${radialKind}${radialKind === 'chebexpcos' ? ` λ_r ${radialLambda}` : ''}${options['energy-per-atom'] ? ' energy rows per atom' : ''}`;
 const t0 = performance.now(), c0 = process.cpuUsage();
 const bigBasis = new AceBasis(spec(bigDeg, bigWl));
 const designFile = typeof options.design === 'string' ? options.design : undefined;
@@ -63,7 +67,7 @@ if (designFile && existsSync(designFile)) {
   big = { basis: bigBasis, folds: d.folds.map((f) => ({ energy: qr(f.energy), rest: qr(f.rest), atoms: f.atoms, restRows: f.restRows })), foldOf: d.foldOf, weights: d.weights, nCols: d.nCols, e0Fixed: null };
   console.log(`# ${setting}: design of ${bigBasis.nFunctions} functions (${bigDeg.join('/')}, wL ${bigWl}) read from ${designFile}`);
 } else {
-  big = await assembleParallel({ basis: spec(bigDeg, bigWl), train, weights: { energy: 30 }, source: `${el}_train.xyz` }, threads, bigBasis);
+  big = await assembleParallel({ basis: spec(bigDeg, bigWl), train, weights: { energy: 30, energyPerAtom: !!options['energy-per-atom'] }, source: `${el}_train.xyz` }, threads, bigBasis);
   console.log(`# ${setting}: design of ${bigBasis.nFunctions} functions (${bigDeg.join('/')}, wL ${bigWl}) in ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${(process.cpuUsage(c0).user / 1e6).toFixed(1)} s CPU (all threads)`);
   if (designFile) {
     const strip = (q: StreamingQR): QrLike => ({ n: q.n, R: q.R, z: q.z, residual2: q.residual2, rows: q.rows });
@@ -77,7 +81,7 @@ function qr(s: QrLike): StreamingQR {
   return q;
 }
 
-interface Row { degree: string; wL: number; functions: number; byOrder: string; criterion: number; rmse_E: number; rmse_F: number; lambda: number; energyWeight: number }
+interface Row { degree: string; wL: number; functions: number; byOrder: string; criterion: number; rmse_E: number; rmse_F: number; mae_E?: number; mae_F?: number; lambda: number; energyWeight: number }
 const rows: Row[] = [];
 const candidates: { deg: number[]; wL: number }[] = [];
 if (typeof options.candidates === 'string') {
@@ -101,17 +105,18 @@ for (const { deg, wL } of candidates) {
   seen.add(key);
   let asm;
   try { asm = restrictAssembled(big, basis); } catch { console.log(`${deg.join('/')} wL ${wL}: not inside the large basis`); continue; }
-  const cv = selectByCrossValidation(asm, priorWeights(basis), { lambda: lambdas, energyScales, select: { energy: BEST[el].E, force: BEST[el].F } });
+  const cv = selectByCrossValidation(asm, priorWeights(basis, prior), { frames: train, lambda: lambdas, energyScales, select: { energy: BEST[el].E, force: BEST[el].F, metric, combine }, log: options.verbose ? (l) => console.log(l) : undefined });
   const best = cv.scan.find((r) => r.lambda === cv.lambda && r.energyScale === cv.energyScale)!;
   const row: Row = {
     degree: deg.join('/'), wL, functions: F, byOrder: counts.join('/'), criterion: best.loss, rmse_E: best.rmse_E, rmse_F: best.rmse_F,
     lambda: cv.lambda, energyWeight: 30 * cv.energyScale,
   };
+  if (best.mae_E !== undefined) { row.mae_E = best.mae_E; row.mae_F = best.mae_F; }
   rows.push(row);
-  console.log(`${setting} degree ${row.degree} wL ${wL}: ${F} functions (${row.byOrder}); CV criterion ${row.criterion.toFixed(4)}, held-out RMSE ${row.rmse_E.toFixed(3)} meV/atom, ${row.rmse_F.toFixed(4)} eV/Å (λ ${row.lambda.toExponential(0)}, w_E ${row.energyWeight})`);
+  console.log(`${setting} degree ${row.degree} wL ${wL}: ${F} functions (${row.byOrder}); CV criterion ${row.criterion.toFixed(4)}, held-out RMSE ${row.rmse_E.toFixed(3)} meV/atom, ${row.rmse_F.toFixed(4)} eV/Å${row.mae_E !== undefined ? `, MAE ${row.mae_E.toFixed(3)} / ${row.mae_F!.toFixed(4)}` : ''} (λ ${row.lambda.toExponential(0)}, w_E ${row.energyWeight})`);
 }
 rows.sort((a, b) => a.criterion - b.criterion);
 console.log(`# ranking (${rows.length} candidates, ${((performance.now() - t0) / 1000).toFixed(0)} s wall):`);
-for (const r of rows.slice(0, 8)) console.log(`#   ${r.criterion.toFixed(4)}  degree ${r.degree} wL ${r.wL} (${r.byOrder}) RMSE ${r.rmse_E.toFixed(3)} / ${r.rmse_F.toFixed(4)}`);
+for (const r of rows.slice(0, 8)) console.log(`#   ${r.criterion.toFixed(4)}  degree ${r.degree} wL ${r.wL} (${r.byOrder}) RMSE ${r.rmse_E.toFixed(3)} / ${r.rmse_F.toFixed(4)}${r.mae_E !== undefined ? ` MAE ${r.mae_E.toFixed(3)} / ${r.mae_F!.toFixed(4)}` : ''}`);
 const b = rows[0];
-report({ element: el, cutoff, radial: radialKind, radial_lambda: radialKind === 'chebexpcos' ? radialLambda : null, candidates: rows.length, ...b });
+report({ element: el, metric, combine, prior_wl: prior.wl, prior_wn: prior.wn, cutoff, radial: radialKind, radial_lambda: radialKind === 'chebexpcos' ? radialLambda : null, candidates: rows.length, ...b });

@@ -32,6 +32,13 @@ export interface FitWeights {
   force?: number;
   /** Virial weight w_V (rows weighted w_V/√N; default 1). */
   virial?: number;
+  /**
+   * Energy rows per atom (default false): weighted w_E·√N̄/N (N̄ the mean frame size)
+   * instead of w_E/√N, so every frame's energy per atom counts the same, as in the
+   * energy MAE per atom; frames of N̄ atoms keep their weight. The held-out energy
+   * RMSE of the factorised rows is then weighted by N̄/N per frame.
+   */
+  energyPerAtom?: boolean;
 }
 
 export interface FitOptions {
@@ -59,7 +66,7 @@ export interface FitOptions {
    * held-out folds (energy in meV/atom, atom-weighted; force components in eV/Å,
    * virial rows included when present). Default: the weighted loss at α = 1.
    */
-  select?: { energy: number; force: number };
+  select?: FitSelect;
   /** Also estimate errors by cross-validation with the chosen λ (refits per fold; default false). */
   crossValidate?: boolean;
   /** Worker threads for the design assembly (fitTraceAsync only; default 1). */
@@ -70,6 +77,21 @@ export interface FitOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * Cross-validation criterion: held-out errors scaled by `energy` (meV/atom) and `force`
+ * (eV/Å). metric 'rmse' (default) uses the held-out residuals of the factorised rows;
+ * 'mae' refits each fold and evaluates its held-out frames (energy MAE per atom, force
+ * component MAE, as the benchmark reports them). combine 'sum' (default) minimises
+ * e/energy + f/force, 'max' minimises max(e/energy, f/force) (the worse ratio, as in a
+ * target "≤ k× the baseline on both").
+ */
+export interface FitSelect {
+  energy: number;
+  force: number;
+  metric?: 'rmse' | 'mae';
+  combine?: 'sum' | 'max';
+}
+
 export interface FitResult {
   model: TraceModel;
   potential: TracePotential;
@@ -77,7 +99,7 @@ export interface FitResult {
   /** Energy weight used (w_E·α). */
   energyWeight: number;
   /** Validation criterion per (λ, α) tried, with the held-out RMSEs. */
-  lambdaScan: { lambda: number; energyScale: number; loss: number; rmse_E: number; rmse_F: number }[];
+  lambdaScan: { lambda: number; energyScale: number; loss: number; rmse_E: number; rmse_F: number; mae_E?: number; mae_F?: number }[];
   train: ErrorReport;
   test?: ErrorReport;
   crossValidation?: ErrorReport;
@@ -126,6 +148,8 @@ export function chunkOfFrame(index: number, K: number): number {
 export interface ChunkContext {
   spec: BasisSpec;
   weights: { energy: number; force: number; virial: number };
+  /** Mean frame size N̄ when energy rows are weighted per atom (FitWeights.energyPerAtom), else 0. */
+  perAtomRef: number;
   /** Fixed reference energies per species, or null when fitted. */
   e0Fixed: number[] | null;
   folds: number;
@@ -154,7 +178,8 @@ export function chunkContext(options: FitOptions, basis: AceBasis): ChunkContext
     if (frameEnergy(frame) === undefined) throw new Error(`${src}: frame ${index} has no energy (info key 'energy')`);
     if (frameForces(frame) === undefined) throw new Error(`${src}: frame ${index} has no forces (per-atom column 'force' or 'forces')`);
   });
-  return { spec: options.basis, weights: { energy: wE, force: wF, virial: wV }, e0Fixed, folds: foldCount(options), source: src };
+  const perAtomRef = options.weights?.energyPerAtom ? frames.reduce((a, f) => a + f.symbols.length, 0) / frames.length : 0;
+  return { spec: options.basis, weights: { energy: wE, force: wF, virial: wV }, perAtomRef, e0Fixed, folds: foldCount(options), source: src };
 }
 
 /** Streams the design rows of the frames of one chunk into a fresh pair of factorisations. */
@@ -209,7 +234,7 @@ export class ChunkAssembler {
     C.fill(0, 0, nRows * nCols);
     eRow.fill(0);
     // Energy row (eRow), then column-major force/virial rows C[col·m + row]: 3n forces, then 6 virial rows.
-    const we = wE / Math.sqrt(n);
+    const we = ctx.perAtomRef > 0 ? (wE * Math.sqrt(ctx.perAtomRef)) / n : wE / Math.sqrt(n);
     let eRef = energy;
     for (let z = 0; z < S; z++) {
       if (e0Fixed) eRef -= block.counts[z] * e0Fixed[z];
@@ -409,12 +434,15 @@ export interface CrossValidationScan {
  * Chooses λ and the energy-weight multiplier α by K-fold cross-validation on the
  * assembled folds (options.lambda, energyScales, select, log as in fitTrace).
  */
-export function selectByCrossValidation(asm: Assembled, gamma: Float64Array, options: Pick<FitOptions, 'lambda' | 'energyScales' | 'select' | 'log'>): CrossValidationScan {
+export function selectByCrossValidation(asm: Assembled, gamma: Float64Array, options: Pick<FitOptions, 'lambda' | 'energyScales' | 'select' | 'log'> & { frames?: Frame[] }): CrossValidationScan {
   const log = options.log ?? (() => {});
   const grid = typeof options.lambda === 'number' ? [options.lambda] : (options.lambda ?? DEFAULT_LAMBDAS);
   const alphas = options.energyScales ?? [1];
   if (alphas.length === 0 || alphas.some((a) => !(a > 0) || !Number.isFinite(a))) throw new Error(`fit: energyScales must be positive numbers, got ${JSON.stringify(alphas)}`);
-  if (options.select && !(options.select.energy > 0 && options.select.force > 0)) throw new Error('fit: select needs positive energy and force scales');
+  const sel = options.select;
+  if (sel && !(sel.energy > 0 && sel.force > 0)) throw new Error('fit: select needs positive energy and force scales');
+  if (sel?.metric === 'mae' && !options.frames) throw new Error('fit: select metric \'mae\' needs the training frames');
+  const combine = (e: number, f: number): number => (sel!.combine === 'max' ? Math.max(e / sel!.energy, f / sel!.force) : e / sel!.energy + f / sel!.force);
   const K = asm.folds.length, W = asm.weights;
   const scan: FitResult['lambdaScan'] = [];
   let best = grid[0], bestAlpha = alphas[0];
@@ -425,21 +453,34 @@ export function selectByCrossValidation(asm: Assembled, gamma: Float64Array, opt
       const trainingStacks = asm.folds.map((_, k) => stack(asm.folds, k, alpha));
       for (const lam of grid) {
         let lossE = 0, lossR = 0;
+        const reports: ErrorReport[] = [];
         trainingStacks.forEach((st, k) => {
           const ck = solveRegularised(st, gamma, lam);
           lossE += foldLoss(asm.folds[k].energy, ck);
           lossR += foldLoss(asm.folds[k].rest, ck);
+          if (sel?.metric === 'mae') reports.push(heldOutErrors(asm, ck, options.frames!, k));
         });
         // Energy rows carry w_E/√N: Σ (w_E/√N)² ΔE² = w_E² Σ N Δe², Δe per atom.
         const rmseE = (1000 * Math.sqrt(lossE / heldAtoms)) / W.energy, rmseF = Math.sqrt(lossR / heldRest) / W.force;
-        const loss = options.select ? rmseE / options.select.energy + rmseF / options.select.force : alpha * alpha * lossE + lossR;
-        scan.push({ lambda: lam, energyScale: alpha, loss, rmse_E: rmseE, rmse_F: rmseF });
-        log(`  λ = ${lam.toExponential(1)}, α = ${alpha}: held-out RMSE ${rmseE.toFixed(3)} meV/atom, ${rmseF.toFixed(4)} eV/Å; criterion ${loss.toExponential(4)}`);
+        const pooled = reports.length > 0 ? poolReports(reports) : null;
+        const loss = !sel ? alpha * alpha * lossE + lossR
+          : pooled ? combine(pooled.energy_mae_mev_per_atom, pooled.force_mae_ev_per_a) : combine(rmseE, rmseF);
+        const row: FitResult['lambdaScan'][number] = { lambda: lam, energyScale: alpha, loss, rmse_E: rmseE, rmse_F: rmseF };
+        if (pooled) { row.mae_E = pooled.energy_mae_mev_per_atom; row.mae_F = pooled.force_mae_ev_per_a; }
+        scan.push(row);
+        const mae = pooled ? `, MAE ${pooled.energy_mae_mev_per_atom.toFixed(3)} meV/atom, ${pooled.force_mae_ev_per_a.toFixed(4)} eV/Å` : '';
+        log(`  λ = ${lam.toExponential(1)}, α = ${alpha}: held-out RMSE ${rmseE.toFixed(3)} meV/atom, ${rmseF.toFixed(4)} eV/Å${mae}; criterion ${loss.toExponential(4)}`);
         if (loss < bestLoss) { bestLoss = loss; best = lam; bestAlpha = alpha; }
       }
     }
   }
   return { scan, lambda: best, energyScale: bestAlpha };
+}
+
+/** Errors of the coefficients `c` (fitted without fold k) on the training frames of fold k. */
+function heldOutErrors(asm: Assembled, c: Float64Array, frames: Frame[], k: number): ErrorReport {
+  const pk = new TracePotential(modelFrom(asm.basis, asm.basis.spec, c, asm.e0Fixed, {}), { basis: asm.basis });
+  return evaluateErrors(pk, frames.filter((_, i) => asm.foldOf[i] === k));
 }
 
 /**
@@ -508,7 +549,7 @@ function finishFit(options: FitOptions, basis: AceBasis, asm: Assembled, t0: num
   const t1 = performance.now();
   log(`design: ${options.train.length} frames, ${asm.folds.reduce((a, f) => a + f.energy.rows + f.rest.rows, 0)} rows × ${asm.nCols} columns in ${((t1 - t0) / 1000).toFixed(1)} s`);
   const gamma = priorWeights(basis, options.prior);
-  const { scan, lambda: best, energyScale: bestAlpha } = selectByCrossValidation(asm, gamma, options);
+  const { scan, lambda: best, energyScale: bestAlpha } = selectByCrossValidation(asm, gamma, { ...options, frames: options.train });
   const W = asm.weights, K = asm.folds.length;
   const all = stack(asm.folds, -1, bestAlpha);
   const c = solveRegularised(all, gamma, best);
