@@ -2,25 +2,58 @@
  * LATTE speed: µs per atom-step, single thread, Langevin MD on ≥ 2,000 atoms with
  * each shipped model (diamond Si 7×7×7 = 2,744 atoms; fcc Cu 8×8×8 = 2,048;
  * bcc Mo 10×10×10 = 2,000). Usage: npx tsx bench/latte-speed.ts [steps]
- * No LAMMPS equivalent is installed for LATTE, so no ratio. Timings are disturbed
- * by other work on the machine's shared cores.
+ *
+ * MD runs on the MD path (LatteModel.evaluateMd, what LattePotential uses). In the
+ * same process, force evaluations on the same configuration alternate between that
+ * path and the general path (LatteModel.evaluate, the one training uses and the
+ * evaluator before the MD path existed): `<name>_md_vs_general` is the ratio of
+ * their CPU times (median of the alternating pairs), a figure robust to the load
+ * other work puts on the machine's shared cores. No LAMMPS equivalent is installed
+ * for LATTE, so no ratio against LAMMPS.
  */
 import { existsSync } from 'node:fs';
 import { Langevin } from '../integrators/langevin.ts';
 import { loadModel } from '../potentials/latte/io.ts';
+import type { LatteModel } from '../potentials/latte/model.ts';
 import { LattePotential, resolveModelPath } from '../potentials/latte/potential.ts';
 import { ForceEvaluator } from '../src/forces.ts';
 import { lattice } from '../src/lattice.ts';
+import type { NeighborList } from '../src/neighbors.ts';
 import { Rng } from '../src/rng.ts';
 import { peakRssMb, report, seconds } from './harness.ts';
 
 const steps = Number(process.argv[2] ?? 10);
+/** Alternating (MD path, general path) evaluation pairs for the same-process ratio. */
+const PAIRS = 3;
 const cases = [
   { name: 'Si', model: 'models/latte/Si.msgpack', build: () => lattice('diamond', { element: 'Si', a: 5.43, repeat: 7 }) },
   { name: 'Si-fast', model: 'models/latte/Si-fast.msgpack', build: () => lattice('diamond', { element: 'Si', a: 5.43, repeat: 7 }) },
   { name: 'Cu', model: 'models/latte/Cu.msgpack', build: () => lattice('fcc', { element: 'Cu', a: 3.62, repeat: 8 }) },
   { name: 'Mo', model: 'models/latte/Mo.msgpack', build: () => lattice('bcc', { element: 'Mo', a: 3.16, repeat: 10 }) },
 ];
+
+function cpuMicros(f: () => void): number {
+  const c0 = process.cpuUsage();
+  f();
+  const c = process.cpuUsage(c0);
+  return c.user + c.system;
+}
+
+/** Median CPU-time ratio (MD path / general path) of alternating force evaluations on the evaluator's current list. */
+function pathRatio(model: LatteModel, nl: NeighborList, typeMap: Int32Array): number {
+  const forces = new Float64Array(3 * nl.nTotal);
+  const md = () => model.evaluateMd(nl, typeMap, forces, null);
+  const general = () => model.evaluate(nl, typeMap, { forces });
+  md(); general();
+  const ratios: number[] = [];
+  for (let k = 0; k < PAIRS; k++) {
+    const a = cpuMicros(md), b = cpuMicros(general);
+    ratios.push(a / b);
+  }
+  ratios.sort((x, y) => x - y);
+  return ratios[ratios.length >> 1];
+}
+
 const figures: Record<string, unknown> = { steps };
 for (const c of cases) {
   const path = resolveModelPath(c.model);
@@ -28,7 +61,8 @@ for (const c of cases) {
   const { model } = loadModel(path);
   const system = c.build();
   system.setTemperature(300, new Rng(1));
-  const forces = new ForceEvaluator(new LattePotential(model, path), { skin: 1 });
+  const potential = new LattePotential(model, path);
+  const forces = new ForceEvaluator(potential, { skin: 1 });
   forces.evaluate(system);
   const integrator = new Langevin({ dt: 1, temperature: 300, seed: 2 });
   const cpu0 = process.cpuUsage();
@@ -37,9 +71,15 @@ for (const c of cases) {
   const us = (t / (steps * system.n)) * 1e6;
   // CPU time of this (single-threaded) process: less disturbed than wall time on shared cores.
   const usCpu = ((cpu.user + cpu.system) / (steps * system.n));
-  console.log(`${c.name}: ${us.toFixed(1)} µs/atom-step wall, ${usCpu.toFixed(1)} µs CPU, on ${system.n} atoms — ${model.describe()}`);
+  const typeMap = Int32Array.from(system.elements, (e) => model.config.elements.indexOf(e));
+  const ratio = pathRatio(model, forces.neighbors, typeMap);
+  console.log(
+    `${c.name}: ${us.toFixed(1)} µs/atom-step wall, ${usCpu.toFixed(1)} µs CPU, on ${system.n} atoms; ` +
+      `MD path / general path ${ratio.toFixed(3)} — ${model.describe()}`,
+  );
   figures[`${c.name}_us_per_atom_step`] = us;
   figures[`${c.name}_cpu_us_per_atom_step`] = usCpu;
+  figures[`${c.name}_md_vs_general`] = ratio;
   figures[`${c.name}_atoms`] = system.n;
   figures[`${c.name}_shape`] = model.describe();
 }

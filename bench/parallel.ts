@@ -127,7 +127,7 @@ try {
   // (Atomics), against one piscina run() per chunk per step (messages).
   if (pool) {
     const system = lattice('fcc', { element: 'Ar', a: 5.26, repeat: 5 });
-    const idle = await loadPotential({ kind: 'module', module: fileURLToPath(new URL('./idle-potential.ts', import.meta.url)), cutoff: 8.5 });
+    const idle = await loadPotential({ kind: 'module', module: fileURLToPath(new URL(`./idle-potential${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`, import.meta.url)), cutoff: 8.5 });
     const reps = 1000, chunks = 7;
     const perEvaluate = async (workers: number): Promise<number> => {
       const ev = await ParallelForceEvaluator.create(idle, { workers, pool, chunks });

@@ -63,7 +63,7 @@ async function importPlugins(node: unknown, baseDir: string): Promise<unknown> {
     if (!pluginFactories.has(absolute)) {
       let mod: Record<string, unknown>;
       try {
-        mod = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+        mod = await importPluginModule(absolute);
       } catch (err) {
         throw new Error(`cannot load plugin potential module '${absolute}': ${(err as Error).message}`);
       }
@@ -75,6 +75,24 @@ async function importPlugins(node: unknown, baseDir: string): Promise<unknown> {
     }
   }
   return out;
+}
+
+/**
+ * Imports a plugin module. Under the compiled build (plain node, no TypeScript loader)
+ * a plugin written in TypeScript fails with ERR_UNKNOWN_FILE_EXTENSION: tsx is then
+ * registered (after the engine itself has loaded, so the engine stays plain JS) and
+ * the import retried.
+ */
+async function importPluginModule(absolute: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(absolute).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !/\.[cm]?tsx?$/.test(absolute)) throw err;
+    const { register } = await import('tsx/esm/api');
+    register();
+    return (await import(`${url}?tsx`)) as Record<string, unknown>;
+  }
 }
 
 function checkPlugin(potential: Potential, path: string): Potential {

@@ -54,6 +54,8 @@ export interface LatteConfig {
 }
 
 const ACT_GAUSS = 0, ACT_TANH = 1, ACT_SILU = 2;
+/** Margin (Å) added to the largest width of a rank group when finding runs of (neighbour, function) pairs in evaluateMd. */
+const RUN_MARGIN = 1e-9;
 
 /** Flat monomial table of u: ranks 0..MAX_RANK, compact components. */
 const MONO_OFF: number[] = [];
@@ -768,7 +770,12 @@ export class LatteModel {
     }
   }
 
-  /** MLP of species ti on the standardised descriptor; returns its output. */
+  /**
+   * MLP of species ti on the standardised descriptor; returns its output. Eight (or
+   * four) neurons of a layer are computed together (independent sums sharing the loads of
+   * the inputs); each neuron's sum runs over its inputs in order, so the result is
+   * bit for bit that of one neuron at a time.
+   */
   private mlpForward(ti: number): number {
     const th = this.theta, D = this.nDescriptors, G = this.G, sizes = this.layerSizes, acts = this.acts;
     const a0 = acts[0], mean = this.mean, istd = this.invStd, so = ti * D;
@@ -778,15 +785,53 @@ export class LatteModel {
     for (let l = 0; l < L; l++) {
       const nin = sizes[l], nout = sizes[l + 1], ain = acts[l], aout = acts[l + 1], dl = this.deltas[l + 1];
       const bo = o + nin * nout;
-      for (let k = 0; k < nout; k++) {
-        let z = th[bo + k];
-        const wo = o + k * nin;
-        for (let q = 0; q < nin; q++) z += th[wo + q] * ain[q];
-        if (l === L - 1) { aout[k] = z * this.outScale[ti]; dl[k] = this.outScale[ti]; continue; }
-        // Store the activation and its derivative (in deltas, multiplied later).
-        if (act === ACT_GAUSS) { const e = Math.exp(-z * z); aout[k] = e; dl[k] = -2 * z * e; }
-        else if (act === ACT_TANH) { const e = Math.tanh(z); aout[k] = e; dl[k] = 1 - e * e; }
-        else { const sg = 1 / (1 + Math.exp(-z)); aout[k] = z * sg; dl[k] = sg * (1 + z * (1 - sg)); }
+      if (l === L - 1) {
+        // Linear output layer.
+        const sc = this.outScale[ti];
+        for (let k = 0; k < nout; k++) {
+          let z = th[bo + k];
+          const wo = o + k * nin;
+          for (let q = 0; q < nin; q++) z += th[wo + q] * ain[q];
+          aout[k] = z * sc;
+          dl[k] = sc;
+        }
+      } else {
+        let k = 0;
+        for (; k + 8 <= nout; k += 8) {
+          let z0 = th[bo + k], z1 = th[bo + k + 1], z2 = th[bo + k + 2], z3 = th[bo + k + 3];
+          let z4 = th[bo + k + 4], z5 = th[bo + k + 5], z6 = th[bo + k + 6], z7 = th[bo + k + 7];
+          const w0 = o + k * nin, w1 = w0 + nin, w2 = w1 + nin, w3 = w2 + nin, w4 = w3 + nin, w5 = w4 + nin, w6 = w5 + nin, w7 = w6 + nin;
+          for (let q = 0; q < nin; q++) {
+            const a = ain[q];
+            z0 += th[w0 + q] * a; z1 += th[w1 + q] * a; z2 += th[w2 + q] * a; z3 += th[w3 + q] * a;
+            z4 += th[w4 + q] * a; z5 += th[w5 + q] * a; z6 += th[w6 + q] * a; z7 += th[w7 + q] * a;
+          }
+          aout[k] = z0; aout[k + 1] = z1; aout[k + 2] = z2; aout[k + 3] = z3;
+          aout[k + 4] = z4; aout[k + 5] = z5; aout[k + 6] = z6; aout[k + 7] = z7;
+        }
+        for (; k + 4 <= nout; k += 4) {
+          let z0 = th[bo + k], z1 = th[bo + k + 1], z2 = th[bo + k + 2], z3 = th[bo + k + 3];
+          const w0 = o + k * nin, w1 = w0 + nin, w2 = w1 + nin, w3 = w2 + nin;
+          for (let q = 0; q < nin; q++) {
+            const a = ain[q];
+            z0 += th[w0 + q] * a; z1 += th[w1 + q] * a; z2 += th[w2 + q] * a; z3 += th[w3 + q] * a;
+          }
+          aout[k] = z0; aout[k + 1] = z1; aout[k + 2] = z2; aout[k + 3] = z3;
+        }
+        for (; k < nout; k++) {
+          let z = th[bo + k];
+          const wo = o + k * nin;
+          for (let q = 0; q < nin; q++) z += th[wo + q] * ain[q];
+          aout[k] = z;
+        }
+        // Activation of the layer's pre-activations: value into aout, derivative into dl.
+        if (act === ACT_GAUSS) {
+          for (let k2 = 0; k2 < nout; k2++) { const z = aout[k2], e = Math.exp(-z * z); aout[k2] = e; dl[k2] = -2 * z * e; }
+        } else if (act === ACT_TANH) {
+          for (let k2 = 0; k2 < nout; k2++) { const e = Math.tanh(aout[k2]); aout[k2] = e; dl[k2] = 1 - e * e; }
+        } else {
+          for (let k2 = 0; k2 < nout; k2++) { const z = aout[k2], sg = 1 / (1 + Math.exp(-z)); aout[k2] = z * sg; dl[k2] = sg * (1 + z * (1 - sg)); }
+        }
       }
       o = bo + nout;
     }
@@ -815,9 +860,17 @@ export class LatteModel {
       }
       // din[q] = Σ_k W[k,q] dout[k] (summed over k in order, row by row for contiguous
       // access), times the activation derivative stored in deltas[l] (hidden layers).
+      // Four rows at a time: acc[q] still receives the rows' terms one by one in
+      // order k (left-to-right additions), so the sums are bit for bit the same.
       const din = deltas[l], acc = this.backScratch;
       for (let q = 0; q < nin; q++) acc[q] = 0;
-      for (let k = 0; k < nout; k++) {
+      let k = 0;
+      for (; k + 4 <= nout; k += 4) {
+        const d0 = dout[k], d1 = dout[k + 1], d2 = dout[k + 2], d3 = dout[k + 3];
+        const r0 = wo + k * nin, r1 = r0 + nin, r2 = r1 + nin, r3 = r2 + nin;
+        for (let q = 0; q < nin; q++) acc[q] = acc[q] + th[r0 + q] * d0 + th[r1 + q] * d1 + th[r2 + q] * d2 + th[r3 + q] * d3;
+      }
+      for (; k < nout; k++) {
         const dk = dout[k], r = wo + k * nin;
         for (let q = 0; q < nin; q++) acc[q] += th[r + q] * dk;
       }
@@ -924,6 +977,415 @@ export class LatteModel {
       fix += gx; fiy += gy; fiz += gz;
     }
     if (forces !== null) { forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz; }
+  }
+
+  // ---------------------------------------------------------------------------
+  // MD path: energy, forces and per-atom energies only (no parameter gradients,
+  // no descriptor output). Same mathematics as evaluate(), which stays the general
+  // path (training, descriptors) and the test oracle; the results agree to rounding
+  // (sums are taken in another order). Per atom:
+  //  1. the neighbours inside rc, sorted by distance, in structure-of-arrays form
+  //     (unit-vector monomials component-major);
+  //  2. forward, one radial function at a time over the run of neighbours inside
+  //     its support (contiguous, since they are sorted by r): w·phi and w·phi' are
+  //     stored, and the function's tensor components are summed in registers and
+  //     written once;
+  //  3. contraction and MLP as in evaluate();
+  //  4. backward, one neighbour at a time over the run of functions alive at its
+  //     distance (functions are sorted by centre), with ∂E/∂T copied into the
+  //     functions' sorted order so that the inner loops read contiguous memory.
+  // The runs of both passes use one predicate, |fl(r − c)| < S with S the rank
+  // group's largest width plus a margin, so each pass visits exactly the (neighbour,
+  // function) pairs the other one does; inside a run, phi is tested exactly as in
+  // evaluate() (|y| < 1), so entries beyond a function's own width are zeros.
+  // ---------------------------------------------------------------------------
+
+  private mdCap = 0;
+  /** Sorted neighbours: atom index and distance. */
+  private mdJ = new Int32Array(0);
+  private mdR = new Float64Array(0);
+  /** Monomials of the sorted neighbours' unit vectors, component-major: [c·cap + q]. */
+  private mdM = new Float64Array(0);
+  /** w·phi and w·phi' per (sorted neighbour q, sorted function kk): [q·F + kk]. */
+  private mdWP = new Float64Array(0);
+  private mdWD = new Float64Array(0);
+  /** Unsorted gather buffers and the insertion-sort keys. */
+  private mdTJ = new Int32Array(0);
+  private mdTX = new Float64Array(0);
+  private mdTY = new Float64Array(0);
+  private mdTZ = new Float64Array(0);
+  private mdKeyR = new Float64Array(0);
+  private mdKeyI = new Int32Array(0);
+  private mdKeyT = new Int32Array(0);
+  /** Per full-list entry: the order of its row's visit at the last call (relative indices); see mdGather. */
+  private mdOrd = new Int32Array(0);
+  private mdStamp = new Int32Array(0);
+  private mdStampNow = 0;
+  private mdTP = new Int32Array(0);
+  private mdOut = new Int32Array(0);
+  /** Species segments of the sorted neighbours, and each segment's current run in mdForward. */
+  private mdSeg = new Int32Array(0);
+  private mdSegLo = new Int32Array(0);
+  private mdSegHi = new Int32Array(0);
+  /** ∂E/∂T of ranks 0–2 in sorted function order, 6 slots per function. */
+  private mdGT = new Float64Array(0);
+  /** Rank ≥ 3 back-propagated components of one neighbour. */
+  private readonly mdA = new Float64Array(MONO_TOTAL);
+  /**
+   * Radial coefficients in sorted function order: 1/s per (central species, kk), and
+   * per (central species, neighbour species, kk) w/c² and −6w/(c²s), so that
+   * w·phi = CA·t³ and w·phi' = CB·y·t² with y = (r − c)/s, t = max(0, 1 − y²).
+   */
+  private mdIs = new Float64Array(0);
+  /** The MLP parameters with every layer's weight matrix transposed (in × out), biases in place. */
+  private mdWT = new Float64Array(0);
+  private mdCA = new Float64Array(0);
+  private mdCB = new Float64Array(0);
+
+  /** The sorted radial coefficients from the current parameters (after prepareRadial). */
+  private mdPrepare(): void {
+    const F = this.nFunctions, ns = this.nSpecies, th = this.theta, sizes = this.layerSizes;
+    if (this.mdWT.length !== th.length) this.mdWT = new Float64Array(th.length);
+    for (let ts = 0; ts < ns; ts++) {
+      let o = this.offMlp[ts];
+      for (let l = 0; l + 1 < sizes.length; l++) {
+        const nin = sizes[l], nout = sizes[l + 1];
+        for (let k = 0; k < nout; k++) for (let q = 0; q < nin; q++) this.mdWT[o + q * nout + k] = th[o + k * nin + q];
+        o += nin * nout + nout;
+      }
+    }
+    if (this.mdIs.length !== ns * F) { this.mdIs = new Float64Array(ns * F); this.mdCA = new Float64Array(ns * ns * F); this.mdCB = new Float64Array(ns * ns * F); }
+    for (let ti = 0; ti < ns; ti++) {
+      for (let kk = 0; kk < F; kk++) {
+        const f = this.ordF[ti * F + kk], is = this.invS[f], ic2 = this.invC2[ti * F + f];
+        this.mdIs[ti * F + kk] = is;
+        for (let tj = 0; tj < ns; tj++) {
+          const w = this.wEff[(ti * ns + tj) * F + f], e = (ti * ns + tj) * F + kk;
+          this.mdCA[e] = w * ic2;
+          this.mdCB[e] = -6 * w * ic2 * is;
+        }
+      }
+    }
+  }
+
+  private mdEnsure(n: number): void {
+    if (this.mdGT.length !== 6 * this.nFunctions) this.mdGT = new Float64Array(6 * this.nFunctions);
+    if (this.mdSeg.length !== this.nSpecies + 1) {
+      this.mdSeg = new Int32Array(this.nSpecies + 1);
+      this.mdSegLo = new Int32Array(this.nSpecies);
+      this.mdSegHi = new Int32Array(this.nSpecies);
+    }
+    if (n <= this.mdCap) return;
+    const cap = Math.max(n, Math.ceil(this.mdCap * 1.5), 64);
+    this.mdCap = cap;
+    this.mdJ = new Int32Array(cap);
+    this.mdR = new Float64Array(cap);
+    this.mdM = new Float64Array(Math.max(this.monoSize, 4) * cap);
+    this.mdWP = new Float64Array(this.nFunctions * cap);
+    this.mdWD = new Float64Array(this.nFunctions * cap);
+    this.mdTJ = new Int32Array(cap);
+    this.mdTX = new Float64Array(cap);
+    this.mdTY = new Float64Array(cap);
+    this.mdTZ = new Float64Array(cap);
+    this.mdKeyR = new Float64Array(cap);
+    this.mdKeyI = new Int32Array(cap);
+    this.mdKeyT = new Int32Array(cap);
+    this.mdStamp = new Int32Array(cap);
+    this.mdTP = new Int32Array(cap);
+    this.mdOut = new Int32Array(cap);
+  }
+
+  /**
+   * Energy of the atoms (rows rowStart..rowEnd of the full list, default the local
+   * atoms), adding −∂E/∂x to `forces` (every extended entry touched) and per-atom
+   * energies to `atomEnergies` when given. The fast path MD uses; evaluate() is the
+   * general one (parameter gradients, descriptors).
+   */
+  evaluateMd(atoms: LatteAtoms, typeMap: Int32Array, forces: Float64Array | null = null, atomEnergies: Float64Array | null = null): number {
+    if (atoms.full === null) throw new Error('LATTE: needs a full neighbour list');
+    this.prepareRadial();
+    this.mdPrepare();
+    let energy = 0;
+    const species = atoms.species;
+    for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
+      const ti = typeMap[species[i]];
+      const nn = this.mdGather(i, atoms.positions, species, typeMap, atoms.full.offsets, atoms.full.neighbors);
+      this.mdForward(ti);
+      this.contract();
+      const ei = this.mlpForward(ti) + this.e0[ti];
+      energy += ei;
+      if (atomEnergies !== null) atomEnergies[i] += ei;
+      if (forces === null) continue;
+      this.mdMlpBackward(ti);
+      this.contractBackward();
+      this.mdBackward(i, nn, ti, forces);
+    }
+    return energy;
+  }
+
+  /**
+   * mlpBackward without parameter gradients, from the transposed weights (mdWT):
+   * ∂E/∂a_q = Σ_k W_kq δ_k is a contiguous dot product, eight inputs q at a time;
+   * each sum runs over k in order from 0, as in mlpBackward, so the result is the same bit for bit.
+   */
+  private mdMlpBackward(ti: number): void {
+    const WT = this.mdWT, sizes = this.layerSizes, deltas = this.deltas, L = sizes.length - 1;
+    let o = this.offMlp[ti];
+    const offs = this.layerOffsetsScratch;
+    for (let l = 0; l < L; l++) { offs[l] = o; o += sizes[l + 1] * (sizes[l] + 1); }
+    for (let l = L - 1; l >= 0; l--) {
+      const nin = sizes[l], nout = sizes[l + 1], dout = deltas[l + 1], din = deltas[l], wo = offs[l], hidden = l > 0;
+      let q = 0;
+      for (; q + 8 <= nin; q += 8) {
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+        const r0 = wo + q * nout, r1 = r0 + nout, r2 = r1 + nout, r3 = r2 + nout, r4 = r3 + nout, r5 = r4 + nout, r6 = r5 + nout, r7 = r6 + nout;
+        for (let k = 0; k < nout; k++) {
+          const d = dout[k];
+          s0 += WT[r0 + k] * d; s1 += WT[r1 + k] * d; s2 += WT[r2 + k] * d; s3 += WT[r3 + k] * d;
+          s4 += WT[r4 + k] * d; s5 += WT[r5 + k] * d; s6 += WT[r6 + k] * d; s7 += WT[r7 + k] * d;
+        }
+        if (hidden) {
+          din[q] *= s0; din[q + 1] *= s1; din[q + 2] *= s2; din[q + 3] *= s3;
+          din[q + 4] *= s4; din[q + 5] *= s5; din[q + 6] *= s6; din[q + 7] *= s7;
+        } else {
+          din[q] = s0; din[q + 1] = s1; din[q + 2] = s2; din[q + 3] = s3;
+          din[q + 4] = s4; din[q + 5] = s5; din[q + 6] = s6; din[q + 7] = s7;
+        }
+      }
+      for (; q < nin; q++) {
+        let sq = 0;
+        const r = wo + q * nout;
+        for (let k = 0; k < nout; k++) sq += WT[r + k] * dout[k];
+        if (hidden) din[q] *= sq; else din[q] = sq;
+      }
+    }
+    const D = this.nDescriptors, dG = this.dG, istd = this.invStd, so = ti * D, d0 = deltas[0];
+    for (let d = 0; d < D; d++) dG[d] = d0[d] * istd[so + d];
+  }
+
+  /**
+   * Neighbours of atom i inside the cutoff, sorted by (model species, distance,
+   * extended index), with their monomials; segment s (neighbours of species s) is
+   * [mdSeg[s], mdSeg[s + 1]). Returns their number.
+   */
+  private mdGather(i: number, x: Float64Array, species: Int32Array, typeMap: Int32Array, offsets: Int32Array, neighbors: Int32Array): number {
+    const p0 = offsets[i], p1 = offsets[i + 1];
+    this.mdEnsure(p1 - p0);
+    const rc = this.config.cutoff, rc2 = rc * rc, ns = this.nSpecies, monoSize = this.monoSize, cap = this.mdCap;
+    const tJ = this.mdTJ, tX = this.mdTX, tY = this.mdTY, tZ = this.mdTZ, keyR = this.mdKeyR, keyI = this.mdKeyI, keyT = this.mdKeyT;
+    const seg = this.mdSeg;
+    for (let t = 0; t <= ns; t++) seg[t] = 0;
+    // Visit the row in the order of the previous call (kept per list entry in mdOrd),
+    // so that the insertion sort below has little to move as atoms drift. A cached
+    // row that is not a permutation of 0..len−1 (new list, first call) starts from
+    // the list's order. The sort key is a total order, so neither the result nor its
+    // bits depend on the cache, only the speed does.
+    const len = p1 - p0;
+    if (this.mdOrd.length < neighbors.length) this.mdOrd = new Int32Array(Math.ceil(neighbors.length * 1.2));
+    const ord = this.mdOrd, stamp = this.mdStamp, tP = this.mdTP, out = this.mdOut;
+    if (++this.mdStampNow > 0x3fffffff) { stamp.fill(0); this.mdStampNow = 1; }
+    const now = this.mdStampNow;
+    let valid = true;
+    for (let k = 0; k < len; k++) {
+      const v = ord[p0 + k];
+      if (v < 0 || v >= len || stamp[v] === now) { valid = false; break; }
+      stamp[v] = now;
+    }
+    if (!valid) for (let k = 0; k < len; k++) ord[p0 + k] = k;
+    const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
+    let nn = 0, nOut = 0;
+    for (let k = 0; k < len; k++) {
+      const v = ord[p0 + k], j = neighbors[p0 + v];
+      const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
+      const r2 = dx * dx + dy * dy + dz * dz;
+      if (r2 >= rc2 || r2 === 0) { out[nOut++] = v; continue; }
+      tP[nn] = v;
+      const r = Math.sqrt(r2), tj = typeMap[species[j]];
+      tJ[nn] = j; tX[nn] = dx; tY[nn] = dy; tZ[nn] = dz;
+      seg[tj + 1]++;
+      let pos = nn;
+      // Order (species, distance, atom index): a total order, so the result does not depend on the visit order.
+      while (pos > 0 && (keyT[pos - 1] > tj || (keyT[pos - 1] === tj && (keyR[pos - 1] > r || (keyR[pos - 1] === r && tJ[keyI[pos - 1]] > j))))) {
+        keyR[pos] = keyR[pos - 1]; keyI[pos] = keyI[pos - 1]; keyT[pos] = keyT[pos - 1]; pos--;
+      }
+      keyR[pos] = r; keyI[pos] = nn; keyT[pos] = tj;
+      nn++;
+    }
+    for (let t = 0; t < ns; t++) seg[t + 1] += seg[t];
+    for (let q = 0; q < nn; q++) ord[p0 + q] = tP[keyI[q]];
+    for (let m = 0; m < nOut; m++) ord[p0 + nn + m] = out[m];
+    const J = this.mdJ, R = this.mdR, M = this.mdM;
+    for (let q = 0; q < nn; q++) {
+      const s = keyI[q], r = keyR[q], ir = 1 / r;
+      J[q] = tJ[s];
+      R[q] = r;
+      M[q] = 1;
+      M[cap + q] = tX[s] * ir; M[2 * cap + q] = tY[s] * ir; M[3 * cap + q] = tZ[s] * ir;
+    }
+    for (let c = 4; c < monoSize; c++) {
+      const o = c * cap, op = MONO_PARENT[c] * cap, oa = (1 + MONO_AXIS[c]) * cap;
+      for (let q = 0; q < nn; q++) M[o + q] = M[op + q] * M[oa + q];
+    }
+    return nn;
+  }
+
+  /**
+   * T = Σ_j w·phi·M(u_j), one sorted function at a time over its run of sorted
+   * neighbours in each species segment (w constant there); stores w·phi and w·phi'.
+   */
+  private mdForward(ti: number): void {
+    const F = this.nFunctions, ns = this.nSpecies, cap = this.mdCap, k0 = ti * F;
+    const R = this.mdR, M = this.mdM, WP = this.mdWP, WD = this.mdWD, T = this.T, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
+    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const c1 = cap, c2 = 2 * cap, c3 = 3 * cap, c4 = 4 * cap, c5 = 5 * cap, c6 = 6 * cap, c7 = 7 * cap, c8 = 8 * cap, c9 = 9 * cap;
+    for (let g = 0; g < 4; g++) {
+      const kStart = this.grpStart[ti * 5 + g], kEnd = this.grpStart[ti * 5 + g + 1];
+      const S = this.grpSmax[ti * 4 + g] + RUN_MARGIN;
+      for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; }
+      for (let k = kStart; k < kEnd; k++) {
+        const c = ordC[k], is = ordIs[k], kk = k - k0, base = ordBase[k];
+        const p = g === 3 ? ordRank[k] : g, cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
+        let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
+        if (g === 3) for (let cc = 0; cc < cd; cc++) T[base + cc] = 0;
+        for (let tj = 0; tj < ns; tj++) {
+          // Run of this segment: fl(r − c) in (−S, S); both ends only move up as c grows.
+          const qEnd = seg[tj + 1];
+          let lo = segLo[tj], hi = segHi[tj];
+          while (lo < qEnd && !(R[lo] - c > -S)) lo++;
+          if (hi < lo) hi = lo;
+          while (hi < qEnd && R[hi] - c < S) hi++;
+          segLo[tj] = lo; segHi[tj] = hi;
+          const e = (ti * ns + tj) * F + kk, ca = CA[e], cb = CB[e];
+          if (g === 0) {
+            for (let q = lo; q < hi; q++) {
+              const y = (R[q] - c) * is;
+              let wp = 0, wd = 0;
+              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+              t0 += wp;
+            }
+          } else if (g === 1) {
+            for (let q = lo; q < hi; q++) {
+              const y = (R[q] - c) * is;
+              let wp = 0, wd = 0;
+              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+              t1 += wp * M[c1 + q]; t2 += wp * M[c2 + q]; t3 += wp * M[c3 + q];
+            }
+          } else if (g === 2) {
+            for (let q = lo; q < hi; q++) {
+              const y = (R[q] - c) * is;
+              let wp = 0, wd = 0;
+              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+              t4 += wp * M[c4 + q]; t5 += wp * M[c5 + q]; t6 += wp * M[c6 + q];
+              t7 += wp * M[c7 + q]; t8 += wp * M[c8 + q]; t9 += wp * M[c9 + q];
+            }
+          } else {
+            for (let q = lo; q < hi; q++) {
+              const y = (R[q] - c) * is;
+              let wp = 0, wd = 0;
+              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+              for (let cc = 0; cc < cd; cc++) T[base + cc] += wp * M[(mOff + cc) * cap + q];
+            }
+          }
+        }
+        if (g === 0) T[base] = t0;
+        else if (g === 1) { T[base] = t1; T[base + 1] = t2; T[base + 2] = t3; }
+        else if (g === 2) { T[base] = t4; T[base + 1] = t5; T[base + 2] = t6; T[base + 3] = t7; T[base + 4] = t8; T[base + 5] = t9; }
+      }
+    }
+  }
+
+  /** Forces from ∂E/∂T (in this.gT): one sorted neighbour at a time over the run of functions alive at its distance. */
+  private mdBackward(i: number, nn: number, ti: number, forces: Float64Array): void {
+    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
+    const J = this.mdJ, R = this.mdR, M = this.mdM, WP = this.mdWP, WD = this.mdWD, gT = this.gT, gS = this.mdGT, A = this.mdA;
+    const ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const gs = this.grpStart, g0 = gs[ti * 5], g1 = gs[ti * 5 + 1], g2 = gs[ti * 5 + 2], g3 = gs[ti * 5 + 3], g4 = gs[ti * 5 + 4];
+    const S0 = this.grpSmax[ti * 4] + RUN_MARGIN, S1 = this.grpSmax[ti * 4 + 1] + RUN_MARGIN;
+    const S2 = this.grpSmax[ti * 4 + 2] + RUN_MARGIN, S3 = this.grpSmax[ti * 4 + 3] + RUN_MARGIN;
+    // ∂E/∂T of ranks 0–2 in sorted function order.
+    for (let k = g0; k < g1; k++) gS[6 * (k - k0)] = gT[ordBase[k]];
+    for (let k = g1; k < g2; k++) { const b = ordBase[k], o = 6 * (k - k0); gS[o] = gT[b]; gS[o + 1] = gT[b + 1]; gS[o + 2] = gT[b + 2]; }
+    for (let k = g2; k < g3; k++) {
+      const b = ordBase[k], o = 6 * (k - k0);
+      gS[o] = gT[b]; gS[o + 1] = gT[b + 1]; gS[o + 2] = gT[b + 2]; gS[o + 3] = gT[b + 3]; gS[o + 4] = gT[b + 4]; gS[o + 5] = gT[b + 5];
+    }
+    const highRank = this.maxRank > 2, gradRows = this.gradRows, firstHighRow = GRAD_COUNT[Math.min(2, this.maxRank)];
+    let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2, lo3 = g3, hi3 = g3;
+    let fix = 0, fiy = 0, fiz = 0;
+    const keyT = this.mdKeyT;
+    for (let q = 0; q < nn; q++) {
+      // A new species segment starts again from the shortest distance: restart the runs.
+      if (q > 0 && keyT[q] !== keyT[q - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; lo3 = g3; hi3 = g3; }
+      const r = R[q], qF = q * F;
+      const m1 = monoSize > 1 ? M[cap + q] : 0, m2 = monoSize > 1 ? M[2 * cap + q] : 0, m3 = monoSize > 1 ? M[3 * cap + q] : 0;
+      const m4 = monoSize > 4 ? M[4 * cap + q] : 0, m5 = monoSize > 4 ? M[5 * cap + q] : 0, m6 = monoSize > 4 ? M[6 * cap + q] : 0;
+      const m7 = monoSize > 4 ? M[7 * cap + q] : 0, m8 = monoSize > 4 ? M[8 * cap + q] : 0, m9 = monoSize > 4 ? M[9 * cap + q] : 0;
+      let a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, sRp = 0;
+      // Runs of functions with |fl(r − c)| < S (the forward pass's predicate); both ends move up with r.
+      while (lo0 < g1 && !(r - ordC[lo0] < S0)) lo0++;
+      if (hi0 < lo0) hi0 = lo0;
+      while (hi0 < g1 && r - ordC[hi0] > -S0) hi0++;
+      for (let k = lo0; k < hi0; k++) {
+        const kk = k - k0;
+        sRp += gS[6 * kk] * WD[qF + kk];
+      }
+      while (lo1 < g2 && !(r - ordC[lo1] < S1)) lo1++;
+      if (hi1 < lo1) hi1 = lo1;
+      while (hi1 < g2 && r - ordC[hi1] > -S1) hi1++;
+      for (let k = lo1; k < hi1; k++) {
+        const kk = k - k0, o = 6 * kk, e = qF + kk, wp = WP[e];
+        const h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+        a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp;
+        sRp += (h1 * m1 + h2 * m2 + h3 * m3) * WD[e];
+      }
+      while (lo2 < g3 && !(r - ordC[lo2] < S2)) lo2++;
+      if (hi2 < lo2) hi2 = lo2;
+      while (hi2 < g3 && r - ordC[hi2] > -S2) hi2++;
+      for (let k = lo2; k < hi2; k++) {
+        const kk = k - k0, o = 6 * kk, e = qF + kk, wp = WP[e];
+        const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
+        a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
+        sRp += (h4 * m4 + h5 * m5 + h6 * m6 + h7 * m7 + h8 * m8 + h9 * m9) * WD[e];
+      }
+      const ux = m1, uy = m2, uz = m3;
+      let bx = a1 + 2 * a4 * ux + a5 * uy + a6 * uz;
+      let by = a2 + a5 * ux + 2 * a7 * uy + a8 * uz;
+      let bz = a3 + a6 * ux + a8 * uy + 2 * a9 * uz;
+      if (highRank) {
+        while (lo3 < g4 && !(r - ordC[lo3] < S3)) lo3++;
+        if (hi3 < lo3) hi3 = lo3;
+        while (hi3 < g4 && r - ordC[hi3] > -S3) hi3++;
+        for (let c = 10; c < monoSize; c++) A[c] = 0;
+        for (let k = lo3; k < hi3; k++) {
+          const kk = k - k0, e = qF + kk, wp = WP[e], base = ordBase[k], p = ordRank[k];
+          const cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
+          let gR = 0;
+          for (let c = 0; c < cd; c++) {
+            const h = gT[base + c];
+            gR += h * M[(mOff + c) * cap + q];
+            A[mOff + c] += h * wp;
+          }
+          sRp += gR * WD[e];
+        }
+        for (let row = firstHighRow; row < gradRows; row++) {
+          const v = A[GRAD_K[row]] * GRAD_C[row] * M[GRAD_R[row] * cap + q];
+          const a = GRAD_A[row];
+          if (a === 0) bx += v; else if (a === 1) by += v; else bz += v;
+        }
+      }
+      const ub = ux * bx + uy * by + uz * bz, ir = 1 / r;
+      const gx = sRp * ux + (bx - ub * ux) * ir;
+      const gy = sRp * uy + (by - ub * uy) * ir;
+      const gz = sRp * uz + (bz - ub * uz) * ir;
+      const j = J[q];
+      forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
+      fix += gx; fiy += gy; fiz += gz;
+    }
+    forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz;
   }
 
   /** Parameter gradients of one (neighbour, function) term: species weight, centre and width; gs = ∂E/∂R·scale. */

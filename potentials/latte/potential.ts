@@ -36,10 +36,8 @@ export class LattePotential implements Potential {
   }
 
   compute(atoms: Neighborhood, out: ComputeOutput): void {
-    out.energy += this.model.evaluate(atoms, this.typeMap, {
-      forces: out.forces,
-      atomEnergies: out.atomEnergies,
-    });
+    // The MD path (same results as model.evaluate to rounding; see LatteModel.evaluateMd).
+    out.energy += this.model.evaluateMd(atoms, this.typeMap, out.forces, out.atomEnergies);
   }
 
   spec(): PotentialSpec {

@@ -1,6 +1,13 @@
-// Worker entry of the parallel fit assembly (fit.ts assembleParallel): registers tsx so
+// Worker entry of the parallel fit assembly (fit.ts assembleParallel): runs the
+// compiled fit-worker.js when it sits beside this file (dist/), else registers tsx so
 // that the TypeScript sources load, then runs fit-worker.ts.
-import { register } from 'tsx/esm/api';
+import { existsSync } from 'node:fs';
 
-register();
-await import('./fit-worker.ts');
+const compiled = new URL('./fit-worker.js', import.meta.url);
+if (existsSync(compiled)) {
+  await import(compiled.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./fit-worker.ts');
+}

@@ -1,0 +1,199 @@
+/**
+ * The MD path of LATTE (LatteModel.evaluateMd, what LattePotential computes with)
+ * against the general path (LatteModel.evaluate, which training uses and which is
+ * kept as the oracle) and against finite differences of its own energy.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../potentials/latte/io.ts';
+import { LatteModel, type LatteConfig } from '../potentials/latte/model.ts';
+import { LattePotential } from '../potentials/latte/potential.ts';
+import { Cell } from '../src/cell.ts';
+import { ForceEvaluator } from '../src/forces.ts';
+import { lattice } from '../src/lattice.ts';
+import { NeighborList } from '../src/neighbors.ts';
+import { Rng } from '../src/rng.ts';
+import { System } from '../src/system.ts';
+
+/** Every rank up to 4, bodies up to 5-body, two species. */
+const PATTERN = '3,-:3,a,a:2,ab,ab:2,a,b,ab:2,ab,bc,ca:1,a,b,c,abc:1,abcd,abcd';
+
+/** Two-species model with a width per function (so runs include functions narrower than their group's widest). */
+function mixedWidthModel(extra: Partial<LatteConfig> = {}, seed = 5): LatteModel {
+  const model = new LatteModel({
+    elements: ['Si', 'Ge'], cutoff: 4.5, descriptor: PATTERN, width: 1.2, trainWidths: true, widthMin: 0.5, widthMax: 1.6,
+    hidden: [8, 4], activation: 'gaussian', ...extra,
+  });
+  model.initialise(seed);
+  const rng = new Rng(seed + 50);
+  const F = model.nFunctions, th = model.theta;
+  for (let f = 0; f < F; f++) th[model.offWidths + f] = 0.5 + 1.1 * rng.uniform();
+  for (let k = 0; k < model.nSpecies * F; k++) th[model.offCentres + k] = 0.6 + 3.3 * rng.uniform();
+  model.clip();
+  model.validate();
+  for (let k = 0; k < model.mean.length; k++) { model.mean[k] = 0.1 * rng.normal(); model.invStd[k] = 0.5 + rng.uniform(); }
+  model.e0[0] = -1.5; model.e0[1] = -2.5;
+  return model;
+}
+
+/** 12-atom triclinic Si/Ge cell with random positions. */
+function randomStructure(seed = 7): System {
+  const rng = new Rng(seed);
+  const cell = new Cell([5.6, 0, 0, 0.7, 5.3, 0, -0.4, 0.5, 5.9]);
+  const n = 12;
+  const frac: number[] = [];
+  for (let k = 0; k < 3 * n; k++) frac.push(rng.uniform());
+  const symbols = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 'Ge' : 'Si'));
+  return new System({ symbols, positions: cell.toCartesian(frac), cell });
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k]));
+  return m;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
+  return m;
+}
+
+/** Energy, forces on the extended atoms and per-atom energies from both paths. */
+function bothPaths(model: LatteModel, system: System, skin = 0.7) {
+  const nl = new NeighborList({ cutoff: model.config.cutoff, skin, full: true });
+  nl.update(system);
+  const typeMap = Int32Array.from(system.elements, (e) => model.config.elements.indexOf(e));
+  const fRef = new Float64Array(3 * nl.nTotal), eRef = new Float64Array(nl.nTotal);
+  const fMd = new Float64Array(3 * nl.nTotal), eMd = new Float64Array(nl.nTotal);
+  const energyRef = model.evaluate(nl, typeMap, { forces: fRef, atomEnergies: eRef });
+  const energyMd = model.evaluateMd(nl, typeMap, fMd, eMd);
+  return { nl, typeMap, energyRef, energyMd, fRef, fMd, eRef, eMd };
+}
+
+function expectSamePaths(model: LatteModel, system: System): void {
+  const r = bothPaths(model, system);
+  expect(maxAbs(r.fRef)).toBeGreaterThan(1e-2);
+  expect(Math.abs(r.energyMd - r.energyRef)).toBeLessThanOrEqual(1e-12 * Math.abs(r.energyRef));
+  expect(maxAbsDiff(r.eMd, r.eRef)).toBeLessThanOrEqual(1e-12 * maxAbs(r.eRef));
+  expect(maxAbsDiff(r.fMd, r.fRef)).toBeLessThanOrEqual(1e-12 * maxAbs(r.fRef));
+}
+
+describe('LATTE MD path equals the general path (to 1e-12 relative)', () => {
+  it('two species, ranks 0–4, a width per function', () => {
+    expectSamePaths(mixedWidthModel(), randomStructure());
+    expectSamePaths(mixedWidthModel({ activation: 'silu' }, 9), randomStructure(11));
+  });
+
+  it('embedding species mode', () => {
+    expectSamePaths(mixedWidthModel({ speciesMode: 'embedding', embeddingDim: 3, activation: 'tanh' }, 13), randomStructure(12));
+  });
+
+  it.each([
+    ['Si', () => lattice('diamond', { element: 'Si', a: 5.43, repeat: 2 })],
+    ['Si-fast', () => lattice('diamond', { element: 'Si', a: 5.43, repeat: 2 })],
+    ['Cu', () => lattice('fcc', { element: 'Cu', a: 3.62, repeat: 3 })],
+    ['Mo', () => lattice('bcc', { element: 'Mo', a: 3.16, repeat: 3 })],
+  ] as const)('shipped %s model on a displaced crystal', (name, build) => {
+    const { model } = loadModel(new URL(`../models/latte/${name}.msgpack`, import.meta.url).pathname);
+    const system = build();
+    const rng = new Rng(4);
+    for (let k = 0; k < system.positions.length; k++) system.positions[k] += 0.12 * rng.normal();
+    expectSamePaths(model, system);
+  });
+
+  it('a perfect crystal (many neighbours at equal distances) and row ranges that add up', () => {
+    const { model } = loadModel(new URL('../models/latte/Si.msgpack', import.meta.url).pathname);
+    const system = lattice('diamond', { element: 'Si', a: 5.43, repeat: 2 });
+    const r = bothPaths(model, system);
+    expect(Math.abs(r.energyMd - r.energyRef)).toBeLessThanOrEqual(1e-12 * Math.abs(r.energyRef));
+    // Per extended entry (ghost images not yet folded into their owners).
+    expect(maxAbsDiff(r.fMd, r.fRef)).toBeLessThanOrEqual(1e-12 * maxAbs(r.fRef));
+    const n = system.n, half = n >> 1;
+    const fA = new Float64Array(3 * r.nl.nTotal);
+    const eA = model.evaluateMd({ ...fields(r.nl), rowStart: 0, rowEnd: half }, r.typeMap, fA, null);
+    const eB = model.evaluateMd({ ...fields(r.nl), rowStart: half, rowEnd: n }, r.typeMap, fA, null);
+    expect(Math.abs(eA + eB - r.energyMd)).toBeLessThanOrEqual(1e-12 * Math.abs(r.energyMd));
+    expect(maxAbsDiff(fA, r.fMd)).toBeLessThan(1e-12);
+  });
+});
+
+describe('LATTE MD path neighbour-order cache', () => {
+  it('leaves the bits unchanged: repeated calls, another list in between, a fresh model', () => {
+    const { model } = loadModel(new URL('../models/latte/Si-fast.msgpack', import.meta.url).pathname);
+    // A perfect crystal has many neighbours at exactly equal distances (ties in the sort).
+    const system = lattice('diamond', { element: 'Si', a: 5.43, repeat: 2 });
+    const typeMap = new Int32Array([0]);
+    const run = (m: LatteModel, nl: NeighborList) => {
+      const f = new Float64Array(3 * nl.nTotal);
+      return { e: m.evaluateMd(nl, typeMap, f, null), f };
+    };
+    const nlA = new NeighborList({ cutoff: model.config.cutoff, skin: 0.5, full: true });
+    nlA.update(system);
+    const first = run(model, nlA);
+    const again = run(model, nlA);
+    // Another configuration (rows of other lengths and orders) in between.
+    const other = lattice('diamond', { element: 'Si', a: 5.5, repeat: 2 });
+    const rng = new Rng(2);
+    for (let k = 0; k < other.positions.length; k++) other.positions[k] += 0.2 * rng.normal();
+    const nlB = new NeighborList({ cutoff: model.config.cutoff, skin: 0.5, full: true });
+    nlB.update(other);
+    run(model, nlB);
+    const after = run(model, nlA);
+    const fresh = run(model.clone(), nlA);
+    for (const r of [again, after, fresh]) {
+      expect(Object.is(r.e, first.e)).toBe(true);
+      expect(maxAbsDiff(r.f, first.f)).toBe(0);
+    }
+  });
+});
+
+function fields(nl: NeighborList) {
+  return { nLocal: nl.nLocal, positions: nl.positions, species: nl.species, full: nl.full };
+}
+
+describe('LATTE MD path derivatives', () => {
+  it('forces equal central finite differences of the energy (two species, mixed widths, ranks 0–4)', () => {
+    const model = mixedWidthModel({ activation: 'tanh' }, 17);
+    const system = randomStructure(19);
+    const ev = new ForceEvaluator(new LattePotential(model), { skin: 0.3 });
+    ev.evaluate(system);
+    const F = system.forces.slice();
+    expect(maxAbs(F)).toBeGreaterThan(1e-2);
+    const h = 1e-5;
+    let err = 0;
+    for (let k = 0; k < 3 * system.n; k++) {
+      const x0 = system.positions[k];
+      system.positions[k] = x0 + h;
+      const ep = ev.evaluate(system).energy;
+      system.positions[k] = x0 - h;
+      const em = ev.evaluate(system).energy;
+      system.positions[k] = x0;
+      err = Math.max(err, Math.abs(-(ep - em) / (2 * h) - F[k]));
+    }
+    expect(err).toBeLessThan(1e-7 * Math.max(1, maxAbs(F)));
+  });
+
+  it('energy is invariant and forces rotate under a rotation with inversion', () => {
+    const model = mixedWidthModel({}, 23);
+    const base = randomStructure(29);
+    const ev = new ForceEvaluator(new LattePotential(model), { skin: 0.5 });
+    const e0 = ev.evaluate(base).energy;
+    const f0 = base.forces.slice();
+    // Q = −(rotation by 0.7 rad about (1, 2, 2)/3).
+    const [ax, ay, az] = [1 / 3, 2 / 3, 2 / 3], c = Math.cos(0.7), s = Math.sin(0.7), C = 1 - c;
+    const Q = [
+      c + ax * ax * C, ax * ay * C - az * s, ax * az * C + ay * s,
+      ay * ax * C + az * s, c + ay * ay * C, ay * az * C - ax * s,
+      az * ax * C - ay * s, az * ay * C + ax * s, c + az * az * C,
+    ].map((v) => -v);
+    const rot = (v: ArrayLike<number>): number[] => {
+      const out: number[] = [];
+      for (let k = 0; k < v.length; k += 3) for (let a = 0; a < 3; a++) out.push(Q[3 * a] * v[k] + Q[3 * a + 1] * v[k + 1] + Q[3 * a + 2] * v[k + 2]);
+      return out;
+    };
+    const turned = new System({ symbols: base.symbols, positions: rot(base.positions), cell: new Cell(rot(base.cell.matrix)) });
+    const e1 = ev.evaluate(turned).energy;
+    expect(Math.abs(e1 - e0)).toBeLessThan(1e-12 * Math.max(1, Math.abs(e0)));
+    expect(maxAbsDiff(turned.forces, rot(f0))).toBeLessThan(1e-12 * Math.max(1, maxAbs(f0)));
+  });
+});
