@@ -5,7 +5,7 @@
  * train-set and 5-fold cross-validation errors (Ge, Li, Ni, which have no test file).
  *
  *   npx tsx bench/trace-accuracy.ts [El …] [--degree 20,16,12] [--cutoff 5.5] [--radial-lambda 1]
- *        [--wl 1.5] [--energy-weight 30] [--energy-scales 0.1,0.3,1] [--cv] [--no-save] [--out NAME]
+ *        [--wl 1.5] [--energy-weight 30] [--energy-scales 0.1,0.3,1] [--cv] [--no-save] [--out NAME] [--energy-per-atom]
  *        [--threads N]   (design assembly threads; default: all cores) [--lambdas 1e-15,1e-13,…]
  *        [--metric rmse|mae] [--combine sum|max] [--prior-wl 2] [--prior-wn 6]
  *
@@ -40,7 +40,7 @@ const BASELINE: Record<string, { gapE: number; mtpE: number; gapF: number; mtpF:
   Ge: { gapE: 2.06, mtpE: 1.79, gapF: 0.05, mtpF: 0.05 },
 };
 
-const { options, positional } = parseOptions(process.argv.slice(2), ['no-save', 'cv']);
+const { options, positional } = parseOptions(process.argv.slice(2), ['no-save', 'cv', 'energy-per-atom']);
 const elements = positional.length > 0 ? positional : ['Si', 'Cu', 'Mo', 'Ge', 'Li', 'Ni'];
 const degree = typeof options.degree === 'string' ? options.degree.split(',').map(Number) : [20, 16, 12];
 const cutoff = typeof options.cutoff === 'string' ? Number(options.cutoff) : 5.5;
@@ -68,14 +68,14 @@ for (const el of elements) {
   const cpu0 = process.cpuUsage();
   const fit = await fitTraceAsync({
     threads, lambda: lambdas,
-    basis, train, test, crossValidate: !test || !!options.cv, source: `${el}_train.xyz`, weights: { energy: energyWeight },
+    basis, train, test, crossValidate: !test || !!options.cv, source: `${el}_train.xyz`, weights: { energy: energyWeight, energyPerAtom: !!options['energy-per-atom'] },
     energyScales: energyScales, select: { energy: bestE, force: bestF, metric, combine }, prior, log: (l) => console.log(`[${el}] ${l}`),
   });
   const cpu = process.cpuUsage(cpu0), fitCpu = (cpu.user + cpu.system) / 1e6;
   const name = typeof options.out === 'string' ? options.out : el;
   if (!options['no-save']) saveModel(join(ROOT, 'models', 'trace', `${name}.msgpack`), fit.model);
   const row: Record<string, unknown> = {
-    element: el, functions: fit.nFunctions, cutoff, radial_lambda: radialLambda, wL, degree: degree.join('/'),
+    element: el, functions: fit.nFunctions, cutoff, radial_lambda: radialLambda, wL, degree: degree.join('/'), energy_per_atom: !!options['energy-per-atom'],
     metric, combine, prior_wl: prior.wl, prior_wn: prior.wn,
     lambda: fit.lambda, energy_weight: fit.energyWeight, threads, fit_s: fit.timings.total_s, fit_cpu_s: Number(fitCpu.toFixed(1)), design_s: fit.timings.design_s, solve_s: fit.timings.solve_s,
     train_E_mae: fit.train.energy_mae_mev_per_atom, train_F_mae: fit.train.force_mae_ev_per_a,

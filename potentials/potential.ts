@@ -111,13 +111,14 @@ export interface Potential {
  * The parallel evaluator runs, with rows split into chunks:
  *   1. accumulate() per chunk: adds `width` values per extended atom into
  *      `values` (zeroed, length ≥ width·nTotal), ghosts included;
- *   2. once, on the whole system: sums the chunks, folds ghost entries into their
- *      owners, calls combine() which writes the fields of local atoms (width per
- *      atom) and adds their energy / per-atom energies to `out`, then copies the
- *      fields of owners to their ghosts;
+ *   2. combine() per chunk of local atoms (rowStart..rowEnd-1), given `values`
+ *      summed over the chunks with ghost entries folded into their owners: writes
+ *      the fields of those atoms (width per atom) and adds their energy / per-atom
+ *      energies to `out`; the evaluator then copies the fields of owners to their
+ *      ghosts;
  *   3. finish() per chunk: energy, forces and per-atom energies of the rows given
  *      the fields of every extended atom.
- * Both accumulate() and finish() honour atoms.rowStart/rowEnd.
+ * accumulate(), combine() and finish() all honour atoms.rowStart/rowEnd.
  */
 export interface StagedCompute {
   /** Values per atom accumulated in stage 1 and fields per atom read in stage 3. */
@@ -146,11 +147,11 @@ export function requireNumber(owner: string, name: string, value: unknown, posit
   return value;
 }
 
-/** Largest neighbour count of any local atom in a list (to size per-atom scratch buffers once per step). */
-export function maxNeighborCount(list: NeighborCsr, nLocal: number): number {
+/** Largest neighbour count of the rows start..end-1 of a list (default: every local atom; to size per-atom scratch buffers once per step). */
+export function maxNeighborCount(list: NeighborCsr, end: number, start = 0): number {
   const offsets = list.offsets;
   let max = 0;
-  for (let i = 0; i < nLocal; i++) {
+  for (let i = start; i < end; i++) {
     const count = offsets[i + 1] - offsets[i];
     if (count > max) max = count;
   }

@@ -177,8 +177,9 @@ export class StillingerWeber implements Potential {
     if (!full) throw new Error('sw: needs a full neighbour list');
     const { offsets, neighbors } = full;
     const nLocal = atoms.nLocal;
-    this.ensureShort(maxNeighborCount(full, nLocal));
-    out.energy += this.evaluate(atoms.rowStart ?? 0, atoms.rowEnd ?? nLocal, offsets, neighbors, atoms.positions, atoms.species, atoms.owner, out.forces, out.atomEnergies);
+    const rowStart = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? nLocal;
+    this.ensureShort(maxNeighborCount(full, rowEnd, rowStart));
+    out.energy += this.evaluate(rowStart, rowEnd, offsets, neighbors, atoms.positions, atoms.species, atoms.owner, out.forces, out.atomEnergies);
   }
 
   private evaluate(

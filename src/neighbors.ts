@@ -136,9 +136,12 @@ export class NeighborList implements Neighborhood {
   /**
    * Brings the list up to date with the system: rebuilds it (wrapping atoms into
    * the cell) if needed, otherwise refreshes the extended coordinates. Returns true
-   * if it rebuilt.
+   * if it rebuilt. With refresh false, an update that does not rebuild leaves
+   * `positions` untouched: the caller computes them (local atoms = system
+   * positions, a ghost = its owner + ghostImages · cell rows), as the parallel
+   * evaluator does in its workers.
    */
-  update(system: System): boolean {
+  update(system: System, refresh = true): boolean {
     if (this.dirty || system.n !== this.nLocal) {
       this.build(system);
       return true;
@@ -159,8 +162,13 @@ export class NeighborList implements Neighborhood {
         return true;
       }
     }
-    this.refreshCoordinates(system);
+    if (refresh) this.refreshCoordinates(system);
     return false;
+  }
+
+  /** Integer image (3 per ghost, index g − nLocal) of each ghost since the last build: x_g = x_owner + n_a·a + n_b·b + n_c·c. */
+  get ghostImages(): Int32Array {
+    return this.image;
   }
 
   private movedTooFar(system: System): boolean {

@@ -130,3 +130,43 @@ describe('the staged EAM path', () => {
     }
   });
 });
+
+describe('ghost positions computed by the workers between rebuilds', () => {
+  it('follow a deformed triclinic cell without a rebuild: same bits for 1, 2 and 3 workers, equal to a fresh serial evaluation', async () => {
+    const potential = createPotential({ kind: 'eam/alloy', file: 'CuTa.eam.alloy' });
+    const start = rattled(lattice('fcc', { element: ['Cu', 'Ta', 'Cu', 'Cu'], a: 3.8, repeat: 3 }), 0.2, 11);
+    // A triclinic cell (all of a, b, c tilted), then a small affine deformation of cell and atoms.
+    const h = start.cell.matrix;
+    start.cell.setMatrix([h[0], 0.3, -0.2, 0.4, h[4], 0.25, -0.35, 0.3, h[8]]);
+    const deform = [1.004, 0.002, -0.001, 0.001, 0.997, 0.003, -0.002, 0.001, 1.002];
+    const deformed = (s: System) => {
+      const m = s.cell.matrix, x = s.positions;
+      const out = new Float64Array(9);
+      for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) out[3 * r + c] = m[3 * r] * deform[c] + m[3 * r + 1] * deform[3 + c] + m[3 * r + 2] * deform[6 + c];
+      s.cell.setMatrix(out);
+      for (let i = 0; i < s.n; i++) {
+        const a = x[3 * i], b = x[3 * i + 1], c = x[3 * i + 2];
+        for (let k = 0; k < 3; k++) x[3 * i + k] = a * deform[k] + b * deform[3 + k] + c * deform[6 + k];
+      }
+    };
+    const results: Result[] = [];
+    for (const workers of [1, 2, 3]) {
+      const s = start.clone();
+      const ev = await ParallelForceEvaluator.create(potential, { workers, chunks: 7, pool });
+      try {
+        ev.evaluate(s);
+        deformed(s);
+        const r = ev.evaluate(s, { atomEnergies: true });
+        expect(ev.neighbors.builds).toBe(1); // the second evaluation reused the list: ghosts were moved, not rebuilt
+        results.push({ energy: r.energy, forces: Float64Array.from(s.forces), virial: r.virial, atomEnergies: r.atomEnergies! });
+      } finally {
+        await ev.close();
+      }
+    }
+    const moved = start.clone();
+    deformed(moved);
+    expectClose(results[0], serial(potential, moved));
+    expectSameBits(results[1], results[0]);
+    expectSameBits(results[2], results[0]);
+  });
+});

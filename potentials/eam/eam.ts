@@ -38,7 +38,9 @@ export class Eam implements Potential {
       if (this.nSpecies === 1) this.densitiesOneType(atoms, values, start, stop);
       else this.densities(atoms, values, start, stop);
     },
-    combine: (atoms, rho, fp, out) => { out.energy += this.embedding(atoms, rho, fp, out.atomEnergies); },
+    combine: (atoms, rho, fp, out) => {
+      out.energy += this.embedding(atoms, rho, fp, out.atomEnergies, atoms.rowStart ?? 0, atoms.rowEnd ?? atoms.nLocal);
+    },
     finish: (atoms, fp, out) => {
       const start = atoms.rowStart ?? 0, stop = atoms.rowEnd ?? atoms.nLocal;
       out.energy += this.nSpecies === 1
@@ -108,7 +110,7 @@ export class Eam implements Potential {
     else this.densities(atoms, rho, 0, nLocal);
     const owner = atoms.owner;
     for (let k = nLocal; k < nTotal; k++) rho[owner[k]] += rho[k];
-    out.energy += this.embedding(atoms, rho, fp, out.atomEnergies);
+    out.energy += this.embedding(atoms, rho, fp, out.atomEnergies, 0, nLocal);
     for (let k = nLocal; k < nTotal; k++) fp[k] = fp[owner[k]];
     out.energy += this.nSpecies === 1
       ? this.pairForcesOneType(atoms, fp, out.forces, out.atomEnergies, 0, nLocal)
@@ -188,12 +190,12 @@ export class Eam implements Potential {
     }
   }
 
-  /** F(ρ) and F'(ρ) of local atoms; returns the embedding energy. */
-  private embedding(atoms: Neighborhood, rho: Float64Array, fp: Float64Array, eatom: Float64Array | null): number {
+  /** F(ρ) and F'(ρ) of local atoms start..stop-1; returns their embedding energy. */
+  private embedding(atoms: Neighborhood, rho: Float64Array, fp: Float64Array, eatom: Float64Array | null, start: number, stop: number): number {
     const t = this.tables, c = t.coeffs, spFrho = this.spFrho, species = atoms.species;
     const rdrho = 1.0 / t.drho, nrhom1 = t.nrho - 1, rhomax = t.rhomax;
     let energy = 0;
-    for (let i = 0; i < atoms.nLocal; i++) {
+    for (let i = start; i < stop; i++) {
       const r = rho[i];
       let p = r * rdrho + 1.0;
       let m = Math.trunc(p);

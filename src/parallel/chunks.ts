@@ -43,8 +43,9 @@ export function balancedRows(nLocal: number, nChunks: number, lists: readonly Ne
 }
 
 /**
- * Touched sets of the chunks: for chunk c, the sorted distinct extended indices of
- * its rows and their neighbours, stored in touched[offsets[c] .. offsets[c+1]).
+ * Touched sets of the chunks: for chunk c, the distinct extended indices of
+ * its rows and their neighbours (rows first, then list order: a function of the
+ * lists only), stored in touched[offsets[c] .. offsets[c+1]).
  * `stamp` is scratch of length ≥ nTotal. Returns the arrays (grown if needed).
  */
 export function touchedSets(
@@ -70,22 +71,21 @@ export function touchedSets(
       grown.set(touched.subarray(0, count));
       touched = grown;
     }
-    const first = count;
-    for (let i = start; i < end; i++) {
-      if (stamp[i] !== c) { stamp[i] = c; touched[count++] = i; }
-      for (const l of lists) {
-        const nb = l.neighbors;
-        for (let q = l.offsets[i], q1 = l.offsets[i + 1]; q < q1; q++) {
-          const j = nb[q];
-          if (stamp[j] !== c) { stamp[j] = c; touched[count++] = j; }
-        }
-      }
-    }
-    touched.subarray(first, count).sort();
+    for (let i = start; i < end; i++) { stamp[i] = c; touched[count++] = i; }
+    for (const l of lists) count = stampNeighbors(l.offsets[start], l.offsets[end], l.neighbors, stamp, c, touched, count);
     offsets[c + 1] = count;
   }
   stamp = stamp as Int32Array;
   return { offsets, touched, stamp };
+}
+
+/** Appends to touched (from `count`) the atoms of neighbors[q0..q1) not yet stamped with c, stamping them; returns the new count. */
+function stampNeighbors(q0: number, q1: number, neighbors: Int32Array, stamp: Int32Array, c: number, touched: Int32Array, count: number): number {
+  for (let q = q0; q < q1; q++) {
+    const j = neighbors[q];
+    if (stamp[j] !== c) { stamp[j] = c; touched[count++] = j; }
+  }
+  return count;
 }
 
 /** CSR offsets of `list` with every row outside [start, end) emptied (length nLocal+1). */
@@ -96,4 +96,29 @@ export function clampOffsets(list: NeighborCsr, nLocal: number, start: number, e
     out[i] = v < lo ? lo : v > hi ? hi : v;
   }
   return out;
+}
+
+/**
+ * Inverse of the touched sets: for each extended atom k < nTotal, the slots t with
+ * touched[t] = k, ascending (so in chunk order), in slots[slotOffsets[k] ..
+ * slotOffsets[k+1]). `slotOffsets` has ≥ nTotal+1 entries, `slots` ≥ nTouched.
+ */
+export function invertTouched(touched: Int32Array, nTouched: number, nTotal: number, slotOffsets: Int32Array, slots: Int32Array): void {
+  slotOffsets.fill(0, 0, nTotal + 1);
+  for (let t = 0; t < nTouched; t++) slotOffsets[touched[t] + 1]++;
+  for (let k = 0; k < nTotal; k++) slotOffsets[k + 1] += slotOffsets[k];
+  // Fill using slotOffsets[k] as the cursor of atom k, then shift the offsets back.
+  for (let t = 0; t < nTouched; t++) slots[slotOffsets[touched[t]]++] = t;
+  for (let k = nTotal; k > 0; k--) slotOffsets[k] = slotOffsets[k - 1];
+  slotOffsets[0] = 0;
+}
+
+/** Ghosts of each local atom, ascending: ghosts[ghostOffsets[i] .. ghostOffsets[i+1]) for i < nLocal. */
+export function ghostsByOwner(owner: Int32Array, nLocal: number, nTotal: number, ghostOffsets: Int32Array, ghosts: Int32Array): void {
+  ghostOffsets.fill(0, 0, nLocal + 1);
+  for (let k = nLocal; k < nTotal; k++) ghostOffsets[owner[k] + 1]++;
+  for (let i = 0; i < nLocal; i++) ghostOffsets[i + 1] += ghostOffsets[i];
+  for (let k = nLocal; k < nTotal; k++) ghosts[ghostOffsets[owner[k]]++] = k;
+  for (let i = nLocal; i > 0; i--) ghostOffsets[i] = ghostOffsets[i - 1];
+  ghostOffsets[0] = 0;
 }

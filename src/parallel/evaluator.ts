@@ -6,13 +6,17 @@
  *
  * - The main thread keeps the neighbour list. At each rebuild it splits the rows
  *   into a fixed set of chunks balanced by neighbour counts (chunks.ts), writes
- *   atoms, lists and chunks into SharedArrayBuffers and posts that layout to the
- *   workers once. Each step it copies the extended positions into shared memory
- *   and starts a phase by bumping a control word (Atomics.notify); every thread
- *   claims chunks with Atomics.add until none are left, then arrives; the main
- *   thread waits (Atomics.wait) until all have arrived. Nothing is posted per step.
+ *   atoms, lists, ghost images and chunks into SharedArrayBuffers and posts that
+ *   layout to the workers once. Each step it copies the local positions and the
+ *   cell into shared memory and runs phases: ghosts (ghost positions), rows (or,
+ *   staged: accumulate, combine, finish), reduce (forces per owner). A phase
+ *   starts by bumping a control word (Atomics.notify); every thread claims chunks
+ *   (its own contiguous range first, then helping the others) until none are
+ *   left; the main thread waits until all claimed chunks are done. Nothing is
+ *   posted per step.
  * - Each chunk's forces, per-atom energies, energy and virial go to its own slots;
- *   the main thread sums them in chunk order. The chunks depend on the system
+ *   each owner's sum over the chunks (in chunk order) and over its ghosts is
+ *   formed per chunk of owners in the reduce phase. The chunks depend on the system
  *   only, so energies, forces and virials have identical bits for any number of
  *   workers (including 1, which runs the chunks on the calling thread with no
  *   pool). Against the plain ForceEvaluator they differ by summation order only
@@ -30,12 +34,14 @@ import { Packr } from 'msgpackr';
 import { checkFinite, ForceEvaluator, type Evaluation, type ForceEvaluatorOptions } from '../forces.ts';
 import type { System } from '../system.ts';
 import type { ComputeOutput, NeighborCsr, Potential } from '../../potentials/potential.ts';
-import { autoChunkCount, balancedRows, touchedSets } from './chunks.ts';
-import { ChunkKernel } from './kernel.ts';
+import { autoChunkCount, balancedRows, ghostsByOwner, invertTouched, touchedSets } from './chunks.ts';
+import { ChunkKernel, clock } from './kernel.ts';
+import type { EvaluateProfile } from './profile.ts';
 import { WorkerPool } from './pool.ts';
 import {
-  CTRL, ERROR_BYTES, MAX_CHUNKS, SCALARS, TAG_MASK, claimChunks, STAGE_ACCUMULATE, STAGE_FINISH, STAGE_ROWS,
-  ensureSharedF64, ensureSharedI32, readError, recordError, type SharedCsr, type SharedLayout, type SplitMode,
+  CTRL, controlLength, publishRanges, ERROR_BYTES, MAX_CHUNKS, SCALARS, SCALAR_COMBINE_ENERGY, SCALAR_FORCE_SUM, TAG_MASK, claimRanges, STAGE_ACCUMULATE, STAGE_COMBINE,
+  STAGE_FINISH, STAGE_GHOSTS, STAGE_REDUCE, STAGE_ROWS, TIMING_SLOTS, timingSlot,
+  ensureSharedF64, ensureSharedI32, sharedF64, readError, recordError, type SharedCsr, type SharedLayout, type SplitMode,
 } from './shared.ts';
 
 export interface ParallelOptions extends ForceEvaluatorOptions {
@@ -50,8 +56,9 @@ export interface ParallelOptions extends ForceEvaluatorOptions {
   /**
    * How long a thread that ran out of chunks polls for the next phase (workers) or
    * for the last chunk (calling thread) before it sleeps in Atomics.wait, µs
-   * (default 1000). Sleeping and being woken costs tens to hundreds of µs per
-   * phase; polling keeps a core busy meanwhile. 0: always sleep.
+   * (default 2000: covers the calling thread's integrator and list check between two
+   * steps of 32,000 EAM atoms, ~1.5 ms). Sleeping and being woken costs tens to
+   * hundreds of µs per phase; polling keeps a core busy meanwhile. 0: always sleep.
    */
   spinMicroseconds?: number;
 }
@@ -78,7 +85,7 @@ export class ParallelForceEvaluator extends ForceEvaluator {
   private readonly stallTimeoutMs: number;
   private readonly spinMicroseconds: number;
   private readonly kernel: ChunkKernel;
-  private readonly ctrl = new Int32Array(new SharedArrayBuffer(CTRL.LENGTH * 4));
+  private readonly ctrl: Int32Array;
   private readonly errorText = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES));
   private pool: WorkerPool | null = null;
   private readonly ownsPool: boolean;
@@ -90,10 +97,14 @@ export class ParallelForceEvaluator extends ForceEvaluator {
   private layout: SharedLayout | null = null;
   private generation = 0;
   private checkedEmptyRows = false;
+  private checkedDeclared = false;
   private scratch: { stamp: Int32Array; offsets: Int32Array; touched: Int32Array } = { stamp: new Int32Array(0), offsets: new Int32Array(0), touched: new Int32Array(0) };
-  private total = new Float64Array(0);
-  private totalEnergies = new Float64Array(0);
-  private stageValues = new Float64Array(0);
+  /**
+   * Set to an object (e.g. emptyProfile()) to have each evaluate() overwrite it with
+   * where its time went (profile.ts); null (default): nothing is recorded.
+   */
+  profile: EvaluateProfile | null = null;
+  private lastMark = 0;
 
   constructor(potential: Potential, options: ParallelOptions = {}) {
     super(potential, options);
@@ -104,12 +115,13 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     }
     this.chunkOption = options.chunks;
     this.stallTimeoutMs = options.stallTimeoutMs ?? 300_000;
-    this.spinMicroseconds = options.spinMicroseconds ?? 1000;
+    this.spinMicroseconds = options.spinMicroseconds ?? 2000;
     if (!(this.spinMicroseconds >= 0)) throw new Error(`parallel evaluator: spinMicroseconds must be ≥ 0, got ${options.spinMicroseconds}`);
     const p = potential.parallel;
     if (p === 'staged' && !potential.stages) throw new Error(`potential '${potential.kind}' declares parallel: 'staged' but has no 'stages'`);
     this.mode = p === 'serial' ? 'serial' : p === 'staged' ? 'staged' : p === 'rows' ? 'rows' : 'clamped';
     this.workers = this.mode === 'serial' ? 1 : workers;
+    this.ctrl = new Int32Array(new SharedArrayBuffer(controlLength(this.workers) * 4));
     this.kernel = new ChunkKernel(potential);
     if (options.pool && options.pool.threads < this.workers - 1) {
       throw new Error(`parallel evaluator: ${this.workers} workers need a pool of ≥ ${this.workers - 1} threads, the pool given has ${options.pool.threads}`);
@@ -193,89 +205,97 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     if (this.closed) throw new Error('parallel evaluator: evaluate() after close()');
     if (this.workers > 1 && !this.started) throw new Error('parallel evaluator: call `await evaluator.start()` (or build it with ParallelForceEvaluator.create) before evaluate()');
     if (this.failure) throw new Error(`parallel evaluator: the worker pool failed earlier: ${this.failure.message}`);
+    const P = this.profile;
+    if (P) {
+      P.start = this.lastMark = clock();
+      P.segments = {};
+      P.phases = [];
+    }
     this.bind(system);
     const nl = this.neighbors;
-    const rebuilt = nl.update(system);
+    // Without a rebuild the list's extended positions are not refreshed: the ghost
+    // phase below computes them in shared memory.
+    const rebuilt = nl.update(system, false);
+    if (P) { P.rebuilt = rebuilt; this.mark(rebuilt ? 'neighbour build' : 'neighbour check'); }
     let check = false;
     if (rebuilt || this.layout === null || this.layout.nLocal !== system.n) {
       this.newLayout(system);
-      check = true;
+      // A potential that ignores row ranges is checked after every rebuild; one that
+      // declares 'rows' or 'staged' on its first layout only (the check reads every
+      // chunk's whole scratch: ~10 ms for 32,000 EAM atoms).
+      check = this.mode === 'clamped' || !this.checkedDeclared;
+      this.checkedDeclared = true;
+      if (P) this.mark('new layout');
     }
     const layout = this.layout!;
     const n = system.n, nTotal = layout.nTotal, C = layout.nChunks;
-    layout.positions.set(nl.positions.subarray(0, 3 * nTotal));
+    if (rebuilt) {
+      layout.positions.set(nl.positions.subarray(0, 3 * nTotal));
+      if (P) this.mark('positions to shared');
+    } else {
+      // Local atoms copied; ghosts = owner + image · cell rows, per chunk of owners.
+      layout.positions.set(system.positions.subarray(0, 3 * n));
+      layout.cell.set(system.cell.matrix);
+      if (P) this.mark('positions to shared');
+      this.phase(layout, STAGE_GHOSTS, false, false);
+    }
     if (layout.mode === 'clamped' && !this.checkedEmptyRows) this.checkEmptyRows(layout);
     const wantE = options.atomEnergies === true;
 
-    if (this.totalEnergies.length < nTotal) this.totalEnergies = new Float64Array(Math.ceil(nTotal * 1.25));
-    const E = this.totalEnergies;
-    if (wantE) E.fill(0, 0, nTotal);
-    let energy = 0;
-
+    // Staged: densities per chunk, then per chunk of owners their reduction, combine()
+    // and the copy to ghosts, then forces per chunk. Then, for every mode, each
+    // owner's forces summed over the chunks and its ghosts, per chunk of owners.
     if (layout.mode === 'staged') {
-      const w = layout.width, stages = this.potential.stages!;
       this.phase(layout, STAGE_ACCUMULATE, false, check);
-      if (this.stageValues.length < w * nTotal) this.stageValues = new Float64Array(Math.ceil(w * nTotal * 1.25));
-      const V = this.stageValues, vals = layout.values, to = layout.touchedOffsets, touched = layout.touched, owner = layout.owner;
-      V.fill(0, 0, w * nTotal);
-      for (let c = 0; c < C; c++) {
-        for (let t = to[c], t1 = to[c + 1]; t < t1; t++) {
-          const k = w * touched[t], d = w * t;
-          for (let a = 0; a < w; a++) V[k + a] += vals[d + a];
-        }
-      }
-      for (let k = n; k < nTotal; k++) {
-        const o = w * owner[k], g = w * k;
-        for (let a = 0; a < w; a++) V[o + a] += V[g + a];
-      }
-      const out: ComputeOutput = { energy: 0, forces: this.total, atomEnergies: wantE ? E : null, virial: new Float64Array(6) };
-      stages.combine(this.wholeSystem(layout), V, layout.fields, out);
-      energy += out.energy;
-      const fields = layout.fields;
-      for (let k = n; k < nTotal; k++) {
-        const o = w * owner[k], g = w * k;
-        for (let a = 0; a < w; a++) fields[g + a] = fields[o + a];
-      }
+      this.phase(layout, STAGE_COMBINE, wantE, false);
       this.phase(layout, STAGE_FINISH, wantE, check);
     } else {
       this.phase(layout, STAGE_ROWS, wantE, check);
     }
+    this.phase(layout, STAGE_REDUCE, wantE, false);
     this.evaluations++;
 
-    // Sum the chunks in chunk order.
-    if (this.total.length < 3 * nTotal) this.total = new Float64Array(Math.ceil(3 * nTotal * 1.25));
-    const F = this.total, df = layout.forces, de = layout.atomEnergies, to = layout.touchedOffsets, touched = layout.touched;
-    F.fill(0, 0, 3 * nTotal);
-    const virial = new Float64Array(6);
+    // Scalars in chunk order: combine energies first, then the force phase's.
     const s = layout.scalars;
+    let energy = 0, forceSum = 0;
+    if (layout.mode === 'staged') for (let c = 0; c < C; c++) energy += s[SCALARS * c + SCALAR_COMBINE_ENERGY];
+    const virial = new Float64Array(6);
     for (let c = 0; c < C; c++) {
       const o = SCALARS * c;
       energy += s[o];
       for (let a = 0; a < 6; a++) virial[a] += s[o + 1 + a];
-      for (let t = to[c], t1 = to[c + 1]; t < t1; t++) {
-        const q = 3 * touched[t], d = 3 * t;
-        F[q] += df[d]; F[q + 1] += df[d + 1]; F[q + 2] += df[d + 2];
-      }
-      if (wantE) for (let t = to[c], t1 = to[c + 1]; t < t1; t++) E[touched[t]] += de[t];
+      forceSum += s[o + SCALAR_FORCE_SUM];
     }
-
-    const sf = system.forces, owner = layout.owner;
-    sf.set(F.subarray(0, 3 * n));
-    for (let k = n; k < nTotal; k++) {
-      const o = 3 * owner[k];
-      sf[o] += F[3 * k]; sf[o + 1] += F[3 * k + 1]; sf[o + 2] += F[3 * k + 2];
-    }
-    let atomEnergies: Float64Array | null = null;
-    if (wantE) {
-      for (let k = n; k < nTotal; k++) E[owner[k]] += E[k];
-      atomEnergies = E.slice(0, n);
-    }
-    checkFinite(system, energy);
+    system.forces.set(layout.localForces.subarray(0, 3 * n));
+    const atomEnergies = wantE ? layout.localEnergies.slice(0, n) : null;
+    if (P) this.mark('results: chunk scalars, forces copied');
+    if (!Number.isFinite(forceSum + energy)) checkFinite(system, energy);
+    if (P) { this.mark('finite check'); P.end = this.lastMark; }
     return { energy, virial, atomEnergies };
   }
 
-  /** Runs one phase over all chunks: on this thread alone, or with the workers. */
+  /** Adds the time since the last mark to the profile's segment `name`. */
+  private mark(name: string): void {
+    const now = clock(), P = this.profile!;
+    P.segments[name] = (P.segments[name] ?? 0) + (now - this.lastMark);
+    this.lastMark = now;
+  }
+
+  /** Runs one phase over all chunks (phaseOnce), recording it in the profile if one is set. */
   private phase(layout: SharedLayout, stage: number, wantE: boolean, check: boolean): void {
+    const P = this.profile;
+    if (!P) return this.phaseOnce(layout, stage, wantE, check);
+    const start = clock();
+    this.mainDone = start;
+    this.phaseOnce(layout, stage, wantE, check);
+    const end = clock(), C = layout.nChunks, o = 3 * C * timingSlot(stage);
+    P.phases.push({ stage, start, mainDone: this.workers === 1 ? end : this.mainDone, end, chunks: layout.chunkTimes.slice(o, o + 3 * C) });
+    this.lastMark = end;
+  }
+  private mainDone = 0;
+
+  /** Runs one phase over all chunks: on this thread alone, or with the workers. */
+  private phaseOnce(layout: SharedLayout, stage: number, wantE: boolean, check: boolean): void {
     const ctrl = this.ctrl, C = layout.nChunks, threads = this.workers - 1;
     if (threads === 0) {
       for (let c = 0; c < C; c++) this.kernel.run(layout, c, stage, wantE, check);
@@ -288,10 +308,10 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     Atomics.store(ctrl, CTRL.ATOM_ENERGIES, wantE ? 1 : 0);
     Atomics.store(ctrl, CTRL.CHECK, check ? 1 : 0);
     Atomics.store(ctrl, CTRL.GENERATION, layout.generation);
-    Atomics.store(ctrl, CTRL.NEXT, tag << 16);
+    publishRanges(ctrl, tag, this.workers, C);
     Atomics.store(ctrl, CTRL.SEQ, seq);
     Atomics.notify(ctrl, CTRL.SEQ);
-    claimChunks(ctrl, tag, C, (c) => {
+    claimRanges(ctrl, tag, C, 0, this.workers, (c) => {
       if (Atomics.load(ctrl, CTRL.ERROR) !== 0) return;
       try {
         this.kernel.run(layout, c, stage, wantE, check);
@@ -299,6 +319,7 @@ export class ParallelForceEvaluator extends ForceEvaluator {
         recordError(ctrl, this.errorText, err, 'main thread');
       }
     });
+    if (this.profile) this.mainDone = clock();
     // Wait only for chunks that workers have claimed: a worker that wakes late finds nothing to do.
     let lastDone = -1, lastProgress = performance.now();
     const spinUntil = lastProgress + this.spinMicroseconds / 1000;
@@ -372,6 +393,14 @@ export class ParallelForceEvaluator extends ForceEvaluator {
     touchedOffsets.set(sets.offsets.subarray(0, C + 1));
     const touched = ensureSharedI32(prev?.touched ?? null, nTouched);
     touched.set(sets.touched.subarray(0, nTouched));
+    const slotOffsets = ensureSharedI32(prev?.slotOffsets ?? null, nTotal + 1);
+    const slots = ensureSharedI32(prev?.slots ?? null, nTouched);
+    invertTouched(touched, nTouched, nTotal, slotOffsets, slots);
+    const ghostOffsets = ensureSharedI32(prev?.ghostOffsets ?? null, nLocal + 1);
+    const ghosts = ensureSharedI32(prev?.ghosts ?? null, nTotal - nLocal);
+    ghostsByOwner(nl.owner, nLocal, nTotal, ghostOffsets, ghosts);
+    const images = ensureSharedI32(prev?.images ?? null, 3 * (nTotal - nLocal));
+    images.set(nl.ghostImages.subarray(0, 3 * (nTotal - nLocal)));
     const species = ensureSharedI32(prev?.species ?? null, nTotal);
     species.set(nl.species.subarray(0, nTotal));
     const owner = ensureSharedI32(prev?.owner ?? null, nTotal);
@@ -410,6 +439,17 @@ export class ParallelForceEvaluator extends ForceEvaluator {
       values: ensureSharedF64(prev?.values ?? null, width * nTouched),
       fields: ensureSharedF64(prev?.fields ?? null, width * nTotal),
       scalars: ensureSharedF64(prev?.scalars ?? null, SCALARS * C),
+      chunkTimes: ensureSharedF64(prev?.chunkTimes ?? null, 3 * TIMING_SLOTS * C),
+      images,
+      cell: prev?.cell ?? sharedF64(9),
+      slotOffsets,
+      slots,
+      ghostOffsets,
+      ghosts,
+      reduced: ensureSharedF64(prev?.reduced ?? null, width * nLocal),
+      combineEnergies: ensureSharedF64(prev?.combineEnergies ?? null, nLocal),
+      localForces: ensureSharedF64(prev?.localForces ?? null, 3 * nLocal),
+      localEnergies: ensureSharedF64(prev?.localEnergies ?? null, nLocal),
     };
     this.layout = layout;
     for (const port of this.ports) port.postMessage(layout);

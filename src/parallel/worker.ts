@@ -14,7 +14,7 @@ import { loadPotential } from '../../potentials/registry.ts';
 import type { PotentialSpec } from '../../potentials/potential.ts';
 import type { WorkerInit } from './evaluator.ts';
 import { ChunkKernel } from './kernel.ts';
-import { CTRL, TAG_MASK, claimChunks, recordError, spinWhileEqual, type SharedLayout } from './shared.ts';
+import { CTRL, TAG_MASK, claimRanges, recordError, spinWhileEqual, type SharedLayout } from './shared.ts';
 
 /** Handler 'force': the persistent loop of one force worker. */
 export async function force(init: WorkerInit): Promise<string> {
@@ -22,7 +22,7 @@ export async function force(init: WorkerInit): Promise<string> {
   const where = `worker ${index + 1} of ${threads}`;
   const spec = unpack(init.spec) as PotentialSpec;
   const potential = await loadPotential(spec, init.cwd);
-  const kernel = new ChunkKernel(potential);
+  const kernel = new ChunkKernel(potential, index + 1);
   let layout: SharedLayout | null = null;
   let boundElements: string | null = null;
   let seen = Atomics.load(ctrl, CTRL.SEQ);
@@ -46,7 +46,7 @@ export async function force(init: WorkerInit): Promise<string> {
       }
       const stage = Atomics.load(ctrl, CTRL.STAGE), wantE = Atomics.load(ctrl, CTRL.ATOM_ENERGIES) === 1;
       const check = Atomics.load(ctrl, CTRL.CHECK) === 1, current = layout;
-      claimChunks(ctrl, seen & TAG_MASK, current.nChunks, (c) => {
+      claimRanges(ctrl, seen & TAG_MASK, current.nChunks, index + 1, threads + 1, (c) => {
         if (Atomics.load(ctrl, CTRL.ERROR) !== 0) return;
         try {
           kernel.run(current, c, stage, wantE, check);
