@@ -1238,7 +1238,60 @@ export class LatteModel {
       const kStart = this.grpStart[ti * 5 + g], kEnd = this.grpStart[ti * 5 + g + 1];
       const S = this.grpSmax[ti * 4 + g] + RUN_MARGIN;
       for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; }
-      for (let k = kStart; k < kEnd; k++) {
+      let k = kStart;
+      // Ranks 0–2: two adjacent sorted functions per pass (sharing the loads of r and
+      // the monomials) over the union of their runs, from the first one's start to the
+      // second one's end. A neighbour outside a function's own run has |y| ≥ 1, so it
+      // adds an exact zero: each function's sum is the same as one function at a time.
+      if (g < 3) {
+        for (; k + 1 < kEnd; k += 2) {
+          const ca = ordC[k], cb = ordC[k + 1], isa = ordIs[k], isb = ordIs[k + 1], kk = k - k0, ba = ordBase[k], bb = ordBase[k + 1];
+          let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0;
+          for (let tj = 0; tj < ns; tj++) {
+            const qEnd = seg[tj + 1];
+            let lo = segLo[tj], hi = segHi[tj];
+            while (lo < qEnd && !(R[lo] - ca > -S)) lo++;
+            if (hi < lo) hi = lo;
+            while (hi < qEnd && R[hi] - cb < S) hi++;
+            segLo[tj] = lo; segHi[tj] = hi;
+            const e = (ti * ns + tj) * F + kk, wa = CA[e], wb = CA[e + 1];
+            if (g === 0) {
+              for (let q = lo; q < hi; q++) {
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
+                if (ya > -1 && ya < 1) { const t = 1 - ya * ya; a0 += wa * t * (t * t); }
+                if (yb > -1 && yb < 1) { const t = 1 - yb * yb; b0 += wb * t * (t * t); }
+              }
+            } else if (g === 1) {
+              for (let q = lo; q < hi; q++) {
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
+                let pa = 0, pb = 0;
+                if (ya > -1 && ya < 1) { const t = 1 - ya * ya; pa = wa * t * (t * t); }
+                if (yb > -1 && yb < 1) { const t = 1 - yb * yb; pb = wb * t * (t * t); }
+                const x = M[c1 + q], y = M[c2 + q], z = M[c3 + q];
+                a0 += pa * x; a1 += pa * y; a2 += pa * z;
+                b0 += pb * x; b1 += pb * y; b2 += pb * z;
+              }
+            } else {
+              for (let q = lo; q < hi; q++) {
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
+                let pa = 0, pb = 0;
+                if (ya > -1 && ya < 1) { const t = 1 - ya * ya; pa = wa * t * (t * t); }
+                if (yb > -1 && yb < 1) { const t = 1 - yb * yb; pb = wb * t * (t * t); }
+                const m4 = M[c4 + q], m5 = M[c5 + q], m6 = M[c6 + q], m7 = M[c7 + q], m8 = M[c8 + q], m9 = M[c9 + q];
+                a0 += pa * m4; a1 += pa * m5; a2 += pa * m6; a3 += pa * m7; a4 += pa * m8; a5 += pa * m9;
+                b0 += pb * m4; b1 += pb * m5; b2 += pb * m6; b3 += pb * m7; b4 += pb * m8; b5 += pb * m9;
+              }
+            }
+          }
+          if (g === 0) { T[ba] = a0; T[bb] = b0; }
+          else if (g === 1) { T[ba] = a0; T[ba + 1] = a1; T[ba + 2] = a2; T[bb] = b0; T[bb + 1] = b1; T[bb + 2] = b2; }
+          else {
+            T[ba] = a0; T[ba + 1] = a1; T[ba + 2] = a2; T[ba + 3] = a3; T[ba + 4] = a4; T[ba + 5] = a5;
+            T[bb] = b0; T[bb + 1] = b1; T[bb + 2] = b2; T[bb + 3] = b3; T[bb + 4] = b4; T[bb + 5] = b5;
+          }
+        }
+      }
+      for (; k < kEnd; k++) {
         const c = ordC[k], is = ordIs[k], kk = k - k0, base = ordBase[k];
         const p = g === 3 ? ordRank[k] : g, cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
         let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
