@@ -987,14 +987,13 @@ export class LatteModel {
   //  1. the neighbours inside rc, sorted by distance, in structure-of-arrays form
   //     (unit-vector monomials component-major);
   //  2. forward, one radial function at a time over the run of neighbours inside
-  //     its support (contiguous, since they are sorted by r): the function's tensor
-  //     components are summed in registers and written once (nothing is stored per
-  //     pair: the backward pass recomputes w·phi and w·phi', cheaper than a strided
-  //     store and reload);
+  //     its support (contiguous, since they are sorted by r), two adjacent functions
+  //     per pass: w·phi and w·phi' are stored (interleaved, per neighbour row), and
+  //     the functions' tensor components are summed in registers and written once;
   //  3. contraction and MLP as in evaluate();
   //  4. backward, one neighbour at a time over the run of functions alive at its
-  //     distance (functions are sorted by centre), with the centre, 1/s and ∂E/∂T
-  //     packed in the functions' sorted order so that the inner loops read contiguous memory.
+  //     distance (functions are sorted by centre), with ∂E/∂T copied into the
+  //     functions' sorted order so that the inner loops read contiguous memory.
   // The runs of both passes use one predicate, |fl(r − c)| < S with S the rank
   // group's largest width plus a margin, so each pass visits exactly the (neighbour,
   // function) pairs the other one does; inside a run, phi is tested exactly as in
@@ -1007,6 +1006,8 @@ export class LatteModel {
   private mdR = new Float64Array(0);
   /** Monomials of the sorted neighbours' unit vectors, component-major: [c·cap + q]. */
   private mdM = new Float64Array(0);
+  /** w·phi and w·phi' per (sorted neighbour q, sorted function kk), interleaved: [2(q·F + kk)], [2(q·F + kk) + 1]. */
+  private mdW = new Float64Array(0);
   /** Unsorted gather buffers and the insertion-sort keys. */
   private mdTJ = new Int32Array(0);
   private mdTX = new Float64Array(0);
@@ -1025,7 +1026,7 @@ export class LatteModel {
   private mdSeg = new Int32Array(0);
   private mdSegLo = new Int32Array(0);
   private mdSegHi = new Int32Array(0);
-  /** Per sorted function, 8 slots: centre, 1/s, ∂E/∂T of ranks 0–2 (mdBackward). */
+  /** ∂E/∂T of ranks 0–2 in sorted function order, 6 slots per function. */
   private mdGT = new Float64Array(0);
   /** Rank ≥ 3 back-propagated components of one neighbour. */
   private readonly mdA = new Float64Array(MONO_TOTAL);
@@ -1067,7 +1068,7 @@ export class LatteModel {
   }
 
   private mdEnsure(n: number): void {
-    if (this.mdGT.length !== 8 * this.nFunctions) this.mdGT = new Float64Array(8 * this.nFunctions);
+    if (this.mdGT.length !== 6 * this.nFunctions) this.mdGT = new Float64Array(6 * this.nFunctions);
     if (this.mdSeg.length !== this.nSpecies + 1) {
       this.mdSeg = new Int32Array(this.nSpecies + 1);
       this.mdSegLo = new Int32Array(this.nSpecies);
@@ -1076,6 +1077,7 @@ export class LatteModel {
     if (n <= this.mdCap) return;
     const cap = Math.max(n, Math.ceil(this.mdCap * 1.5), 64);
     this.mdCap = cap;
+    this.mdW = new Float64Array(2 * this.nFunctions * cap);
     this.mdJ = new Int32Array(cap);
     this.mdR = new Float64Array(cap);
     this.mdM = new Float64Array(Math.max(this.monoSize, 4) * cap);
@@ -1231,8 +1233,8 @@ export class LatteModel {
    */
   private mdForward(ti: number): void {
     const F = this.nFunctions, ns = this.nSpecies, cap = this.mdCap, k0 = ti * F;
-    const R = this.mdR, M = this.mdM, T = this.T, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
-    const ordIs = this.mdIs, CA = this.mdCA, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const R = this.mdR, M = this.mdM, T = this.T, W = this.mdW, F2 = 2 * F, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
+    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
     const c1 = cap, c2 = 2 * cap, c3 = 3 * cap, c4 = 4 * cap, c5 = 5 * cap, c6 = 6 * cap, c7 = 7 * cap, c8 = 8 * cap, c9 = 9 * cap;
     for (let g = 0; g < 4; g++) {
       const kStart = this.grpStart[ti * 5 + g], kEnd = this.grpStart[ti * 5 + g + 1];
@@ -1246,6 +1248,7 @@ export class LatteModel {
       if (g < 3) {
         for (; k + 1 < kEnd; k += 2) {
           const ca = ordC[k], cb = ordC[k + 1], isa = ordIs[k], isb = ordIs[k + 1], kk = k - k0, ba = ordBase[k], bb = ordBase[k + 1];
+          const wo = 2 * kk;
           let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0;
           for (let tj = 0; tj < ns; tj++) {
             const qEnd = seg[tj + 1];
@@ -1254,29 +1257,34 @@ export class LatteModel {
             if (hi < lo) hi = lo;
             while (hi < qEnd && R[hi] - cb < S) hi++;
             segLo[tj] = lo; segHi[tj] = hi;
-            const e = (ti * ns + tj) * F + kk, wa = CA[e], wb = CA[e + 1];
+            const e = (ti * ns + tj) * F + kk, wa = CA[e], wb = CA[e + 1], da = CB[e], db = CB[e + 1];
             if (g === 0) {
               for (let q = lo; q < hi; q++) {
-                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
-                if (ya > -1 && ya < 1) { const t = 1 - ya * ya; a0 += wa * t * (t * t); }
-                if (yb > -1 && yb < 1) { const t = 1 - yb * yb; b0 += wb * t * (t * t); }
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
+                let pa = 0, pb = 0, qa = 0, qb = 0;
+                if (ya > -1 && ya < 1) { const t = 1 - ya * ya, u = t * t; pa = wa * t * u; qa = da * ya * u; }
+                if (yb > -1 && yb < 1) { const t = 1 - yb * yb, u = t * t; pb = wb * t * u; qb = db * yb * u; }
+                W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
+                a0 += pa; b0 += pb;
               }
             } else if (g === 1) {
               for (let q = lo; q < hi; q++) {
-                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
-                let pa = 0, pb = 0;
-                if (ya > -1 && ya < 1) { const t = 1 - ya * ya; pa = wa * t * (t * t); }
-                if (yb > -1 && yb < 1) { const t = 1 - yb * yb; pb = wb * t * (t * t); }
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
+                let pa = 0, pb = 0, qa = 0, qb = 0;
+                if (ya > -1 && ya < 1) { const t = 1 - ya * ya, u = t * t; pa = wa * t * u; qa = da * ya * u; }
+                if (yb > -1 && yb < 1) { const t = 1 - yb * yb, u = t * t; pb = wb * t * u; qb = db * yb * u; }
+                W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
                 const x = M[c1 + q], y = M[c2 + q], z = M[c3 + q];
                 a0 += pa * x; a1 += pa * y; a2 += pa * z;
                 b0 += pb * x; b1 += pb * y; b2 += pb * z;
               }
             } else {
               for (let q = lo; q < hi; q++) {
-                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
-                let pa = 0, pb = 0;
-                if (ya > -1 && ya < 1) { const t = 1 - ya * ya; pa = wa * t * (t * t); }
-                if (yb > -1 && yb < 1) { const t = 1 - yb * yb; pb = wb * t * (t * t); }
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
+                let pa = 0, pb = 0, qa = 0, qb = 0;
+                if (ya > -1 && ya < 1) { const t = 1 - ya * ya, u = t * t; pa = wa * t * u; qa = da * ya * u; }
+                if (yb > -1 && yb < 1) { const t = 1 - yb * yb, u = t * t; pb = wb * t * u; qb = db * yb * u; }
+                W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
                 const m4 = M[c4 + q], m5 = M[c5 + q], m6 = M[c6 + q], m7 = M[c7 + q], m8 = M[c8 + q], m9 = M[c9 + q];
                 a0 += pa * m4; a1 += pa * m5; a2 += pa * m6; a3 += pa * m7; a4 += pa * m8; a5 += pa * m9;
                 b0 += pb * m4; b1 += pb * m5; b2 += pb * m6; b3 += pb * m7; b4 += pb * m8; b5 += pb * m9;
@@ -1304,34 +1312,38 @@ export class LatteModel {
           if (hi < lo) hi = lo;
           while (hi < qEnd && R[hi] - c < S) hi++;
           segLo[tj] = lo; segHi[tj] = hi;
-          const ca = CA[(ti * ns + tj) * F + kk];
+          const ca = CA[(ti * ns + tj) * F + kk], cb = CB[(ti * ns + tj) * F + kk];
           if (g === 0) {
             for (let q = lo; q < hi; q++) {
               const y = (R[q] - c) * is;
-              let wp = 0;
-              if (y > -1 && y < 1) { const t = 1 - y * y; wp = ca * t * (t * t); }
+              let wp = 0, wd = 0;
+              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
               t0 += wp;
             }
           } else if (g === 1) {
             for (let q = lo; q < hi; q++) {
               const y = (R[q] - c) * is;
-              let wp = 0;
-              if (y > -1 && y < 1) { const t = 1 - y * y; wp = ca * t * (t * t); }
+              let wp = 0, wd = 0;
+              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
               t1 += wp * M[c1 + q]; t2 += wp * M[c2 + q]; t3 += wp * M[c3 + q];
             }
           } else if (g === 2) {
             for (let q = lo; q < hi; q++) {
               const y = (R[q] - c) * is;
-              let wp = 0;
-              if (y > -1 && y < 1) { const t = 1 - y * y; wp = ca * t * (t * t); }
+              let wp = 0, wd = 0;
+              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
               t4 += wp * M[c4 + q]; t5 += wp * M[c5 + q]; t6 += wp * M[c6 + q];
               t7 += wp * M[c7 + q]; t8 += wp * M[c8 + q]; t9 += wp * M[c9 + q];
             }
           } else {
             for (let q = lo; q < hi; q++) {
               const y = (R[q] - c) * is;
-              let wp = 0;
-              if (y > -1 && y < 1) { const t = 1 - y * y; wp = ca * t * (t * t); }
+              let wp = 0, wd = 0;
+              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
               for (let cc = 0; cc < cd; cc++) T[base + cc] += wp * M[(mOff + cc) * cap + q];
             }
           }
@@ -1345,36 +1357,30 @@ export class LatteModel {
 
   /**
    * Forces from ∂E/∂T (in this.gT): one sorted neighbour at a time over the run of
-   * functions alive at its distance, w·phi and w·phi' recomputed from the packed
-   * per-function row (c, 1/s, ∂E/∂T components) rather than stored by the forward pass.
+   * functions alive at its distance, reading the forward pass's w·phi and w·phi'.
    */
   private mdBackward(i: number, nn: number, ti: number, forces: Float64Array): void {
-    const F = this.nFunctions, ns = this.nSpecies, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
+    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
     const J = this.mdJ, R = this.mdR, M = this.mdM, gT = this.gT, gS = this.mdGT, A = this.mdA;
-    const ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank, ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB;
+    const ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank, W = this.mdW, F2 = 2 * F;
     const gs = this.grpStart, g0 = gs[ti * 5], g1 = gs[ti * 5 + 1], g2 = gs[ti * 5 + 2], g3 = gs[ti * 5 + 3], g4 = gs[ti * 5 + 4];
     const S0 = this.grpSmax[ti * 4] + RUN_MARGIN, S1 = this.grpSmax[ti * 4 + 1] + RUN_MARGIN;
     const S2 = this.grpSmax[ti * 4 + 2] + RUN_MARGIN, S3 = this.grpSmax[ti * 4 + 3] + RUN_MARGIN;
-    // Per sorted function kk, 8 slots: centre, 1/s, then ∂E/∂T of ranks 0–2.
+    // ∂E/∂T of ranks 0–2 in sorted function order, 6 slots per function.
     for (let k = g0; k < g3; k++) {
-      const kk = k - k0, b = ordBase[k], o = 8 * kk;
-      gS[o] = ordC[k]; gS[o + 1] = ordIs[kk + k0];
-      gS[o + 2] = gT[b];
-      if (k >= g1) { gS[o + 3] = gT[b + 1]; gS[o + 4] = gT[b + 2]; }
-      if (k >= g2) { gS[o + 5] = gT[b + 3]; gS[o + 6] = gT[b + 4]; gS[o + 7] = gT[b + 5]; }
+      const b = ordBase[k], o = 6 * (k - k0);
+      gS[o] = gT[b];
+      if (k >= g1) { gS[o + 1] = gT[b + 1]; gS[o + 2] = gT[b + 2]; }
+      if (k >= g2) { gS[o + 3] = gT[b + 3]; gS[o + 4] = gT[b + 4]; gS[o + 5] = gT[b + 5]; }
     }
     const highRank = this.maxRank > 2, gradRows = this.gradRows, firstHighRow = GRAD_COUNT[Math.min(2, this.maxRank)];
     let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2, lo3 = g3, hi3 = g3;
     let fix = 0, fiy = 0, fiz = 0;
     const keyT = this.mdKeyT;
-    let eRow = (ti * ns + (nn > 0 ? keyT[0] : 0)) * F;
     for (let q = 0; q < nn; q++) {
       // A new species segment starts again from the shortest distance: restart the runs.
-      if (q > 0 && keyT[q] !== keyT[q - 1]) {
-        lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; lo3 = g3; hi3 = g3;
-        eRow = (ti * ns + keyT[q]) * F;
-      }
-      const r = R[q];
+      if (q > 0 && keyT[q] !== keyT[q - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; lo3 = g3; hi3 = g3; }
+      const r = R[q], qW = q * F2 - 2 * k0;
       const m1 = monoSize > 1 ? M[cap + q] : 0, m2 = monoSize > 1 ? M[2 * cap + q] : 0, m3 = monoSize > 1 ? M[3 * cap + q] : 0;
       const m4 = monoSize > 4 ? M[4 * cap + q] : 0, m5 = monoSize > 4 ? M[5 * cap + q] : 0, m6 = monoSize > 4 ? M[6 * cap + q] : 0;
       const m7 = monoSize > 4 ? M[7 * cap + q] : 0, m8 = monoSize > 4 ? M[8 * cap + q] : 0, m9 = monoSize > 4 ? M[9 * cap + q] : 0;
@@ -1384,19 +1390,14 @@ export class LatteModel {
       if (hi0 < lo0) hi0 = lo0;
       while (hi0 < g1 && r - ordC[hi0] > -S0) hi0++;
       for (let k = lo0; k < hi0; k++) {
-        const kk = k - k0, o = 8 * kk, y = (r - gS[o]) * gS[o + 1];
-        if (y <= -1 || y >= 1) continue;
-        const t = 1 - y * y;
-        sRp += gS[o + 2] * (CB[eRow + kk] * y * (t * t));
+        sRp += gS[6 * (k - k0)] * W[qW + 2 * k + 1];
       }
       while (lo1 < g2 && !(r - ordC[lo1] < S1)) lo1++;
       if (hi1 < lo1) hi1 = lo1;
       while (hi1 < g2 && r - ordC[hi1] > -S1) hi1++;
       for (let k = lo1; k < hi1; k++) {
-        const kk = k - k0, o = 8 * kk, y = (r - gS[o]) * gS[o + 1];
-        if (y <= -1 || y >= 1) continue;
-        const t = 1 - y * y, u = t * t, wp = CA[eRow + kk] * t * u, wd = CB[eRow + kk] * y * u;
-        const h1 = gS[o + 2], h2 = gS[o + 3], h3 = gS[o + 4];
+        const o = 6 * (k - k0), e = qW + 2 * k, wp = W[e], wd = W[e + 1];
+        const h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
         a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp;
         sRp += (h1 * m1 + h2 * m2 + h3 * m3) * wd;
       }
@@ -1404,10 +1405,8 @@ export class LatteModel {
       if (hi2 < lo2) hi2 = lo2;
       while (hi2 < g3 && r - ordC[hi2] > -S2) hi2++;
       for (let k = lo2; k < hi2; k++) {
-        const kk = k - k0, o = 8 * kk, y = (r - gS[o]) * gS[o + 1];
-        if (y <= -1 || y >= 1) continue;
-        const t = 1 - y * y, u = t * t, wp = CA[eRow + kk] * t * u, wd = CB[eRow + kk] * y * u;
-        const h4 = gS[o + 2], h5 = gS[o + 3], h6 = gS[o + 4], h7 = gS[o + 5], h8 = gS[o + 6], h9 = gS[o + 7];
+        const o = 6 * (k - k0), e = qW + 2 * k, wp = W[e], wd = W[e + 1];
+        const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
         a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
         sRp += (h4 * m4 + h5 * m5 + h6 * m6 + h7 * m7 + h8 * m8 + h9 * m9) * wd;
       }
@@ -1421,10 +1420,7 @@ export class LatteModel {
         while (hi3 < g4 && r - ordC[hi3] > -S3) hi3++;
         for (let c = 10; c < monoSize; c++) A[c] = 0;
         for (let k = lo3; k < hi3; k++) {
-          const kk = k - k0, y = (r - ordC[k]) * ordIs[k];
-          if (y <= -1 || y >= 1) continue;
-          const t = 1 - y * y, u = t * t, wp = CA[eRow + kk] * t * u, wd = CB[eRow + kk] * y * u;
-          const base = ordBase[k], p = ordRank[k];
+          const e = qW + 2 * k, wp = W[e], wd = W[e + 1], base = ordBase[k], p = ordRank[k];
           const cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
           let gR = 0;
           for (let c = 0; c < cd; c++) {
