@@ -1008,6 +1008,8 @@ export class LatteModel {
   private mdM = new Float64Array(0);
   /** w·phi and w·phi' per (sorted neighbour q, sorted function kk), interleaved: [2(q·F + kk)], [2(q·F + kk) + 1]. */
   private mdW = new Float64Array(0);
+  /** Running force on the central atom in mdBackwardPairs. */
+  private readonly mdPairF = new Float64Array(3);
   /** Unsorted gather buffers and the insertion-sort keys. */
   private mdTJ = new Int32Array(0);
   private mdTX = new Float64Array(0);
@@ -1116,7 +1118,8 @@ export class LatteModel {
       if (forces === null) continue;
       this.mdMlpBackward(ti);
       this.contractBackward();
-      this.mdBackward(i, nn, ti, forces);
+      if (this.maxRank > 2) this.mdBackward(i, nn, ti, forces);
+      else this.mdBackwardPairs(i, nn, ti, forces);
     }
     return energy;
   }
@@ -1447,6 +1450,119 @@ export class LatteModel {
     forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz;
   }
 
+  /**
+   * mdBackward for ranks ≤ 2, two adjacent sorted neighbours a, b (same species
+   * segment, r_a ≤ r_b) per pass: over the functions alive for both, ∂E/∂T and the
+   * loop are shared; the functions alive for one only are visited for it alone
+   * (the forward pass wrote w·phi only where |fl(r − c)| < S). A neighbour left
+   * without a partner is processed as a pair with itself, the copy's result unused.
+   * Each neighbour's sums run over its functions in the same order as in mdBackward.
+   */
+  private mdBackwardPairs(i: number, nn: number, ti: number, forces: Float64Array): void {
+    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
+    const J = this.mdJ, R = this.mdR, M = this.mdM, gT = this.gT, gS = this.mdGT, pf = this.mdPairF;
+    const ordC = this.ordC, ordBase = this.ordBase, W = this.mdW, F2 = 2 * F;
+    const gs = this.grpStart, g0 = gs[ti * 5], g1 = gs[ti * 5 + 1], g2 = gs[ti * 5 + 2], g3 = gs[ti * 5 + 3];
+    const S0 = this.grpSmax[ti * 4] + RUN_MARGIN, S1 = this.grpSmax[ti * 4 + 1] + RUN_MARGIN, S2 = this.grpSmax[ti * 4 + 2] + RUN_MARGIN;
+    for (let k = g0; k < g3; k++) {
+      const b = ordBase[k], o = 6 * (k - k0);
+      gS[o] = gT[b];
+      if (k >= g1) { gS[o + 1] = gT[b + 1]; gS[o + 2] = gT[b + 2]; }
+      if (k >= g2) { gS[o + 3] = gT[b + 3]; gS[o + 4] = gT[b + 4]; gS[o + 5] = gT[b + 5]; }
+    }
+    let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2;
+    pf[0] = 0; pf[1] = 0; pf[2] = 0;
+    const keyT = this.mdKeyT;
+    let qa = 0;
+    while (qa < nn) {
+      if (qa > 0 && keyT[qa] !== keyT[qa - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; }
+      const paired = qa + 1 < nn && keyT[qa + 1] === keyT[qa];
+      const qb = paired ? qa + 1 : qa;
+      const ra = R[qa], rb = R[qb], wA = qa * F2 - 2 * k0, wB = qb * F2 - 2 * k0;
+      const xa = monoSize > 1 ? M[cap + qa] : 0, ya = monoSize > 1 ? M[2 * cap + qa] : 0, za = monoSize > 1 ? M[3 * cap + qa] : 0;
+      const xb = monoSize > 1 ? M[cap + qb] : 0, yb = monoSize > 1 ? M[2 * cap + qb] : 0, zb = monoSize > 1 ? M[3 * cap + qb] : 0;
+      let sA = 0, sB = 0;
+      // Rank 0. Runs of a, then b (both ends move up with r).
+      while (lo0 < g1 && !(ra - ordC[lo0] < S0)) lo0++;
+      if (hi0 < lo0) hi0 = lo0;
+      while (hi0 < g1 && ra - ordC[hi0] > -S0) hi0++;
+      let loB = lo0, hiA = hi0;
+      while (loB < g1 && !(rb - ordC[loB] < S0)) loB++;
+      const loA = lo0;
+      lo0 = loB; if (hi0 < lo0) hi0 = lo0;
+      while (hi0 < g1 && rb - ordC[hi0] > -S0) hi0++;
+      let mid = loB < hiA ? loB : hiA, end = loB > hiA ? loB : hiA;
+      for (let k = loA; k < mid; k++) sA += gS[6 * (k - k0)] * W[wA + 2 * k + 1];
+      for (let k = loB; k < hiA; k++) { const h = gS[6 * (k - k0)]; sA += h * W[wA + 2 * k + 1]; sB += h * W[wB + 2 * k + 1]; }
+      for (let k = end; k < hi0; k++) sB += gS[6 * (k - k0)] * W[wB + 2 * k + 1];
+      // Rank 1.
+      let a1 = 0, a2 = 0, a3 = 0, b1 = 0, b2 = 0, b3 = 0;
+      while (lo1 < g2 && !(ra - ordC[lo1] < S1)) lo1++;
+      if (hi1 < lo1) hi1 = lo1;
+      while (hi1 < g2 && ra - ordC[hi1] > -S1) hi1++;
+      const loA1 = lo1; loB = lo1; hiA = hi1;
+      while (loB < g2 && !(rb - ordC[loB] < S1)) loB++;
+      lo1 = loB; if (hi1 < lo1) hi1 = lo1;
+      while (hi1 < g2 && rb - ordC[hi1] > -S1) hi1++;
+      mid = loB < hiA ? loB : hiA; end = loB > hiA ? loB : hiA;
+      for (let k = loA1; k < mid; k++) {
+        const o = 6 * (k - k0), e = wA + 2 * k, wp = W[e], wd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+        a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp; sA += (h1 * xa + h2 * ya + h3 * za) * wd;
+      }
+      for (let k = loB; k < hiA; k++) {
+        const o = 6 * (k - k0), e = wA + 2 * k, f = wB + 2 * k, h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+        const wp = W[e], wd = W[e + 1], vp = W[f], vd = W[f + 1];
+        a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp; sA += (h1 * xa + h2 * ya + h3 * za) * wd;
+        b1 += h1 * vp; b2 += h2 * vp; b3 += h3 * vp; sB += (h1 * xb + h2 * yb + h3 * zb) * vd;
+      }
+      for (let k = end; k < hi1; k++) {
+        const o = 6 * (k - k0), e = wB + 2 * k, vp = W[e], vd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+        b1 += h1 * vp; b2 += h2 * vp; b3 += h3 * vp; sB += (h1 * xb + h2 * yb + h3 * zb) * vd;
+      }
+      // Rank 2.
+      let a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0, b8 = 0, b9 = 0;
+      while (lo2 < g3 && !(ra - ordC[lo2] < S2)) lo2++;
+      if (hi2 < lo2) hi2 = lo2;
+      while (hi2 < g3 && ra - ordC[hi2] > -S2) hi2++;
+      const loA2 = lo2; loB = lo2; hiA = hi2;
+      while (loB < g3 && !(rb - ordC[loB] < S2)) loB++;
+      lo2 = loB; if (hi2 < lo2) hi2 = lo2;
+      while (hi2 < g3 && rb - ordC[hi2] > -S2) hi2++;
+      mid = loB < hiA ? loB : hiA; end = loB > hiA ? loB : hiA;
+      if (loA2 < hi2) {
+        const a4m = monoSize > 4 ? M[4 * cap + qa] : 0, a5m = monoSize > 4 ? M[5 * cap + qa] : 0, a6m = monoSize > 4 ? M[6 * cap + qa] : 0;
+        const a7m = monoSize > 4 ? M[7 * cap + qa] : 0, a8m = monoSize > 4 ? M[8 * cap + qa] : 0, a9m = monoSize > 4 ? M[9 * cap + qa] : 0;
+        const b4m = monoSize > 4 ? M[4 * cap + qb] : 0, b5m = monoSize > 4 ? M[5 * cap + qb] : 0, b6m = monoSize > 4 ? M[6 * cap + qb] : 0;
+        const b7m = monoSize > 4 ? M[7 * cap + qb] : 0, b8m = monoSize > 4 ? M[8 * cap + qb] : 0, b9m = monoSize > 4 ? M[9 * cap + qb] : 0;
+        for (let k = loA2; k < mid; k++) {
+          const o = 6 * (k - k0), e = wA + 2 * k, wp = W[e], wd = W[e + 1];
+          const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
+          a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
+          sA += (h4 * a4m + h5 * a5m + h6 * a6m + h7 * a7m + h8 * a8m + h9 * a9m) * wd;
+        }
+        for (let k = loB; k < hiA; k++) {
+          const o = 6 * (k - k0), e = wA + 2 * k, f = wB + 2 * k;
+          const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
+          const wp = W[e], wd = W[e + 1], vp = W[f], vd = W[f + 1];
+          a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
+          sA += (h4 * a4m + h5 * a5m + h6 * a6m + h7 * a7m + h8 * a8m + h9 * a9m) * wd;
+          b4 += h4 * vp; b5 += h5 * vp; b6 += h6 * vp; b7 += h7 * vp; b8 += h8 * vp; b9 += h9 * vp;
+          sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
+        }
+        for (let k = end; k < hi2; k++) {
+          const o = 6 * (k - k0), e = wB + 2 * k, vp = W[e], vd = W[e + 1];
+          const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
+          b4 += h4 * vp; b5 += h5 * vp; b6 += h6 * vp; b7 += h7 * vp; b8 += h8 * vp; b9 += h9 * vp;
+          sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
+        }
+      }
+      mdApplyPair(forces, pf, J[qa], ra, xa, ya, za, sA, a1, a2, a3, a4, a5, a6, a7, a8, a9);
+      if (paired) mdApplyPair(forces, pf, J[qb], rb, xb, yb, zb, sB, b1, b2, b3, b4, b5, b6, b7, b8, b9);
+      qa = paired ? qa + 2 : qa + 1;
+    }
+    forces[3 * i] += pf[0]; forces[3 * i + 1] += pf[1]; forces[3 * i + 2] += pf[2];
+  }
+
   /** Parameter gradients of one (neighbour, function) term: species weight, centre and width; gs = ∂E/∂R·scale. */
   private radialGrad(
     pg: Float64Array, gs: number, r: number, f: number, k: number, ph: number, w: number, wRow: number, cRow: number, ciRow: number, sRow: number,
@@ -1488,4 +1604,24 @@ function lowerBoundAtLeast(a: Float64Array, lo: number, hi: number, x: number): 
     if (a[mid] >= x) hi = mid; else lo = mid + 1;
   }
   return lo;
+}
+
+/**
+ * The pair gradient g = ∂E_i/∂r_ij of one neighbour from its radial sum sRp and its
+ * rank-1/2 back-propagated components (a1..a3, a4..a9 compact): subtracted from
+ * atom j's force, added to the running sum of atom i's force in fi[0..2].
+ */
+function mdApplyPair(
+  forces: Float64Array, fi: Float64Array, j: number, r: number, ux: number, uy: number, uz: number, sRp: number,
+  a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number, a8: number, a9: number,
+): void {
+  const bx = a1 + 2 * a4 * ux + a5 * uy + a6 * uz;
+  const by = a2 + a5 * ux + 2 * a7 * uy + a8 * uz;
+  const bz = a3 + a6 * ux + a8 * uy + 2 * a9 * uz;
+  const ub = ux * bx + uy * by + uz * bz, ir = 1 / r;
+  const gx = sRp * ux + (bx - ub * ux) * ir;
+  const gy = sRp * uy + (by - ub * uy) * ir;
+  const gz = sRp * uz + (bz - ub * uz) * ir;
+  forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
+  fi[0] += gx; fi[1] += gy; fi[2] += gz;
 }
