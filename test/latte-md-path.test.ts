@@ -17,10 +17,13 @@ import { System } from '../src/system.ts';
 /** Every rank up to 4, bodies up to 5-body, two species. */
 const PATTERN = '3,-:3,a,a:2,ab,ab:2,a,b,ab:2,ab,bc,ca:1,a,b,c,abc:1,abcd,abcd';
 
+/** Ranks ≤ 2 only (the MD path's backward then takes two neighbours per pass), odd function counts per rank group. */
+const PATTERN_RANK2 = '3,-:3,a,a:3,ab,ab:2,a,b,ab';
+
 /** Two-species model with a width per function (so runs include functions narrower than their group's widest). */
-function mixedWidthModel(extra: Partial<LatteConfig> = {}, seed = 5): LatteModel {
+function mixedWidthModel(extra: Partial<LatteConfig> = {}, seed = 5, descriptor = PATTERN): LatteModel {
   const model = new LatteModel({
-    elements: ['Si', 'Ge'], cutoff: 4.5, descriptor: PATTERN, width: 1.2, trainWidths: true, widthMin: 0.5, widthMax: 1.6,
+    elements: ['Si', 'Ge'], cutoff: 4.5, descriptor, width: 1.2, trainWidths: true, widthMin: 0.5, widthMax: 1.6,
     hidden: [8, 4], activation: 'gaussian', ...extra,
   });
   model.initialise(seed);
@@ -82,6 +85,11 @@ describe('LATTE MD path equals the general path (to 1e-12 relative)', () => {
   it('two species, ranks 0–4, a width per function', () => {
     expectSamePaths(mixedWidthModel(), randomStructure());
     expectSamePaths(mixedWidthModel({ activation: 'silu' }, 9), randomStructure(11));
+  });
+
+  it('two species, ranks ≤ 2 (neighbour pairs in the backward pass), a width per function', () => {
+    expectSamePaths(mixedWidthModel({}, 31, PATTERN_RANK2), randomStructure(37));
+    expectSamePaths(mixedWidthModel({ activation: 'tanh' }, 41, PATTERN_RANK2), randomStructure(43));
   });
 
   it('embedding species mode', () => {
@@ -155,6 +163,27 @@ describe('LATTE MD path derivatives', () => {
   it('forces equal central finite differences of the energy (two species, mixed widths, ranks 0–4)', () => {
     const model = mixedWidthModel({ activation: 'tanh' }, 17);
     const system = randomStructure(19);
+    const ev = new ForceEvaluator(new LattePotential(model), { skin: 0.3 });
+    ev.evaluate(system);
+    const F = system.forces.slice();
+    expect(maxAbs(F)).toBeGreaterThan(1e-2);
+    const h = 1e-5;
+    let err = 0;
+    for (let k = 0; k < 3 * system.n; k++) {
+      const x0 = system.positions[k];
+      system.positions[k] = x0 + h;
+      const ep = ev.evaluate(system).energy;
+      system.positions[k] = x0 - h;
+      const em = ev.evaluate(system).energy;
+      system.positions[k] = x0;
+      err = Math.max(err, Math.abs(-(ep - em) / (2 * h) - F[k]));
+    }
+    expect(err).toBeLessThan(1e-7 * Math.max(1, maxAbs(F)));
+  });
+
+  it('forces equal central finite differences of the energy (ranks ≤ 2, neighbour pairs in the backward pass)', () => {
+    const model = mixedWidthModel({ activation: 'silu' }, 47, PATTERN_RANK2);
+    const system = randomStructure(53);
     const ev = new ForceEvaluator(new LattePotential(model), { skin: 0.3 });
     ev.evaluate(system);
     const F = system.forces.slice();

@@ -987,9 +987,9 @@ export class LatteModel {
   //  1. the neighbours inside rc, sorted by distance, in structure-of-arrays form
   //     (unit-vector monomials component-major);
   //  2. forward, one radial function at a time over the run of neighbours inside
-  //     its support (contiguous, since they are sorted by r): w·phi and w·phi' are
-  //     stored, and the function's tensor components are summed in registers and
-  //     written once;
+  //     its support (contiguous, since they are sorted by r), two adjacent functions
+  //     per pass: w·phi and w·phi' are stored (interleaved, per neighbour row), and
+  //     the functions' tensor components are summed in registers and written once;
   //  3. contraction and MLP as in evaluate();
   //  4. backward, one neighbour at a time over the run of functions alive at its
   //     distance (functions are sorted by centre), with ∂E/∂T copied into the
@@ -1006,9 +1006,10 @@ export class LatteModel {
   private mdR = new Float64Array(0);
   /** Monomials of the sorted neighbours' unit vectors, component-major: [c·cap + q]. */
   private mdM = new Float64Array(0);
-  /** w·phi and w·phi' per (sorted neighbour q, sorted function kk): [q·F + kk]. */
-  private mdWP = new Float64Array(0);
-  private mdWD = new Float64Array(0);
+  /** w·phi and w·phi' per (sorted neighbour q, sorted function kk), interleaved: [2(q·F + kk)], [2(q·F + kk) + 1]. */
+  private mdW = new Float64Array(0);
+  /** Running force on the central atom in mdBackwardPairs. */
+  private readonly mdPairF = new Float64Array(3);
   /** Unsorted gather buffers and the insertion-sort keys. */
   private mdTJ = new Int32Array(0);
   private mdTX = new Float64Array(0);
@@ -1078,11 +1079,10 @@ export class LatteModel {
     if (n <= this.mdCap) return;
     const cap = Math.max(n, Math.ceil(this.mdCap * 1.5), 64);
     this.mdCap = cap;
+    this.mdW = new Float64Array(2 * this.nFunctions * cap);
     this.mdJ = new Int32Array(cap);
     this.mdR = new Float64Array(cap);
     this.mdM = new Float64Array(Math.max(this.monoSize, 4) * cap);
-    this.mdWP = new Float64Array(this.nFunctions * cap);
-    this.mdWD = new Float64Array(this.nFunctions * cap);
     this.mdTJ = new Int32Array(cap);
     this.mdTX = new Float64Array(cap);
     this.mdTY = new Float64Array(cap);
@@ -1118,7 +1118,8 @@ export class LatteModel {
       if (forces === null) continue;
       this.mdMlpBackward(ti);
       this.contractBackward();
-      this.mdBackward(i, nn, ti, forces);
+      if (this.maxRank > 2) this.mdBackward(i, nn, ti, forces);
+      else this.mdBackwardPairs(i, nn, ti, forces);
     }
     return energy;
   }
@@ -1231,18 +1232,77 @@ export class LatteModel {
 
   /**
    * T = Σ_j w·phi·M(u_j), one sorted function at a time over its run of sorted
-   * neighbours in each species segment (w constant there); stores w·phi and w·phi'.
+   * neighbours in each species segment (w constant there).
    */
   private mdForward(ti: number): void {
     const F = this.nFunctions, ns = this.nSpecies, cap = this.mdCap, k0 = ti * F;
-    const R = this.mdR, M = this.mdM, WP = this.mdWP, WD = this.mdWD, T = this.T, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
+    const R = this.mdR, M = this.mdM, T = this.T, W = this.mdW, F2 = 2 * F, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
     const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
     const c1 = cap, c2 = 2 * cap, c3 = 3 * cap, c4 = 4 * cap, c5 = 5 * cap, c6 = 6 * cap, c7 = 7 * cap, c8 = 8 * cap, c9 = 9 * cap;
     for (let g = 0; g < 4; g++) {
       const kStart = this.grpStart[ti * 5 + g], kEnd = this.grpStart[ti * 5 + g + 1];
       const S = this.grpSmax[ti * 4 + g] + RUN_MARGIN;
       for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; }
-      for (let k = kStart; k < kEnd; k++) {
+      let k = kStart;
+      // Ranks 0–2: two adjacent sorted functions per pass (sharing the loads of r and
+      // the monomials) over the union of their runs, from the first one's start to the
+      // second one's end. A neighbour outside a function's own run has |y| ≥ 1, so it
+      // adds an exact zero: each function's sum is the same as one function at a time.
+      if (g < 3) {
+        for (; k + 1 < kEnd; k += 2) {
+          const ca = ordC[k], cb = ordC[k + 1], isa = ordIs[k], isb = ordIs[k + 1], kk = k - k0, ba = ordBase[k], bb = ordBase[k + 1];
+          const wo = 2 * kk;
+          let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0;
+          for (let tj = 0; tj < ns; tj++) {
+            const qEnd = seg[tj + 1];
+            let lo = segLo[tj], hi = segHi[tj];
+            while (lo < qEnd && !(R[lo] - ca > -S)) lo++;
+            if (hi < lo) hi = lo;
+            while (hi < qEnd && R[hi] - cb < S) hi++;
+            segLo[tj] = lo; segHi[tj] = hi;
+            const e = (ti * ns + tj) * F + kk, wa = CA[e], wb = CA[e + 1], da = CB[e], db = CB[e + 1];
+            if (g === 0) {
+              for (let q = lo; q < hi; q++) {
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
+                let pa = 0, pb = 0, qa = 0, qb = 0;
+                if (ya > -1 && ya < 1) { const t = 1 - ya * ya, u = t * t; pa = wa * t * u; qa = da * ya * u; }
+                if (yb > -1 && yb < 1) { const t = 1 - yb * yb, u = t * t; pb = wb * t * u; qb = db * yb * u; }
+                W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
+                a0 += pa; b0 += pb;
+              }
+            } else if (g === 1) {
+              for (let q = lo; q < hi; q++) {
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
+                let pa = 0, pb = 0, qa = 0, qb = 0;
+                if (ya > -1 && ya < 1) { const t = 1 - ya * ya, u = t * t; pa = wa * t * u; qa = da * ya * u; }
+                if (yb > -1 && yb < 1) { const t = 1 - yb * yb, u = t * t; pb = wb * t * u; qb = db * yb * u; }
+                W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
+                const x = M[c1 + q], y = M[c2 + q], z = M[c3 + q];
+                a0 += pa * x; a1 += pa * y; a2 += pa * z;
+                b0 += pb * x; b1 += pb * y; b2 += pb * z;
+              }
+            } else {
+              for (let q = lo; q < hi; q++) {
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
+                let pa = 0, pb = 0, qa = 0, qb = 0;
+                if (ya > -1 && ya < 1) { const t = 1 - ya * ya, u = t * t; pa = wa * t * u; qa = da * ya * u; }
+                if (yb > -1 && yb < 1) { const t = 1 - yb * yb, u = t * t; pb = wb * t * u; qb = db * yb * u; }
+                W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
+                const m4 = M[c4 + q], m5 = M[c5 + q], m6 = M[c6 + q], m7 = M[c7 + q], m8 = M[c8 + q], m9 = M[c9 + q];
+                a0 += pa * m4; a1 += pa * m5; a2 += pa * m6; a3 += pa * m7; a4 += pa * m8; a5 += pa * m9;
+                b0 += pb * m4; b1 += pb * m5; b2 += pb * m6; b3 += pb * m7; b4 += pb * m8; b5 += pb * m9;
+              }
+            }
+          }
+          if (g === 0) { T[ba] = a0; T[bb] = b0; }
+          else if (g === 1) { T[ba] = a0; T[ba + 1] = a1; T[ba + 2] = a2; T[bb] = b0; T[bb + 1] = b1; T[bb + 2] = b2; }
+          else {
+            T[ba] = a0; T[ba + 1] = a1; T[ba + 2] = a2; T[ba + 3] = a3; T[ba + 4] = a4; T[ba + 5] = a5;
+            T[bb] = b0; T[bb + 1] = b1; T[bb + 2] = b2; T[bb + 3] = b3; T[bb + 4] = b4; T[bb + 5] = b5;
+          }
+        }
+      }
+      for (; k < kEnd; k++) {
         const c = ordC[k], is = ordIs[k], kk = k - k0, base = ordBase[k];
         const p = g === 3 ? ordRank[k] : g, cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
         let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
@@ -1255,13 +1315,13 @@ export class LatteModel {
           if (hi < lo) hi = lo;
           while (hi < qEnd && R[hi] - c < S) hi++;
           segLo[tj] = lo; segHi[tj] = hi;
-          const e = (ti * ns + tj) * F + kk, ca = CA[e], cb = CB[e];
+          const ca = CA[(ti * ns + tj) * F + kk], cb = CB[(ti * ns + tj) * F + kk];
           if (g === 0) {
             for (let q = lo; q < hi; q++) {
               const y = (R[q] - c) * is;
               let wp = 0, wd = 0;
               if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
-              WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+              W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
               t0 += wp;
             }
           } else if (g === 1) {
@@ -1269,7 +1329,7 @@ export class LatteModel {
               const y = (R[q] - c) * is;
               let wp = 0, wd = 0;
               if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
-              WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+              W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
               t1 += wp * M[c1 + q]; t2 += wp * M[c2 + q]; t3 += wp * M[c3 + q];
             }
           } else if (g === 2) {
@@ -1277,7 +1337,7 @@ export class LatteModel {
               const y = (R[q] - c) * is;
               let wp = 0, wd = 0;
               if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
-              WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+              W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
               t4 += wp * M[c4 + q]; t5 += wp * M[c5 + q]; t6 += wp * M[c6 + q];
               t7 += wp * M[c7 + q]; t8 += wp * M[c8 + q]; t9 += wp * M[c9 + q];
             }
@@ -1286,7 +1346,7 @@ export class LatteModel {
               const y = (R[q] - c) * is;
               let wp = 0, wd = 0;
               if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
-              WP[q * F + kk] = wp; WD[q * F + kk] = wd;
+              W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
               for (let cc = 0; cc < cd; cc++) T[base + cc] += wp * M[(mOff + cc) * cap + q];
             }
           }
@@ -1298,20 +1358,23 @@ export class LatteModel {
     }
   }
 
-  /** Forces from ∂E/∂T (in this.gT): one sorted neighbour at a time over the run of functions alive at its distance. */
+  /**
+   * Forces from ∂E/∂T (in this.gT): one sorted neighbour at a time over the run of
+   * functions alive at its distance, reading the forward pass's w·phi and w·phi'.
+   */
   private mdBackward(i: number, nn: number, ti: number, forces: Float64Array): void {
     const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
-    const J = this.mdJ, R = this.mdR, M = this.mdM, WP = this.mdWP, WD = this.mdWD, gT = this.gT, gS = this.mdGT, A = this.mdA;
-    const ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const J = this.mdJ, R = this.mdR, M = this.mdM, gT = this.gT, gS = this.mdGT, A = this.mdA;
+    const ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank, W = this.mdW, F2 = 2 * F;
     const gs = this.grpStart, g0 = gs[ti * 5], g1 = gs[ti * 5 + 1], g2 = gs[ti * 5 + 2], g3 = gs[ti * 5 + 3], g4 = gs[ti * 5 + 4];
     const S0 = this.grpSmax[ti * 4] + RUN_MARGIN, S1 = this.grpSmax[ti * 4 + 1] + RUN_MARGIN;
     const S2 = this.grpSmax[ti * 4 + 2] + RUN_MARGIN, S3 = this.grpSmax[ti * 4 + 3] + RUN_MARGIN;
-    // ∂E/∂T of ranks 0–2 in sorted function order.
-    for (let k = g0; k < g1; k++) gS[6 * (k - k0)] = gT[ordBase[k]];
-    for (let k = g1; k < g2; k++) { const b = ordBase[k], o = 6 * (k - k0); gS[o] = gT[b]; gS[o + 1] = gT[b + 1]; gS[o + 2] = gT[b + 2]; }
-    for (let k = g2; k < g3; k++) {
+    // ∂E/∂T of ranks 0–2 in sorted function order, 6 slots per function.
+    for (let k = g0; k < g3; k++) {
       const b = ordBase[k], o = 6 * (k - k0);
-      gS[o] = gT[b]; gS[o + 1] = gT[b + 1]; gS[o + 2] = gT[b + 2]; gS[o + 3] = gT[b + 3]; gS[o + 4] = gT[b + 4]; gS[o + 5] = gT[b + 5];
+      gS[o] = gT[b];
+      if (k >= g1) { gS[o + 1] = gT[b + 1]; gS[o + 2] = gT[b + 2]; }
+      if (k >= g2) { gS[o + 3] = gT[b + 3]; gS[o + 4] = gT[b + 4]; gS[o + 5] = gT[b + 5]; }
     }
     const highRank = this.maxRank > 2, gradRows = this.gradRows, firstHighRow = GRAD_COUNT[Math.min(2, this.maxRank)];
     let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2, lo3 = g3, hi3 = g3;
@@ -1320,7 +1383,7 @@ export class LatteModel {
     for (let q = 0; q < nn; q++) {
       // A new species segment starts again from the shortest distance: restart the runs.
       if (q > 0 && keyT[q] !== keyT[q - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; lo3 = g3; hi3 = g3; }
-      const r = R[q], qF = q * F;
+      const r = R[q], qW = q * F2 - 2 * k0;
       const m1 = monoSize > 1 ? M[cap + q] : 0, m2 = monoSize > 1 ? M[2 * cap + q] : 0, m3 = monoSize > 1 ? M[3 * cap + q] : 0;
       const m4 = monoSize > 4 ? M[4 * cap + q] : 0, m5 = monoSize > 4 ? M[5 * cap + q] : 0, m6 = monoSize > 4 ? M[6 * cap + q] : 0;
       const m7 = monoSize > 4 ? M[7 * cap + q] : 0, m8 = monoSize > 4 ? M[8 * cap + q] : 0, m9 = monoSize > 4 ? M[9 * cap + q] : 0;
@@ -1330,26 +1393,25 @@ export class LatteModel {
       if (hi0 < lo0) hi0 = lo0;
       while (hi0 < g1 && r - ordC[hi0] > -S0) hi0++;
       for (let k = lo0; k < hi0; k++) {
-        const kk = k - k0;
-        sRp += gS[6 * kk] * WD[qF + kk];
+        sRp += gS[6 * (k - k0)] * W[qW + 2 * k + 1];
       }
       while (lo1 < g2 && !(r - ordC[lo1] < S1)) lo1++;
       if (hi1 < lo1) hi1 = lo1;
       while (hi1 < g2 && r - ordC[hi1] > -S1) hi1++;
       for (let k = lo1; k < hi1; k++) {
-        const kk = k - k0, o = 6 * kk, e = qF + kk, wp = WP[e];
+        const o = 6 * (k - k0), e = qW + 2 * k, wp = W[e], wd = W[e + 1];
         const h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
         a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp;
-        sRp += (h1 * m1 + h2 * m2 + h3 * m3) * WD[e];
+        sRp += (h1 * m1 + h2 * m2 + h3 * m3) * wd;
       }
       while (lo2 < g3 && !(r - ordC[lo2] < S2)) lo2++;
       if (hi2 < lo2) hi2 = lo2;
       while (hi2 < g3 && r - ordC[hi2] > -S2) hi2++;
       for (let k = lo2; k < hi2; k++) {
-        const kk = k - k0, o = 6 * kk, e = qF + kk, wp = WP[e];
+        const o = 6 * (k - k0), e = qW + 2 * k, wp = W[e], wd = W[e + 1];
         const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
         a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
-        sRp += (h4 * m4 + h5 * m5 + h6 * m6 + h7 * m7 + h8 * m8 + h9 * m9) * WD[e];
+        sRp += (h4 * m4 + h5 * m5 + h6 * m6 + h7 * m7 + h8 * m8 + h9 * m9) * wd;
       }
       const ux = m1, uy = m2, uz = m3;
       let bx = a1 + 2 * a4 * ux + a5 * uy + a6 * uz;
@@ -1361,7 +1423,7 @@ export class LatteModel {
         while (hi3 < g4 && r - ordC[hi3] > -S3) hi3++;
         for (let c = 10; c < monoSize; c++) A[c] = 0;
         for (let k = lo3; k < hi3; k++) {
-          const kk = k - k0, e = qF + kk, wp = WP[e], base = ordBase[k], p = ordRank[k];
+          const e = qW + 2 * k, wp = W[e], wd = W[e + 1], base = ordBase[k], p = ordRank[k];
           const cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
           let gR = 0;
           for (let c = 0; c < cd; c++) {
@@ -1369,7 +1431,7 @@ export class LatteModel {
             gR += h * M[(mOff + c) * cap + q];
             A[mOff + c] += h * wp;
           }
-          sRp += gR * WD[e];
+          sRp += gR * wd;
         }
         for (let row = firstHighRow; row < gradRows; row++) {
           const v = A[GRAD_K[row]] * GRAD_C[row] * M[GRAD_R[row] * cap + q];
@@ -1386,6 +1448,119 @@ export class LatteModel {
       fix += gx; fiy += gy; fiz += gz;
     }
     forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz;
+  }
+
+  /**
+   * mdBackward for ranks ≤ 2, two adjacent sorted neighbours a, b (same species
+   * segment, r_a ≤ r_b) per pass: over the functions alive for both, ∂E/∂T and the
+   * loop are shared; the functions alive for one only are visited for it alone
+   * (the forward pass wrote w·phi only where |fl(r − c)| < S). A neighbour left
+   * without a partner is processed as a pair with itself, the copy's result unused.
+   * Each neighbour's sums run over its functions in the same order as in mdBackward.
+   */
+  private mdBackwardPairs(i: number, nn: number, ti: number, forces: Float64Array): void {
+    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
+    const J = this.mdJ, R = this.mdR, M = this.mdM, gT = this.gT, gS = this.mdGT, pf = this.mdPairF;
+    const ordC = this.ordC, ordBase = this.ordBase, W = this.mdW, F2 = 2 * F;
+    const gs = this.grpStart, g0 = gs[ti * 5], g1 = gs[ti * 5 + 1], g2 = gs[ti * 5 + 2], g3 = gs[ti * 5 + 3];
+    const S0 = this.grpSmax[ti * 4] + RUN_MARGIN, S1 = this.grpSmax[ti * 4 + 1] + RUN_MARGIN, S2 = this.grpSmax[ti * 4 + 2] + RUN_MARGIN;
+    for (let k = g0; k < g3; k++) {
+      const b = ordBase[k], o = 6 * (k - k0);
+      gS[o] = gT[b];
+      if (k >= g1) { gS[o + 1] = gT[b + 1]; gS[o + 2] = gT[b + 2]; }
+      if (k >= g2) { gS[o + 3] = gT[b + 3]; gS[o + 4] = gT[b + 4]; gS[o + 5] = gT[b + 5]; }
+    }
+    let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2;
+    pf[0] = 0; pf[1] = 0; pf[2] = 0;
+    const keyT = this.mdKeyT;
+    let qa = 0;
+    while (qa < nn) {
+      if (qa > 0 && keyT[qa] !== keyT[qa - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; }
+      const paired = qa + 1 < nn && keyT[qa + 1] === keyT[qa];
+      const qb = paired ? qa + 1 : qa;
+      const ra = R[qa], rb = R[qb], wA = qa * F2 - 2 * k0, wB = qb * F2 - 2 * k0;
+      const xa = monoSize > 1 ? M[cap + qa] : 0, ya = monoSize > 1 ? M[2 * cap + qa] : 0, za = monoSize > 1 ? M[3 * cap + qa] : 0;
+      const xb = monoSize > 1 ? M[cap + qb] : 0, yb = monoSize > 1 ? M[2 * cap + qb] : 0, zb = monoSize > 1 ? M[3 * cap + qb] : 0;
+      let sA = 0, sB = 0;
+      // Rank 0. Runs of a, then b (both ends move up with r).
+      while (lo0 < g1 && !(ra - ordC[lo0] < S0)) lo0++;
+      if (hi0 < lo0) hi0 = lo0;
+      while (hi0 < g1 && ra - ordC[hi0] > -S0) hi0++;
+      let loB = lo0, hiA = hi0;
+      while (loB < g1 && !(rb - ordC[loB] < S0)) loB++;
+      const loA = lo0;
+      lo0 = loB; if (hi0 < lo0) hi0 = lo0;
+      while (hi0 < g1 && rb - ordC[hi0] > -S0) hi0++;
+      let mid = loB < hiA ? loB : hiA, end = loB > hiA ? loB : hiA;
+      for (let k = loA; k < mid; k++) sA += gS[6 * (k - k0)] * W[wA + 2 * k + 1];
+      for (let k = loB; k < hiA; k++) { const h = gS[6 * (k - k0)]; sA += h * W[wA + 2 * k + 1]; sB += h * W[wB + 2 * k + 1]; }
+      for (let k = end; k < hi0; k++) sB += gS[6 * (k - k0)] * W[wB + 2 * k + 1];
+      // Rank 1.
+      let a1 = 0, a2 = 0, a3 = 0, b1 = 0, b2 = 0, b3 = 0;
+      while (lo1 < g2 && !(ra - ordC[lo1] < S1)) lo1++;
+      if (hi1 < lo1) hi1 = lo1;
+      while (hi1 < g2 && ra - ordC[hi1] > -S1) hi1++;
+      const loA1 = lo1; loB = lo1; hiA = hi1;
+      while (loB < g2 && !(rb - ordC[loB] < S1)) loB++;
+      lo1 = loB; if (hi1 < lo1) hi1 = lo1;
+      while (hi1 < g2 && rb - ordC[hi1] > -S1) hi1++;
+      mid = loB < hiA ? loB : hiA; end = loB > hiA ? loB : hiA;
+      for (let k = loA1; k < mid; k++) {
+        const o = 6 * (k - k0), e = wA + 2 * k, wp = W[e], wd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+        a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp; sA += (h1 * xa + h2 * ya + h3 * za) * wd;
+      }
+      for (let k = loB; k < hiA; k++) {
+        const o = 6 * (k - k0), e = wA + 2 * k, f = wB + 2 * k, h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+        const wp = W[e], wd = W[e + 1], vp = W[f], vd = W[f + 1];
+        a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp; sA += (h1 * xa + h2 * ya + h3 * za) * wd;
+        b1 += h1 * vp; b2 += h2 * vp; b3 += h3 * vp; sB += (h1 * xb + h2 * yb + h3 * zb) * vd;
+      }
+      for (let k = end; k < hi1; k++) {
+        const o = 6 * (k - k0), e = wB + 2 * k, vp = W[e], vd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+        b1 += h1 * vp; b2 += h2 * vp; b3 += h3 * vp; sB += (h1 * xb + h2 * yb + h3 * zb) * vd;
+      }
+      // Rank 2.
+      let a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0, b8 = 0, b9 = 0;
+      while (lo2 < g3 && !(ra - ordC[lo2] < S2)) lo2++;
+      if (hi2 < lo2) hi2 = lo2;
+      while (hi2 < g3 && ra - ordC[hi2] > -S2) hi2++;
+      const loA2 = lo2; loB = lo2; hiA = hi2;
+      while (loB < g3 && !(rb - ordC[loB] < S2)) loB++;
+      lo2 = loB; if (hi2 < lo2) hi2 = lo2;
+      while (hi2 < g3 && rb - ordC[hi2] > -S2) hi2++;
+      mid = loB < hiA ? loB : hiA; end = loB > hiA ? loB : hiA;
+      if (loA2 < hi2) {
+        const a4m = monoSize > 4 ? M[4 * cap + qa] : 0, a5m = monoSize > 4 ? M[5 * cap + qa] : 0, a6m = monoSize > 4 ? M[6 * cap + qa] : 0;
+        const a7m = monoSize > 4 ? M[7 * cap + qa] : 0, a8m = monoSize > 4 ? M[8 * cap + qa] : 0, a9m = monoSize > 4 ? M[9 * cap + qa] : 0;
+        const b4m = monoSize > 4 ? M[4 * cap + qb] : 0, b5m = monoSize > 4 ? M[5 * cap + qb] : 0, b6m = monoSize > 4 ? M[6 * cap + qb] : 0;
+        const b7m = monoSize > 4 ? M[7 * cap + qb] : 0, b8m = monoSize > 4 ? M[8 * cap + qb] : 0, b9m = monoSize > 4 ? M[9 * cap + qb] : 0;
+        for (let k = loA2; k < mid; k++) {
+          const o = 6 * (k - k0), e = wA + 2 * k, wp = W[e], wd = W[e + 1];
+          const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
+          a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
+          sA += (h4 * a4m + h5 * a5m + h6 * a6m + h7 * a7m + h8 * a8m + h9 * a9m) * wd;
+        }
+        for (let k = loB; k < hiA; k++) {
+          const o = 6 * (k - k0), e = wA + 2 * k, f = wB + 2 * k;
+          const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
+          const wp = W[e], wd = W[e + 1], vp = W[f], vd = W[f + 1];
+          a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
+          sA += (h4 * a4m + h5 * a5m + h6 * a6m + h7 * a7m + h8 * a8m + h9 * a9m) * wd;
+          b4 += h4 * vp; b5 += h5 * vp; b6 += h6 * vp; b7 += h7 * vp; b8 += h8 * vp; b9 += h9 * vp;
+          sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
+        }
+        for (let k = end; k < hi2; k++) {
+          const o = 6 * (k - k0), e = wB + 2 * k, vp = W[e], vd = W[e + 1];
+          const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
+          b4 += h4 * vp; b5 += h5 * vp; b6 += h6 * vp; b7 += h7 * vp; b8 += h8 * vp; b9 += h9 * vp;
+          sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
+        }
+      }
+      mdApplyPair(forces, pf, J[qa], ra, xa, ya, za, sA, a1, a2, a3, a4, a5, a6, a7, a8, a9);
+      if (paired) mdApplyPair(forces, pf, J[qb], rb, xb, yb, zb, sB, b1, b2, b3, b4, b5, b6, b7, b8, b9);
+      qa = paired ? qa + 2 : qa + 1;
+    }
+    forces[3 * i] += pf[0]; forces[3 * i + 1] += pf[1]; forces[3 * i + 2] += pf[2];
   }
 
   /** Parameter gradients of one (neighbour, function) term: species weight, centre and width; gs = ∂E/∂R·scale. */
@@ -1429,4 +1604,24 @@ function lowerBoundAtLeast(a: Float64Array, lo: number, hi: number, x: number): 
     if (a[mid] >= x) hi = mid; else lo = mid + 1;
   }
   return lo;
+}
+
+/**
+ * The pair gradient g = ∂E_i/∂r_ij of one neighbour from its radial sum sRp and its
+ * rank-1/2 back-propagated components (a1..a3, a4..a9 compact): subtracted from
+ * atom j's force, added to the running sum of atom i's force in fi[0..2].
+ */
+function mdApplyPair(
+  forces: Float64Array, fi: Float64Array, j: number, r: number, ux: number, uy: number, uz: number, sRp: number,
+  a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number, a8: number, a9: number,
+): void {
+  const bx = a1 + 2 * a4 * ux + a5 * uy + a6 * uz;
+  const by = a2 + a5 * ux + 2 * a7 * uy + a8 * uz;
+  const bz = a3 + a6 * ux + a8 * uy + 2 * a9 * uz;
+  const ub = ux * bx + uy * by + uz * bz, ir = 1 / r;
+  const gx = sRp * ux + (bx - ub * ux) * ir;
+  const gy = sRp * uy + (by - ub * uy) * ir;
+  const gz = sRp * uz + (bz - ub * uz) * ir;
+  forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
+  fi[0] += gx; fi[1] += gy; fi[2] += gz;
 }
