@@ -390,6 +390,8 @@ export interface TrainResult {
   /** Threads that computed the batches (the calling one included), and the fraction of structure evaluations worker threads did. */
   workers: number;
   workerShare: number;
+  /** L-BFGS only: full-batch loss-and-gradient evaluations (the line searches' included). */
+  evaluations?: number;
 }
 
 /** Standardisation (per species mean and 1/std of the descriptors over the structures) and e0 by least squares. */
@@ -654,7 +656,9 @@ function optimiseLbfgs(
   const rho = new Float64Array(M), alpha = new Float64Array(M);
   let stored = 0, head = 0; // pairs kept; next slot to overwrite
   const g = new Float64Array(P), gNew = new Float64Array(P), d = new Float64Array(P), x0 = new Float64Array(P);
+  let evaluations = 0;
   const full = (grad: Float64Array): BatchResult => {
+    evaluations++;
     grad.fill(0);
     const r = evalBatch(all, grad);
     for (let k = 0; k < P; k++) if (mask[k] === 0) grad[k] = 0;
@@ -774,7 +778,7 @@ function optimiseLbfgs(
     }
   }
   th.set(bestTheta);
-  return { model, history, bestEpoch, seconds: (Date.now() - t0) / 1000, trainStructures: train.length, validationStructures: validation.length, workers: parallel?.workers ?? 1, workerShare: parallel?.workerShare ?? 0 };
+  return { model, history, bestEpoch, seconds: (Date.now() - t0) / 1000, trainStructures: train.length, validationStructures: validation.length, workers: parallel?.workers ?? 1, workerShare: parallel?.workerShare ?? 0, evaluations };
 }
 
 function cpuSince(start: NodeJS.CpuUsage): number {
