@@ -633,7 +633,8 @@ function optimise(
 /**
  * Full-batch L-BFGS (Nocedal & Wright, Numerical Optimization, 2nd ed., Alg. 7.4/7.5:
  * two-loop recursion, H0 = (s·y / y·y) I) with a backtracking Armijo line search
- * (c1 = 1e-4, halving, trial points projected by model.clip()). A pair (s, y) is kept
+ * (c1 = 1e-4, halving, trial points projected by model.clip(); a parameter on its bound
+ * whose gradient points outward is held fixed for that step). A pair (s, y) is kept
  * only when s·y > 0; a direction that is not a descent direction resets the memory.
  * Each iteration is logged, validated and selected like an Adam epoch.
  */
@@ -662,6 +663,7 @@ function optimiseLbfgs(
     grad.fill(0);
     const r = evalBatch(all, grad);
     for (let k = 0; k < P; k++) if (mask[k] === 0) grad[k] = 0;
+    freezeActiveBounds(model, grad);
     return r;
   };
   model.clip();
@@ -779,6 +781,24 @@ function optimiseLbfgs(
   }
   th.set(bestTheta);
   return { model, history, bestEpoch, seconds: (Date.now() - t0) / 1000, trainStructures: train.length, validationStructures: validation.length, workers: parallel?.workers ?? 1, workerShare: parallel?.workerShare ?? 0, evaluations };
+}
+
+/**
+ * Projected gradient for L-BFGS: zeroes the gradient of a centre (or trained width) that
+ * sits on its bound while descent would push it outside — clip() would undo that move,
+ * so it must not enter the direction or the curvature pairs.
+ */
+function freezeActiveBounds(model: LatteModel, grad: Float64Array): void {
+  const th = model.theta, F = model.nFunctions, rc = model.config.cutoff, tol = 1e-12;
+  const { widthMin, widthMax } = model.config;
+  for (let f = 0; f < F; f++) {
+    const w = model.offWidths + f, s = th[w];
+    if ((s <= widthMin + tol && grad[w] > 0) || (s >= widthMax - tol && grad[w] < 0)) grad[w] = 0;
+    for (let t = 0; t < model.nSpecies; t++) {
+      const k = model.offCentres + t * F + f;
+      if ((th[k] <= s + tol && grad[k] > 0) || (th[k] >= rc - s - tol && grad[k] < 0)) grad[k] = 0;
+    }
+  }
 }
 
 function cpuSince(start: NodeJS.CpuUsage): number {
