@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LatteModel } from '../potentials/latte/model.ts';
-import { LossEvaluator, fitStatistics, prepareSystem, trainModel, type TrainingStructure } from '../potentials/latte/train.ts';
+import { LossEvaluator, fitStatistics, prepareSystem, trainModel, widenModel, type TrainingStructure } from '../potentials/latte/train.ts';
 import { LennardJones } from '../potentials/lj.ts';
 import { ForceEvaluator } from '../src/forces.ts';
 import { lattice } from '../src/lattice.ts';
@@ -66,5 +66,37 @@ describe('LATTE L-BFGS training', () => {
   it('an unknown optimizer is rejected by name', () => {
     const m = freshModel(prep);
     expect(() => trainModel(m, train, [], { epochs: 1, optimizer: 'sgd' as never, workers: 1 })).toThrow(/unknown optimizer 'sgd' \(adam, lbfgs\)/);
+  });
+});
+
+describe('widenModel', () => {
+  it('a larger cutoff and learned widths leave energies and forces unchanged; a smaller cutoff or a width outside the range is rejected', () => {
+    const prep = ljStructures(3, 5);
+    const model = new LatteModel({ elements: ['Ar'], cutoff: 4.5, width: 1.5, hidden: [8], activation: 'gaussian', descriptor: '3,-:3,a,a:2,ab,ab:2,a,b,ab' });
+    model.initialise(7);
+    fitStatistics(model, prep);
+    const wide = widenModel(model, { cutoff: 5.5, widthMin: 0.8, widthMax: 1.6 });
+    expect(wide.config.cutoff).toBe(5.5);
+    expect(wide.config.trainWidths).toBe(true);
+    expect(wide.trainable[wide.offWidths]).toBe(1);
+    const id = Int32Array.of(0);
+    for (const s of prep) {
+      const atoms = { nLocal: s.nLocal, positions: s.positions, species: s.species, full: s.full };
+      const fa = new Float64Array(3 * s.nTotal), fb = new Float64Array(3 * s.nTotal);
+      const ea = model.evaluate(atoms, id, { forces: fa }), eb = wide.evaluate(atoms, id, { forces: fb });
+      expect(Math.abs(ea - eb)).toBeLessThan(1e-12 * Math.max(1, Math.abs(ea)));
+      let fmax = 0, dmax = 0;
+      for (let k = 0; k < fa.length; k++) { fmax = Math.max(fmax, Math.abs(fa[k])); dmax = Math.max(dmax, Math.abs(fa[k] - fb[k])); }
+      expect(fmax).toBeGreaterThan(1e-3);
+      expect(dmax).toBeLessThan(1e-12 * fmax + 1e-14);
+    }
+    // After a training step the widths move (they are trainable now) and the centres stay inside the new cutoff.
+    trainModel(wide, prep, [], { epochs: 3, optimizer: 'lbfgs', learningRate: 0.05, weights: { energy: 1, forces: 1, virial: 0 }, workers: 1, patience: 100 });
+    let moved = 0;
+    for (let f = 0; f < wide.nFunctions; f++) if (wide.theta[wide.offWidths + f] !== 1.5) moved++;
+    expect(moved).toBeGreaterThan(0);
+    expect(() => wide.validate()).not.toThrow();
+    expect(() => widenModel(model, { cutoff: 4 })).toThrow(/cutoff 4 is smaller than the model's 4.5/);
+    expect(() => widenModel(model, { widthMin: 0.5, widthMax: 1.2 })).toThrow(/width 1.5 outside \[0.5, 1.2\]/);
   });
 });

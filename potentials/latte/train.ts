@@ -461,6 +461,31 @@ function solve(A: Float64Array, b: Float64Array, n: number): Float64Array {
   return x;
 }
 
+/**
+ * The same model with more freedom for training: a larger cutoff and/or learned widths
+ * in [widthMin, widthMax] (which must contain every current width). Centres, widths,
+ * weights, MLP and standardisation are copied, so the descriptors and energies are
+ * unchanged (every support [c − s, c + s] stays inside the larger cutoff).
+ */
+export function widenModel(model: LatteModel, change: { cutoff?: number; widthMin?: number; widthMax?: number }): LatteModel {
+  const cfg = model.config;
+  const cutoff = change.cutoff ?? cfg.cutoff;
+  if (cutoff < cfg.cutoff) throw new Error(`widenModel: cutoff ${cutoff} is smaller than the model's ${cfg.cutoff}`);
+  const trainWidths = cfg.trainWidths || change.widthMin !== undefined || change.widthMax !== undefined;
+  const widthMin = change.widthMin ?? cfg.widthMin, widthMax = change.widthMax ?? cfg.widthMax;
+  const F = model.nFunctions;
+  for (let f = 0; f < F; f++) {
+    const s = model.theta[model.offWidths + f];
+    if (s < widthMin || s > widthMax) throw new Error(`widenModel: ${model.functionLabel(f)} has width ${s} outside [${widthMin}, ${widthMax}]`);
+  }
+  const m = new LatteModel({ ...cfg, cutoff, trainWidths, widthMin, widthMax }, model.theta);
+  m.mean.set(model.mean);
+  m.invStd.set(model.invStd);
+  m.e0.set(model.e0);
+  m.outScale.set(model.outScale);
+  return m;
+}
+
 /** Trains a LATTE model from extxyz files (see TrainOptions). */
 export function trainLatte(options: TrainOptions): TrainResult {
   const seed = options.seed ?? 1;
