@@ -352,7 +352,19 @@ export interface TrainOptions {
   waitForWorkers?: boolean;
   /** Called after every epoch that improved the validation loss (e.g. to save a checkpoint). */
   onImproved?: (model: LatteModel, record: EpochRecord) => void;
+  /**
+   * 'adam' (default): mini-batches, learning-rate schedule. 'lbfgs': full-batch L-BFGS
+   * with a backtracking (Armijo) line search, deterministic; an "epoch" is one
+   * iteration, `learningRate` bounds the first step (largest parameter change), and
+   * batchSize, decay and schedule are not used.
+   */
+  optimizer?: Optimizer;
+  /** Pairs (s, y) kept by L-BFGS (default 20). */
+  lbfgsMemory?: number;
 }
+
+export type Optimizer = 'adam' | 'lbfgs';
+export const OPTIMIZERS: readonly Optimizer[] = ['adam', 'lbfgs'];
 
 export interface EpochRecord {
   epoch: number;
@@ -378,6 +390,8 @@ export interface TrainResult {
   /** Threads that computed the batches (the calling one included), and the fraction of structure evaluations worker threads did. */
   workers: number;
   workerShare: number;
+  /** L-BFGS only: full-batch loss-and-gradient evaluations (the line searches' included). */
+  evaluations?: number;
 }
 
 /** Standardisation (per species mean and 1/std of the descriptors over the structures) and e0 by least squares. */
@@ -447,6 +461,31 @@ function solve(A: Float64Array, b: Float64Array, n: number): Float64Array {
   return x;
 }
 
+/**
+ * The same model with more freedom for training: a larger cutoff and/or learned widths
+ * in [widthMin, widthMax] (which must contain every current width). Centres, widths,
+ * weights, MLP and standardisation are copied, so the descriptors and energies are
+ * unchanged (every support [c − s, c + s] stays inside the larger cutoff).
+ */
+export function widenModel(model: LatteModel, change: { cutoff?: number; widthMin?: number; widthMax?: number }): LatteModel {
+  const cfg = model.config;
+  const cutoff = change.cutoff ?? cfg.cutoff;
+  if (cutoff < cfg.cutoff) throw new Error(`widenModel: cutoff ${cutoff} is smaller than the model's ${cfg.cutoff}`);
+  const trainWidths = cfg.trainWidths || change.widthMin !== undefined || change.widthMax !== undefined;
+  const widthMin = change.widthMin ?? cfg.widthMin, widthMax = change.widthMax ?? cfg.widthMax;
+  const F = model.nFunctions;
+  for (let f = 0; f < F; f++) {
+    const s = model.theta[model.offWidths + f];
+    if (s < widthMin || s > widthMax) throw new Error(`widenModel: ${model.functionLabel(f)} has width ${s} outside [${widthMin}, ${widthMax}]`);
+  }
+  const m = new LatteModel({ ...cfg, cutoff, trainWidths, widthMin, widthMax }, model.theta);
+  m.mean.set(model.mean);
+  m.invStd.set(model.invStd);
+  m.e0.set(model.e0);
+  m.outScale.set(model.outScale);
+  return m;
+}
+
 /** Trains a LATTE model from extxyz files (see TrainOptions). */
 export function trainLatte(options: TrainOptions): TrainResult {
   const seed = options.seed ?? 1;
@@ -497,13 +536,15 @@ export function trainModel(
   const log = options.log ?? (() => {});
   const scheme = options.forceGradient ?? 'central';
   const loss = new LossEvaluator(model, weights, scheme);
+  const optimizer = options.optimizer ?? 'adam';
+  if (!OPTIMIZERS.includes(optimizer)) throw new Error(`unknown optimizer '${String(optimizer)}' (${OPTIMIZERS.join(', ')})`);
   const workers = options.workers ?? availableParallelism();
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`LATTE training: workers must be a positive integer, got ${String(workers)}`);
   // Worker threads see train ++ validation; batches name structures by index into it.
-  const parallel = workers > 1 ? new ParallelLoss(model, weights, scheme, [...train, ...validation], validation.length, { ...options.parallel, workers, maxBatch: batchSize }) : null;
+  const parallel = workers > 1 ? new ParallelLoss(model, weights, scheme, [...train, ...validation], validation.length, { ...options.parallel, workers, maxBatch: optimizer === 'lbfgs' ? train.length : batchSize }) : null;
   try {
     if (parallel && options.waitForWorkers) parallel.waitReady();
-    return optimise(model, train, validation, options, rng, { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel });
+    return (optimizer === 'lbfgs' ? optimiseLbfgs : optimise)(model, train, validation, options, rng, { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel });
   } finally {
     parallel?.close();
   }
@@ -612,6 +653,177 @@ function optimise(
   }
   model.theta.set(bestTheta);
   return { model, history, bestEpoch, seconds: (Date.now() - t0) / 1000, trainStructures: train.length, validationStructures: validation.length, workers: parallel?.workers ?? 1, workerShare: parallel?.workerShare ?? 0 };
+}
+
+/**
+ * Full-batch L-BFGS (Nocedal & Wright, Numerical Optimization, 2nd ed., Alg. 7.4/7.5:
+ * two-loop recursion, H0 = (s·y / y·y) I) with a backtracking Armijo line search
+ * (c1 = 1e-4, halving, trial points projected by model.clip(); a parameter on its bound
+ * whose gradient points outward is held fixed for that step). A pair (s, y) is kept
+ * only when s·y > 0; a direction that is not a descent direction resets the memory.
+ * Each iteration is logged, validated and selected like an Adam epoch.
+ */
+function optimiseLbfgs(
+  model: LatteModel,
+  train: readonly TrainingStructure[],
+  validation: readonly TrainingStructure[],
+  options: Omit<TrainOptions, 'model' | 'train' | 'validation'>,
+  _rng: Rng,
+  settings: LoopSettings,
+): TrainResult {
+  const { epochs, lr0, selectMae, patience, weights, log, loss, parallel } = settings;
+  const all = Array.from(train, (_, k) => k);
+  const valIndices = Array.from(validation, (_, k) => train.length + k);
+  const evalBatch = (indices: number[], grad: Float64Array | null): BatchResult =>
+    parallel ? parallel.batch(indices, grad) : loss.batch(indices.map((k) => (k < train.length ? train[k] : validation[k - train.length])), grad);
+  const P = model.nParameters, mask = model.trainable, th = model.theta;
+  const M = Math.max(1, Math.floor(options.lbfgsMemory ?? 20));
+  const S = Array.from({ length: M }, () => new Float64Array(P)), Y = Array.from({ length: M }, () => new Float64Array(P));
+  const rho = new Float64Array(M), alpha = new Float64Array(M);
+  let stored = 0, head = 0; // pairs kept; next slot to overwrite
+  const g = new Float64Array(P), gNew = new Float64Array(P), d = new Float64Array(P), x0 = new Float64Array(P);
+  let evaluations = 0;
+  const full = (grad: Float64Array): BatchResult => {
+    evaluations++;
+    grad.fill(0);
+    const r = evalBatch(all, grad);
+    for (let k = 0; k < P; k++) if (mask[k] === 0) grad[k] = 0;
+    freezeActiveBounds(model, grad);
+    return r;
+  };
+  model.clip();
+  let cur = full(g);
+  const history: EpochRecord[] = [];
+  const t0 = Date.now(), cpu0 = process.cpuUsage();
+  let best = Infinity, bestEpoch = 0;
+  const bestTheta = Float64Array.from(th);
+  const curveRows: string[] = ['epoch,lr,train_loss,val_loss,train_energy_mae_mev_per_atom,train_force_mae_ev_per_a,val_energy_mae_mev_per_atom,val_force_mae_ev_per_a,seconds,cpu_seconds'];
+  const c1 = 1e-4, maxTrials = 12;
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    // Direction d = −H g by the two-loop recursion.
+    for (let k = 0; k < P; k++) d[k] = -g[k];
+    for (let q = 0; q < stored; q++) {
+      const j = (head - 1 - q + M) % M;
+      let a = 0;
+      for (let k = 0; k < P; k++) a += S[j][k] * d[k];
+      a *= rho[j];
+      alpha[j] = a;
+      const y = Y[j];
+      for (let k = 0; k < P; k++) d[k] -= a * y[k];
+    }
+    if (stored > 0) {
+      const j = (head - 1 + M) % M;
+      let sy = 0, yy = 0;
+      for (let k = 0; k < P; k++) { sy += S[j][k] * Y[j][k]; yy += Y[j][k] * Y[j][k]; }
+      const gamma = sy / yy;
+      for (let k = 0; k < P; k++) d[k] *= gamma;
+    }
+    for (let q = stored - 1; q >= 0; q--) {
+      const j = (head - 1 - q + M) % M;
+      let b = 0;
+      for (let k = 0; k < P; k++) b += Y[j][k] * d[k];
+      b *= rho[j];
+      const s = S[j], a = alpha[j];
+      for (let k = 0; k < P; k++) d[k] += (a - b) * s[k];
+    }
+    let slope = 0, dmax = 0;
+    for (let k = 0; k < P; k++) { slope += g[k] * d[k]; dmax = Math.max(dmax, Math.abs(d[k])); }
+    if (!(slope < 0)) {
+      // Not a descent direction: forget the curvature pairs, steepest descent.
+      stored = 0;
+      slope = 0; dmax = 0;
+      for (let k = 0; k < P; k++) { d[k] = -g[k]; slope -= g[k] * g[k]; dmax = Math.max(dmax, Math.abs(g[k])); }
+    }
+    if (dmax === 0) { log(`L-BFGS: zero gradient at iteration ${epoch}`); break; }
+    // First step (no curvature yet) bounded by lr0 per parameter; later steps start at 1.
+    let t = stored === 0 ? Math.min(1, lr0 / dmax) : 1;
+    x0.set(th);
+    let next: BatchResult | null = null, trials = 0;
+    for (; trials < maxTrials; trials++) {
+      for (let k = 0; k < P; k++) th[k] = x0[k] + t * d[k];
+      model.clip();
+      let dec = 0;
+      for (let k = 0; k < P; k++) dec += g[k] * (th[k] - x0[k]);
+      const r = full(gNew);
+      if (Number.isFinite(r.loss) && r.loss <= cur.loss + c1 * Math.min(dec, 0)) { next = r; break; }
+      t *= 0.5;
+    }
+    if (!next) {
+      th.set(x0);
+      if (stored === 0) { log(`L-BFGS: line search failed at iteration ${epoch} along steepest descent; stopping`); break; }
+      log(`L-BFGS: line search failed at iteration ${epoch}; memory reset`);
+      stored = 0;
+      epoch--; // retry along −g (no record: nothing changed)
+      continue;
+    }
+    // Curvature pair.
+    const sNew = S[head], yNew = Y[head];
+    let sy = 0;
+    for (let k = 0; k < P; k++) { sNew[k] = th[k] - x0[k]; yNew[k] = gNew[k] - g[k]; sy += sNew[k] * yNew[k]; }
+    if (sy > 1e-12) {
+      rho[head] = 1 / sy;
+      head = (head + 1) % M;
+      stored = Math.min(M, stored + 1);
+    }
+    g.set(gNew);
+    cur = next;
+    const val = validation.length > 0 ? evalBatch(valIndices, null) : null;
+    const rec: EpochRecord = {
+      epoch,
+      lr: t,
+      trainLoss: cur.loss,
+      valLoss: val ? val.loss : NaN,
+      trainEnergyMae: (1000 * cur.eAbs) / cur.structures,
+      trainForceMae: cur.fAbs / cur.components,
+      valEnergyMae: val ? (1000 * val.eAbs) / val.structures : NaN,
+      valForceMae: val ? val.fAbs / val.components : NaN,
+      seconds: (Date.now() - t0) / 1000,
+      cpuSeconds: cpuSince(cpu0),
+    };
+    history.push(rec);
+    curveRows.push([rec.epoch, rec.lr, rec.trainLoss, rec.valLoss, rec.trainEnergyMae, rec.trainForceMae, rec.valEnergyMae, rec.valForceMae, rec.seconds, rec.cpuSeconds].map((v) => String(v)).join(','));
+    if (options.curves) writeFileSync(options.curves, curveRows.join('\n') + '\n');
+    log(
+      `iteration ${epoch} step ${t.toExponential(2)} (${trials + 1} evaluation${trials > 0 ? 's' : ''}) loss ${rec.trainLoss.toExponential(3)} val ${rec.valLoss.toExponential(3)} ` +
+        `E ${rec.trainEnergyMae.toFixed(2)}/${rec.valEnergyMae.toFixed(2)} meV/at F ${rec.trainForceMae.toFixed(4)}/${rec.valForceMae.toFixed(4)} eV/Å ${rec.seconds.toFixed(0)} s (CPU ${rec.cpuSeconds.toFixed(0)} s)`,
+    );
+    const score = selectMae
+      ? Math.sqrt(weights.energy) * (val ? rec.valEnergyMae : rec.trainEnergyMae) / 1000 + Math.sqrt(weights.forces) * (val ? rec.valForceMae : rec.trainForceMae)
+      : val ? val.loss : rec.trainLoss;
+    if (score < best) {
+      best = score;
+      bestEpoch = epoch;
+      bestTheta.set(th);
+      options.onImproved?.(model, rec);
+    } else if (epoch - bestEpoch >= patience) {
+      log(`early stop: no better validation loss for ${patience} iterations (best iteration ${bestEpoch})`);
+      break;
+    }
+    if (options.maxSeconds !== undefined && rec.seconds > options.maxSeconds) {
+      log(`stopping: time limit of ${options.maxSeconds} s reached`);
+      break;
+    }
+  }
+  th.set(bestTheta);
+  return { model, history, bestEpoch, seconds: (Date.now() - t0) / 1000, trainStructures: train.length, validationStructures: validation.length, workers: parallel?.workers ?? 1, workerShare: parallel?.workerShare ?? 0, evaluations };
+}
+
+/**
+ * Projected gradient for L-BFGS: zeroes the gradient of a centre (or trained width) that
+ * sits on its bound while descent would push it outside — clip() would undo that move,
+ * so it must not enter the direction or the curvature pairs.
+ */
+function freezeActiveBounds(model: LatteModel, grad: Float64Array): void {
+  const th = model.theta, F = model.nFunctions, rc = model.config.cutoff, tol = 1e-12;
+  const { widthMin, widthMax } = model.config;
+  for (let f = 0; f < F; f++) {
+    const w = model.offWidths + f, s = th[w];
+    if ((s <= widthMin + tol && grad[w] > 0) || (s >= widthMax - tol && grad[w] < 0)) grad[w] = 0;
+    for (let t = 0; t < model.nSpecies; t++) {
+      const k = model.offCentres + t * F + f;
+      if ((th[k] <= s + tol && grad[k] > 0) || (th[k] >= rc - s - tol && grad[k] < 0)) grad[k] = 0;
+    }
+  }
 }
 
 function cpuSince(start: NodeJS.CpuUsage): number {

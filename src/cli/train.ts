@@ -1,7 +1,7 @@
 /** `tensormd train`: fits a LATTE model on extxyz files and writes a msgpack model file. */
 import { loadModel, saveModel } from '../../potentials/latte/io.ts';
 import { ACTIVATIONS, DEFAULT_EMBEDDING_DIM, SPECIES_MODES, type Activation, type SpeciesMode } from '../../potentials/latte/model.ts';
-import { trainLatte } from '../../potentials/latte/train.ts';
+import { OPTIMIZERS, trainLatte, type Optimizer } from '../../potentials/latte/train.ts';
 import { parseOptions, type Command } from './command.ts';
 
 function num(options: Record<string, string | true>, key: string, fallback: number): number {
@@ -53,6 +53,10 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
                         through learned element vectors: w_f(A,B) = Σ_a C_fa zc_Aa zn_Ba,
                         parameters linear in the number of elements; for many elements)
   --embedding-dim K     embedding size in embedding mode, default ${DEFAULT_EMBEDDING_DIM}
+  --optimizer NAME      adam (default: mini-batches, learning-rate schedule) or
+                        lbfgs (full batch, deterministic, line search; an epoch is
+                        one iteration, --lr bounds the first step per parameter)
+  --lbfgs-memory M      curvature pairs L-BFGS keeps, default 20
   --epochs N            default 200     --batch N       default 8
   --lr X                default 0.005   --decay X       per epoch, default 0.99
   --schedule NAME       exponential (default: lr·decay^(epoch−1)) or cosine (from
@@ -83,6 +87,8 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
     if (!ACTIVATIONS.includes(activation)) throw new Error(`train: --activation must be one of ${ACTIVATIONS.join(', ')}`);
     const speciesMode = (options['species-mode'] ?? 'specific') as SpeciesMode;
     if (!SPECIES_MODES.includes(speciesMode)) throw new Error(`train: --species-mode must be one of ${SPECIES_MODES.join(', ')}, got '${String(speciesMode)}'`);
+    const optimizer = (options.optimizer ?? 'adam') as Optimizer;
+    if (!OPTIMIZERS.includes(optimizer)) throw new Error(`train: --optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${String(optimizer)}'`);
     const width = num(options, 'width', 1.5);
     const hidden = String(options.hidden ?? '32,16').split(',').map((h) => Number(h));
     const out = options.out;
@@ -117,6 +123,8 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       curves,
       maxSeconds: options['max-seconds'] !== undefined ? num(options, 'max-seconds', Infinity) : undefined,
       forceGradient: options['force-gradient'] === 'forward' ? 'forward' : 'central',
+      optimizer,
+      lbfgsMemory: num(options, 'lbfgs-memory', 20),
       workers: options.workers !== undefined ? workersOption(options.workers) : undefined,
       log: (line) => console.log(line),
       onImproved: (model, rec) => saveModel(out, model, { trainedOn: positional, checkpointEpoch: rec.epoch, validation: { energyMaeMevPerAtom: rec.valEnergyMae, forceMaeEvPerA: rec.valForceMae } }),
