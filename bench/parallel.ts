@@ -140,14 +140,20 @@ try {
         await ev.close();
       }
     };
-    // The phase's cost: an evaluate with a worker minus one without (same reductions, no phase sync).
-    const atomicsUs = (await perEvaluate(2)) - (await perEvaluate(1));
+    // A whole evaluate of the do-nothing potential on 2 threads: every phase of a step
+    // (ghosts, rows, reduce) with its Atomics hand-over, i.e. an upper bound on the
+    // synchronisation cost per step. (The difference from 1 thread is no longer a
+    // measure of it: the per-atom reductions now run split over the threads, so it
+    // can be negative.)
+    const atomicsUs = await perEvaluate(2);
+    const oneThreadUs = await perEvaluate(1);
     const t0 = performance.now();
     for (let k = 0; k < reps / 4; k++) await Promise.all(Array.from({ length: chunks }, (_, c) => pool.run<number>(c, 'ping')));
     const messageUs = ((performance.now() - t0) * 1e3) / (reps / 4);
-    console.log(`synchronisation per phase, 500 atoms, 2 workers: Atomics ${atomicsUs.toFixed(1)} µs; ` +
-      `${chunks} piscina run() round trips ${messageUs.toFixed(1)} µs`);
+    console.log(`synchronisation, 500 atoms, do-nothing potential: a whole step's evaluate on 2 threads (all phases, Atomics) ` +
+      `${atomicsUs.toFixed(1)} µs (1 thread ${oneThreadUs.toFixed(1)} µs); one phase as ${chunks} piscina run() round trips ${messageUs.toFixed(1)} µs`);
     figures.syncAtomicsUs = atomicsUs;
+    figures.syncOneThreadUs = oneThreadUs;
     figures.syncMessagesUs = messageUs;
   }
 } finally {
