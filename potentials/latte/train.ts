@@ -573,21 +573,15 @@ function optimise(
   rng: Rng,
   settings: LoopSettings,
 ): TrainResult {
-  const { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel } = settings;
+  const { epochs, batchSize, lr0, decay, schedule, lrMin, parallel } = settings;
   const valIndices = Array.from(validation, (_, k) => train.length + k);
-  const evalBatch = (indices: number[], grad: Float64Array | null): BatchResult =>
-    parallel ? parallel.batch(indices, grad) : loss.batch(indices.map((k) => (k < train.length ? train[k] : validation[k - train.length])), grad);
+  const evalBatch = batchEvaluator(train, validation, settings);
   const P = model.nParameters;
   const grad = new Float64Array(P), m1 = new Float64Array(P), m2 = new Float64Array(P);
   const mask = model.trainable;
   const beta1 = 0.9, beta2 = 0.999, epsAdam = 1e-8;
   let step = 0;
-  const history: EpochRecord[] = [];
-  const t0 = Date.now();
-  let best = Infinity, bestEpoch = 0;
-  const bestTheta = Float64Array.from(model.theta);
-  const curveRows: string[] = ['epoch,lr,train_loss,val_loss,train_energy_mae_mev_per_atom,train_force_mae_ev_per_a,val_energy_mae_mev_per_atom,val_force_mae_ev_per_a,seconds,cpu_seconds'];
-  const cpu0 = process.cpuUsage();
+  const progress = new TrainingProgress(model, options, settings, 'epoch');
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const lr = schedule === 'cosine'
       ? lrMin + (lr0 - lrMin) * 0.5 * (1 + Math.cos((Math.PI * (epoch - 1)) / Math.max(1, epochs - 1)))
@@ -615,44 +609,11 @@ function optimise(
       model.clip();
     }
     const val = validation.length > 0 ? evalBatch(valIndices, null) : null;
-    const rec: EpochRecord = {
-      epoch,
-      lr,
-      trainLoss: lossSum / train.length,
-      valLoss: val ? val.loss : NaN,
-      trainEnergyMae: (1000 * eAbs) / train.length,
-      trainForceMae: fAbs / comps,
-      valEnergyMae: val ? (1000 * val.eAbs) / val.structures : NaN,
-      valForceMae: val ? val.fAbs / val.components : NaN,
-      seconds: (Date.now() - t0) / 1000,
-      cpuSeconds: cpuSince(cpu0),
-    };
-    history.push(rec);
-    curveRows.push([rec.epoch, rec.lr, rec.trainLoss, rec.valLoss, rec.trainEnergyMae, rec.trainForceMae, rec.valEnergyMae, rec.valForceMae, rec.seconds, rec.cpuSeconds].map((v) => String(v)).join(','));
-    if (options.curves) writeFileSync(options.curves, curveRows.join('\n') + '\n');
-    log(
-      `epoch ${epoch} lr ${lr.toExponential(2)} loss ${rec.trainLoss.toExponential(3)} val ${rec.valLoss.toExponential(3)} ` +
-        `E ${rec.trainEnergyMae.toFixed(2)}/${rec.valEnergyMae.toFixed(2)} meV/at F ${rec.trainForceMae.toFixed(4)}/${rec.valForceMae.toFixed(4)} eV/Å ${rec.seconds.toFixed(0)} s (CPU ${rec.cpuSeconds.toFixed(0)} s)`,
-    );
-    const score = selectMae
-      ? Math.sqrt(weights.energy) * (val ? rec.valEnergyMae : rec.trainEnergyMae) / 1000 + Math.sqrt(weights.forces) * (val ? rec.valForceMae : rec.trainForceMae)
-      : val ? val.loss : rec.trainLoss;
-    if (score < best) {
-      best = score;
-      bestEpoch = epoch;
-      bestTheta.set(model.theta);
-      options.onImproved?.(model, rec);
-    } else if (epoch - bestEpoch >= patience) {
-      log(`early stop: no better validation loss for ${patience} epochs (best epoch ${bestEpoch})`);
-      break;
-    }
-    if (options.maxSeconds !== undefined && rec.seconds > options.maxSeconds) {
-      log(`stopping: time limit of ${options.maxSeconds} s reached`);
-      break;
-    }
+    const trainFigures = { loss: lossSum / train.length, energyMae: (1000 * eAbs) / train.length, forceMae: fAbs / comps };
+    if (progress.record(epoch, lr, trainFigures, val, `epoch ${epoch} lr ${lr.toExponential(2)}`)) break;
   }
-  model.theta.set(bestTheta);
-  return { model, history, bestEpoch, seconds: (Date.now() - t0) / 1000, trainStructures: train.length, validationStructures: validation.length, workers: parallel?.workers ?? 1, workerShare: parallel?.workerShare ?? 0 };
+  model.theta.set(progress.bestTheta);
+  return { ...progress.result(train.length, validation.length, parallel), model };
 }
 
 /**
@@ -671,11 +632,10 @@ function optimiseLbfgs(
   _rng: Rng,
   settings: LoopSettings,
 ): TrainResult {
-  const { epochs, lr0, selectMae, patience, weights, log, loss, parallel } = settings;
+  const { epochs, lr0, log, parallel } = settings;
   const all = Array.from(train, (_, k) => k);
   const valIndices = Array.from(validation, (_, k) => train.length + k);
-  const evalBatch = (indices: number[], grad: Float64Array | null): BatchResult =>
-    parallel ? parallel.batch(indices, grad) : loss.batch(indices.map((k) => (k < train.length ? train[k] : validation[k - train.length])), grad);
+  const evalBatch = batchEvaluator(train, validation, settings);
   const P = model.nParameters, mask = model.trainable, th = model.theta;
   const M = Math.max(1, Math.floor(options.lbfgsMemory ?? 20));
   const S = Array.from({ length: M }, () => new Float64Array(P)), Y = Array.from({ length: M }, () => new Float64Array(P));
@@ -693,11 +653,7 @@ function optimiseLbfgs(
   };
   model.clip();
   let cur = full(g);
-  const history: EpochRecord[] = [];
-  const t0 = Date.now(), cpu0 = process.cpuUsage();
-  let best = Infinity, bestEpoch = 0;
-  const bestTheta = Float64Array.from(th);
-  const curveRows: string[] = ['epoch,lr,train_loss,val_loss,train_energy_mae_mev_per_atom,train_force_mae_ev_per_a,val_energy_mae_mev_per_atom,val_force_mae_ev_per_a,seconds,cpu_seconds'];
+  const progress = new TrainingProgress(model, options, settings, 'iteration');
   const c1 = 1e-4, maxTrials = 12;
   for (let epoch = 1; epoch <= epochs; epoch++) {
     // Direction d = −H g by the two-loop recursion.
@@ -768,44 +724,12 @@ function optimiseLbfgs(
     g.set(gNew);
     cur = next;
     const val = validation.length > 0 ? evalBatch(valIndices, null) : null;
-    const rec: EpochRecord = {
-      epoch,
-      lr: t,
-      trainLoss: cur.loss,
-      valLoss: val ? val.loss : NaN,
-      trainEnergyMae: (1000 * cur.eAbs) / cur.structures,
-      trainForceMae: cur.fAbs / cur.components,
-      valEnergyMae: val ? (1000 * val.eAbs) / val.structures : NaN,
-      valForceMae: val ? val.fAbs / val.components : NaN,
-      seconds: (Date.now() - t0) / 1000,
-      cpuSeconds: cpuSince(cpu0),
-    };
-    history.push(rec);
-    curveRows.push([rec.epoch, rec.lr, rec.trainLoss, rec.valLoss, rec.trainEnergyMae, rec.trainForceMae, rec.valEnergyMae, rec.valForceMae, rec.seconds, rec.cpuSeconds].map((v) => String(v)).join(','));
-    if (options.curves) writeFileSync(options.curves, curveRows.join('\n') + '\n');
-    log(
-      `iteration ${epoch} step ${t.toExponential(2)} (${trials + 1} evaluation${trials > 0 ? 's' : ''}) loss ${rec.trainLoss.toExponential(3)} val ${rec.valLoss.toExponential(3)} ` +
-        `E ${rec.trainEnergyMae.toFixed(2)}/${rec.valEnergyMae.toFixed(2)} meV/at F ${rec.trainForceMae.toFixed(4)}/${rec.valForceMae.toFixed(4)} eV/Å ${rec.seconds.toFixed(0)} s (CPU ${rec.cpuSeconds.toFixed(0)} s)`,
-    );
-    const score = selectMae
-      ? Math.sqrt(weights.energy) * (val ? rec.valEnergyMae : rec.trainEnergyMae) / 1000 + Math.sqrt(weights.forces) * (val ? rec.valForceMae : rec.trainForceMae)
-      : val ? val.loss : rec.trainLoss;
-    if (score < best) {
-      best = score;
-      bestEpoch = epoch;
-      bestTheta.set(th);
-      options.onImproved?.(model, rec);
-    } else if (epoch - bestEpoch >= patience) {
-      log(`early stop: no better validation loss for ${patience} iterations (best iteration ${bestEpoch})`);
-      break;
-    }
-    if (options.maxSeconds !== undefined && rec.seconds > options.maxSeconds) {
-      log(`stopping: time limit of ${options.maxSeconds} s reached`);
-      break;
-    }
+    const trainFigures = { loss: cur.loss, energyMae: (1000 * cur.eAbs) / cur.structures, forceMae: cur.fAbs / cur.components };
+    const prefix = `iteration ${epoch} step ${t.toExponential(2)} (${trials + 1} evaluation${trials > 0 ? 's' : ''})`;
+    if (progress.record(epoch, t, trainFigures, val, prefix)) break;
   }
-  th.set(bestTheta);
-  return { model, history, bestEpoch, seconds: (Date.now() - t0) / 1000, trainStructures: train.length, validationStructures: validation.length, workers: parallel?.workers ?? 1, workerShare: parallel?.workerShare ?? 0, evaluations };
+  th.set(progress.bestTheta);
+  return { ...progress.result(train.length, validation.length, parallel), model, evaluations };
 }
 
 /**
@@ -823,6 +747,85 @@ function freezeActiveBounds(model: LatteModel, grad: Float64Array): void {
       const k = model.offCentres + t * F + f;
       if ((th[k] <= s + tol && grad[k] > 0) || (th[k] >= rc - s - tol && grad[k] < 0)) grad[k] = 0;
     }
+  }
+}
+
+/** Loss and gradient of structures by index: training set first, then validation. */
+function batchEvaluator(train: readonly TrainingStructure[], validation: readonly TrainingStructure[], settings: LoopSettings) {
+  const { loss, parallel } = settings;
+  return (indices: number[], grad: Float64Array | null): BatchResult =>
+    parallel ? parallel.batch(indices, grad) : loss.batch(indices.map((k) => (k < train.length ? train[k] : validation[k - train.length])), grad);
+}
+
+/**
+ * What the optimisers share after each epoch (Adam) or iteration (L-BFGS): the record,
+ * learning curves, log line, selection of the best parameters by validation loss (or
+ * MAE score), early stopping and the time limit.
+ */
+class TrainingProgress {
+  readonly history: EpochRecord[] = [];
+  readonly bestTheta: Float64Array;
+  bestEpoch = 0;
+  private best = Infinity;
+  private readonly curveRows = ['epoch,lr,train_loss,val_loss,train_energy_mae_mev_per_atom,train_force_mae_ev_per_a,val_energy_mae_mev_per_atom,val_force_mae_ev_per_a,seconds,cpu_seconds'];
+  private readonly t0 = Date.now();
+  private readonly cpu0 = process.cpuUsage();
+
+  constructor(
+    private readonly model: LatteModel,
+    private readonly options: Omit<TrainOptions, 'model' | 'train' | 'validation'>,
+    private readonly settings: LoopSettings,
+    private readonly unit: 'epoch' | 'iteration',
+  ) {
+    this.bestTheta = Float64Array.from(model.theta);
+  }
+
+  /** Records one epoch or iteration (log line starts with `prefix`); true: stop training. */
+  record(epoch: number, lr: number, trainFigures: { loss: number; energyMae: number; forceMae: number }, val: BatchResult | null, prefix: string): boolean {
+    const { selectMae, weights, patience, log } = this.settings;
+    const rec: EpochRecord = {
+      epoch,
+      lr,
+      trainLoss: trainFigures.loss,
+      valLoss: val ? val.loss : NaN,
+      trainEnergyMae: trainFigures.energyMae,
+      trainForceMae: trainFigures.forceMae,
+      valEnergyMae: val ? (1000 * val.eAbs) / val.structures : NaN,
+      valForceMae: val ? val.fAbs / val.components : NaN,
+      seconds: (Date.now() - this.t0) / 1000,
+      cpuSeconds: cpuSince(this.cpu0),
+    };
+    this.history.push(rec);
+    this.curveRows.push([rec.epoch, rec.lr, rec.trainLoss, rec.valLoss, rec.trainEnergyMae, rec.trainForceMae, rec.valEnergyMae, rec.valForceMae, rec.seconds, rec.cpuSeconds].map((v) => String(v)).join(','));
+    if (this.options.curves) writeFileSync(this.options.curves, this.curveRows.join('\n') + '\n');
+    log(
+      `${prefix} loss ${rec.trainLoss.toExponential(3)} val ${rec.valLoss.toExponential(3)} ` +
+        `E ${rec.trainEnergyMae.toFixed(2)}/${rec.valEnergyMae.toFixed(2)} meV/at F ${rec.trainForceMae.toFixed(4)}/${rec.valForceMae.toFixed(4)} eV/Å ${rec.seconds.toFixed(0)} s (CPU ${rec.cpuSeconds.toFixed(0)} s)`,
+    );
+    const score = selectMae
+      ? Math.sqrt(weights.energy) * (val ? rec.valEnergyMae : rec.trainEnergyMae) / 1000 + Math.sqrt(weights.forces) * (val ? rec.valForceMae : rec.trainForceMae)
+      : val ? val.loss : rec.trainLoss;
+    if (score < this.best) {
+      this.best = score;
+      this.bestEpoch = epoch;
+      this.bestTheta.set(this.model.theta);
+      this.options.onImproved?.(this.model, rec);
+    } else if (epoch - this.bestEpoch >= patience) {
+      log(`early stop: no better validation loss for ${patience} ${this.unit}s (best ${this.unit} ${this.bestEpoch})`);
+      return true;
+    }
+    if (this.options.maxSeconds !== undefined && rec.seconds > this.options.maxSeconds) {
+      log(`stopping: time limit of ${this.options.maxSeconds} s reached`);
+      return true;
+    }
+    return false;
+  }
+
+  result(trainStructures: number, validationStructures: number, parallel: ParallelLoss | null) {
+    return {
+      history: this.history, bestEpoch: this.bestEpoch, seconds: (Date.now() - this.t0) / 1000, trainStructures, validationStructures,
+      workers: parallel?.workers ?? 1, workerShare: parallel?.workerShare ?? 0,
+    };
   }
 }
 
