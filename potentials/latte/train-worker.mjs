@@ -1,22 +1,13 @@
-// Worker entry of the parallel LATTE training loss (train-parallel.ts): runs the
-// compiled train-worker.js when it sits beside this file (dist/), else registers tsx
-// so that the TypeScript sources load, then runs train-worker.ts. A failure to load
+// Worker entry of the parallel LATTE training loss (train-parallel.ts): runs
+// train-worker, compiled or through tsx as the main program (src/parallel/import-worker.mjs). A failure to load
 // is recorded in the shared error buffer (as recordError in src/parallel/shared.ts
 // does), so that the training thread reports it.
-import { existsSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
+import { importWorkerModule } from '../../src/parallel/import-worker.mjs';
 
 const ERROR = 6, ERROR_LENGTH = 10;
 try {
-  const compiled = new URL('./train-worker.js', import.meta.url);
-  let mod;
-  if (existsSync(compiled)) {
-    mod = await import(compiled.href);
-  } else {
-    const { register } = await import('tsx/esm/api');
-    register();
-    mod = await import('./train-worker.ts');
-  }
+  const mod = await importWorkerModule(import.meta.url, 'train-worker');
   mod.runWorker(workerData);
 } catch (err) {
   const { ctrl, errorText, index, threads } = workerData;

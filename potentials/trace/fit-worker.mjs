@@ -1,13 +1,5 @@
-// Worker entry of the parallel fit assembly (fit.ts assembleParallel): runs the
-// compiled fit-worker.js when it sits beside this file (dist/), else registers tsx so
-// that the TypeScript sources load, then runs fit-worker.ts.
-import { existsSync } from 'node:fs';
+// Worker entry of the parallel fit assembly (fit.ts assembleParallel): runs
+// fit-worker, compiled or through tsx as the main program (src/parallel/import-worker.mjs).
+import { importWorkerModule } from '../../src/parallel/import-worker.mjs';
 
-const compiled = new URL('./fit-worker.js', import.meta.url);
-if (existsSync(compiled)) {
-  await import(compiled.href);
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('./fit-worker.ts');
-}
+await importWorkerModule(import.meta.url, 'fit-worker');
