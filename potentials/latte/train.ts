@@ -21,6 +21,7 @@ import { Rng } from '../../src/rng.ts';
 import type { System } from '../../src/system.ts';
 import { LatteModel, type LatteConfig, type LatteAtoms } from './model.ts';
 import { ParallelLoss, type ParallelLossOptions } from './train-parallel.ts';
+import { FrozenLossEvaluator, freezeStructure, frozenBytes, type FrozenStructure } from './train-frozen.ts';
 
 /** One reference structure prepared for training: extended atoms and a full list (model species indices). */
 export interface TrainingStructure {
@@ -361,6 +362,14 @@ export interface TrainOptions {
   optimizer?: Optimizer;
   /** Pairs (s, y) kept by L-BFGS (default 20). */
   lbfgsMemory?: number;
+  /**
+   * Train only the MLPs (default false): the radial centres, widths and species weights
+   * stay fixed, the descriptors and their position Jacobians are computed once per
+   * structure (train-frozen.ts) and every loss/gradient evaluation uses them: exact
+   * force-loss gradients, no neighbour loops. Runs on the calling thread (`workers` is
+   * not used); memory ~ atoms × neighbours × D × 24 bytes.
+   */
+  freezeDescriptor?: boolean;
 }
 
 export type Optimizer = 'adam' | 'lbfgs';
@@ -538,16 +547,35 @@ export function trainModel(
   const loss = new LossEvaluator(model, weights, scheme);
   const optimizer = options.optimizer ?? 'adam';
   if (!OPTIMIZERS.includes(optimizer)) throw new Error(`unknown optimizer '${String(optimizer)}' (${OPTIMIZERS.join(', ')})`);
-  const workers = options.workers ?? availableParallelism();
+  const workers = options.freezeDescriptor ? 1 : options.workers ?? availableParallelism();
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`LATTE training: workers must be a positive integer, got ${String(workers)}`);
+  const frozen = options.freezeDescriptor ? freezeAll(model, train, validation, weights, log) : null;
+  const saved = model.trainable.slice();
+  if (frozen) model.trainable.fill(0, 0, model.offMlp[0]);
   // Worker threads see train ++ validation; batches name structures by index into it.
   const parallel = workers > 1 ? new ParallelLoss(model, weights, scheme, [...train, ...validation], validation.length, { ...options.parallel, workers, maxBatch: optimizer === 'lbfgs' ? train.length : batchSize }) : null;
   try {
     if (parallel && options.waitForWorkers) parallel.waitReady();
-    return (optimizer === 'lbfgs' ? optimiseLbfgs : optimise)(model, train, validation, options, rng, { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel });
+    return (optimizer === 'lbfgs' ? optimiseLbfgs : optimise)(model, train, validation, options, rng, { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel, frozen });
   } finally {
     parallel?.close();
+    model.trainable.set(saved);
   }
+}
+
+interface FrozenSets {
+  train: FrozenStructure[];
+  validation: FrozenStructure[];
+  loss: FrozenLossEvaluator;
+}
+
+/** Descriptors and Jacobians of every structure at the model's current parameters (logged: time, memory). */
+function freezeAll(model: LatteModel, train: readonly TrainingStructure[], validation: readonly TrainingStructure[], weights: LossWeights, log: (line: string) => void): FrozenSets {
+  const t0 = process.cpuUsage();
+  const ft = train.map((s) => freezeStructure(model, s)), fv = validation.map((s) => freezeStructure(model, s));
+  const bytes = frozenBytes(ft) + frozenBytes(fv);
+  log(`frozen descriptor: ${ft.length + fv.length} structures' descriptors and Jacobians in ${cpuSince(t0).toFixed(1)} s CPU, ${(bytes / 2 ** 20).toFixed(0)} MiB`);
+  return { train: ft, validation: fv, loss: new FrozenLossEvaluator(model, weights) };
 }
 
 interface LoopSettings {
@@ -563,6 +591,7 @@ interface LoopSettings {
   log: (line: string) => void;
   loss: LossEvaluator;
   parallel: ParallelLoss | null;
+  frozen: FrozenSets | null;
 }
 
 function optimise(
@@ -752,7 +781,8 @@ function freezeActiveBounds(model: LatteModel, grad: Float64Array): void {
 
 /** Loss and gradient of structures by index: training set first, then validation. */
 function batchEvaluator(train: readonly TrainingStructure[], validation: readonly TrainingStructure[], settings: LoopSettings) {
-  const { loss, parallel } = settings;
+  const { loss, parallel, frozen } = settings;
+  if (frozen) return (indices: number[], grad: Float64Array | null): BatchResult => frozen.loss.batch(indices.map((k) => (k < train.length ? frozen.train[k] : frozen.validation[k - train.length])), grad);
   return (indices: number[], grad: Float64Array | null): BatchResult =>
     parallel ? parallel.batch(indices, grad) : loss.batch(indices.map((k) => (k < train.length ? train[k] : validation[k - train.length])), grad);
 }
