@@ -103,24 +103,26 @@ export class FrozenLossEvaluator {
   private readonly act: number;
   private readonly L: number;
   private readonly sizes: number[];
-  /** Offset of hidden layer l (1..L−1) in a per-atom row of Hsum values. */
-  private readonly hOff: Int32Array;
-  private readonly hSum: number;
-  private Z = new Float64Array(0);
+  /** Per-atom rows of R = D + Σ hidden values: layer l's values start at off[l] (layer 0: the standardised input). */
+  private readonly off: Int32Array;
+  private readonly R: number;
+  /** Per atom (n·R): activations A, σ'(z) S1 and σ''(z) S2 (hidden layers). */
   private A = new Float64Array(0);
+  private S1 = new Float64Array(0);
+  private S2 = new Float64Array(0);
   private C = new Float64Array(0);
   private U = new Float64Array(0);
   private F = new Float64Array(0);
-  private readonly a0: Float64Array;
-  private readonly ad0: Float64Array;
-  private readonly zd: Float64Array;
-  private readonly ad: Float64Array;
+  /** One atom's tangents ȧ and ż (R each). */
+  private readonly AD: Float64Array;
+  private readonly ZD: Float64Array;
   private readonly abar: Float64Array;
   private readonly adbar: Float64Array;
   private readonly abar2: Float64Array;
   private readonly adbar2: Float64Array;
   private readonly zb: Float64Array;
   private readonly zdb: Float64Array;
+  private readonly layerOffsets = new Int32Array(16);
   private readonly slot: Float64Array;
   private readonly terms = new Float64Array(TERMS);
 
@@ -131,16 +133,15 @@ export class FrozenLossEvaluator {
     this.act = a === 'gaussian' ? ACT_GAUSS : a === 'tanh' ? ACT_TANH : ACT_SILU;
     this.sizes = model.layerSizes;
     this.L = this.sizes.length - 1;
-    this.hOff = new Int32Array(this.L + 1);
+    if (this.L + 1 > this.layerOffsets.length) throw new Error(`LATTE frozen training: at most ${this.layerOffsets.length - 1} layers`);
+    this.off = new Int32Array(this.L + 1);
     let h = 0;
-    for (let l = 1; l < this.L; l++) { this.hOff[l] = h; h += this.sizes[l]; }
-    this.hOff[this.L] = h;
-    this.hSum = h;
+    for (let l = 0; l < this.L; l++) { this.off[l] = h; h += this.sizes[l]; }
+    this.off[this.L] = h;
+    this.R = h;
     const wmax = Math.max(...this.sizes);
-    this.a0 = new Float64Array(this.sizes[0]);
-    this.ad0 = new Float64Array(this.sizes[0]);
-    this.zd = new Float64Array(h);
-    this.ad = new Float64Array(h);
+    this.AD = new Float64Array(h);
+    this.ZD = new Float64Array(h);
     this.abar = new Float64Array(wmax);
     this.adbar = new Float64Array(wmax);
     this.abar2 = new Float64Array(wmax);
@@ -148,6 +149,13 @@ export class FrozenLossEvaluator {
     this.zb = new Float64Array(wmax);
     this.zdb = new Float64Array(wmax);
     this.slot = new Float64Array(model.nParameters);
+  }
+
+  private ensure(n: number): void {
+    const D = this.model.nDescriptors, R = this.R;
+    if (this.C.length < n * D) { this.C = new Float64Array(n * D); this.U = new Float64Array(n * D); }
+    if (this.A.length < n * R) { this.A = new Float64Array(n * R); this.S1 = new Float64Array(n * R); this.S2 = new Float64Array(n * R); }
+    if (this.F.length < 3 * n) this.F = new Float64Array(3 * n);
   }
 
   /** Loss terms of a batch and (if grad is given) its gradient added to grad, structure by structure in order. */
@@ -165,9 +173,8 @@ export class FrozenLossEvaluator {
 
   /** Energy and forces (3·nLocal, ghosts folded into owners) of a frozen structure at the current MLP parameters. */
   predict(fs: FrozenStructure): { energy: number; forces: Float64Array } {
-    const n = fs.nLocal, D = this.model.nDescriptors, H = this.hSum;
-    if (this.C.length < n * D) { this.C = new Float64Array(n * D); this.U = new Float64Array(n * D); }
-    if (this.Z.length < n * H) { this.Z = new Float64Array(n * H); this.A = new Float64Array(n * H); }
+    const n = fs.nLocal;
+    this.ensure(n);
     let energy = 0;
     for (let i = 0; i < n; i++) energy += this.forwardBackward(fs, i);
     const forces = new Float64Array(3 * n);
@@ -197,11 +204,9 @@ export class FrozenLossEvaluator {
 
   /** As LossEvaluator.structure: terms to terms[at ..], the whole gradient contribution overwrites slot. */
   structure(fs: FrozenStructure, B: number, Nf: number, slot: Float64Array | null, terms: Float64Array, at: number): void {
-    const model = this.model, s = fs.source, n = fs.nLocal, D = model.nDescriptors, H = this.hSum;
+    const model = this.model, s = fs.source, n = fs.nLocal, D = model.nDescriptors;
     const { energy: wE, forces: wF, virial: wV } = this.weights;
-    if (this.C.length < n * D) { this.C = new Float64Array(n * D); this.U = new Float64Array(n * D); }
-    if (this.Z.length < n * H) { this.Z = new Float64Array(n * H); this.A = new Float64Array(n * H); }
-    if (this.F.length < 3 * n) this.F = new Float64Array(3 * n);
+    this.ensure(n);
     const C = this.C, U = this.U, F = this.F;
     // Pass 1: energies and c_i = ∂E_i/∂G_i.
     let E = 0;
@@ -263,136 +268,148 @@ export class FrozenLossEvaluator {
     for (let i = 0; i < n; i++) this.secondOrder(fs, i, alpha, slot);
   }
 
-  /** Pre-activations Z, activations A of atom i (stored), E_i returned, c_i = ∂E_i/∂G_i into C. */
+  /** Activations and σ', σ'' of atom i (stored), E_i returned, c_i = ∂E_i/∂G_i into C. */
   private forwardBackward(fs: FrozenStructure, i: number): number {
-    const model = this.model, th = model.theta, D = model.nDescriptors, sizes = this.sizes, L = this.L, H = this.hSum;
+    const model = this.model, th = model.theta, D = model.nDescriptors, sizes = this.sizes, L = this.L, R = this.R, off = this.off;
     const t = fs.source.species[i], mean = model.mean, istd = model.invStd, so = t * D, G = fs.G, go = i * D;
-    const a0 = this.a0, Z = this.Z, A = this.A, zo = i * H, act = this.act;
-    for (let d = 0; d < D; d++) a0[d] = (G[go + d] - mean[so + d]) * istd[so + d];
-    let o = model.offMlp[t];
+    const A = this.A, S1 = this.S1, S2 = this.S2, row = i * R, act = this.act;
+    for (let d = 0; d < D; d++) A[row + d] = (G[go + d] - mean[so + d]) * istd[so + d];
     const offs = this.layerOffsets;
-    for (let l = 1; l <= L; l++) {
-      const nin = sizes[l - 1], nout = sizes[l], bo = o + nin * nout;
+    let o = model.offMlp[t];
+    for (let l = 1; l < L; l++) {
+      const nin = sizes[l - 1], nout = sizes[l], bo = o + nin * nout, pin = row + off[l - 1], ho = row + off[l];
       offs[l] = o;
-      if (l === L) {
-        let z = th[bo];
-        const pin = zo + this.hOff[l - 1];
-        if (l === 1) for (let q = 0; q < nin; q++) z += th[o + q] * a0[q];
-        else for (let q = 0; q < nin; q++) z += th[o + q] * A[pin + q];
-        this.out = z * model.outScale[t];
+      let k = 0;
+      for (; k + 4 <= nout; k += 4) {
+        let z0 = th[bo + k], z1 = th[bo + k + 1], z2 = th[bo + k + 2], z3 = th[bo + k + 3];
+        const w0 = o + k * nin, w1 = w0 + nin, w2 = w1 + nin, w3 = w2 + nin;
+        for (let q = 0; q < nin; q++) {
+          const a = A[pin + q];
+          z0 += th[w0 + q] * a; z1 += th[w1 + q] * a; z2 += th[w2 + q] * a; z3 += th[w3 + q] * a;
+        }
+        A[ho + k] = z0; A[ho + k + 1] = z1; A[ho + k + 2] = z2; A[ho + k + 3] = z3;
+      }
+      for (; k < nout; k++) {
+        let z = th[bo + k];
+        const w = o + k * nin;
+        for (let q = 0; q < nin; q++) z += th[w + q] * A[pin + q];
+        A[ho + k] = z;
+      }
+      // Activation: value, σ' and σ'' from the pre-activation.
+      if (act === ACT_GAUSS) {
+        for (let k2 = 0; k2 < nout; k2++) { const z = A[ho + k2], e = Math.exp(-z * z); A[ho + k2] = e; S1[ho + k2] = -2 * z * e; S2[ho + k2] = (4 * z * z - 2) * e; }
+      } else if (act === ACT_TANH) {
+        for (let k2 = 0; k2 < nout; k2++) { const e = Math.tanh(A[ho + k2]), d1 = 1 - e * e; A[ho + k2] = e; S1[ho + k2] = d1; S2[ho + k2] = -2 * e * d1; }
       } else {
-        const ho = zo + this.hOff[l], pin = zo + this.hOff[l - 1];
-        for (let k = 0; k < nout; k++) {
-          let z = th[bo + k];
-          const wo = o + k * nin;
-          if (l === 1) for (let q = 0; q < nin; q++) z += th[wo + q] * a0[q];
-          else for (let q = 0; q < nin; q++) z += th[wo + q] * A[pin + q];
-          Z[ho + k] = z;
-          A[ho + k] = act === ACT_GAUSS ? Math.exp(-z * z) : act === ACT_TANH ? Math.tanh(z) : z / (1 + Math.exp(-z));
+        for (let k2 = 0; k2 < nout; k2++) {
+          const z = A[ho + k2], sg = 1 / (1 + Math.exp(-z));
+          A[ho + k2] = z * sg; S1[ho + k2] = sg * (1 + z * (1 - sg)); S2[ho + k2] = sg * (1 - sg) * (2 + z * (1 - 2 * sg));
         }
       }
       o = bo + nout;
     }
-    // Reverse, d out: abar over layer L−1's outputs.
-    const sc = model.outScale[t];
+    // Output layer (linear, scaled).
+    offs[L] = o;
+    const sc = model.outScale[t], nTop = sizes[L - 1], pin = row + off[L - 1];
+    let z = th[o + nTop];
+    for (let q = 0; q < nTop; q++) z += th[o + q] * A[pin + q];
+    const out = z * sc;
+    // Reverse: ∂out/∂a, down to the input.
     let abar = this.abar, next = this.abar2;
-    const nTop = sizes[L - 1];
-    for (let q = 0; q < nTop; q++) abar[q] = sc * th[offs[L] + q];
+    for (let q = 0; q < nTop; q++) abar[q] = sc * th[o + q];
+    const zb = this.zb;
     for (let l = L - 1; l >= 1; l--) {
-      const nin = sizes[l - 1], nout = sizes[l], wo = offs[l], ho = zo + this.hOff[l];
-      const zb = this.zb;
-      for (let k = 0; k < nout; k++) zb[k] = abar[k] * this.dsigma(Z[ho + k], A[ho + k]);
+      const nin = sizes[l - 1], nout = sizes[l], wo = offs[l], ho = row + off[l];
+      for (let k = 0; k < nout; k++) zb[k] = abar[k] * S1[ho + k];
       for (let q = 0; q < nin; q++) next[q] = 0;
-      for (let k = 0; k < nout; k++) {
+      let k = 0;
+      for (; k + 4 <= nout; k += 4) {
+        const g0 = zb[k], g1 = zb[k + 1], g2 = zb[k + 2], g3 = zb[k + 3];
+        const r0 = wo + k * nin, r1 = r0 + nin, r2 = r1 + nin, r3 = r2 + nin;
+        for (let q = 0; q < nin; q++) next[q] += th[r0 + q] * g0 + th[r1 + q] * g1 + th[r2 + q] * g2 + th[r3 + q] * g3;
+      }
+      for (; k < nout; k++) {
         const g = zb[k], r = wo + k * nin;
         for (let q = 0; q < nin; q++) next[q] += th[r + q] * g;
       }
       const tmp = abar; abar = next; next = tmp;
     }
-    const C = this.C, co = i * D;
-    if (L === 1) for (let d = 0; d < D; d++) C[co + d] = sc * th[offs[1] + d] * istd[so + d];
-    else for (let d = 0; d < D; d++) C[co + d] = abar[d] * istd[so + d];
-    return this.out + model.e0[t];
-  }
-  private out = 0;
-  private readonly layerOffsets = new Int32Array(16);
-
-  private dsigma(z: number, a: number): number {
-    const act = this.act;
-    if (act === ACT_GAUSS) return -2 * z * a;
-    if (act === ACT_TANH) return 1 - a * a;
-    const sg = 1 / (1 + Math.exp(-z));
-    return sg * (1 + z * (1 - sg));
-  }
-
-  private d2sigma(z: number, a: number): number {
-    const act = this.act;
-    if (act === ACT_GAUSS) return (4 * z * z - 2) * a;
-    if (act === ACT_TANH) return -2 * a * (1 - a * a);
-    const sg = 1 / (1 + Math.exp(-z));
-    return sg * (1 - sg) * (2 + z * (1 - 2 * sg));
+    const C = this.C;
+    for (let d = 0; d < D; d++) C[go + d] = abar[d] * istd[so + d];
+    return out + model.e0[t];
   }
 
   /** Adds ∂/∂θ [α·out_i + u_i·c_i] of atom i to g (forward-over-reverse, exact). */
   private secondOrder(fs: FrozenStructure, i: number, alpha: number, g: Float64Array): void {
-    const model = this.model, th = model.theta, D = model.nDescriptors, sizes = this.sizes, L = this.L, H = this.hSum;
-    const t = fs.source.species[i], mean = model.mean, istd = model.invStd, so = t * D, G = fs.G, go = i * D;
-    const a0 = this.a0, ad0 = this.ad0, Z = this.Z, A = this.A, zo = i * H, zd = this.zd, ad = this.ad, U = this.U;
-    for (let d = 0; d < D; d++) { a0[d] = (G[go + d] - mean[so + d]) * istd[so + d]; ad0[d] = U[go + d] * istd[so + d]; }
+    const model = this.model, th = model.theta, D = model.nDescriptors, sizes = this.sizes, L = this.L, R = this.R, off = this.off;
+    const t = fs.source.species[i], istd = model.invStd, so = t * D, go = i * D;
+    const A = this.A, S1 = this.S1, S2 = this.S2, row = i * R, AD = this.AD, ZD = this.ZD, U = this.U;
+    for (let d = 0; d < D; d++) AD[d] = U[go + d] * istd[so + d];
     const offs = this.layerOffsets;
     let o = model.offMlp[t];
     for (let l = 1; l <= L; l++) { offs[l] = o; o += sizes[l] * (sizes[l - 1] + 1); }
     // Tangent forward: ż = W ȧ_prev, ȧ = σ'(z) ż (hidden layers).
     for (let l = 1; l < L; l++) {
-      const nin = sizes[l - 1], nout = sizes[l], wo = offs[l], ho = this.hOff[l], pin = this.hOff[l - 1];
-      for (let k = 0; k < nout; k++) {
-        let z = 0;
-        const r = wo + k * nin;
-        if (l === 1) for (let q = 0; q < nin; q++) z += th[r + q] * ad0[q];
-        else for (let q = 0; q < nin; q++) z += th[r + q] * ad[pin + q];
-        zd[ho + k] = z;
-        ad[ho + k] = this.dsigma(Z[zo + ho + k], A[zo + ho + k]) * z;
+      const nin = sizes[l - 1], nout = sizes[l], wo = offs[l], ho = off[l], pin = off[l - 1];
+      let k = 0;
+      for (; k + 4 <= nout; k += 4) {
+        let z0 = 0, z1 = 0, z2 = 0, z3 = 0;
+        const w0 = wo + k * nin, w1 = w0 + nin, w2 = w1 + nin, w3 = w2 + nin;
+        for (let q = 0; q < nin; q++) {
+          const a = AD[pin + q];
+          z0 += th[w0 + q] * a; z1 += th[w1 + q] * a; z2 += th[w2 + q] * a; z3 += th[w3 + q] * a;
+        }
+        ZD[ho + k] = z0; ZD[ho + k + 1] = z1; ZD[ho + k + 2] = z2; ZD[ho + k + 3] = z3;
       }
+      for (; k < nout; k++) {
+        let z = 0;
+        const w = wo + k * nin;
+        for (let q = 0; q < nin; q++) z += th[w + q] * AD[pin + q];
+        ZD[ho + k] = z;
+      }
+      for (let k2 = 0; k2 < nout; k2++) AD[ho + k2] = S1[row + ho + k2] * ZD[ho + k2];
     }
     // Output layer: out = s(W a + b), ȯut = s W ȧ.
-    const sc = model.outScale[t], wL = offs[L], nTop = sizes[L - 1];
-    let abar = this.abar, adbar = this.adbar, abarN = this.abar2, adbarN = this.adbar2;
-    if (L === 1) {
-      for (let q = 0; q < nTop; q++) g[wL + q] += sc * (alpha * a0[q] + ad0[q]);
-    } else {
-      const pin = zo + this.hOff[L - 1], pd = this.hOff[L - 1];
-      for (let q = 0; q < nTop; q++) g[wL + q] += sc * (alpha * A[pin + q] + ad[pd + q]);
-    }
+    const sc = model.outScale[t], wL = offs[L], nTop = sizes[L - 1], pTop = off[L - 1];
+    for (let q = 0; q < nTop; q++) g[wL + q] += sc * (alpha * A[row + pTop + q] + AD[pTop + q]);
     g[wL + nTop] += sc * alpha;
+    let abar = this.abar, adbar = this.adbar, abarN = this.abar2, adbarN = this.adbar2;
     for (let q = 0; q < nTop; q++) { const w = sc * th[wL + q]; abar[q] = alpha * w; adbar[q] = w; }
     const zb = this.zb, zdb = this.zdb;
     for (let l = L - 1; l >= 1; l--) {
-      const nin = sizes[l - 1], nout = sizes[l], wo = offs[l], ho = this.hOff[l], bo = wo + nin * nout;
+      const nin = sizes[l - 1], nout = sizes[l], wo = offs[l], ho = off[l], bo = wo + nin * nout, pin = off[l - 1];
       for (let k = 0; k < nout; k++) {
-        const z = Z[zo + ho + k], a = A[zo + ho + k], sp = this.dsigma(z, a);
-        zb[k] = abar[k] * sp + adbar[k] * this.d2sigma(z, a) * zd[ho + k];
+        const sp = S1[row + ho + k];
+        const p = abar[k] * sp + adbar[k] * S2[row + ho + k] * ZD[ho + k];
+        zb[k] = p;
         zdb[k] = adbar[k] * sp;
-        g[bo + k] += zb[k];
+        g[bo + k] += p;
       }
-      if (l === 1) {
-        for (let k = 0; k < nout; k++) {
-          const p = zb[k], pd = zdb[k], r = wo + k * nin;
-          for (let q = 0; q < nin; q++) g[r + q] += p * a0[q] + pd * ad0[q];
+      // ∂/∂W_kq: zb_k a_q + zdb_k ȧ_q; four rows per pass over the inputs.
+      const ap = row + pin;
+      let k = 0;
+      for (; k + 4 <= nout; k += 4) {
+        const p0 = zb[k], p1 = zb[k + 1], p2 = zb[k + 2], p3 = zb[k + 3];
+        const d0 = zdb[k], d1 = zdb[k + 1], d2 = zdb[k + 2], d3 = zdb[k + 3];
+        const r0 = wo + k * nin, r1 = r0 + nin, r2 = r1 + nin, r3 = r2 + nin;
+        for (let q = 0; q < nin; q++) {
+          const a = A[ap + q], ad = AD[pin + q];
+          g[r0 + q] += p0 * a + d0 * ad; g[r1 + q] += p1 * a + d1 * ad;
+          g[r2 + q] += p2 * a + d2 * ad; g[r3 + q] += p3 * a + d3 * ad;
         }
-      } else {
-        const pin = zo + this.hOff[l - 1], pdo = this.hOff[l - 1];
-        for (let k = 0; k < nout; k++) {
-          const p = zb[k], pd = zdb[k], r = wo + k * nin;
-          for (let q = 0; q < nin; q++) g[r + q] += p * A[pin + q] + pd * ad[pdo + q];
-        }
-        for (let q = 0; q < nin; q++) { abarN[q] = 0; adbarN[q] = 0; }
-        for (let k = 0; k < nout; k++) {
-          const p = zb[k], pd = zdb[k], r = wo + k * nin;
-          for (let q = 0; q < nin; q++) { const w = th[r + q]; abarN[q] += w * p; adbarN[q] += w * pd; }
-        }
-        let tmp = abar; abar = abarN; abarN = tmp;
-        tmp = adbar; adbar = adbarN; adbarN = tmp;
       }
+      for (; k < nout; k++) {
+        const p = zb[k], pd = zdb[k], r = wo + k * nin;
+        for (let q = 0; q < nin; q++) g[r + q] += p * A[ap + q] + pd * AD[pin + q];
+      }
+      if (l === 1) break;
+      for (let q = 0; q < nin; q++) { abarN[q] = 0; adbarN[q] = 0; }
+      for (let k2 = 0; k2 < nout; k2++) {
+        const p = zb[k2], pd = zdb[k2], r = wo + k2 * nin;
+        for (let q = 0; q < nin; q++) { const w = th[r + q]; abarN[q] += w * p; adbarN[q] += w * pd; }
+      }
+      let tmp = abar; abar = abarN; abarN = tmp;
+      tmp = adbar; adbar = adbarN; adbarN = tmp;
     }
   }
 }

@@ -495,6 +495,48 @@ export function widenModel(model: LatteModel, change: { cutoff?: number; widthMi
   return m;
 }
 
+/**
+ * The same model with wider hidden layers (each at least its current size, same number
+ * of layers): existing weights are copied, new neurons get N(0, 2/(in+out)) input
+ * weights (seeded) and zero bias, and every weight from a new neuron into an existing
+ * one or into the output is zero — the energies are unchanged.
+ */
+export function widenHidden(model: LatteModel, hidden: readonly number[], seed = 1): LatteModel {
+  const cfg = model.config;
+  if (hidden.length !== cfg.hidden.length) throw new Error(`widenHidden: ${hidden.length} hidden layers given, the model has ${cfg.hidden.length}`);
+  hidden.forEach((h, l) => {
+    if (!Number.isInteger(h) || h < cfg.hidden[l]) throw new Error(`widenHidden: hidden layer ${l + 1} size ${h} is smaller than the model's ${cfg.hidden[l]} (or not an integer)`);
+  });
+  const m = new LatteModel({ ...cfg, hidden: [...hidden] });
+  const rng = new Rng(seed);
+  m.theta.set(model.theta.subarray(0, model.offMlp[0]));
+  m.trainable.set(model.trainable.subarray(0, model.offMlp[0]));
+  const oldSizes = model.layerSizes, newSizes = m.layerSizes, L = oldSizes.length - 1;
+  for (let t = 0; t < model.nSpecies; t++) {
+    let o = model.offMlp[t], n = m.offMlp[t];
+    for (let l = 0; l < L; l++) {
+      const ni = oldSizes[l], no = oldSizes[l + 1], Ni = newSizes[l], No = newSizes[l + 1];
+      const sd = Math.sqrt(2 / (Ni + No));
+      for (let k = 0; k < No; k++) {
+        for (let q = 0; q < Ni; q++) {
+          let w = 0;
+          if (k < no && q < ni) w = model.theta[o + k * ni + q];
+          else if (k >= no && l < L - 1) w = sd * rng.normal();
+          m.theta[n + k * Ni + q] = w;
+        }
+        m.theta[n + No * Ni + k] = k < no ? model.theta[o + no * ni + k] : 0;
+      }
+      o += no * (ni + 1);
+      n += No * (Ni + 1);
+    }
+  }
+  m.mean.set(model.mean);
+  m.invStd.set(model.invStd);
+  m.e0.set(model.e0);
+  m.outScale.set(model.outScale);
+  return m;
+}
+
 /** Trains a LATTE model from extxyz files (see TrainOptions). */
 export function trainLatte(options: TrainOptions): TrainResult {
   const seed = options.seed ?? 1;
