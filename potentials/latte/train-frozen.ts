@@ -30,8 +30,15 @@ export interface FrozenStructure {
   /** Blocks of atom i: blockStart[i] .. blockStart[i+1]; each block is one local atom (ghost images folded). */
   blockStart: Int32Array;
   blockAtom: Int32Array;
-  /** ∂G_id/∂x_k per block, D·3 each (d major). */
+  /**
+   * ∂G_id/∂x_k per block for the descriptors d in [blockLo, blockHi) only (the others
+   * are exactly zero: the neighbour lies outside those terms' radial supports): the
+   * triplet of descriptor d of block b is at jac[blockJac[b] + 3·d].
+   */
   jac: Float64Array;
+  blockLo: Int32Array;
+  blockHi: Int32Array;
+  blockJac: Int32Array;
   /** Per-atom virial per unit ∂E/∂G, nLocal·D·6 (Voigt xx yy zz yz xz xy), or null without a reference virial. */
   vir: Float64Array | null;
 }
@@ -39,7 +46,7 @@ export interface FrozenStructure {
 /** Bytes the stored arrays of frozen structures take. */
 export function frozenBytes(list: readonly FrozenStructure[]): number {
   let b = 0;
-  for (const f of list) b += f.G.byteLength + f.blockStart.byteLength + f.blockAtom.byteLength + f.jac.byteLength + (f.vir?.byteLength ?? 0);
+  for (const f of list) b += f.G.byteLength + f.blockStart.byteLength + f.blockAtom.byteLength + 3 * f.blockLo.byteLength + f.jac.byteLength + (f.vir?.byteLength ?? 0);
   return b;
 }
 
@@ -51,7 +58,7 @@ export function freezeStructure(model: LatteModel, s: TrainingStructure): Frozen
   const G = new Float64Array(n * D);
   const blockStart = new Int32Array(n + 1);
   let blockAtom = new Int32Array(maxBlocks);
-  let jac = new Float64Array(maxBlocks * D * 3);
+  const jac = new Float64Array(maxBlocks * D * 3);
   const vir = s.virial ? new Float64Array(n * D * 6) : null;
   const slotOf = new Int32Array(n).fill(-1);
   let nb = 0;
@@ -83,11 +90,23 @@ export function freezeStructure(model: LatteModel, s: TrainingStructure): Frozen
     for (let b = first; b < nb; b++) slotOf[blockAtom[b]] = -1;
     blockStart[i + 1] = nb;
   });
-  if (nb < maxBlocks) {
-    blockAtom = blockAtom.slice(0, nb);
-    jac = jac.slice(0, nb * D * 3);
+  // Pack each block's range of descriptors with a nonzero triplet.
+  const blockLo = new Int32Array(nb), blockHi = new Int32Array(nb), blockJac = new Int32Array(nb);
+  let size = 0;
+  for (let b = 0; b < nb; b++) {
+    let lo = D, hi = 0;
+    for (let d = 0; d < D; d++) {
+      const o = (b * D + d) * 3;
+      if (jac[o] !== 0 || jac[o + 1] !== 0 || jac[o + 2] !== 0) { if (lo === D) lo = d; hi = d + 1; }
+    }
+    if (lo === D) lo = hi = 0;
+    blockLo[b] = lo; blockHi[b] = hi;
+    blockJac[b] = size - 3 * lo;
+    size += 3 * (hi - lo);
   }
-  return { source: s, nLocal: n, G, blockStart, blockAtom, jac, vir };
+  const packed = new Float64Array(size);
+  for (let b = 0; b < nb; b++) packed.set(jac.subarray((b * D + blockLo[b]) * 3, (b * D + blockHi[b]) * 3), blockJac[b] + 3 * blockLo[b]);
+  return { source: s, nLocal: n, G, blockStart, blockAtom: blockAtom.slice(0, nb), jac: packed, blockLo, blockHi, blockJac, vir };
 }
 
 const ACT_GAUSS = 0, ACT_TANH = 1, ACT_SILU = 2;
@@ -186,13 +205,13 @@ export class FrozenLossEvaluator {
   private contractForces(fs: FrozenStructure, F: Float64Array): void {
     const n = fs.nLocal, D = this.model.nDescriptors, C = this.C;
     F.fill(0, 0, 3 * n);
-    const bs = fs.blockStart, ba = fs.blockAtom, J = fs.jac;
+    const bs = fs.blockStart, ba = fs.blockAtom, J = fs.jac, lo = fs.blockLo, hi = fs.blockHi, bj = fs.blockJac;
     for (let i = 0; i < n; i++) {
       const co = i * D;
       for (let b = bs[i], b1 = bs[i + 1]; b < b1; b++) {
         let fx = 0, fy = 0, fz = 0;
-        const jo = b * D * 3;
-        for (let d = 0; d < D; d++) {
+        const jo = bj[b];
+        for (let d = lo[b], d1 = hi[b]; d < d1; d++) {
           const c = C[co + d], o = jo + 3 * d;
           fx += c * J[o]; fy += c * J[o + 1]; fz += c * J[o + 2];
         }
@@ -213,7 +232,7 @@ export class FrozenLossEvaluator {
     for (let i = 0; i < n; i++) E += this.forwardBackward(fs, i);
     // Forces F_k = −Σ_i Σ_d c_id J_id,k.
     this.contractForces(fs, F);
-    const bs = fs.blockStart, ba = fs.blockAtom, J = fs.jac;
+    const bs = fs.blockStart, ba = fs.blockAtom, J = fs.jac, lo = fs.blockLo, hi = fs.blockHi, bj = fs.blockJac;
     const dE = (E - s.energy) / n;
     let loss = (wE * dE * dE) / B;
     let fAbs = 0, fSq = 0;
@@ -250,8 +269,8 @@ export class FrozenLossEvaluator {
       const uo = i * D;
       for (let d = 0; d < D; d++) U[uo + d] = 0;
       for (let b = bs[i], b1 = bs[i + 1]; b < b1; b++) {
-        const k = 3 * ba[b], rx = cF * F[k], ry = cF * F[k + 1], rz = cF * F[k + 2], jo = b * D * 3;
-        for (let d = 0; d < D; d++) {
+        const k = 3 * ba[b], rx = cF * F[k], ry = cF * F[k + 1], rz = cF * F[k + 2], jo = bj[b];
+        for (let d = lo[b], d1 = hi[b]; d < d1; d++) {
           const o = jo + 3 * d;
           U[uo + d] += rx * J[o] + ry * J[o + 1] + rz * J[o + 2];
         }
