@@ -131,6 +131,29 @@ describe('LATTE frozen-descriptor training', () => {
     for (let k = 1; k < result.history.length; k++) expect(result.history[k].trainLoss).toBeLessThanOrEqual(result.history[k - 1].trainLoss);
   });
 
+  it('frozen Adam (mini-batches) trains the MLP only and lowers the loss > 40× in 30 epochs', () => {
+    const lj = new LennardJones({ epsilon: 0.0104, sigma: 3.4, cutoff: 6.0, shift: true });
+    const fe = new ForceEvaluator(lj, { skin: 0 });
+    const rng = new Rng(2);
+    const prep = Array.from({ length: 8 }, (_, k) => {
+      const s = lattice('fcc', { element: 'Ar', a: 5.26 * (0.94 + 0.12 * (k / 8)), repeat: 2 });
+      for (let q = 0; q < s.positions.length; q++) s.positions[q] += 0.1 * rng.normal();
+      const energy = fe.evaluate(s).energy;
+      return prepareSystem(s, `lj${k}`, { energy, forces: s.forces.slice() }, ['Ar'], 6.0);
+    });
+    const model = new LatteModel({ elements: ['Ar'], cutoff: 6.0, width: 1.5, hidden: [8], activation: 'tanh', descriptor: '6,-:4,a,a' });
+    model.initialise(2);
+    fitStatistics(model, prep);
+    const weights = { energy: 100, forces: 100, virial: 0 };
+    const initial = new LossEvaluator(model, weights).batch(prep, null);
+    const before = Float64Array.from(model.theta.subarray(0, model.offMlp[0]));
+    trainModel(model, prep.slice(0, 6), prep.slice(6), { epochs: 30, batchSize: 2, learningRate: 0.03, decay: 0.97, weights, seed: 3, patience: 1000, freezeDescriptor: true });
+    expect(Array.from(model.theta.subarray(0, model.offMlp[0]))).toEqual(Array.from(before));
+    const final = new LossEvaluator(model, weights).batch(prep, null);
+    // Observed: 3.26 → 0.049 (66×).
+    expect(final.loss).toBeLessThan(initial.loss / 40);
+  });
+
   it('widenHidden keeps energies and forces (new neurons enter with zero output weights); smaller layers are rejected', () => {
     const model = model2('gaussian', [5, 3]);
     const prep = structures(model);
