@@ -46,7 +46,7 @@ describe("trace radial basis 'agnesi' (distance-transformed Legendre polynomials
   });
 
   it('derivatives equal central finite differences; values() agrees with evaluate()', () => {
-    for (const spec of [SPEC, { ...SPEC, p: 3, q: 5, r0: 2.0, cutoff: 6 }, { ...SPEC, p: 2, q: 2, a: 1.3 }] as RadialSpec[]) {
+    for (const spec of [SPEC, { ...SPEC, p: 3, q: 5, r0: 2.0, cutoff: 6 }, { ...SPEC, p: 2, q: 2, a: 1.3 }, { ...SPEC, p: 1.5, q: 3.5 }] as RadialSpec[]) {
       const b = new RadialBasis(spec), N = b.n;
       const g = new Float64Array(N), dg = new Float64Array(N), gp = new Float64Array(N), gm = new Float64Array(N), gv = new Float64Array(N);
       const h = 1e-6;

@@ -60,6 +60,9 @@ export class RadialBasis {
   private readonly invR0: number;
   private readonly tc: number;
   private readonly invOneMinusTc: number;
+  /** agnesi: q and q − p when small non-negative integers (else −1; q 0 never), for intPow. */
+  private readonly qInt: number;
+  private readonly qpInt: number;
 
   constructor(spec: RadialSpec) {
     if (spec.kind !== 'poly' && spec.kind !== 'chebexpcos' && spec.kind !== 'agnesi') throw new Error(`trace radial basis: unknown kind '${String(spec.kind)}' (poly, chebexpcos, agnesi)`);
@@ -73,6 +76,7 @@ export class RadialBasis {
     this.code = spec.kind === 'poly' ? 0 : spec.kind === 'chebexpcos' ? 1 : 2;
     this.r0 = this.p = this.q = this.a = this.invR0 = this.tc = 0;
     this.invOneMinusTc = 1;
+    this.qInt = -1; this.qpInt = -1;
     if (this.code === 2) {
       const r0 = spec.r0, p = spec.p ?? 2, q = spec.q ?? 4;
       if (typeof r0 !== 'number' || !(r0 > 0 && r0 < spec.cutoff)) throw new Error(`trace radial basis: agnesi needs r0 with 0 < r0 < cutoff (${spec.cutoff}), got ${String(r0)}`);
@@ -84,6 +88,9 @@ export class RadialBasis {
       const sc = spec.cutoff / r0;
       this.tc = 1 / (1 + (a * Math.pow(sc, q)) / (1 + Math.pow(sc, q - p)));
       this.invOneMinusTc = 1 / (1 - this.tc);
+      const small = (k: number): number => (Number.isInteger(k) && k >= 0 && k <= 8 ? k : -1);
+      this.qInt = small(q) > 0 ? q : -1;
+      this.qpInt = small(q - p);
     }
     this.t = new Float64Array(spec.n + 1);
     this.dt = new Float64Array(spec.n + 1);
@@ -102,7 +109,9 @@ export class RadialBasis {
   /** agnesi: u(r) = (t(r) − t(rc))/(1 − t(rc)) and du/dr (r > 0). */
   private agnesiU(r: number, out: Float64Array): void {
     const s = r * this.invR0, p = this.p, q = this.q, a = this.a;
-    const sq = Math.pow(s, q), sd = Math.pow(s, q - p), den = 1 + sd;
+    // Integer exponents (the usual p, q) by multiplication, else Math.pow.
+    const sq = this.qInt > 0 ? intPow(s, this.qInt) : Math.pow(s, q);
+    const sd = this.qpInt >= 0 ? intPow(s, this.qpInt) : Math.pow(s, q - p), den = 1 + sd;
     const h = (a * sq) / den, t = 1 / (1 + h);
     // dh/ds = a s^{q−1} (q + p s^{q−p}) / (1 + s^{q−p})²;  dt/dr = −t² dh/ds / r0.
     const dh = s > 0 ? (a * (sq / s) * (q + p * sd)) / (den * den) : 0;
@@ -221,4 +230,11 @@ export class RadialBasis {
       dg[off + k] = dgk * env + gk * denv;
     }
   }
+}
+
+/** s^k for a small non-negative integer k. */
+function intPow(s: number, k: number): number {
+  let v = 1;
+  for (let i = 0; i < k; i++) v *= s;
+  return v;
 }
