@@ -81,7 +81,7 @@ for (const el of elements) {
   const name = typeof options.out === 'string' ? options.out : el;
   if (!options['no-save']) saveModel(join(ROOT, 'models', 'trace', `${name}.msgpack`), fit.model);
   const row: Record<string, unknown> = {
-    element: el, functions: fit.nFunctions, cutoff, radial: basis.radial, radial_lambda: radialLambda, wL, degree: degree.join('/'), energy_per_atom: !!options['energy-per-atom'],
+    element: el, functions: fit.nFunctions, cutoff, radial: basis.radial, radial_lambda: radialKind === 'chebexpcos' ? radialLambda : null, wL, degree: degree.join('/'), energy_per_atom: !!options['energy-per-atom'],
     metric, combine, prior_wl: prior.wl, prior_wn: prior.wn,
     lambda: fit.lambda, energy_weight: fit.energyWeight, threads, fit_s: fit.timings.total_s, fit_cpu_s: Number(fitCpu.toFixed(1)), design_s: fit.timings.design_s, solve_s: fit.timings.solve_s,
     train_E_mae: fit.train.energy_mae_mev_per_atom, train_F_mae: fit.train.force_mae_ev_per_a,
