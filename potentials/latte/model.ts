@@ -22,6 +22,7 @@
  * Not trained: descriptor standardisation (mean, 1/std per species), e0 and the output scale.
  */
 import { Rng } from '../../src/rng.ts';
+import { compileContract, compileContractBackward, compileMlp, type MlpKernel } from './mdgen.ts';
 import { compactSize, contractionPlan, descriptorSize, MAX_RANK, parseDescriptor, TUPLES, type BlockSpec } from './pattern.ts';
 
 export type Activation = 'gaussian' | 'tanh' | 'silu';
@@ -1038,23 +1039,12 @@ export class LatteModel {
    * w·phi = CA·t³ and w·phi' = CB·y·t² with y = (r − c)/s, t = max(0, 1 − y²).
    */
   private mdIs = new Float64Array(0);
-  /** The MLP parameters with every layer's weight matrix transposed (in × out), biases in place. */
-  private mdWT = new Float64Array(0);
   private mdCA = new Float64Array(0);
   private mdCB = new Float64Array(0);
 
   /** The sorted radial coefficients from the current parameters (after prepareRadial). */
   private mdPrepare(): void {
-    const F = this.nFunctions, ns = this.nSpecies, th = this.theta, sizes = this.layerSizes;
-    if (this.mdWT.length !== th.length) this.mdWT = new Float64Array(th.length);
-    for (let ts = 0; ts < ns; ts++) {
-      let o = this.offMlp[ts];
-      for (let l = 0; l + 1 < sizes.length; l++) {
-        const nin = sizes[l], nout = sizes[l + 1];
-        for (let k = 0; k < nout; k++) for (let q = 0; q < nin; q++) this.mdWT[o + q * nout + k] = th[o + k * nin + q];
-        o += nin * nout + nout;
-      }
-    }
+    const F = this.nFunctions, ns = this.nSpecies;
     if (this.mdIs.length !== ns * F) { this.mdIs = new Float64Array(ns * F); this.mdCA = new Float64Array(ns * ns * F); this.mdCB = new Float64Array(ns * ns * F); }
     for (let ti = 0; ti < ns; ti++) {
       for (let kk = 0; kk < F; kk++) {
@@ -1105,63 +1095,66 @@ export class LatteModel {
     if (atoms.full === null) throw new Error('LATTE: needs a full neighbour list');
     this.prepareRadial();
     this.mdPrepare();
+    this.mdCompile();
     let energy = 0;
-    const species = atoms.species;
+    const species = atoms.species, T = this.T, G = this.G, dG = this.dG, gT = this.gT, S = this.mdS;
+    const contract = this.mdContract!, contractBack = this.mdContractBack!, mlps = this.mdMlps;
     for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
       const ti = typeMap[species[i]];
       const nn = this.mdGather(i, atoms.positions, species, typeMap, atoms.full.offsets, atoms.full.neighbors);
       this.mdForward(ti);
-      this.contract();
-      const ei = this.mlpForward(ti) + this.e0[ti];
+      contract(T, G);
+      const mlp = mlps[ti];
+      const ei = mlp.forward(G, S) + this.e0[ti];
       energy += ei;
       if (atomEnergies !== null) atomEnergies[i] += ei;
       if (forces === null) continue;
-      this.mdMlpBackward(ti);
-      this.contractBackward();
+      mlp.backward(S, dG);
+      contractBack(T, dG, gT);
       if (this.maxRank > 2) this.mdBackward(i, nn, ti, forces);
       else this.mdBackwardPairs(i, nn, ti, forces);
     }
     return energy;
   }
 
+  /** Generated kernels (see mdgen.ts) and the parameters they were generated from. */
+  private mdContract: ((T: Float64Array, G: Float64Array) => void) | null = null;
+  private mdContractBack: ((T: Float64Array, dG: Float64Array, gT: Float64Array) => void) | null = null;
+  private mdMlps: MlpKernel[] = [];
+  private mdS = new Float64Array(0);
+  private mdSnap = new Float64Array(0);
+
   /**
-   * mlpBackward without parameter gradients, from the transposed weights (mdWT):
-   * ∂E/∂a_q = Σ_k W_kq δ_k is a contiguous dot product, eight inputs q at a time;
-   * each sum runs over k in order from 0, as in mlpBackward, so the result is the same bit for bit.
+   * (Re)generates the contraction and MLP kernels when the parameters, the
+   * standardisation or the output scales differ from those they were generated from.
    */
-  private mdMlpBackward(ti: number): void {
-    const WT = this.mdWT, sizes = this.layerSizes, deltas = this.deltas, L = sizes.length - 1;
-    let o = this.offMlp[ti];
-    const offs = this.layerOffsetsScratch;
-    for (let l = 0; l < L; l++) { offs[l] = o; o += sizes[l + 1] * (sizes[l] + 1); }
-    for (let l = L - 1; l >= 0; l--) {
-      const nin = sizes[l], nout = sizes[l + 1], dout = deltas[l + 1], din = deltas[l], wo = offs[l], hidden = l > 0;
-      let q = 0;
-      for (; q + 8 <= nin; q += 8) {
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-        const r0 = wo + q * nout, r1 = r0 + nout, r2 = r1 + nout, r3 = r2 + nout, r4 = r3 + nout, r5 = r4 + nout, r6 = r5 + nout, r7 = r6 + nout;
-        for (let k = 0; k < nout; k++) {
-          const d = dout[k];
-          s0 += WT[r0 + k] * d; s1 += WT[r1 + k] * d; s2 += WT[r2 + k] * d; s3 += WT[r3 + k] * d;
-          s4 += WT[r4 + k] * d; s5 += WT[r5 + k] * d; s6 += WT[r6 + k] * d; s7 += WT[r7 + k] * d;
-        }
-        if (hidden) {
-          din[q] *= s0; din[q + 1] *= s1; din[q + 2] *= s2; din[q + 3] *= s3;
-          din[q + 4] *= s4; din[q + 5] *= s5; din[q + 6] *= s6; din[q + 7] *= s7;
-        } else {
-          din[q] = s0; din[q + 1] = s1; din[q + 2] = s2; din[q + 3] = s3;
-          din[q + 4] = s4; din[q + 5] = s5; din[q + 6] = s6; din[q + 7] = s7;
-        }
+  private mdCompile(): void {
+    const th = this.theta, mean = this.mean, istd = this.invStd, sc = this.outScale;
+    const n = th.length + mean.length + istd.length + sc.length, snap = this.mdSnap;
+    if (this.mdContract !== null && snap.length === n) {
+      let same = true, o = 0;
+      for (const a of [th, mean, istd, sc]) {
+        for (let k = 0; k < a.length; k++) if (!Object.is(a[k], snap[o + k])) { same = false; break; }
+        if (!same) break;
+        o += a.length;
       }
-      for (; q < nin; q++) {
-        let sq = 0;
-        const r = wo + q * nout;
-        for (let k = 0; k < nout; k++) sq += WT[r + k] * dout[k];
-        if (hidden) din[q] *= sq; else din[q] = sq;
-      }
+      if (same) return;
     }
-    const D = this.nDescriptors, dG = this.dG, istd = this.invStd, so = ti * D, d0 = deltas[0];
-    for (let d = 0; d < D; d++) dG[d] = d0[d] * istd[so + d];
+    const plans = this.blocks.map((b, q) => ({ n: b.n, coef: this.blockCoef[q], abs: this.blockAbs[q], stride: this.blockStride[q], g0: this.blockG[q] }));
+    this.mdContract = compileContract(plans);
+    this.mdContractBack = compileContractBackward(plans, this.tSize);
+    this.mdMlps = [];
+    for (let ts = 0; ts < this.nSpecies; ts++) {
+      this.mdMlps.push(compileMlp({
+        sizes: this.layerSizes, theta: th, offset: this.offMlp[ts], mean, invStd: istd, so: ts * this.nDescriptors,
+        outScale: sc[ts], activation: this.activation,
+      }));
+    }
+    this.mdS = new Float64Array(Math.max(...this.mdMlps.map((m) => m.scratch)));
+    const copy = new Float64Array(n);
+    let o = 0;
+    for (const a of [th, mean, istd, sc]) { copy.set(a, o); o += a.length; }
+    this.mdSnap = copy;
   }
 
   /**
