@@ -1009,8 +1009,6 @@ export class LatteModel {
   private mdM = new Float64Array(0);
   /** w·phi and w·phi' per (sorted neighbour q, sorted function kk), interleaved: [2(q·F + kk)], [2(q·F + kk) + 1]. */
   private mdW = new Float64Array(0);
-  /** Running force on the central atom in mdBackwardPairs. */
-  private readonly mdPairF = new Float64Array(3);
   /** Unsorted gather buffers and the insertion-sort keys. */
   private mdTJ = new Int32Array(0);
   private mdTX = new Float64Array(0);
@@ -1209,14 +1207,21 @@ export class LatteModel {
     for (let q = 0; q < nn; q++) ord[p0 + q] = tP[keyI[q]];
     for (let m = 0; m < nOut; m++) ord[p0 + nn + m] = out[m];
     const J = this.mdJ, R = this.mdR, M = this.mdM;
+    const rank2 = monoSize > 4;
     for (let q = 0; q < nn; q++) {
       const s = keyI[q], r = keyR[q], ir = 1 / r;
       J[q] = tJ[s];
       R[q] = r;
       M[q] = 1;
-      M[cap + q] = tX[s] * ir; M[2 * cap + q] = tY[s] * ir; M[3 * cap + q] = tZ[s] * ir;
+      const ux = tX[s] * ir, uy = tY[s] * ir, uz = tZ[s] * ir;
+      M[cap + q] = ux; M[2 * cap + q] = uy; M[3 * cap + q] = uz;
+      // Rank 2 in compact order xx xy xz yy yz zz (parent monomial × axis, as the table below).
+      if (rank2) {
+        M[4 * cap + q] = ux * ux; M[5 * cap + q] = ux * uy; M[6 * cap + q] = ux * uz;
+        M[7 * cap + q] = uy * uy; M[8 * cap + q] = uy * uz; M[9 * cap + q] = uz * uz;
+      }
     }
-    for (let c = 4; c < monoSize; c++) {
+    for (let c = 10; c < monoSize; c++) {
       const o = c * cap, op = MONO_PARENT[c] * cap, oa = (1 + MONO_AXIS[c]) * cap;
       for (let q = 0; q < nn; q++) M[o + q] = M[op + q] * M[oa + q];
     }
@@ -1453,7 +1458,7 @@ export class LatteModel {
    */
   private mdBackwardPairs(i: number, nn: number, ti: number, forces: Float64Array): void {
     const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
-    const J = this.mdJ, R = this.mdR, M = this.mdM, gT = this.gT, gS = this.mdGT, pf = this.mdPairF;
+    const J = this.mdJ, R = this.mdR, M = this.mdM, gT = this.gT, gS = this.mdGT;
     const ordC = this.ordC, ordBase = this.ordBase, W = this.mdW, F2 = 2 * F;
     const gs = this.grpStart, g0 = gs[ti * 5], g1 = gs[ti * 5 + 1], g2 = gs[ti * 5 + 2], g3 = gs[ti * 5 + 3];
     const S0 = this.grpSmax[ti * 4] + RUN_MARGIN, S1 = this.grpSmax[ti * 4 + 1] + RUN_MARGIN, S2 = this.grpSmax[ti * 4 + 2] + RUN_MARGIN;
@@ -1464,7 +1469,7 @@ export class LatteModel {
       if (k >= g2) { gS[o + 3] = gT[b + 3]; gS[o + 4] = gT[b + 4]; gS[o + 5] = gT[b + 5]; }
     }
     let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2;
-    pf[0] = 0; pf[1] = 0; pf[2] = 0;
+    let fx = 0, fy = 0, fz = 0;
     const keyT = this.mdKeyT;
     let qa = 0;
     while (qa < nn) {
@@ -1549,11 +1554,32 @@ export class LatteModel {
           sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
         }
       }
-      mdApplyPair(forces, pf, J[qa], ra, xa, ya, za, sA, a1, a2, a3, a4, a5, a6, a7, a8, a9);
-      if (paired) mdApplyPair(forces, pf, J[qb], rb, xb, yb, zb, sB, b1, b2, b3, b4, b5, b6, b7, b8, b9);
+      // The pair gradients g = ∂E_i/∂r_ij (written out here rather than in a helper: a call
+      // V8 does not inline boxes each of its double arguments, an allocation per neighbour).
+      // b = Σ_c A_c ∇_u M_c(u), rank-2 components in order xx xy xz yy yz zz.
+      {
+        const bx = a1 + 2 * a4 * xa + a5 * ya + a6 * za;
+        const by = a2 + a5 * xa + 2 * a7 * ya + a8 * za;
+        const bz = a3 + a6 * xa + a8 * ya + 2 * a9 * za;
+        const ub = xa * bx + ya * by + za * bz, ir = 1 / ra;
+        const gx = sA * xa + (bx - ub * xa) * ir, gy = sA * ya + (by - ub * ya) * ir, gz = sA * za + (bz - ub * za) * ir;
+        const j3 = 3 * J[qa];
+        forces[j3] -= gx; forces[j3 + 1] -= gy; forces[j3 + 2] -= gz;
+        fx += gx; fy += gy; fz += gz;
+      }
+      if (paired) {
+        const bx = b1 + 2 * b4 * xb + b5 * yb + b6 * zb;
+        const by = b2 + b5 * xb + 2 * b7 * yb + b8 * zb;
+        const bz = b3 + b6 * xb + b8 * yb + 2 * b9 * zb;
+        const ub = xb * bx + yb * by + zb * bz, ir = 1 / rb;
+        const gx = sB * xb + (bx - ub * xb) * ir, gy = sB * yb + (by - ub * yb) * ir, gz = sB * zb + (bz - ub * zb) * ir;
+        const j3 = 3 * J[qb];
+        forces[j3] -= gx; forces[j3 + 1] -= gy; forces[j3 + 2] -= gz;
+        fx += gx; fy += gy; fz += gz;
+      }
       qa = paired ? qa + 2 : qa + 1;
     }
-    forces[3 * i] += pf[0]; forces[3 * i + 1] += pf[1]; forces[3 * i + 2] += pf[2];
+    forces[3 * i] += fx; forces[3 * i + 1] += fy; forces[3 * i + 2] += fz;
   }
 
   /** Parameter gradients of one (neighbour, function) term: species weight, centre and width; gs = ∂E/∂R·scale. */
@@ -1597,24 +1623,4 @@ function lowerBoundAtLeast(a: Float64Array, lo: number, hi: number, x: number): 
     if (a[mid] >= x) hi = mid; else lo = mid + 1;
   }
   return lo;
-}
-
-/**
- * The pair gradient g = ∂E_i/∂r_ij of one neighbour from its radial sum sRp and its
- * rank-1/2 back-propagated components (a1..a3, a4..a9 compact): subtracted from
- * atom j's force, added to the running sum of atom i's force in fi[0..2].
- */
-function mdApplyPair(
-  forces: Float64Array, fi: Float64Array, j: number, r: number, ux: number, uy: number, uz: number, sRp: number,
-  a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number, a8: number, a9: number,
-): void {
-  const bx = a1 + 2 * a4 * ux + a5 * uy + a6 * uz;
-  const by = a2 + a5 * ux + 2 * a7 * uy + a8 * uz;
-  const bz = a3 + a6 * ux + a8 * uy + 2 * a9 * uz;
-  const ub = ux * bx + uy * by + uz * bz, ir = 1 / r;
-  const gx = sRp * ux + (bx - ub * ux) * ir;
-  const gy = sRp * uy + (by - ub * uy) * ir;
-  const gz = sRp * uz + (bz - ub * uz) * ir;
-  forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
-  fi[0] += gx; fi[1] += gy; fi[2] += gz;
 }
