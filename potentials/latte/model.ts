@@ -1007,6 +1007,8 @@ export class LatteModel {
   private mdR = new Float64Array(0);
   /** Monomials of the sorted neighbours' unit vectors, component-major: [c·cap + q]. */
   private mdM = new Float64Array(0);
+  /** Views of mdM, one per monomial of ranks ≤ 2 (empty beyond the model's rank): the forward pass's loads index them by q alone. */
+  private mdMv: Float64Array[] = [];
   /** w·phi and w·phi' per (sorted neighbour q, sorted function kk), interleaved: [2(q·F + kk)], [2(q·F + kk) + 1]. */
   private mdW = new Float64Array(0);
   /** Unsorted gather buffers and the insertion-sort keys. */
@@ -1071,6 +1073,8 @@ export class LatteModel {
     this.mdJ = new Int32Array(cap);
     this.mdR = new Float64Array(cap);
     this.mdM = new Float64Array(Math.max(this.monoSize, 4) * cap);
+    this.mdMv = [];
+    for (let c = 0; c < 10; c++) this.mdMv.push(this.mdM.subarray(Math.min(c * cap, this.mdM.length), Math.min((c + 1) * cap, this.mdM.length)));
     this.mdTJ = new Int32Array(cap);
     this.mdTX = new Float64Array(cap);
     this.mdTY = new Float64Array(cap);
@@ -1236,7 +1240,7 @@ export class LatteModel {
     const F = this.nFunctions, ns = this.nSpecies, cap = this.mdCap, k0 = ti * F;
     const R = this.mdR, M = this.mdM, T = this.T, W = this.mdW, F2 = 2 * F, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
     const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
-    const c1 = cap, c2 = 2 * cap, c3 = 3 * cap, c4 = 4 * cap, c5 = 5 * cap, c6 = 6 * cap, c7 = 7 * cap, c8 = 8 * cap, c9 = 9 * cap;
+    const mv = this.mdMv, M1 = mv[1], M2 = mv[2], M3 = mv[3], M4 = mv[4], M5 = mv[5], M6 = mv[6], M7 = mv[7], M8 = mv[8], M9 = mv[9];
     for (let g = 0; g < 4; g++) {
       const kStart = this.grpStart[ti * 5 + g], kEnd = this.grpStart[ti * 5 + g + 1];
       const S = this.grpSmax[ti * 4 + g] + RUN_MARGIN;
@@ -1263,8 +1267,8 @@ export class LatteModel {
               for (let q = lo; q < hi; q++) {
                 const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
                 let pa = 0, pb = 0, qa = 0, qb = 0;
-                if (ya > -1 && ya < 1) { const t = 1 - ya * ya, u = t * t; pa = wa * t * u; qa = da * ya * u; }
-                if (yb > -1 && yb < 1) { const t = 1 - yb * yb, u = t * t; pb = wb * t * u; qb = db * yb * u; }
+                { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
+                { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
                 W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
                 a0 += pa; b0 += pb;
               }
@@ -1272,10 +1276,10 @@ export class LatteModel {
               for (let q = lo; q < hi; q++) {
                 const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
                 let pa = 0, pb = 0, qa = 0, qb = 0;
-                if (ya > -1 && ya < 1) { const t = 1 - ya * ya, u = t * t; pa = wa * t * u; qa = da * ya * u; }
-                if (yb > -1 && yb < 1) { const t = 1 - yb * yb, u = t * t; pb = wb * t * u; qb = db * yb * u; }
+                { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
+                { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
                 W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
-                const x = M[c1 + q], y = M[c2 + q], z = M[c3 + q];
+                const x = M1[q], y = M2[q], z = M3[q];
                 a0 += pa * x; a1 += pa * y; a2 += pa * z;
                 b0 += pb * x; b1 += pb * y; b2 += pb * z;
               }
@@ -1283,10 +1287,10 @@ export class LatteModel {
               for (let q = lo; q < hi; q++) {
                 const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
                 let pa = 0, pb = 0, qa = 0, qb = 0;
-                if (ya > -1 && ya < 1) { const t = 1 - ya * ya, u = t * t; pa = wa * t * u; qa = da * ya * u; }
-                if (yb > -1 && yb < 1) { const t = 1 - yb * yb, u = t * t; pb = wb * t * u; qb = db * yb * u; }
+                { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
+                { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
                 W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
-                const m4 = M[c4 + q], m5 = M[c5 + q], m6 = M[c6 + q], m7 = M[c7 + q], m8 = M[c8 + q], m9 = M[c9 + q];
+                const m4 = M4[q], m5 = M5[q], m6 = M6[q], m7 = M7[q], m8 = M8[q], m9 = M9[q];
                 a0 += pa * m4; a1 += pa * m5; a2 += pa * m6; a3 += pa * m7; a4 += pa * m8; a5 += pa * m9;
                 b0 += pb * m4; b1 += pb * m5; b2 += pb * m6; b3 += pb * m7; b4 += pb * m8; b5 += pb * m9;
               }
@@ -1318,7 +1322,7 @@ export class LatteModel {
             for (let q = lo; q < hi; q++) {
               const y = (R[q] - c) * is;
               let wp = 0, wd = 0;
-              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
               W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
               t0 += wp;
             }
@@ -1326,24 +1330,24 @@ export class LatteModel {
             for (let q = lo; q < hi; q++) {
               const y = (R[q] - c) * is;
               let wp = 0, wd = 0;
-              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
               W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
-              t1 += wp * M[c1 + q]; t2 += wp * M[c2 + q]; t3 += wp * M[c3 + q];
+              t1 += wp * M1[q]; t2 += wp * M2[q]; t3 += wp * M3[q];
             }
           } else if (g === 2) {
             for (let q = lo; q < hi; q++) {
               const y = (R[q] - c) * is;
               let wp = 0, wd = 0;
-              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
               W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
-              t4 += wp * M[c4 + q]; t5 += wp * M[c5 + q]; t6 += wp * M[c6 + q];
-              t7 += wp * M[c7 + q]; t8 += wp * M[c8 + q]; t9 += wp * M[c9 + q];
+              t4 += wp * M4[q]; t5 += wp * M5[q]; t6 += wp * M6[q];
+              t7 += wp * M7[q]; t8 += wp * M8[q]; t9 += wp * M9[q];
             }
           } else {
             for (let q = lo; q < hi; q++) {
               const y = (R[q] - c) * is;
               let wp = 0, wd = 0;
-              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
               W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
               for (let cc = 0; cc < cd; cc++) T[base + cc] += wp * M[(mOff + cc) * cap + q];
             }
