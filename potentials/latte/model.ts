@@ -1264,8 +1264,8 @@ export class LatteModel {
             segLo[tj] = lo; segHi[tj] = hi;
             const e = (ti * ns + tj) * F + kk, wa = CA[e], wb = CA[e + 1], da = CB[e], db = CB[e + 1];
             if (g === 0) {
-              for (let q = lo; q < hi; q++) {
-                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
+              for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
                 let pa = 0, pb = 0, qa = 0, qb = 0;
                 { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
                 { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
@@ -1273,8 +1273,8 @@ export class LatteModel {
                 a0 += pa; b0 += pb;
               }
             } else if (g === 1) {
-              for (let q = lo; q < hi; q++) {
-                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
+              for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
                 let pa = 0, pb = 0, qa = 0, qb = 0;
                 { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
                 { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
@@ -1284,8 +1284,8 @@ export class LatteModel {
                 b0 += pb * x; b1 += pb * y; b2 += pb * z;
               }
             } else {
-              for (let q = lo; q < hi; q++) {
-                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
+              for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
                 let pa = 0, pb = 0, qa = 0, qb = 0;
                 { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
                 { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
@@ -1507,18 +1507,18 @@ export class LatteModel {
       lo1 = loB; if (hi1 < lo1) hi1 = lo1;
       while (hi1 < g2 && rb - ordC[hi1] > -S1) hi1++;
       mid = loB < hiA ? loB : hiA; end = loB > hiA ? loB : hiA;
-      for (let k = loA1; k < mid; k++) {
-        const o = 6 * (k - k0), e = wA + 2 * k, wp = W[e], wd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+      for (let k = loA1, o = 6 * (loA1 - k0), e = wA + 2 * loA1; k < mid; k++, o += 6, e += 2) {
+        const wp = W[e], wd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
         a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp; sA += (h1 * xa + h2 * ya + h3 * za) * wd;
       }
-      for (let k = loB; k < hiA; k++) {
-        const o = 6 * (k - k0), e = wA + 2 * k, f = wB + 2 * k, h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+      for (let k = loB, o = 6 * (loB - k0), e = wA + 2 * loB, f = wB + 2 * loB; k < hiA; k++, o += 6, e += 2, f += 2) {
+        const h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
         const wp = W[e], wd = W[e + 1], vp = W[f], vd = W[f + 1];
         a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp; sA += (h1 * xa + h2 * ya + h3 * za) * wd;
         b1 += h1 * vp; b2 += h2 * vp; b3 += h3 * vp; sB += (h1 * xb + h2 * yb + h3 * zb) * vd;
       }
-      for (let k = end; k < hi1; k++) {
-        const o = 6 * (k - k0), e = wB + 2 * k, vp = W[e], vd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+      for (let k = end, o = 6 * (end - k0), e = wB + 2 * end; k < hi1; k++, o += 6, e += 2) {
+        const vp = W[e], vd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
         b1 += h1 * vp; b2 += h2 * vp; b3 += h3 * vp; sB += (h1 * xb + h2 * yb + h3 * zb) * vd;
       }
       // Rank 2.
@@ -1536,14 +1536,13 @@ export class LatteModel {
         const a7m = monoSize > 4 ? M[7 * cap + qa] : 0, a8m = monoSize > 4 ? M[8 * cap + qa] : 0, a9m = monoSize > 4 ? M[9 * cap + qa] : 0;
         const b4m = monoSize > 4 ? M[4 * cap + qb] : 0, b5m = monoSize > 4 ? M[5 * cap + qb] : 0, b6m = monoSize > 4 ? M[6 * cap + qb] : 0;
         const b7m = monoSize > 4 ? M[7 * cap + qb] : 0, b8m = monoSize > 4 ? M[8 * cap + qb] : 0, b9m = monoSize > 4 ? M[9 * cap + qb] : 0;
-        for (let k = loA2; k < mid; k++) {
-          const o = 6 * (k - k0), e = wA + 2 * k, wp = W[e], wd = W[e + 1];
+        for (let k = loA2, o = 6 * (loA2 - k0), e = wA + 2 * loA2; k < mid; k++, o += 6, e += 2) {
+          const wp = W[e], wd = W[e + 1];
           const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
           a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
           sA += (h4 * a4m + h5 * a5m + h6 * a6m + h7 * a7m + h8 * a8m + h9 * a9m) * wd;
         }
-        for (let k = loB; k < hiA; k++) {
-          const o = 6 * (k - k0), e = wA + 2 * k, f = wB + 2 * k;
+        for (let k = loB, o = 6 * (loB - k0), e = wA + 2 * loB, f = wB + 2 * loB; k < hiA; k++, o += 6, e += 2, f += 2) {
           const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
           const wp = W[e], wd = W[e + 1], vp = W[f], vd = W[f + 1];
           a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
@@ -1551,8 +1550,8 @@ export class LatteModel {
           b4 += h4 * vp; b5 += h5 * vp; b6 += h6 * vp; b7 += h7 * vp; b8 += h8 * vp; b9 += h9 * vp;
           sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
         }
-        for (let k = end; k < hi2; k++) {
-          const o = 6 * (k - k0), e = wB + 2 * k, vp = W[e], vd = W[e + 1];
+        for (let k = end, o = 6 * (end - k0), e = wB + 2 * end; k < hi2; k++, o += 6, e += 2) {
+          const vp = W[e], vd = W[e + 1];
           const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
           b4 += h4 * vp; b5 += h5 * vp; b6 += h6 * vp; b7 += h7 * vp; b8 += h8 * vp; b9 += h9 * vp;
           sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
