@@ -1391,24 +1391,24 @@ export class LatteModel {
       const m7 = monoSize > 4 ? M[7 * cap + q] : 0, m8 = monoSize > 4 ? M[8 * cap + q] : 0, m9 = monoSize > 4 ? M[9 * cap + q] : 0;
       let a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, sRp = 0;
       // Runs of functions with |fl(r − c)| < S (the forward pass's predicate); both ends move up with r.
-      while (lo0 < g1 && !(r - ordC[lo0] < S0)) lo0++;
+      lo0 = runStart(ordC, lo0, g1, r, S0);
       if (hi0 < lo0) hi0 = lo0;
-      while (hi0 < g1 && r - ordC[hi0] > -S0) hi0++;
+      hi0 = runEnd(ordC, hi0, g1, r, S0);
       for (let k = lo0; k < hi0; k++) {
         sRp += gS[6 * (k - k0)] * W[qW + 2 * k + 1];
       }
-      while (lo1 < g2 && !(r - ordC[lo1] < S1)) lo1++;
+      lo1 = runStart(ordC, lo1, g2, r, S1);
       if (hi1 < lo1) hi1 = lo1;
-      while (hi1 < g2 && r - ordC[hi1] > -S1) hi1++;
+      hi1 = runEnd(ordC, hi1, g2, r, S1);
       for (let k = lo1; k < hi1; k++) {
         const o = 6 * (k - k0), e = qW + 2 * k, wp = W[e], wd = W[e + 1];
         const h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
         a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp;
         sRp += (h1 * m1 + h2 * m2 + h3 * m3) * wd;
       }
-      while (lo2 < g3 && !(r - ordC[lo2] < S2)) lo2++;
+      lo2 = runStart(ordC, lo2, g3, r, S2);
       if (hi2 < lo2) hi2 = lo2;
-      while (hi2 < g3 && r - ordC[hi2] > -S2) hi2++;
+      hi2 = runEnd(ordC, hi2, g3, r, S2);
       for (let k = lo2; k < hi2; k++) {
         const o = 6 * (k - k0), e = qW + 2 * k, wp = W[e], wd = W[e + 1];
         const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
@@ -1420,9 +1420,9 @@ export class LatteModel {
       let by = a2 + a5 * ux + 2 * a7 * uy + a8 * uz;
       let bz = a3 + a6 * ux + a8 * uy + 2 * a9 * uz;
       if (highRank) {
-        while (lo3 < g4 && !(r - ordC[lo3] < S3)) lo3++;
+        lo3 = runStart(ordC, lo3, g4, r, S3);
         if (hi3 < lo3) hi3 = lo3;
-        while (hi3 < g4 && r - ordC[hi3] > -S3) hi3++;
+        hi3 = runEnd(ordC, hi3, g4, r, S3);
         for (let c = 10; c < monoSize; c++) A[c] = 0;
         for (let k = lo3; k < hi3; k++) {
           const e = qW + 2 * k, wp = W[e], wd = W[e + 1], base = ordBase[k], p = ordRank[k];
@@ -1485,27 +1485,27 @@ export class LatteModel {
       const xb = monoSize > 1 ? M[cap + qb] : 0, yb = monoSize > 1 ? M[2 * cap + qb] : 0, zb = monoSize > 1 ? M[3 * cap + qb] : 0;
       let sA = 0, sB = 0;
       // Rank 0. Runs of a, then b (both ends move up with r).
-      while (lo0 < g1 && !(ra - ordC[lo0] < S0)) lo0++;
+      lo0 = runStart(ordC, lo0, g1, ra, S0);
       if (hi0 < lo0) hi0 = lo0;
-      while (hi0 < g1 && ra - ordC[hi0] > -S0) hi0++;
+      hi0 = runEnd(ordC, hi0, g1, ra, S0);
       let loB = lo0, hiA = hi0;
-      while (loB < g1 && !(rb - ordC[loB] < S0)) loB++;
+      loB = runStart(ordC, loB, g1, rb, S0);
       const loA = lo0;
       lo0 = loB; if (hi0 < lo0) hi0 = lo0;
-      while (hi0 < g1 && rb - ordC[hi0] > -S0) hi0++;
+      hi0 = runEnd(ordC, hi0, g1, rb, S0);
       let mid = loB < hiA ? loB : hiA, end = loB > hiA ? loB : hiA;
       for (let k = loA; k < mid; k++) sA += gS[6 * (k - k0)] * W[wA + 2 * k + 1];
       for (let k = loB; k < hiA; k++) { const h = gS[6 * (k - k0)]; sA += h * W[wA + 2 * k + 1]; sB += h * W[wB + 2 * k + 1]; }
       for (let k = end; k < hi0; k++) sB += gS[6 * (k - k0)] * W[wB + 2 * k + 1];
       // Rank 1.
       let a1 = 0, a2 = 0, a3 = 0, b1 = 0, b2 = 0, b3 = 0;
-      while (lo1 < g2 && !(ra - ordC[lo1] < S1)) lo1++;
+      lo1 = runStart(ordC, lo1, g2, ra, S1);
       if (hi1 < lo1) hi1 = lo1;
-      while (hi1 < g2 && ra - ordC[hi1] > -S1) hi1++;
+      hi1 = runEnd(ordC, hi1, g2, ra, S1);
       const loA1 = lo1; loB = lo1; hiA = hi1;
-      while (loB < g2 && !(rb - ordC[loB] < S1)) loB++;
+      loB = runStart(ordC, loB, g2, rb, S1);
       lo1 = loB; if (hi1 < lo1) hi1 = lo1;
-      while (hi1 < g2 && rb - ordC[hi1] > -S1) hi1++;
+      hi1 = runEnd(ordC, hi1, g2, rb, S1);
       mid = loB < hiA ? loB : hiA; end = loB > hiA ? loB : hiA;
       for (let k = loA1, o = 6 * (loA1 - k0), e = wA + 2 * loA1; k < mid; k++, o += 6, e += 2) {
         const wp = W[e], wd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
@@ -1523,13 +1523,13 @@ export class LatteModel {
       }
       // Rank 2.
       let a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0, b8 = 0, b9 = 0;
-      while (lo2 < g3 && !(ra - ordC[lo2] < S2)) lo2++;
+      lo2 = runStart(ordC, lo2, g3, ra, S2);
       if (hi2 < lo2) hi2 = lo2;
-      while (hi2 < g3 && ra - ordC[hi2] > -S2) hi2++;
+      hi2 = runEnd(ordC, hi2, g3, ra, S2);
       const loA2 = lo2; loB = lo2; hiA = hi2;
-      while (loB < g3 && !(rb - ordC[loB] < S2)) loB++;
+      loB = runStart(ordC, loB, g3, rb, S2);
       lo2 = loB; if (hi2 < lo2) hi2 = lo2;
-      while (hi2 < g3 && rb - ordC[hi2] > -S2) hi2++;
+      hi2 = runEnd(ordC, hi2, g3, rb, S2);
       mid = loB < hiA ? loB : hiA; end = loB > hiA ? loB : hiA;
       if (loA2 < hi2) {
         const a4m = monoSize > 4 ? M[4 * cap + qa] : 0, a5m = monoSize > 4 ? M[5 * cap + qa] : 0, a6m = monoSize > 4 ? M[6 * cap + qa] : 0;
@@ -1608,6 +1608,23 @@ export class LatteModel {
     m.trainable.set(this.trainable);
     return m;
   }
+}
+
+/**
+ * Run bounds over functions sorted by centre C for a neighbour at distance r: the
+ * first k ≥ k0 (below end) with fl(r − C[k]) < S, and the first with fl(r − C[k]) ≤ −S.
+ * Helpers rather than inline loops so that every call site (inlined) shares one
+ * feedback: a loop that runs rarely (a second neighbour's start) otherwise deoptimises
+ * the backward pass the first time it runs after optimisation.
+ */
+function runStart(C: Float64Array, k: number, end: number, r: number, S: number): number {
+  while (k < end && !(r - C[k] < S)) k++;
+  return k;
+}
+
+function runEnd(C: Float64Array, k: number, end: number, r: number, S: number): number {
+  while (k < end && r - C[k] > -S) k++;
+  return k;
 }
 
 /** First index k in [lo, hi) with a[k] > x (a sorted ascending), or hi. */
