@@ -147,8 +147,14 @@ export interface MlpSpec {
 }
 
 export interface MlpKernel {
-  /** Network output (before e0) from the raw descriptor G; keeps what the backward pass needs in S. */
-  forward(G: Float64Array, S: Float64Array): number;
+  /**
+   * Network output (before e0) from the raw descriptor G, written to S[out] (not returned:
+   * a double returned from a call V8 does not inline is boxed, an allocation per atom);
+   * keeps what the backward pass needs in S.
+   */
+  forward(G: Float64Array, S: Float64Array): void;
+  /** Index of the output in S. */
+  out: number;
   /** ∂E/∂G into dG from the state the last forward call left in S. */
   backward(S: Float64Array, dG: Float64Array): void;
   /** Scratch length S needs. */
@@ -168,7 +174,9 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
   const offA: number[] = [0], offD: number[] = [0];
   let s = 0;
   for (let l = 1; l <= L; l++) { offA.push(s); s += sizes[l]; offD.push(s); s += sizes[l]; }
-  const scratch = s;
+  // The output after the layers' entries.
+  const out = s;
+  const scratch = s + 1;
   const woff: number[] = [];
   let o = spec.offset;
   for (let l = 0; l < L; l++) { woff.push(o); o += sizes[l + 1] * (sizes[l] + 1); }
@@ -176,7 +184,7 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
   const B = (l: number, k: number): number => th[woff[l] + sizes[l] * sizes[l + 1] + k];
 
   // Forward: per layer, chunks of neurons; each chunk loads its inputs into locals.
-  const fwd: ((G: Float64Array, S: Float64Array) => number)[] = [];
+  const fwd: ((G: Float64Array, S: Float64Array) => void)[] = [];
   for (let l = 0; l < L; l++) {
     const nin = sizes[l], nout = sizes[l + 1], per = Math.max(1, Math.floor(CHUNK_TERMS / nin));
     for (let k0 = 0; k0 < nout; k0 += per) {
@@ -192,7 +200,7 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
         const terms = [lit(B(l, 0))];
         for (let q = 0; q < nin; q++) terms.push(`${lit(W(l, 0, q))} * a${q}`);
         body.push(`const z = ${terms.join(' + ')};`);
-        body.push(`return z * ${lit(outScale)};`);
+        body.push(`S[${int(out)}] = z * ${lit(outScale)};`);
       } else {
         for (let k = k0; k < k1; k++) {
           const terms = [lit(B(l, k))];
@@ -203,9 +211,8 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
           else if (activation === 1) body.push(`const e = Math.tanh(z); S[${ia}] = e; S[${id}] = 1 - e * e; }`);
           else body.push(`const g = 1 / (1 + Math.exp(-z)); S[${ia}] = z * g; S[${id}] = g * (1 + z * (1 - g)); }`);
         }
-        body.push('return 0;');
       }
-      fwd.push(new Function('G', 'S', body.join('\n')) as (G: Float64Array, S: Float64Array) => number);
+      fwd.push(new Function('G', 'S', body.join('\n')) as (G: Float64Array, S: Float64Array) => void);
     }
   }
   if (sizes[L] !== 1) throw new Error('LATTE code generation: the network must have one output');
@@ -233,7 +240,8 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
   const nf = fwd.length, nb = bwd.length;
   return {
     scratch,
-    forward: nf === 1 ? fwd[0] : (G, S) => { let e = 0; for (let k = 0; k < nf; k++) e = fwd[k](G, S); return e; },
+    out,
+    forward: nf === 1 ? fwd[0] : (G, S) => { for (let k = 0; k < nf; k++) fwd[k](G, S); },
     backward: nb === 1 ? bwd[0] : (S, dG) => { for (let k = 0; k < nb; k++) bwd[k](S, dG); },
   };
 }

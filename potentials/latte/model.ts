@@ -1107,7 +1107,8 @@ export class LatteModel {
       this.mdForward(ti);
       contract(T, G);
       const mlp = mlps[ti];
-      const ei = mlp.forward(G, S) + this.e0[ti];
+      mlp.forward(G, S);
+      const ei = S[mlp.out] + this.e0[ti];
       energy += ei;
       if (atomEnergies !== null) atomEnergies[i] += ei;
       if (forces === null) continue;
