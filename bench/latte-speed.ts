@@ -25,6 +25,8 @@ import { peakRssMb, report, seconds } from './harness.ts';
 const steps = Number(process.argv[2] ?? 10);
 /** Alternating (MD path, general path) evaluation pairs for the same-process ratio. */
 const PAIRS = 3;
+/** Untimed MD steps before timing each model (JIT warm-up). */
+const WARMUP = 5;
 const cases = [
   { name: 'Si', model: 'models/latte/Si.msgpack', build: () => lattice('diamond', { element: 'Si', a: 5.43, repeat: 7 }) },
   { name: 'Si-fast', model: 'models/latte/Si-fast.msgpack', build: () => lattice('diamond', { element: 'Si', a: 5.43, repeat: 7 }) },
@@ -65,19 +67,25 @@ for (const c of cases) {
   const forces = new ForceEvaluator(potential, { skin: 1 });
   forces.evaluate(system);
   const integrator = new Langevin({ dt: 1, temperature: 300, seed: 2 });
-  // Two untimed steps: V8 optimises the hot functions on background threads during the
-  // first ones, which process CPU time would count (CPU > wall in the first case otherwise).
-  for (let s = 0; s < 2; s++) integrator.step(system, forces);
-  const cpu0 = process.cpuUsage();
-  const t = seconds(() => { for (let s = 0; s < steps; s++) integrator.step(system, forces); });
-  const cpu = process.cpuUsage(cpu0);
+  // Untimed steps: V8 optimises the hot functions on background threads during the first
+  // ones (which process CPU time would count), and re-optimises a function when a path it
+  // had not seen before (e.g. a rare branch of the MD path's run bookkeeping) deoptimises
+  // it; in the first case this took up to ~4 steps of 2,744 atoms (2 warm-up steps left Si,
+  // the first case, at 1.7× its steady cost).
+  for (let s = 0; s < WARMUP; s++) integrator.step(system, forces);
+  const stepCpu: number[] = [];
+  const t = seconds(() => {
+    for (let s = 0; s < steps; s++) stepCpu.push(cpuMicros(() => integrator.step(system, forces)));
+  });
   const us = (t / (steps * system.n)) * 1e6;
-  // CPU time of this (single-threaded) process: less disturbed than wall time on shared cores.
-  const usCpu = ((cpu.user + cpu.system) / (steps * system.n));
+  // CPU time of this (single-threaded) process, median over the steps: less disturbed than
+  // wall time on shared cores and than the mean by a step that hits a re-optimisation.
+  stepCpu.sort((a, b) => a - b);
+  const usCpu = stepCpu[stepCpu.length >> 1] / system.n;
   const typeMap = Int32Array.from(system.elements, (e) => model.config.elements.indexOf(e));
   const ratio = pathRatio(model, forces.neighbors, typeMap);
   console.log(
-    `${c.name}: ${us.toFixed(1)} µs/atom-step wall, ${usCpu.toFixed(1)} µs CPU, on ${system.n} atoms; ` +
+    `${c.name}: ${us.toFixed(1)} µs/atom-step wall, ${usCpu.toFixed(1)} µs CPU (median step), on ${system.n} atoms; ` +
       `MD path / general path ${ratio.toFixed(3)} — ${model.describe()}`,
   );
   figures[`${c.name}_us_per_atom_step`] = us;

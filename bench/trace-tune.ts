@@ -6,7 +6,7 @@
  * factors of its columns (fit.ts restrictAssembled), so a candidate costs seconds.
  * Cutoff and radial basis need a design each (one run per setting).
  *
- *   npx tsx bench/trace-tune.ts Si [--cutoff 5.5] [--radial chebexpcos|poly] [--radial-lambda 1]
+ *   npx tsx bench/trace-tune.ts Si [--cutoff 5.5] [--radial chebexpcos|poly|agnesi] [--radial-lambda 1] [--r0 2.35 --p 2 --q 4]
  *        [--big 24,20,13] [--big-wl 1] [--size 300] [--tolerance 0.15] [--wl 1,1.25,1.5,2]
  *        [--energy-scales 0.1,0.2,0.3,0.5,1] [--threads N] [--design FILE] [--candidates 12/12/11@0.75,…]
  *        [--lambdas 1e-17,…] [--metric rmse|mae] [--combine sum|max] [--prior-wl 2] [--prior-wn 6] [--energy-per-atom]
@@ -52,11 +52,12 @@ const lambdas = nums('lambdas', [1e-17, 1e-15, 1e-13, 1e-11, 1e-9]);
 const metric = options.metric === 'mae' ? 'mae' : 'rmse', combine = options.combine === 'max' ? 'max' : 'sum';
 const prior = { wl: num('prior-wl', 2), wn: num('prior-wn', 6) };
 const threads = num('threads', availableParallelism());
-const radial = (n: number) => ({ kind: radialKind, n, cutoff, ...(radialKind === 'chebexpcos' ? { lambda: radialLambda } : {}) });
+const agnesi = { r0: num('r0', 2.35), p: num('p', 2), q: num('q', 4) };
+const radial = (n: number) => ({ kind: radialKind, n, cutoff, ...(radialKind === 'chebexpcos' ? { lambda: radialLambda } : radialKind === 'agnesi' ? agnesi : {}) });
 const spec = (deg: number[], wL: number): BasisSpec => defaultBasisSpec([el], { maxDegree: deg, wL, radial: radial(deg[0]) });
 
 const train = readExtxyz(join(DATA, 'zuo2020', `${el}_train.xyz`));
-const setting = `${el} cutoff ${cutoff} radial ${radialKind}${radialKind === 'chebexpcos' ? ` λ_r ${radialLambda}` : ''}${options['energy-per-atom'] ? ' energy rows per atom' : ''}`;
+const setting = `${el} cutoff ${cutoff} radial ${radialKind}${radialKind === 'chebexpcos' ? ` λ_r ${radialLambda}` : ''}${radialKind === 'agnesi' ? ` r0 ${agnesi.r0} p ${agnesi.p} q ${agnesi.q}` : ''}${options['energy-per-atom'] ? ' energy rows per atom' : ''}`;
 const t0 = performance.now(), c0 = process.cpuUsage();
 const bigBasis = new AceBasis(spec(bigDeg, bigWl));
 const designFile = typeof options.design === 'string' ? options.design : undefined;
@@ -119,4 +120,4 @@ rows.sort((a, b) => a.criterion - b.criterion);
 console.log(`# ranking (${rows.length} candidates, ${((performance.now() - t0) / 1000).toFixed(0)} s wall):`);
 for (const r of rows.slice(0, 8)) console.log(`#   ${r.criterion.toFixed(4)}  degree ${r.degree} wL ${r.wL} (${r.byOrder}) RMSE ${r.rmse_E.toFixed(3)} / ${r.rmse_F.toFixed(4)}${r.mae_E !== undefined ? ` MAE ${r.mae_E.toFixed(3)} / ${r.mae_F!.toFixed(4)}` : ''}`);
 const b = rows[0];
-report({ element: el, metric, combine, prior_wl: prior.wl, prior_wn: prior.wn, cutoff, radial: radialKind, radial_lambda: radialKind === 'chebexpcos' ? radialLambda : null, candidates: rows.length, ...b });
+report({ element: el, metric, combine, prior_wl: prior.wl, prior_wn: prior.wn, cutoff, radial: radialKind, radial_lambda: radialKind === 'chebexpcos' ? radialLambda : null, ...(radialKind === 'agnesi' ? { agnesi } : {}), candidates: rows.length, ...b });

@@ -114,6 +114,33 @@ describe('LATTE MD path equals the general path (to 1e-12 relative)', () => {
   });
 });
 
+describe('LATTE MD path generated kernels (contraction and MLP as straight-line code)', () => {
+  it('are regenerated when parameters, standardisation or output scale change between calls', () => {
+    const model = mixedWidthModel({ hidden: [40, 24] }, 61);
+    const system = randomStructure(67);
+    expectSamePaths(model, system);
+    // Change an MLP weight, a bias, a standardisation entry, the output scale and a centre.
+    const rng = new Rng(71);
+    const o = model.offMlp[1];
+    model.theta[o + 3] += 0.3 * rng.normal();
+    model.theta[o + model.nDescriptors * 40 + 5] += 0.2;
+    model.mean[model.nDescriptors + 2] += 0.05;
+    model.invStd[4] *= 1.1;
+    model.outScale[0] = 1.7;
+    model.theta[model.offCentres + 3] += 0.01;
+    expectSamePaths(model, system);
+  });
+
+  it('reject a non-finite parameter instead of emitting it', () => {
+    const model = mixedWidthModel({}, 73);
+    model.theta[model.offMlp[0]] = Number.NaN;
+    const system = randomStructure(79);
+    const nl = new NeighborList({ cutoff: model.config.cutoff, skin: 0.5, full: true });
+    nl.update(system);
+    expect(() => model.evaluateMd(nl, new Int32Array([0, 1]), null, null)).toThrow(/non-finite parameter/);
+  });
+});
+
 describe('LATTE MD path neighbour-order cache', () => {
   it('leaves the bits unchanged: repeated calls, another list in between, a fresh model', () => {
     const { model } = loadModel(new URL('../models/latte/Si-fast.msgpack', import.meta.url).pathname);

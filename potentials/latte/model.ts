@@ -22,6 +22,7 @@
  * Not trained: descriptor standardisation (mean, 1/std per species), e0 and the output scale.
  */
 import { Rng } from '../../src/rng.ts';
+import { compileContract, compileContractBackward, compileMlp, type MlpKernel } from './mdgen.ts';
 import { compactSize, contractionPlan, descriptorSize, MAX_RANK, parseDescriptor, TUPLES, type BlockSpec } from './pattern.ts';
 
 export type Activation = 'gaussian' | 'tanh' | 'silu';
@@ -1074,10 +1075,10 @@ export class LatteModel {
   private mdR = new Float64Array(0);
   /** Monomials of the sorted neighbours' unit vectors, component-major: [c·cap + q]. */
   private mdM = new Float64Array(0);
+  /** Views of mdM, one per monomial of ranks ≤ 2 (empty beyond the model's rank): the forward pass's loads index them by q alone. */
+  private mdMv: Float64Array[] = [];
   /** w·phi and w·phi' per (sorted neighbour q, sorted function kk), interleaved: [2(q·F + kk)], [2(q·F + kk) + 1]. */
   private mdW = new Float64Array(0);
-  /** Running force on the central atom in mdBackwardPairs. */
-  private readonly mdPairF = new Float64Array(3);
   /** Unsorted gather buffers and the insertion-sort keys. */
   private mdTJ = new Int32Array(0);
   private mdTX = new Float64Array(0);
@@ -1106,23 +1107,12 @@ export class LatteModel {
    * w·phi = CA·t³ and w·phi' = CB·y·t² with y = (r − c)/s, t = max(0, 1 − y²).
    */
   private mdIs = new Float64Array(0);
-  /** The MLP parameters with every layer's weight matrix transposed (in × out), biases in place. */
-  private mdWT = new Float64Array(0);
   private mdCA = new Float64Array(0);
   private mdCB = new Float64Array(0);
 
   /** The sorted radial coefficients from the current parameters (after prepareRadial). */
   private mdPrepare(): void {
-    const F = this.nFunctions, ns = this.nSpecies, th = this.theta, sizes = this.layerSizes;
-    if (this.mdWT.length !== th.length) this.mdWT = new Float64Array(th.length);
-    for (let ts = 0; ts < ns; ts++) {
-      let o = this.offMlp[ts];
-      for (let l = 0; l + 1 < sizes.length; l++) {
-        const nin = sizes[l], nout = sizes[l + 1];
-        for (let k = 0; k < nout; k++) for (let q = 0; q < nin; q++) this.mdWT[o + q * nout + k] = th[o + k * nin + q];
-        o += nin * nout + nout;
-      }
-    }
+    const F = this.nFunctions, ns = this.nSpecies;
     if (this.mdIs.length !== ns * F) { this.mdIs = new Float64Array(ns * F); this.mdCA = new Float64Array(ns * ns * F); this.mdCB = new Float64Array(ns * ns * F); }
     for (let ti = 0; ti < ns; ti++) {
       for (let kk = 0; kk < F; kk++) {
@@ -1151,6 +1141,8 @@ export class LatteModel {
     this.mdJ = new Int32Array(cap);
     this.mdR = new Float64Array(cap);
     this.mdM = new Float64Array(Math.max(this.monoSize, 4) * cap);
+    this.mdMv = [];
+    for (let c = 0; c < 10; c++) this.mdMv.push(this.mdM.subarray(Math.min(c * cap, this.mdM.length), Math.min((c + 1) * cap, this.mdM.length)));
     this.mdTJ = new Int32Array(cap);
     this.mdTX = new Float64Array(cap);
     this.mdTY = new Float64Array(cap);
@@ -1173,63 +1165,67 @@ export class LatteModel {
     if (atoms.full === null) throw new Error('LATTE: needs a full neighbour list');
     this.prepareRadial();
     this.mdPrepare();
+    this.mdCompile();
     let energy = 0;
-    const species = atoms.species;
+    const species = atoms.species, T = this.T, G = this.G, dG = this.dG, gT = this.gT, S = this.mdS;
+    const contract = this.mdContract!, contractBack = this.mdContractBack!, mlps = this.mdMlps;
     for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
       const ti = typeMap[species[i]];
       const nn = this.mdGather(i, atoms.positions, species, typeMap, atoms.full.offsets, atoms.full.neighbors);
       this.mdForward(ti);
-      this.contract();
-      const ei = this.mlpForward(ti) + this.e0[ti];
+      contract(T, G);
+      const mlp = mlps[ti];
+      mlp.forward(G, S);
+      const ei = S[mlp.out] + this.e0[ti];
       energy += ei;
       if (atomEnergies !== null) atomEnergies[i] += ei;
       if (forces === null) continue;
-      this.mdMlpBackward(ti);
-      this.contractBackward();
+      mlp.backward(S, dG);
+      contractBack(T, dG, gT);
       if (this.maxRank > 2) this.mdBackward(i, nn, ti, forces);
       else this.mdBackwardPairs(i, nn, ti, forces);
     }
     return energy;
   }
 
+  /** Generated kernels (see mdgen.ts) and the parameters they were generated from. */
+  private mdContract: ((T: Float64Array, G: Float64Array) => void) | null = null;
+  private mdContractBack: ((T: Float64Array, dG: Float64Array, gT: Float64Array) => void) | null = null;
+  private mdMlps: MlpKernel[] = [];
+  private mdS = new Float64Array(0);
+  private mdSnap = new Float64Array(0);
+
   /**
-   * mlpBackward without parameter gradients, from the transposed weights (mdWT):
-   * ∂E/∂a_q = Σ_k W_kq δ_k is a contiguous dot product, eight inputs q at a time;
-   * each sum runs over k in order from 0, as in mlpBackward, so the result is the same bit for bit.
+   * (Re)generates the contraction and MLP kernels when the parameters, the
+   * standardisation or the output scales differ from those they were generated from.
    */
-  private mdMlpBackward(ti: number): void {
-    const WT = this.mdWT, sizes = this.layerSizes, deltas = this.deltas, L = sizes.length - 1;
-    let o = this.offMlp[ti];
-    const offs = this.layerOffsetsScratch;
-    for (let l = 0; l < L; l++) { offs[l] = o; o += sizes[l + 1] * (sizes[l] + 1); }
-    for (let l = L - 1; l >= 0; l--) {
-      const nin = sizes[l], nout = sizes[l + 1], dout = deltas[l + 1], din = deltas[l], wo = offs[l], hidden = l > 0;
-      let q = 0;
-      for (; q + 8 <= nin; q += 8) {
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-        const r0 = wo + q * nout, r1 = r0 + nout, r2 = r1 + nout, r3 = r2 + nout, r4 = r3 + nout, r5 = r4 + nout, r6 = r5 + nout, r7 = r6 + nout;
-        for (let k = 0; k < nout; k++) {
-          const d = dout[k];
-          s0 += WT[r0 + k] * d; s1 += WT[r1 + k] * d; s2 += WT[r2 + k] * d; s3 += WT[r3 + k] * d;
-          s4 += WT[r4 + k] * d; s5 += WT[r5 + k] * d; s6 += WT[r6 + k] * d; s7 += WT[r7 + k] * d;
-        }
-        if (hidden) {
-          din[q] *= s0; din[q + 1] *= s1; din[q + 2] *= s2; din[q + 3] *= s3;
-          din[q + 4] *= s4; din[q + 5] *= s5; din[q + 6] *= s6; din[q + 7] *= s7;
-        } else {
-          din[q] = s0; din[q + 1] = s1; din[q + 2] = s2; din[q + 3] = s3;
-          din[q + 4] = s4; din[q + 5] = s5; din[q + 6] = s6; din[q + 7] = s7;
-        }
+  private mdCompile(): void {
+    const th = this.theta, mean = this.mean, istd = this.invStd, sc = this.outScale;
+    const n = th.length + mean.length + istd.length + sc.length, snap = this.mdSnap;
+    if (this.mdContract !== null && snap.length === n) {
+      let same = true, o = 0;
+      for (const a of [th, mean, istd, sc]) {
+        for (let k = 0; k < a.length; k++) if (!Object.is(a[k], snap[o + k])) { same = false; break; }
+        if (!same) break;
+        o += a.length;
       }
-      for (; q < nin; q++) {
-        let sq = 0;
-        const r = wo + q * nout;
-        for (let k = 0; k < nout; k++) sq += WT[r + k] * dout[k];
-        if (hidden) din[q] *= sq; else din[q] = sq;
-      }
+      if (same) return;
     }
-    const D = this.nDescriptors, dG = this.dG, istd = this.invStd, so = ti * D, d0 = deltas[0];
-    for (let d = 0; d < D; d++) dG[d] = d0[d] * istd[so + d];
+    const plans = this.blocks.map((b, q) => ({ n: b.n, coef: this.blockCoef[q], abs: this.blockAbs[q], stride: this.blockStride[q], g0: this.blockG[q] }));
+    this.mdContract = compileContract(plans);
+    this.mdContractBack = compileContractBackward(plans, this.tSize);
+    this.mdMlps = [];
+    for (let ts = 0; ts < this.nSpecies; ts++) {
+      this.mdMlps.push(compileMlp({
+        sizes: this.layerSizes, theta: th, offset: this.offMlp[ts], mean, invStd: istd, so: ts * this.nDescriptors,
+        outScale: sc[ts], activation: this.activation,
+      }));
+    }
+    this.mdS = new Float64Array(Math.max(...this.mdMlps.map((m) => m.scratch)));
+    const copy = new Float64Array(n);
+    let o = 0;
+    for (const a of [th, mean, istd, sc]) { copy.set(a, o); o += a.length; }
+    this.mdSnap = copy;
   }
 
   /**
@@ -1284,14 +1280,21 @@ export class LatteModel {
     for (let q = 0; q < nn; q++) ord[p0 + q] = tP[keyI[q]];
     for (let m = 0; m < nOut; m++) ord[p0 + nn + m] = out[m];
     const J = this.mdJ, R = this.mdR, M = this.mdM;
+    const rank2 = monoSize > 4;
     for (let q = 0; q < nn; q++) {
       const s = keyI[q], r = keyR[q], ir = 1 / r;
       J[q] = tJ[s];
       R[q] = r;
       M[q] = 1;
-      M[cap + q] = tX[s] * ir; M[2 * cap + q] = tY[s] * ir; M[3 * cap + q] = tZ[s] * ir;
+      const ux = tX[s] * ir, uy = tY[s] * ir, uz = tZ[s] * ir;
+      M[cap + q] = ux; M[2 * cap + q] = uy; M[3 * cap + q] = uz;
+      // Rank 2 in compact order xx xy xz yy yz zz (parent monomial × axis, as the table below).
+      if (rank2) {
+        M[4 * cap + q] = ux * ux; M[5 * cap + q] = ux * uy; M[6 * cap + q] = ux * uz;
+        M[7 * cap + q] = uy * uy; M[8 * cap + q] = uy * uz; M[9 * cap + q] = uz * uz;
+      }
     }
-    for (let c = 4; c < monoSize; c++) {
+    for (let c = 10; c < monoSize; c++) {
       const o = c * cap, op = MONO_PARENT[c] * cap, oa = (1 + MONO_AXIS[c]) * cap;
       for (let q = 0; q < nn; q++) M[o + q] = M[op + q] * M[oa + q];
     }
@@ -1306,7 +1309,7 @@ export class LatteModel {
     const F = this.nFunctions, ns = this.nSpecies, cap = this.mdCap, k0 = ti * F;
     const R = this.mdR, M = this.mdM, T = this.T, W = this.mdW, F2 = 2 * F, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
     const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
-    const c1 = cap, c2 = 2 * cap, c3 = 3 * cap, c4 = 4 * cap, c5 = 5 * cap, c6 = 6 * cap, c7 = 7 * cap, c8 = 8 * cap, c9 = 9 * cap;
+    const mv = this.mdMv, M1 = mv[1], M2 = mv[2], M3 = mv[3], M4 = mv[4], M5 = mv[5], M6 = mv[6], M7 = mv[7], M8 = mv[8], M9 = mv[9];
     for (let g = 0; g < 4; g++) {
       const kStart = this.grpStart[ti * 5 + g], kEnd = this.grpStart[ti * 5 + g + 1];
       const S = this.grpSmax[ti * 4 + g] + RUN_MARGIN;
@@ -1330,33 +1333,33 @@ export class LatteModel {
             segLo[tj] = lo; segHi[tj] = hi;
             const e = (ti * ns + tj) * F + kk, wa = CA[e], wb = CA[e + 1], da = CB[e], db = CB[e + 1];
             if (g === 0) {
-              for (let q = lo; q < hi; q++) {
-                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
+              for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
                 let pa = 0, pb = 0, qa = 0, qb = 0;
-                if (ya > -1 && ya < 1) { const t = 1 - ya * ya, u = t * t; pa = wa * t * u; qa = da * ya * u; }
-                if (yb > -1 && yb < 1) { const t = 1 - yb * yb, u = t * t; pb = wb * t * u; qb = db * yb * u; }
+                { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
+                { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
                 W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
                 a0 += pa; b0 += pb;
               }
             } else if (g === 1) {
-              for (let q = lo; q < hi; q++) {
-                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
+              for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
                 let pa = 0, pb = 0, qa = 0, qb = 0;
-                if (ya > -1 && ya < 1) { const t = 1 - ya * ya, u = t * t; pa = wa * t * u; qa = da * ya * u; }
-                if (yb > -1 && yb < 1) { const t = 1 - yb * yb, u = t * t; pb = wb * t * u; qb = db * yb * u; }
+                { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
+                { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
                 W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
-                const x = M[c1 + q], y = M[c2 + q], z = M[c3 + q];
+                const x = M1[q], y = M2[q], z = M3[q];
                 a0 += pa * x; a1 += pa * y; a2 += pa * z;
                 b0 += pb * x; b1 += pb * y; b2 += pb * z;
               }
             } else {
-              for (let q = lo; q < hi; q++) {
-                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb, o = q * F2 + wo;
+              for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
                 let pa = 0, pb = 0, qa = 0, qb = 0;
-                if (ya > -1 && ya < 1) { const t = 1 - ya * ya, u = t * t; pa = wa * t * u; qa = da * ya * u; }
-                if (yb > -1 && yb < 1) { const t = 1 - yb * yb, u = t * t; pb = wb * t * u; qb = db * yb * u; }
+                { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
+                { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
                 W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
-                const m4 = M[c4 + q], m5 = M[c5 + q], m6 = M[c6 + q], m7 = M[c7 + q], m8 = M[c8 + q], m9 = M[c9 + q];
+                const m4 = M4[q], m5 = M5[q], m6 = M6[q], m7 = M7[q], m8 = M8[q], m9 = M9[q];
                 a0 += pa * m4; a1 += pa * m5; a2 += pa * m6; a3 += pa * m7; a4 += pa * m8; a5 += pa * m9;
                 b0 += pb * m4; b1 += pb * m5; b2 += pb * m6; b3 += pb * m7; b4 += pb * m8; b5 += pb * m9;
               }
@@ -1388,7 +1391,7 @@ export class LatteModel {
             for (let q = lo; q < hi; q++) {
               const y = (R[q] - c) * is;
               let wp = 0, wd = 0;
-              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
               W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
               t0 += wp;
             }
@@ -1396,24 +1399,24 @@ export class LatteModel {
             for (let q = lo; q < hi; q++) {
               const y = (R[q] - c) * is;
               let wp = 0, wd = 0;
-              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
               W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
-              t1 += wp * M[c1 + q]; t2 += wp * M[c2 + q]; t3 += wp * M[c3 + q];
+              t1 += wp * M1[q]; t2 += wp * M2[q]; t3 += wp * M3[q];
             }
           } else if (g === 2) {
             for (let q = lo; q < hi; q++) {
               const y = (R[q] - c) * is;
               let wp = 0, wd = 0;
-              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
               W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
-              t4 += wp * M[c4 + q]; t5 += wp * M[c5 + q]; t6 += wp * M[c6 + q];
-              t7 += wp * M[c7 + q]; t8 += wp * M[c8 + q]; t9 += wp * M[c9 + q];
+              t4 += wp * M4[q]; t5 += wp * M5[q]; t6 += wp * M6[q];
+              t7 += wp * M7[q]; t8 += wp * M8[q]; t9 += wp * M9[q];
             }
           } else {
             for (let q = lo; q < hi; q++) {
               const y = (R[q] - c) * is;
               let wp = 0, wd = 0;
-              if (y > -1 && y < 1) { const t = 1 - y * y, u = t * t; wp = ca * t * u; wd = cb * y * u; }
+              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
               W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
               for (let cc = 0; cc < cd; cc++) T[base + cc] += wp * M[(mOff + cc) * cap + q];
             }
@@ -1457,24 +1460,24 @@ export class LatteModel {
       const m7 = monoSize > 4 ? M[7 * cap + q] : 0, m8 = monoSize > 4 ? M[8 * cap + q] : 0, m9 = monoSize > 4 ? M[9 * cap + q] : 0;
       let a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, sRp = 0;
       // Runs of functions with |fl(r − c)| < S (the forward pass's predicate); both ends move up with r.
-      while (lo0 < g1 && !(r - ordC[lo0] < S0)) lo0++;
+      lo0 = runStart(ordC, lo0, g1, r, S0);
       if (hi0 < lo0) hi0 = lo0;
-      while (hi0 < g1 && r - ordC[hi0] > -S0) hi0++;
+      hi0 = runEnd(ordC, hi0, g1, r, S0);
       for (let k = lo0; k < hi0; k++) {
         sRp += gS[6 * (k - k0)] * W[qW + 2 * k + 1];
       }
-      while (lo1 < g2 && !(r - ordC[lo1] < S1)) lo1++;
+      lo1 = runStart(ordC, lo1, g2, r, S1);
       if (hi1 < lo1) hi1 = lo1;
-      while (hi1 < g2 && r - ordC[hi1] > -S1) hi1++;
+      hi1 = runEnd(ordC, hi1, g2, r, S1);
       for (let k = lo1; k < hi1; k++) {
         const o = 6 * (k - k0), e = qW + 2 * k, wp = W[e], wd = W[e + 1];
         const h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
         a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp;
         sRp += (h1 * m1 + h2 * m2 + h3 * m3) * wd;
       }
-      while (lo2 < g3 && !(r - ordC[lo2] < S2)) lo2++;
+      lo2 = runStart(ordC, lo2, g3, r, S2);
       if (hi2 < lo2) hi2 = lo2;
-      while (hi2 < g3 && r - ordC[hi2] > -S2) hi2++;
+      hi2 = runEnd(ordC, hi2, g3, r, S2);
       for (let k = lo2; k < hi2; k++) {
         const o = 6 * (k - k0), e = qW + 2 * k, wp = W[e], wd = W[e + 1];
         const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
@@ -1486,9 +1489,9 @@ export class LatteModel {
       let by = a2 + a5 * ux + 2 * a7 * uy + a8 * uz;
       let bz = a3 + a6 * ux + a8 * uy + 2 * a9 * uz;
       if (highRank) {
-        while (lo3 < g4 && !(r - ordC[lo3] < S3)) lo3++;
+        lo3 = runStart(ordC, lo3, g4, r, S3);
         if (hi3 < lo3) hi3 = lo3;
-        while (hi3 < g4 && r - ordC[hi3] > -S3) hi3++;
+        hi3 = runEnd(ordC, hi3, g4, r, S3);
         for (let c = 10; c < monoSize; c++) A[c] = 0;
         for (let k = lo3; k < hi3; k++) {
           const e = qW + 2 * k, wp = W[e], wd = W[e + 1], base = ordBase[k], p = ordRank[k];
@@ -1528,7 +1531,7 @@ export class LatteModel {
    */
   private mdBackwardPairs(i: number, nn: number, ti: number, forces: Float64Array): void {
     const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
-    const J = this.mdJ, R = this.mdR, M = this.mdM, gT = this.gT, gS = this.mdGT, pf = this.mdPairF;
+    const J = this.mdJ, R = this.mdR, M = this.mdM, gT = this.gT, gS = this.mdGT;
     const ordC = this.ordC, ordBase = this.ordBase, W = this.mdW, F2 = 2 * F;
     const gs = this.grpStart, g0 = gs[ti * 5], g1 = gs[ti * 5 + 1], g2 = gs[ti * 5 + 2], g3 = gs[ti * 5 + 3];
     const S0 = this.grpSmax[ti * 4] + RUN_MARGIN, S1 = this.grpSmax[ti * 4 + 1] + RUN_MARGIN, S2 = this.grpSmax[ti * 4 + 2] + RUN_MARGIN;
@@ -1539,7 +1542,7 @@ export class LatteModel {
       if (k >= g2) { gS[o + 3] = gT[b + 3]; gS[o + 4] = gT[b + 4]; gS[o + 5] = gT[b + 5]; }
     }
     let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2;
-    pf[0] = 0; pf[1] = 0; pf[2] = 0;
+    let fx = 0, fy = 0, fz = 0;
     const keyT = this.mdKeyT;
     let qa = 0;
     while (qa < nn) {
@@ -1551,65 +1554,64 @@ export class LatteModel {
       const xb = monoSize > 1 ? M[cap + qb] : 0, yb = monoSize > 1 ? M[2 * cap + qb] : 0, zb = monoSize > 1 ? M[3 * cap + qb] : 0;
       let sA = 0, sB = 0;
       // Rank 0. Runs of a, then b (both ends move up with r).
-      while (lo0 < g1 && !(ra - ordC[lo0] < S0)) lo0++;
+      lo0 = runStart(ordC, lo0, g1, ra, S0);
       if (hi0 < lo0) hi0 = lo0;
-      while (hi0 < g1 && ra - ordC[hi0] > -S0) hi0++;
+      hi0 = runEnd(ordC, hi0, g1, ra, S0);
       let loB = lo0, hiA = hi0;
-      while (loB < g1 && !(rb - ordC[loB] < S0)) loB++;
+      loB = runStart(ordC, loB, g1, rb, S0);
       const loA = lo0;
       lo0 = loB; if (hi0 < lo0) hi0 = lo0;
-      while (hi0 < g1 && rb - ordC[hi0] > -S0) hi0++;
+      hi0 = runEnd(ordC, hi0, g1, rb, S0);
       let mid = loB < hiA ? loB : hiA, end = loB > hiA ? loB : hiA;
       for (let k = loA; k < mid; k++) sA += gS[6 * (k - k0)] * W[wA + 2 * k + 1];
       for (let k = loB; k < hiA; k++) { const h = gS[6 * (k - k0)]; sA += h * W[wA + 2 * k + 1]; sB += h * W[wB + 2 * k + 1]; }
       for (let k = end; k < hi0; k++) sB += gS[6 * (k - k0)] * W[wB + 2 * k + 1];
       // Rank 1.
       let a1 = 0, a2 = 0, a3 = 0, b1 = 0, b2 = 0, b3 = 0;
-      while (lo1 < g2 && !(ra - ordC[lo1] < S1)) lo1++;
+      lo1 = runStart(ordC, lo1, g2, ra, S1);
       if (hi1 < lo1) hi1 = lo1;
-      while (hi1 < g2 && ra - ordC[hi1] > -S1) hi1++;
+      hi1 = runEnd(ordC, hi1, g2, ra, S1);
       const loA1 = lo1; loB = lo1; hiA = hi1;
-      while (loB < g2 && !(rb - ordC[loB] < S1)) loB++;
+      loB = runStart(ordC, loB, g2, rb, S1);
       lo1 = loB; if (hi1 < lo1) hi1 = lo1;
-      while (hi1 < g2 && rb - ordC[hi1] > -S1) hi1++;
+      hi1 = runEnd(ordC, hi1, g2, rb, S1);
       mid = loB < hiA ? loB : hiA; end = loB > hiA ? loB : hiA;
-      for (let k = loA1; k < mid; k++) {
-        const o = 6 * (k - k0), e = wA + 2 * k, wp = W[e], wd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+      for (let k = loA1, o = 6 * (loA1 - k0), e = wA + 2 * loA1; k < mid; k++, o += 6, e += 2) {
+        const wp = W[e], wd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
         a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp; sA += (h1 * xa + h2 * ya + h3 * za) * wd;
       }
-      for (let k = loB; k < hiA; k++) {
-        const o = 6 * (k - k0), e = wA + 2 * k, f = wB + 2 * k, h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+      for (let k = loB, o = 6 * (loB - k0), e = wA + 2 * loB, f = wB + 2 * loB; k < hiA; k++, o += 6, e += 2, f += 2) {
+        const h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
         const wp = W[e], wd = W[e + 1], vp = W[f], vd = W[f + 1];
         a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp; sA += (h1 * xa + h2 * ya + h3 * za) * wd;
         b1 += h1 * vp; b2 += h2 * vp; b3 += h3 * vp; sB += (h1 * xb + h2 * yb + h3 * zb) * vd;
       }
-      for (let k = end; k < hi1; k++) {
-        const o = 6 * (k - k0), e = wB + 2 * k, vp = W[e], vd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
+      for (let k = end, o = 6 * (end - k0), e = wB + 2 * end; k < hi1; k++, o += 6, e += 2) {
+        const vp = W[e], vd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
         b1 += h1 * vp; b2 += h2 * vp; b3 += h3 * vp; sB += (h1 * xb + h2 * yb + h3 * zb) * vd;
       }
       // Rank 2.
       let a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0, b8 = 0, b9 = 0;
-      while (lo2 < g3 && !(ra - ordC[lo2] < S2)) lo2++;
+      lo2 = runStart(ordC, lo2, g3, ra, S2);
       if (hi2 < lo2) hi2 = lo2;
-      while (hi2 < g3 && ra - ordC[hi2] > -S2) hi2++;
+      hi2 = runEnd(ordC, hi2, g3, ra, S2);
       const loA2 = lo2; loB = lo2; hiA = hi2;
-      while (loB < g3 && !(rb - ordC[loB] < S2)) loB++;
+      loB = runStart(ordC, loB, g3, rb, S2);
       lo2 = loB; if (hi2 < lo2) hi2 = lo2;
-      while (hi2 < g3 && rb - ordC[hi2] > -S2) hi2++;
+      hi2 = runEnd(ordC, hi2, g3, rb, S2);
       mid = loB < hiA ? loB : hiA; end = loB > hiA ? loB : hiA;
       if (loA2 < hi2) {
         const a4m = monoSize > 4 ? M[4 * cap + qa] : 0, a5m = monoSize > 4 ? M[5 * cap + qa] : 0, a6m = monoSize > 4 ? M[6 * cap + qa] : 0;
         const a7m = monoSize > 4 ? M[7 * cap + qa] : 0, a8m = monoSize > 4 ? M[8 * cap + qa] : 0, a9m = monoSize > 4 ? M[9 * cap + qa] : 0;
         const b4m = monoSize > 4 ? M[4 * cap + qb] : 0, b5m = monoSize > 4 ? M[5 * cap + qb] : 0, b6m = monoSize > 4 ? M[6 * cap + qb] : 0;
         const b7m = monoSize > 4 ? M[7 * cap + qb] : 0, b8m = monoSize > 4 ? M[8 * cap + qb] : 0, b9m = monoSize > 4 ? M[9 * cap + qb] : 0;
-        for (let k = loA2; k < mid; k++) {
-          const o = 6 * (k - k0), e = wA + 2 * k, wp = W[e], wd = W[e + 1];
+        for (let k = loA2, o = 6 * (loA2 - k0), e = wA + 2 * loA2; k < mid; k++, o += 6, e += 2) {
+          const wp = W[e], wd = W[e + 1];
           const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
           a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
           sA += (h4 * a4m + h5 * a5m + h6 * a6m + h7 * a7m + h8 * a8m + h9 * a9m) * wd;
         }
-        for (let k = loB; k < hiA; k++) {
-          const o = 6 * (k - k0), e = wA + 2 * k, f = wB + 2 * k;
+        for (let k = loB, o = 6 * (loB - k0), e = wA + 2 * loB, f = wB + 2 * loB; k < hiA; k++, o += 6, e += 2, f += 2) {
           const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
           const wp = W[e], wd = W[e + 1], vp = W[f], vd = W[f + 1];
           a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
@@ -1617,18 +1619,39 @@ export class LatteModel {
           b4 += h4 * vp; b5 += h5 * vp; b6 += h6 * vp; b7 += h7 * vp; b8 += h8 * vp; b9 += h9 * vp;
           sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
         }
-        for (let k = end; k < hi2; k++) {
-          const o = 6 * (k - k0), e = wB + 2 * k, vp = W[e], vd = W[e + 1];
+        for (let k = end, o = 6 * (end - k0), e = wB + 2 * end; k < hi2; k++, o += 6, e += 2) {
+          const vp = W[e], vd = W[e + 1];
           const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
           b4 += h4 * vp; b5 += h5 * vp; b6 += h6 * vp; b7 += h7 * vp; b8 += h8 * vp; b9 += h9 * vp;
           sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
         }
       }
-      mdApplyPair(forces, pf, J[qa], ra, xa, ya, za, sA, a1, a2, a3, a4, a5, a6, a7, a8, a9);
-      if (paired) mdApplyPair(forces, pf, J[qb], rb, xb, yb, zb, sB, b1, b2, b3, b4, b5, b6, b7, b8, b9);
+      // The pair gradients g = ∂E_i/∂r_ij (written out here rather than in a helper: a call
+      // V8 does not inline boxes each of its double arguments, an allocation per neighbour).
+      // b = Σ_c A_c ∇_u M_c(u), rank-2 components in order xx xy xz yy yz zz.
+      {
+        const bx = a1 + 2 * a4 * xa + a5 * ya + a6 * za;
+        const by = a2 + a5 * xa + 2 * a7 * ya + a8 * za;
+        const bz = a3 + a6 * xa + a8 * ya + 2 * a9 * za;
+        const ub = xa * bx + ya * by + za * bz, ir = 1 / ra;
+        const gx = sA * xa + (bx - ub * xa) * ir, gy = sA * ya + (by - ub * ya) * ir, gz = sA * za + (bz - ub * za) * ir;
+        const j3 = 3 * J[qa];
+        forces[j3] -= gx; forces[j3 + 1] -= gy; forces[j3 + 2] -= gz;
+        fx += gx; fy += gy; fz += gz;
+      }
+      if (paired) {
+        const bx = b1 + 2 * b4 * xb + b5 * yb + b6 * zb;
+        const by = b2 + b5 * xb + 2 * b7 * yb + b8 * zb;
+        const bz = b3 + b6 * xb + b8 * yb + 2 * b9 * zb;
+        const ub = xb * bx + yb * by + zb * bz, ir = 1 / rb;
+        const gx = sB * xb + (bx - ub * xb) * ir, gy = sB * yb + (by - ub * yb) * ir, gz = sB * zb + (bz - ub * zb) * ir;
+        const j3 = 3 * J[qb];
+        forces[j3] -= gx; forces[j3 + 1] -= gy; forces[j3 + 2] -= gz;
+        fx += gx; fy += gy; fz += gz;
+      }
       qa = paired ? qa + 2 : qa + 1;
     }
-    forces[3 * i] += pf[0]; forces[3 * i + 1] += pf[1]; forces[3 * i + 2] += pf[2];
+    forces[3 * i] += fx; forces[3 * i + 1] += fy; forces[3 * i + 2] += fz;
   }
 
   /** Parameter gradients of one (neighbour, function) term: species weight, centre and width; gs = ∂E/∂R·scale. */
@@ -1656,6 +1679,23 @@ export class LatteModel {
   }
 }
 
+/**
+ * Run bounds over functions sorted by centre C for a neighbour at distance r: the
+ * first k ≥ k0 (below end) with fl(r − C[k]) < S, and the first with fl(r − C[k]) ≤ −S.
+ * Helpers rather than inline loops so that every call site (inlined) shares one
+ * feedback: a loop that runs rarely (a second neighbour's start) otherwise deoptimises
+ * the backward pass the first time it runs after optimisation.
+ */
+function runStart(C: Float64Array, k: number, end: number, r: number, S: number): number {
+  while (k < end && !(r - C[k] < S)) k++;
+  return k;
+}
+
+function runEnd(C: Float64Array, k: number, end: number, r: number, S: number): number {
+  while (k < end && r - C[k] > -S) k++;
+  return k;
+}
+
 /** First index k in [lo, hi) with a[k] > x (a sorted ascending), or hi. */
 function lowerBoundAbove(a: Float64Array, lo: number, hi: number, x: number): number {
   while (lo < hi) {
@@ -1672,24 +1712,4 @@ function lowerBoundAtLeast(a: Float64Array, lo: number, hi: number, x: number): 
     if (a[mid] >= x) hi = mid; else lo = mid + 1;
   }
   return lo;
-}
-
-/**
- * The pair gradient g = ∂E_i/∂r_ij of one neighbour from its radial sum sRp and its
- * rank-1/2 back-propagated components (a1..a3, a4..a9 compact): subtracted from
- * atom j's force, added to the running sum of atom i's force in fi[0..2].
- */
-function mdApplyPair(
-  forces: Float64Array, fi: Float64Array, j: number, r: number, ux: number, uy: number, uz: number, sRp: number,
-  a1: number, a2: number, a3: number, a4: number, a5: number, a6: number, a7: number, a8: number, a9: number,
-): void {
-  const bx = a1 + 2 * a4 * ux + a5 * uy + a6 * uz;
-  const by = a2 + a5 * ux + 2 * a7 * uy + a8 * uz;
-  const bz = a3 + a6 * ux + a8 * uy + 2 * a9 * uz;
-  const ub = ux * bx + uy * by + uz * bz, ir = 1 / r;
-  const gx = sRp * ux + (bx - ub * ux) * ir;
-  const gy = sRp * uy + (by - ub * uy) * ir;
-  const gz = sRp * uz + (bz - ub * uz) * ir;
-  forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
-  fi[0] += gx; fi[1] += gy; fi[2] += gz;
 }

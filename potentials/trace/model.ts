@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { pack, unpack } from 'msgpackr';
 import type { BasisSpec } from './basis.ts';
 import { validatePair, type PairSpec } from './pair.ts';
+import { RadialBasis } from './radial.ts';
 
 export const MODEL_FORMAT = 'tensormd-trace';
 export const MODEL_VERSION = 1;
@@ -67,6 +68,11 @@ export function validateModel(data: unknown, where: string): TraceModel {
   const basis = d.basis as BasisSpec | undefined;
   if (typeof basis !== 'object' || basis === null || !Array.isArray(basis.elements)) throw new Error(`trace model '${where}': field 'basis' missing or without 'elements'`);
   const S = basis.elements.length;
+  try {
+    new RadialBasis(basis.radial);
+  } catch (err) {
+    throw new Error(`trace model '${where}': field 'basis.radial': ${(err as Error).message}`);
+  }
   if (typeof d.nFunctions !== 'number' || !Number.isInteger(d.nFunctions) || d.nFunctions < 1) throw new Error(`trace model '${where}': field 'nFunctions' must be a positive integer`);
   const coefficients = d.coefficients;
   if (!Array.isArray(coefficients) && !(coefficients instanceof Float64Array)) throw new Error(`trace model '${where}': field 'coefficients' missing`);

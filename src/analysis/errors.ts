@@ -22,7 +22,7 @@ export interface ErrorReport {
 }
 
 /** Predictions versus references for every frame; frames without an energy (or forces) only skip that part. */
-export function evaluateErrors(potential: Potential, frames: Frame[], options: { skin?: number } = {}): ErrorReport {
+export function evaluateErrors(potential: Potential, frames: Frame[], options: { skin?: number; frameName?: (index: number) => string } = {}): ErrorReport {
   let eAbs = 0, eSq = 0, eCount = 0, fAbs = 0, fSq = 0, fCount = 0, vAbs = 0, vCount = 0, atoms = 0;
   frames.forEach((frame, index) => {
     const system = frameToSystem(frame);
@@ -31,7 +31,7 @@ export function evaluateErrors(potential: Potential, frames: Frame[], options: {
     try {
       ev = evaluator.evaluate(system);
     } catch (err) {
-      throw new Error(`frame ${index}: ${(err as Error).message}`);
+      throw new Error(`${options.frameName?.(index) ?? `frame ${index}`}: ${(err as Error).message}`);
     }
     atoms += system.n;
     const e = frameEnergy(frame);

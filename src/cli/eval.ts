@@ -33,8 +33,10 @@ JSON object with the figures.
     }
     const spec = typeof options.model === 'string' ? modelSpec(options.model) : potentialSpec(String(options.potential));
     const potential = await loadPotential(spec);
-    const frames = positional.flatMap((p) => readExtxyz(p));
-    const report = evaluateErrors(potential, frames);
+    const perFile = positional.map((p) => readExtxyz(p));
+    const frames = perFile.flat();
+    const names = perFile.flatMap((fs, k) => fs.map((_, i) => `${positional[k]}: frame ${i}`));
+    const report = evaluateErrors(potential, frames, { frameName: (i) => names[i] });
     console.log(`${report.frames} frames, ${report.atoms} atoms`);
     console.log(`energy  MAE ${report.energy_mae_mev_per_atom.toFixed(3)} meV/atom   RMSE ${report.energy_rmse_mev_per_atom.toFixed(3)} meV/atom`);
     console.log(`forces  MAE ${report.force_mae_ev_per_a.toFixed(4)} eV/Å       RMSE ${report.force_rmse_ev_per_a.toFixed(4)} eV/Å`);

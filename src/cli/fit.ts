@@ -4,7 +4,7 @@ import { readExtxyz } from '../io/extxyz.ts';
 import { availableParallelism } from 'node:os';
 import { defaultBasisSpec, elementsOf, fitTraceAsync, readFrames } from '../../potentials/trace/fit.ts';
 import type { ChannelSpec } from '../../potentials/trace/basis.ts';
-import type { RadialKind } from '../../potentials/trace/radial.ts';
+import type { RadialKind, RadialSpec } from '../../potentials/trace/radial.ts';
 import { saveModel } from '../../potentials/trace/model.ts';
 import { parseOptions, type Command } from './command.ts';
 
@@ -29,8 +29,9 @@ Basis:
   --degree 20,16,12      total-degree bound per order (Σ n + wL·l)
   --wl 1.5               weight of l in the degree
   --cutoff 5.5           Å
-  --radial chebexpcos    radial basis: chebexpcos | poly
+  --radial chebexpcos    radial basis: chebexpcos | poly | agnesi
   --radial-lambda 1      ChebExpCos λ (1 beat 2 and 5 in cross-validation on zuo2020 Si)
+  --r0 2.35 --p 2 --q 4  agnesi: distance of finest resolution (Å, required) and exponents
   --channels full        full | species:K | radial-species:K:Q  (tensor reduction with K channels)
 Fit:
   --energy-weight 30     w_E (energy rows weighted w_E/√N)
@@ -73,9 +74,15 @@ Fit:
     if (degrees.length !== order) throw new Error(`--degree needs ${order} values (one per order), got ${degrees.length}`);
     const cutoff = num('cutoff', 5.5);
     const radialKind = (options.radial ?? 'chebexpcos') as RadialKind;
+    const radialOptions = (kind: RadialKind): Partial<RadialSpec> => {
+      if (kind === 'chebexpcos') return { lambda: num('radial-lambda', 1) };
+      if (kind !== 'agnesi') return {};
+      if (options.r0 === undefined) throw new Error('--radial agnesi needs --r0 (the distance of finest resolution, Å)');
+      return { r0: num('r0', 0), p: num('p', 2), q: num('q', 4) };
+    };
     const basis = defaultBasisSpec(elements, {
       order, maxDegree: degrees, wL: num('wl', 1.5),
-      radial: { kind: radialKind, n: Math.ceil(degrees[0]), cutoff, ...(radialKind === 'chebexpcos' ? { lambda: num('radial-lambda', 1) } : {}) },
+      radial: { kind: radialKind, n: Math.ceil(degrees[0]), cutoff, ...radialOptions(radialKind) },
       channels: parseChannels(String(options.channels ?? 'full')),
     });
     let e0: Record<string, number> | undefined;

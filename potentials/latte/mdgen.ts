@@ -1,0 +1,247 @@
+/**
+ * Load-time code generation for LATTE's MD path (LatteModel.evaluateMd): the
+ * contraction G = Σ coef Π T (and its adjoint ∂E/∂T), and each species' MLP
+ * (standardisation, hidden layers, linear output, and the backward pass to ∂E/∂G)
+ * become straight-line JavaScript with the model's numbers as literals, so the hot
+ * code has no index loads, no loops with tiny trip counts and no weight loads.
+ *
+ * Only numbers enter the generated source (every literal goes through `lit`, which
+ * rejects anything but a finite number), so a model file cannot inject code.
+ *
+ * Each kernel performs exactly the floating-point operations of the loop code it
+ * replaces (LatteModel.contract, contractBackward, mlpForward, mdMlpBackward), in
+ * the same order, so the results are the same to the bit: sums run left to right
+ * from the first term, products left to right from the coefficient.
+ *
+ * Long code is cut into chunks (separate functions) so that each stays well under
+ * V8's size limit for its optimising compiler.
+ */
+
+/** Terms (multiply-adds) per generated chunk. */
+const CHUNK_TERMS = 480;
+
+/** A finite number as a JavaScript literal (parenthesised when negative). */
+export function lit(c: number): string {
+  if (typeof c !== 'number' || !Number.isFinite(c)) throw new Error(`LATTE code generation: non-finite parameter ${String(c)}`);
+  return c < 0 || Object.is(c, -0) ? `(${String(c)})` : String(c);
+}
+
+/** Integer index literal. */
+function int(k: number): string {
+  if (!Number.isInteger(k) || k < 0) throw new Error(`LATTE code generation: bad index ${String(k)}`);
+  return String(k);
+}
+
+type Chunk2 = (a: Float64Array, b: Float64Array) => void;
+type Chunk3 = (a: Float64Array, b: Float64Array, c: Float64Array) => void;
+
+function compile2(body: string[]): Chunk2 {
+  return new Function('T', 'G', `'use strict';\n${body.join('\n')}`) as Chunk2;
+}
+
+/** Contraction plan of one block as the model stores it. */
+export interface BlockPlan {
+  n: number;
+  coef: Float64Array;
+  /** Absolute T index of each (term, body) at u = 0. */
+  abs: Int32Array;
+  /** Each body's T stride in u. */
+  stride: Int32Array;
+  /** First descriptor index of the block. */
+  g0: number;
+}
+
+/** The product `coef·T[i0]·T[i1]…` written left to right (a unit coefficient dropped: 1·x = x exactly). */
+function product(c: number, idx: number[], arr: string): string {
+  const f = idx.map((i) => `${arr}[${int(i)}]`);
+  return c === 1 ? f.join(' * ') : [lit(c), ...f].join(' * ');
+}
+
+/** G (descriptor) from T, as LatteModel.contract. */
+export function compileContract(blocks: readonly BlockPlan[]): (T: Float64Array, G: Float64Array) => void {
+  const chunks: Chunk2[] = [];
+  let body: string[] = [], terms = 0;
+  for (const b of blocks) {
+    const m = b.stride.length, nTerms = b.coef.length;
+    for (let u = 0; u < b.n; u++) {
+      const parts: string[] = [];
+      for (let t = 0; t < nTerms; t++) {
+        const idx: number[] = [];
+        for (let k = 0; k < m; k++) idx.push(b.abs[t * m + k] + u * b.stride[k]);
+        parts.push(product(b.coef[t], idx, 'T'));
+      }
+      // sum = 0; sum += term…: 0 + x = x except for x = −0, which the loop code also turns into +0.
+      body.push(`G[${int(b.g0 + u)}] = 0 + ${parts.join(' + ')};`);
+      terms += nTerms;
+      if (terms >= CHUNK_TERMS) { chunks.push(compile2(body)); body = []; terms = 0; }
+    }
+  }
+  if (body.length > 0) chunks.push(compile2(body));
+  return join2(chunks);
+}
+
+/** ∂E/∂T from ∂E/∂G (dG) and T, written into gT (every entry), as LatteModel.contractBackward. */
+export function compileContractBackward(blocks: readonly BlockPlan[], tSize: number): (T: Float64Array, dG: Float64Array, gT: Float64Array) => void {
+  // Per gT entry, its terms in the loop code's order (block, u, term, body).
+  const termsOf: string[][] = Array.from({ length: tSize }, () => []);
+  const owner = new Int32Array(tSize).fill(-1);
+  for (const b of blocks) {
+    const m = b.stride.length, nTerms = b.coef.length;
+    for (let u = 0; u < b.n; u++) {
+      const d = `dG[${int(b.g0 + u)}]`;
+      for (let t = 0; t < nTerms; t++) {
+        const c = b.coef[t];
+        // ct = gg·coef (gg·1 = gg exactly), then the other bodies' T in order.
+        const ct = c === 1 ? d : `${d} * ${lit(c)}`;
+        const idx: number[] = [];
+        for (let k = 0; k < m; k++) idx.push(b.abs[t * m + k] + u * b.stride[k]);
+        for (let k = 0; k < m; k++) {
+          const others = idx.filter((_, k2) => k2 !== k).map((i) => `T[${int(i)}]`);
+          termsOf[idx[k]].push(others.length === 0 ? ct : `${ct} * ${others.join(' * ')}`);
+          owner[idx[k]] = b.g0 + u;
+        }
+      }
+    }
+  }
+  const chunks: Chunk3[] = [];
+  let body: string[] = [], terms = 0;
+  for (let i = 0; i < tSize; i++) {
+    const list = termsOf[i];
+    // gT = 0, then += each term: 0 + x + y … left to right.
+    body.push(list.length === 0 ? `gT[${int(i)}] = 0;` : `gT[${int(i)}] = 0 + ${list.join(' + ')};`);
+    terms += list.length;
+    if (terms >= CHUNK_TERMS) { chunks.push(compile3(body, ['T', 'dG', 'gT'])); body = []; terms = 0; }
+  }
+  if (body.length > 0) chunks.push(compile3(body, ['T', 'dG', 'gT']));
+  return join3(chunks);
+}
+
+function compile3(body: string[], names: [string, string, string]): Chunk3 {
+  return new Function(...names, `'use strict';\n${body.join('\n')}`) as Chunk3;
+}
+
+function join2(chunks: Chunk2[]): (a: Float64Array, b: Float64Array) => void {
+  if (chunks.length === 1) return chunks[0];
+  return (a, b) => { for (let k = 0; k < chunks.length; k++) chunks[k](a, b); };
+}
+
+function join3(chunks: Chunk3[]): (a: Float64Array, b: Float64Array, c: Float64Array) => void {
+  if (chunks.length === 1) return chunks[0];
+  return (a, b, c) => { for (let k = 0; k < chunks.length; k++) chunks[k](a, b, c); };
+}
+
+/** What compileMlp needs of one species' network. */
+export interface MlpSpec {
+  /** Layer sizes [D, hidden…, 1]. */
+  sizes: readonly number[];
+  /** Parameters: per layer W (out×in, row-major) then b (out), from `offset`. */
+  theta: Float64Array;
+  offset: number;
+  /** Standardisation of this species: G' = (G − mean)·invStd (D entries each, from `so`). */
+  mean: Float64Array;
+  invStd: Float64Array;
+  so: number;
+  outScale: number;
+  /** 0 Gaussian exp(−x²), 1 tanh, 2 SiLU. */
+  activation: number;
+}
+
+export interface MlpKernel {
+  /**
+   * Network output (before e0) from the raw descriptor G, written to S[out] (not returned:
+   * a double returned from a call V8 does not inline is boxed, an allocation per atom);
+   * keeps what the backward pass needs in S.
+   */
+  forward(G: Float64Array, S: Float64Array): void;
+  /** Index of the output in S. */
+  out: number;
+  /** ∂E/∂G into dG from the state the last forward call left in S. */
+  backward(S: Float64Array, dG: Float64Array): void;
+  /** Scratch length S needs. */
+  scratch: number;
+}
+
+/**
+ * One species' MLP as straight-line code. Scratch S holds, per layer l ≥ 1, its
+ * activations, then the activation derivatives (overwritten by the deltas in the
+ * backward pass). The operations are those of mlpForward and mdMlpBackward in order.
+ */
+export function compileMlp(spec: MlpSpec): MlpKernel {
+  const { sizes, theta: th, mean, invStd, so, outScale, activation } = spec;
+  const L = sizes.length - 1;
+  const D = sizes[0];
+  // Scratch offsets: activations of layer l at offA[l], derivatives/deltas at offD[l] (l ≥ 1); layer 0 reads G.
+  const offA: number[] = [0], offD: number[] = [0];
+  let s = 0;
+  for (let l = 1; l <= L; l++) { offA.push(s); s += sizes[l]; offD.push(s); s += sizes[l]; }
+  // The output after the layers' entries.
+  const out = s;
+  const scratch = s + 1;
+  const woff: number[] = [];
+  let o = spec.offset;
+  for (let l = 0; l < L; l++) { woff.push(o); o += sizes[l + 1] * (sizes[l] + 1); }
+  const W = (l: number, k: number, q: number): number => th[woff[l] + k * sizes[l] + q];
+  const B = (l: number, k: number): number => th[woff[l] + sizes[l] * sizes[l + 1] + k];
+
+  // Forward: per layer, chunks of neurons; each chunk loads its inputs into locals.
+  const fwd: ((G: Float64Array, S: Float64Array) => void)[] = [];
+  for (let l = 0; l < L; l++) {
+    const nin = sizes[l], nout = sizes[l + 1], per = Math.max(1, Math.floor(CHUNK_TERMS / nin));
+    for (let k0 = 0; k0 < nout; k0 += per) {
+      const k1 = Math.min(nout, k0 + per);
+      const body: string[] = [`'use strict';`];
+      for (let q = 0; q < nin; q++) {
+        body.push(l === 0
+          ? `const a${q} = (G[${int(q)}] - ${lit(mean[so + q])}) * ${lit(invStd[so + q])};`
+          : `const a${q} = S[${int(offA[l] + q)}];`);
+      }
+      if (l === L - 1) {
+        // Linear output (one neuron): z = b + Σ w·a, E = z·outScale.
+        const terms = [lit(B(l, 0))];
+        for (let q = 0; q < nin; q++) terms.push(`${lit(W(l, 0, q))} * a${q}`);
+        body.push(`const z = ${terms.join(' + ')};`);
+        body.push(`S[${int(out)}] = z * ${lit(outScale)};`);
+      } else {
+        for (let k = k0; k < k1; k++) {
+          const terms = [lit(B(l, k))];
+          for (let q = 0; q < nin; q++) terms.push(`${lit(W(l, k, q))} * a${q}`);
+          body.push(`{ const z = ${terms.join(' + ')};`);
+          const ia = int(offA[l + 1] + k), id = int(offD[l + 1] + k);
+          if (activation === 0) body.push(`const e = Math.exp(-z * z); S[${ia}] = e; S[${id}] = -2 * z * e; }`);
+          else if (activation === 1) body.push(`const e = Math.tanh(z); S[${ia}] = e; S[${id}] = 1 - e * e; }`);
+          else body.push(`const g = 1 / (1 + Math.exp(-z)); S[${ia}] = z * g; S[${id}] = g * (1 + z * (1 - g)); }`);
+        }
+      }
+      fwd.push(new Function('G', 'S', body.join('\n')) as (G: Float64Array, S: Float64Array) => void);
+    }
+  }
+  if (sizes[L] !== 1) throw new Error('LATTE code generation: the network must have one output');
+
+  // Backward: delta of layer L is outScale; for l = L−1 … 0: s_q = Σ_k W[k][q]·δ_k (k in order),
+  // hidden layers δ_q = dact_q·s_q, the input layer ∂E/∂G_q = s_q·invStd_q.
+  const bwd: ((S: Float64Array, dG: Float64Array) => void)[] = [];
+  for (let l = L - 1; l >= 0; l--) {
+    const nin = sizes[l], nout = sizes[l + 1], per = Math.max(1, Math.floor(CHUNK_TERMS / nout));
+    for (let q0 = 0; q0 < nin; q0 += per) {
+      const q1 = Math.min(nin, q0 + per);
+      const body: string[] = [`'use strict';`];
+      for (let k = 0; k < nout; k++) body.push(l === L - 1 ? `const d${k} = ${lit(outScale)};` : `const d${k} = S[${int(offD[l + 1] + k)}];`);
+      for (let q = q0; q < q1; q++) {
+        const terms: string[] = [];
+        for (let k = 0; k < nout; k++) terms.push(`${lit(W(l, k, q))} * d${k}`);
+        // s = 0; s += …: 0 + x = x (−0 aside, as in the loop code).
+        if (l > 0) body.push(`S[${int(offD[l] + q)}] *= 0 + ${terms.join(' + ')};`);
+        else body.push(`dG[${int(q)}] = (0 + ${terms.join(' + ')}) * ${lit(invStd[so + q])};`);
+      }
+      bwd.push(new Function('S', 'dG', body.join('\n')) as (S: Float64Array, dG: Float64Array) => void);
+    }
+  }
+  if (D !== sizes[0]) throw new Error('LATTE code generation: inconsistent sizes');
+  const nf = fwd.length, nb = bwd.length;
+  return {
+    scratch,
+    out,
+    forward: nf === 1 ? fwd[0] : (G, S) => { for (let k = 0; k < nf; k++) fwd[k](G, S); },
+    backward: nb === 1 ? bwd[0] : (S, dG) => { for (let k = 0; k < nb; k++) bwd[k](S, dG); },
+  };
+}
