@@ -1,4 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModel } from '../potentials/latte/io.ts';
+import { trainCommand } from '../src/cli/train.ts';
+import { formatExtxyz, systemToFrame } from '../src/io/extxyz.ts';
 import { LatteModel, type Activation } from '../potentials/latte/model.ts';
 import { LossEvaluator, fitStatistics, prepareSystem, trainModel, widenHidden, type TrainingStructure } from '../potentials/latte/train.ts';
 import { FrozenLossEvaluator, freezeStructure } from '../potentials/latte/train-frozen.ts';
@@ -175,5 +181,32 @@ describe('LATTE frozen-descriptor training', () => {
     expect(Math.abs(g[outW + 4]) + Math.abs(g[outW + 5])).toBeGreaterThan(0);
     expect(() => widenHidden(model, [4, 3])).toThrow(/hidden layer 1 size 4 is smaller than the model's 5/);
     expect(() => widenHidden(model, [6])).toThrow(/1 hidden layers given, the model has 2/);
+  });
+
+  it('tensormd train --widen-hidden --freeze-descriptor: wider MLP, descriptor parameters unchanged; --widen-hidden needs --init', async () => {
+    const lj = new LennardJones({ epsilon: 0.0104, sigma: 3.4, cutoff: 6.0, shift: true });
+    const fe = new ForceEvaluator(lj, { skin: 0 });
+    const rng = new Rng(4);
+    const frames = Array.from({ length: 6 }, (_, k) => {
+      const s = lattice('fcc', { element: 'Ar', a: 5.26 * (0.95 + 0.02 * k), repeat: 2 });
+      for (let q = 0; q < s.positions.length; q++) s.positions[q] += 0.08 * rng.normal();
+      const energy = fe.evaluate(s).energy;
+      return systemToFrame(s, { energy, forces: true });
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'latte-frozen-'));
+    const data = join(dir, 'lj.xyz'), m1 = join(dir, 'm1.msgpack'), m2 = join(dir, 'm2.msgpack');
+    writeFileSync(data, formatExtxyz(frames));
+    const quiet = console.log;
+    console.log = () => {};
+    try {
+      expect(await trainCommand.run([data, '--out', m1, '--descriptor', '3,-:2,a,a', '--cutoff', '5', '--hidden', '4,3', '--epochs', '2', '--batch', '3', '--workers', '1'])).toBe(0);
+      expect(await trainCommand.run([data, '--out', m2, '--init', m1, '--widen-hidden', '6,5', '--freeze-descriptor', '--optimizer', 'lbfgs', '--epochs', '4'])).toBe(0);
+      await expect(trainCommand.run([data, '--out', m2, '--widen-hidden', '6,5'])).rejects.toThrow(/--widen-hidden needs --init/);
+    } finally {
+      console.log = quiet;
+    }
+    const a = loadModel(m1).model, b = loadModel(m2).model;
+    expect(b.config.hidden).toEqual([6, 5]);
+    expect(Array.from(b.theta.subarray(0, b.offMlp[0]))).toEqual(Array.from(a.theta.subarray(0, a.offMlp[0])));
   });
 });
