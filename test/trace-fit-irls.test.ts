@@ -64,7 +64,7 @@ describe('trace fit: robust energy loss by IRLS (energyLoss)', () => {
     expect(cleanEnergyError(h1.model)).toBeLessThan(2e-3 * l2Error);
     expect(cleanEnergyError(h01.model)).toBeLessThan(0.2 * cleanEnergyError(h1.model));
     expect(Math.abs(h01.model.e0[0] + 5.2)).toBeLessThan(1e-3);
-    expect(h1.model.meta.energyLoss).toEqual({ huber: 0.1 });
+    expect(h1.model.meta?.energyLoss).toEqual({ huber: 0.1 });
     // L1 with the default floor (0.5 meV/atom): errors at the floor's scale.
     const l1 = fit('l1', { irlsIterations: 20 });
     expect(cleanEnergyError(l1.model)).toBeLessThan(0.02 * l2Error);
@@ -94,7 +94,7 @@ describe('trace fit: robust energy loss by IRLS (energyLoss)', () => {
   it('l2 (default) is the factorised least squares; IRLS with 0 iterations solves the same rows from the kept energy rows', () => {
     const dflt = fit(undefined), l2 = fit('l2');
     expect(l2.model.coefficients).toEqual(dflt.model.coefficients);
-    expect(dflt.model.meta.energyLoss).toBeUndefined();
+    expect(dflt.model.meta?.energyLoss).toBeUndefined();
     const zero = fit({ huber: 1 }, { irlsIterations: 0 });
     let worst = 0, scale = 0;
     dflt.model.coefficients.forEach((c, k) => { worst = Math.max(worst, Math.abs(c - zero.model.coefficients[k])); scale = Math.max(scale, Math.abs(c)); });
