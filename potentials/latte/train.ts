@@ -21,6 +21,7 @@ import { Rng } from '../../src/rng.ts';
 import type { System } from '../../src/system.ts';
 import { LatteModel, type LatteConfig, type LatteAtoms } from './model.ts';
 import { ParallelLoss, type ParallelLossOptions } from './train-parallel.ts';
+import { FrozenLossEvaluator, freezeStructure, frozenBytes, type FrozenStructure } from './train-frozen.ts';
 
 /** One reference structure prepared for training: extended atoms and a full list (model species indices). */
 export interface TrainingStructure {
@@ -361,6 +362,14 @@ export interface TrainOptions {
   optimizer?: Optimizer;
   /** Pairs (s, y) kept by L-BFGS (default 20). */
   lbfgsMemory?: number;
+  /**
+   * Train only the MLPs (default false): the radial centres, widths and species weights
+   * stay fixed, the descriptors and their position Jacobians are computed once per
+   * structure (train-frozen.ts) and every loss/gradient evaluation uses them: exact
+   * force-loss gradients, no neighbour loops. Runs on the calling thread (`workers` is
+   * not used); memory ~ atoms × neighbours × D × 24 bytes.
+   */
+  freezeDescriptor?: boolean;
 }
 
 export type Optimizer = 'adam' | 'lbfgs';
@@ -486,6 +495,48 @@ export function widenModel(model: LatteModel, change: { cutoff?: number; widthMi
   return m;
 }
 
+/**
+ * The same model with wider hidden layers (each at least its current size, same number
+ * of layers): existing weights are copied, new neurons get N(0, 2/(in+out)) input
+ * weights (seeded) and zero bias, and every weight from a new neuron into an existing
+ * one or into the output is zero — the energies are unchanged.
+ */
+export function widenHidden(model: LatteModel, hidden: readonly number[], seed = 1): LatteModel {
+  const cfg = model.config;
+  if (hidden.length !== cfg.hidden.length) throw new Error(`widenHidden: ${hidden.length} hidden layers given, the model has ${cfg.hidden.length}`);
+  hidden.forEach((h, l) => {
+    if (!Number.isInteger(h) || h < cfg.hidden[l]) throw new Error(`widenHidden: hidden layer ${l + 1} size ${h} is smaller than the model's ${cfg.hidden[l]} (or not an integer)`);
+  });
+  const m = new LatteModel({ ...cfg, hidden: [...hidden] });
+  const rng = new Rng(seed);
+  m.theta.set(model.theta.subarray(0, model.offMlp[0]));
+  m.trainable.set(model.trainable.subarray(0, model.offMlp[0]));
+  const oldSizes = model.layerSizes, newSizes = m.layerSizes, L = oldSizes.length - 1;
+  for (let t = 0; t < model.nSpecies; t++) {
+    let o = model.offMlp[t], n = m.offMlp[t];
+    for (let l = 0; l < L; l++) {
+      const ni = oldSizes[l], no = oldSizes[l + 1], Ni = newSizes[l], No = newSizes[l + 1];
+      const sd = Math.sqrt(2 / (Ni + No));
+      for (let k = 0; k < No; k++) {
+        for (let q = 0; q < Ni; q++) {
+          let w = 0;
+          if (k < no && q < ni) w = model.theta[o + k * ni + q];
+          else if (k >= no && l < L - 1) w = sd * rng.normal();
+          m.theta[n + k * Ni + q] = w;
+        }
+        m.theta[n + No * Ni + k] = k < no ? model.theta[o + no * ni + k] : 0;
+      }
+      o += no * (ni + 1);
+      n += No * (Ni + 1);
+    }
+  }
+  m.mean.set(model.mean);
+  m.invStd.set(model.invStd);
+  m.e0.set(model.e0);
+  m.outScale.set(model.outScale);
+  return m;
+}
+
 /** Trains a LATTE model from extxyz files (see TrainOptions). */
 export function trainLatte(options: TrainOptions): TrainResult {
   const seed = options.seed ?? 1;
@@ -538,16 +589,35 @@ export function trainModel(
   const loss = new LossEvaluator(model, weights, scheme);
   const optimizer = options.optimizer ?? 'adam';
   if (!OPTIMIZERS.includes(optimizer)) throw new Error(`unknown optimizer '${String(optimizer)}' (${OPTIMIZERS.join(', ')})`);
-  const workers = options.workers ?? availableParallelism();
+  const workers = options.freezeDescriptor ? 1 : options.workers ?? availableParallelism();
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`LATTE training: workers must be a positive integer, got ${String(workers)}`);
+  const frozen = options.freezeDescriptor ? freezeAll(model, train, validation, weights, log) : null;
+  const saved = model.trainable.slice();
+  if (frozen) model.trainable.fill(0, 0, model.offMlp[0]);
   // Worker threads see train ++ validation; batches name structures by index into it.
   const parallel = workers > 1 ? new ParallelLoss(model, weights, scheme, [...train, ...validation], validation.length, { ...options.parallel, workers, maxBatch: optimizer === 'lbfgs' ? train.length : batchSize }) : null;
   try {
     if (parallel && options.waitForWorkers) parallel.waitReady();
-    return (optimizer === 'lbfgs' ? optimiseLbfgs : optimise)(model, train, validation, options, rng, { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel });
+    return (optimizer === 'lbfgs' ? optimiseLbfgs : optimise)(model, train, validation, options, rng, { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel, frozen });
   } finally {
     parallel?.close();
+    model.trainable.set(saved);
   }
+}
+
+interface FrozenSets {
+  train: FrozenStructure[];
+  validation: FrozenStructure[];
+  loss: FrozenLossEvaluator;
+}
+
+/** Descriptors and Jacobians of every structure at the model's current parameters (logged: time, memory). */
+function freezeAll(model: LatteModel, train: readonly TrainingStructure[], validation: readonly TrainingStructure[], weights: LossWeights, log: (line: string) => void): FrozenSets {
+  const t0 = process.cpuUsage();
+  const ft = train.map((s) => freezeStructure(model, s)), fv = validation.map((s) => freezeStructure(model, s));
+  const bytes = frozenBytes(ft) + frozenBytes(fv);
+  log(`frozen descriptor: ${ft.length + fv.length} structures' descriptors and Jacobians in ${cpuSince(t0).toFixed(1)} s CPU, ${(bytes / 2 ** 20).toFixed(0)} MiB`);
+  return { train: ft, validation: fv, loss: new FrozenLossEvaluator(model, weights) };
 }
 
 interface LoopSettings {
@@ -563,6 +633,7 @@ interface LoopSettings {
   log: (line: string) => void;
   loss: LossEvaluator;
   parallel: ParallelLoss | null;
+  frozen: FrozenSets | null;
 }
 
 function optimise(
@@ -752,7 +823,8 @@ function freezeActiveBounds(model: LatteModel, grad: Float64Array): void {
 
 /** Loss and gradient of structures by index: training set first, then validation. */
 function batchEvaluator(train: readonly TrainingStructure[], validation: readonly TrainingStructure[], settings: LoopSettings) {
-  const { loss, parallel } = settings;
+  const { loss, parallel, frozen } = settings;
+  if (frozen) return (indices: number[], grad: Float64Array | null): BatchResult => frozen.loss.batch(indices.map((k) => (k < train.length ? frozen.train[k] : frozen.validation[k - train.length])), grad);
   return (indices: number[], grad: Float64Array | null): BatchResult =>
     parallel ? parallel.batch(indices, grad) : loss.batch(indices.map((k) => (k < train.length ? train[k] : validation[k - train.length])), grad);
 }

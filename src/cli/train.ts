@@ -1,7 +1,7 @@
 /** `tensormd train`: fits a LATTE model on extxyz files and writes a msgpack model file. */
 import { loadModel, saveModel } from '../../potentials/latte/io.ts';
 import { ACTIVATIONS, DEFAULT_EMBEDDING_DIM, SPECIES_MODES, type Activation, type SpeciesMode } from '../../potentials/latte/model.ts';
-import { OPTIMIZERS, trainLatte, type Optimizer } from '../../potentials/latte/train.ts';
+import { OPTIMIZERS, trainLatte, widenHidden, type Optimizer } from '../../potentials/latte/train.ts';
 import { parseOptions, type Command } from './command.ts';
 
 function num(options: Record<string, string | true>, key: string, fallback: number): number {
@@ -26,6 +26,18 @@ function workersOption(v: string | true): number {
 
 function badSelect(v: string | true): never {
   throw new Error(`train: --select must be loss or mae, got '${String(v)}'`);
+}
+
+function initialModel(options: Record<string, string | true>) {
+  const widen = options['widen-hidden'];
+  if (typeof options.init !== 'string') {
+    if (widen !== undefined) throw new Error('train: --widen-hidden needs --init MODEL');
+    return undefined;
+  }
+  const model = loadModel(options.init).model;
+  if (widen === undefined) return model;
+  const hidden = String(widen).split(',').map((h) => Number(h));
+  return widenHidden(model, hidden, num(options, 'seed', 1));
 }
 
 export const trainCommand: Command = {
@@ -72,13 +84,19 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
   --curves FILE         learning curves (CSV), default OUT with .csv
   --max-seconds S       stop after this long
   --force-gradient X    central (default) or forward (one pass fewer per structure)
+  --freeze-descriptor   train the MLPs only: radial centres, widths and species
+                        weights fixed; descriptors and their position Jacobians are
+                        stored once (memory ~ atoms × neighbours × D × 24 bytes) and
+                        each gradient is exact and several times cheaper; one thread
+  --widen-hidden 64,32  with --init: widen the hidden layers first (new neurons
+                        enter with zero output weights: same energies at the start)
   --workers N           threads computing each batch, this one included (default:
                         available cores; 1: no worker threads). The model has
                         identical bits for any N.
   The best model so far is saved to OUT after every improving epoch.`,
 
   async run(args) {
-    const { options, positional } = parseOptions(args, ['help', 'train-widths']);
+    const { options, positional } = parseOptions(args, ['help', 'train-widths', 'freeze-descriptor']);
     if (options.help || positional.length === 0 || typeof options.out !== 'string') {
       console.log(this.usage);
       return options.help ? 0 : 2;
@@ -106,7 +124,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
         speciesMode,
         embeddingDim: num(options, 'embedding-dim', DEFAULT_EMBEDDING_DIM),
       },
-      initial: typeof options.init === 'string' ? loadModel(options.init).model : undefined,
+      initial: initialModel(options),
       train: positional,
       validation: typeof options.validation === 'string' ? options.validation.split(',') : undefined,
       validationFraction: num(options, 'val-fraction', 0.1),
@@ -125,6 +143,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       forceGradient: options['force-gradient'] === 'forward' ? 'forward' : 'central',
       optimizer,
       lbfgsMemory: num(options, 'lbfgs-memory', 20),
+      freezeDescriptor: options['freeze-descriptor'] === true,
       workers: options.workers !== undefined ? workersOption(options.workers) : undefined,
       log: (line) => console.log(line),
       onImproved: (model, rec) => saveModel(out, model, { trainedOn: positional, checkpointEpoch: rec.epoch, validation: { energyMaeMevPerAtom: rec.valEnergyMae, forceMaeEvPerA: rec.valForceMae } }),
