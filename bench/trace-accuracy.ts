@@ -9,6 +9,7 @@
  *        [--threads N]   (design assembly threads; default: all cores) [--lambdas 1e-15,1e-13,…]
  *        [--metric rmse|mae] [--combine sum|max] [--prior-wl 2] [--prior-wn 6]
  *        [--radial chebexpcos|poly|agnesi] [--r0 2.35] [--p 2] [--q 4]   (agnesi: radial.ts)
+ *        [--energy-loss l2|l1|l1:δ|huber:δ] [--irls-iterations 8]   (fit.ts EnergyLoss: IRLS on the energy rows)
  *
  * λ and the energy-weight multiplier are chosen by 5-fold cross-validation on the
  * training file (held-out RMSE, or with --metric mae held-out MAE, relative to the better
@@ -23,7 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readExtxyz } from '../src/io/extxyz.ts';
 import { availableParallelism } from 'node:os';
-import { defaultBasisSpec, fitTraceAsync } from '../potentials/trace/fit.ts';
+import { defaultBasisSpec, energyLossFromText, fitTraceAsync } from '../potentials/trace/fit.ts';
 import { saveModel } from '../potentials/trace/model.ts';
 import type { RadialSpec } from '../potentials/trace/radial.ts';
 import { parseOptions } from '../src/cli/command.ts';
@@ -60,6 +61,8 @@ const wL = num('wl', 1.5);
 const metric = options.metric === 'mae' ? 'mae' : 'rmse', combine = options.combine === 'max' ? 'max' : 'sum';
 const prior = { wl: num('prior-wl', 2), wn: num('prior-wn', 6) };
 const energyScales = typeof options['energy-scales'] === 'string' ? options['energy-scales'].split(',').map(Number) : [0.1, 0.3, 1];
+const energyLoss = typeof options['energy-loss'] === 'string' ? energyLossFromText(options['energy-loss']) : 'l2';
+const irlsIterations = num('irls-iterations', 8);
 const all: Record<string, unknown> = {};
 for (const el of elements) {
   const base = BASELINE[el];
@@ -75,14 +78,14 @@ for (const el of elements) {
   const fit = await fitTraceAsync({
     threads, lambda: lambdas,
     basis, train, test, crossValidate: !test || !!options.cv, source: `${el}_train.xyz`, weights: { energy: energyWeight, energyPerAtom: !!options['energy-per-atom'] },
-    energyScales: energyScales, select: { energy: bestE, force: bestF, metric, combine }, prior, log: (l) => console.log(`[${el}] ${l}`),
+    energyLoss, irlsIterations, energyScales: energyScales, select: { energy: bestE, force: bestF, metric, combine }, prior, log: (l) => console.log(`[${el}] ${l}`),
   });
   const cpu = process.cpuUsage(cpu0), fitCpu = (cpu.user + cpu.system) / 1e6;
   const name = typeof options.out === 'string' ? options.out : el;
   if (!options['no-save']) saveModel(join(ROOT, 'models', 'trace', `${name}.msgpack`), fit.model);
   const row: Record<string, unknown> = {
     element: el, functions: fit.nFunctions, cutoff, radial: basis.radial, radial_lambda: radialKind === 'chebexpcos' ? radialLambda : null, wL, degree: degree.join('/'), energy_per_atom: !!options['energy-per-atom'],
-    metric, combine, prior_wl: prior.wl, prior_wn: prior.wn,
+    metric, combine, prior_wl: prior.wl, prior_wn: prior.wn, energy_loss: energyLoss, irls_iterations: energyLoss === 'l2' ? null : irlsIterations,
     lambda: fit.lambda, energy_weight: fit.energyWeight, threads, fit_s: fit.timings.total_s, fit_cpu_s: Number(fitCpu.toFixed(1)), design_s: fit.timings.design_s, solve_s: fit.timings.solve_s,
     train_E_mae: fit.train.energy_mae_mev_per_atom, train_F_mae: fit.train.force_mae_ev_per_a,
     gap_E: base.gapE, mtp_E: base.mtpE, gap_F: base.gapF, mtp_F: base.mtpF,

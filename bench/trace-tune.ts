@@ -10,6 +10,7 @@
  *        [--big 24,20,13] [--big-wl 1] [--size 300] [--tolerance 0.15] [--wl 1,1.25,1.5,2]
  *        [--energy-scales 0.1,0.2,0.3,0.5,1] [--threads N] [--design FILE] [--candidates 12/12/11@0.75,…]
  *        [--lambdas 1e-17,…] [--metric rmse|mae] [--combine sum|max] [--prior-wl 2] [--prior-wn 6] [--energy-per-atom]
+ *        [--energy-loss l2|l1|l1:δ|huber:δ] [--irls-iterations 8]   (IRLS on the energy rows, per training fold)
  *
  * --design FILE keeps the large design's factors (node:v8 serialised): loaded when the
  * file exists, written after assembling otherwise.
@@ -26,7 +27,7 @@ import { StreamingQR } from '../potentials/trace/linalg.ts';
 import { join } from 'node:path';
 import { readExtxyz } from '../src/io/extxyz.ts';
 import { AceBasis, type BasisSpec } from '../potentials/trace/basis.ts';
-import { assembleParallel, defaultBasisSpec, type Assembled, priorWeights, restrictAssembled, selectByCrossValidation } from '../potentials/trace/fit.ts';
+import { assembleParallel, defaultBasisSpec, energyLossFromText, type Assembled, type EnergyRows, priorWeights, restrictAssembled, selectByCrossValidation } from '../potentials/trace/fit.ts';
 import type { RadialKind } from '../potentials/trace/radial.ts';
 import { parseOptions } from '../src/cli/command.ts';
 import { report } from './harness.ts';
@@ -52,27 +53,30 @@ const lambdas = nums('lambdas', [1e-17, 1e-15, 1e-13, 1e-11, 1e-9]);
 const metric = options.metric === 'mae' ? 'mae' : 'rmse', combine = options.combine === 'max' ? 'max' : 'sum';
 const prior = { wl: num('prior-wl', 2), wn: num('prior-wn', 6) };
 const threads = num('threads', availableParallelism());
+const energyLoss = typeof options['energy-loss'] === 'string' ? energyLossFromText(options['energy-loss']) : 'l2';
+const irlsIterations = num('irls-iterations', 8);
 const agnesi = { r0: num('r0', 2.35), p: num('p', 2), q: num('q', 4) };
 const radial = (n: number) => ({ kind: radialKind, n, cutoff, ...(radialKind === 'chebexpcos' ? { lambda: radialLambda } : radialKind === 'agnesi' ? agnesi : {}) });
 const spec = (deg: number[], wL: number): BasisSpec => defaultBasisSpec([el], { maxDegree: deg, wL, radial: radial(deg[0]) });
 
 const train = readExtxyz(join(DATA, 'zuo2020', `${el}_train.xyz`));
+const lossText = energyLoss === 'l2' ? '' : ` energy loss ${JSON.stringify(energyLoss)} (${irlsIterations} IRLS iterations)`;
 const setting = `${el} cutoff ${cutoff} radial ${radialKind}${radialKind === 'chebexpcos' ? ` λ_r ${radialLambda}` : ''}${radialKind === 'agnesi' ? ` r0 ${agnesi.r0} p ${agnesi.p} q ${agnesi.q}` : ''}${options['energy-per-atom'] ? ' energy rows per atom' : ''}`;
 const t0 = performance.now(), c0 = process.cpuUsage();
 const bigBasis = new AceBasis(spec(bigDeg, bigWl));
 const designFile = typeof options.design === 'string' ? options.design : undefined;
 let big: Assembled;
 if (designFile && existsSync(designFile)) {
-  const d = deserialize(readFileSync(designFile)) as { deg: number[]; wl: number; setting: string; folds: { energy: QrLike; rest: QrLike; atoms: number; restRows: number }[]; foldOf: Int32Array; weights: Assembled['weights']; nCols: number };
+  const d = deserialize(readFileSync(designFile)) as { deg: number[]; wl: number; setting: string; folds: { energy: QrLike; rest: QrLike; energyRows?: EnergyRows; atoms: number; restRows: number }[]; foldOf: Int32Array; weights: Assembled['weights']; nCols: number };
   if (d.setting !== setting || d.deg.join('/') !== bigDeg.join('/') || d.wl !== bigWl) throw new Error(`${designFile}: design of ${d.setting} ${d.deg.join('/')} wL ${d.wl}, not of this run`);
-  big = { basis: bigBasis, folds: d.folds.map((f) => ({ energy: qr(f.energy), rest: qr(f.rest), atoms: f.atoms, restRows: f.restRows })), foldOf: d.foldOf, weights: d.weights, nCols: d.nCols, e0Fixed: null };
+  big = { basis: bigBasis, folds: d.folds.map((f) => ({ energy: qr(f.energy), rest: qr(f.rest), energyRows: f.energyRows, atoms: f.atoms, restRows: f.restRows })), foldOf: d.foldOf, weights: d.weights, nCols: d.nCols, e0Fixed: null };
   console.log(`# ${setting}: design of ${bigBasis.nFunctions} functions (${bigDeg.join('/')}, wL ${bigWl}) read from ${designFile}`);
 } else {
   big = await assembleParallel({ basis: spec(bigDeg, bigWl), train, weights: { energy: 30, energyPerAtom: !!options['energy-per-atom'] }, source: `${el}_train.xyz` }, threads, bigBasis);
   console.log(`# ${setting}: design of ${bigBasis.nFunctions} functions (${bigDeg.join('/')}, wL ${bigWl}) in ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${(process.cpuUsage(c0).user / 1e6).toFixed(1)} s CPU (all threads)`);
   if (designFile) {
     const strip = (q: StreamingQR): QrLike => ({ n: q.n, R: q.R, z: q.z, residual2: q.residual2, rows: q.rows });
-    writeFileSync(designFile, serialize({ deg: bigDeg, wl: bigWl, setting, folds: big.folds.map((f) => ({ energy: strip(f.energy), rest: strip(f.rest), atoms: f.atoms, restRows: f.restRows })), foldOf: big.foldOf, weights: big.weights, nCols: big.nCols }));
+    writeFileSync(designFile, serialize({ deg: bigDeg, wl: bigWl, setting, folds: big.folds.map((f) => ({ energy: strip(f.energy), rest: strip(f.rest), energyRows: f.energyRows, atoms: f.atoms, restRows: f.restRows })), foldOf: big.foldOf, weights: big.weights, nCols: big.nCols }));
   }
 }
 interface QrLike { n: number; R: Float64Array; z: Float64Array; residual2: number; rows: number }
@@ -106,7 +110,7 @@ for (const { deg, wL } of candidates) {
   seen.add(key);
   let asm;
   try { asm = restrictAssembled(big, basis); } catch { console.log(`${deg.join('/')} wL ${wL}: not inside the large basis`); continue; }
-  const cv = selectByCrossValidation(asm, priorWeights(basis, prior), { frames: train, lambda: lambdas, energyScales, select: { energy: BEST[el].E, force: BEST[el].F, metric, combine }, log: options.verbose ? (l) => console.log(l) : undefined });
+  const cv = selectByCrossValidation(asm, priorWeights(basis, prior), { frames: train, lambda: lambdas, energyScales, energyLoss, irlsIterations, select: { energy: BEST[el].E, force: BEST[el].F, metric, combine }, log: options.verbose ? (l) => console.log(l) : undefined });
   const best = cv.scan.find((r) => r.lambda === cv.lambda && r.energyScale === cv.energyScale)!;
   const row: Row = {
     degree: deg.join('/'), wL, functions: F, byOrder: counts.join('/'), criterion: best.loss, rmse_E: best.rmse_E, rmse_F: best.rmse_F,
@@ -114,10 +118,10 @@ for (const { deg, wL } of candidates) {
   };
   if (best.mae_E !== undefined) { row.mae_E = best.mae_E; row.mae_F = best.mae_F; }
   rows.push(row);
-  console.log(`${setting} degree ${row.degree} wL ${wL}: ${F} functions (${row.byOrder}); CV criterion ${row.criterion.toFixed(4)}, held-out RMSE ${row.rmse_E.toFixed(3)} meV/atom, ${row.rmse_F.toFixed(4)} eV/Å${row.mae_E !== undefined ? `, MAE ${row.mae_E.toFixed(3)} / ${row.mae_F!.toFixed(4)}` : ''} (λ ${row.lambda.toExponential(0)}, w_E ${row.energyWeight})`);
+  console.log(`${setting}${lossText} degree ${row.degree} wL ${wL}: ${F} functions (${row.byOrder}); CV criterion ${row.criterion.toFixed(4)}, held-out RMSE ${row.rmse_E.toFixed(3)} meV/atom, ${row.rmse_F.toFixed(4)} eV/Å${row.mae_E !== undefined ? `, MAE ${row.mae_E.toFixed(3)} / ${row.mae_F!.toFixed(4)}` : ''} (λ ${row.lambda.toExponential(0)}, w_E ${row.energyWeight})`);
 }
 rows.sort((a, b) => a.criterion - b.criterion);
 console.log(`# ranking (${rows.length} candidates, ${((performance.now() - t0) / 1000).toFixed(0)} s wall):`);
 for (const r of rows.slice(0, 8)) console.log(`#   ${r.criterion.toFixed(4)}  degree ${r.degree} wL ${r.wL} (${r.byOrder}) RMSE ${r.rmse_E.toFixed(3)} / ${r.rmse_F.toFixed(4)}${r.mae_E !== undefined ? ` MAE ${r.mae_E.toFixed(3)} / ${r.mae_F!.toFixed(4)}` : ''}`);
 const b = rows[0];
-report({ element: el, metric, combine, prior_wl: prior.wl, prior_wn: prior.wn, cutoff, radial: radialKind, radial_lambda: radialKind === 'chebexpcos' ? radialLambda : null, ...(radialKind === 'agnesi' ? { agnesi } : {}), candidates: rows.length, ...b });
+report({ element: el, metric, combine, energy_loss: energyLoss, irls_iterations: energyLoss === 'l2' ? null : irlsIterations, prior_wl: prior.wl, prior_wn: prior.wn, cutoff, radial: radialKind, radial_lambda: radialKind === 'chebexpcos' ? radialLambda : null, ...(radialKind === 'agnesi' ? { agnesi } : {}), candidates: rows.length, ...b });

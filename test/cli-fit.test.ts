@@ -80,6 +80,31 @@ describe('tensormd fit (command line)', () => {
     expect(unknown.errors).toMatch(/unknown kind 'bessel'/);
   });
 
+  it('--energy-loss huber:δ refits robustly (a frame with a wrong energy no longer pulls the fit); a bad loss is named', async () => {
+    const bad = frames.map((f, i) => (i === 5 ? { ...f, info: { ...f.info, energy: (f.info.energy as number) + 0.3 * f.symbols.length } } : f));
+    const path = join(dir, 'outlier.xyz');
+    writeExtxyz(path, bad);
+    const worst = async (extra: string[]): Promise<number> => {
+      const out = join(dir, `outlier-${extra.length}.msgpack`);
+      const { code, errors } = await fitCli(['--train', path, '--out', out, '--lambda', '1e-14', ...ARGS, ...extra]);
+      expect(errors).toBe('');
+      expect(code).toBe(0);
+      const fitted = new TracePotential(loadModel(out));
+      let w = 0;
+      for (const s of held) {
+        const want = new ForceEvaluator(truth, { skin: 0 }).evaluate(s).energy, got = new ForceEvaluator(fitted, { skin: 0 }).evaluate(s).energy;
+        w = Math.max(w, (1000 * Math.abs(got - want)) / s.n);
+      }
+      return w;
+    };
+    const l2 = await worst([]), huber = await worst(['--energy-loss', 'huber:0.01', '--irls-iterations', '10']);
+    expect(l2).toBeGreaterThan(1); // meV/atom on unseen structures
+    expect(huber).toBeLessThan(1e-3 * l2);
+    const wrong = await fitCli(['--train', train, '--out', join(dir, 'never.msgpack'), ...ARGS, '--energy-loss', 'l3']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.errors).toMatch(/--energy-loss must be .*'l3'/);
+  });
+
   it('names the frame of a training file without forces', async () => {
     const bare = join(dir, 'bare.xyz');
     writeFileSync(bare, '2\nLattice="5 0 0 0 5 0 0 0 5" Properties=species:S:1:pos:R:3 energy=-8.0 pbc="T T T"\nSi 0 0 0\nSi 1.3 1.3 1.3\n');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ljStructures, randomGeSiCell } from './latte-fixtures.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,20 +10,11 @@ import { LatteModel, type Activation } from '../potentials/latte/model.ts';
 import { LossEvaluator, fitStatistics, prepareSystem, trainModel, widenHidden, type TrainingStructure } from '../potentials/latte/train.ts';
 import { FrozenLossEvaluator, freezeStructure } from '../potentials/latte/train-frozen.ts';
 import { LennardJones } from '../potentials/lj.ts';
-import { Cell } from '../src/cell.ts';
 import { ForceEvaluator } from '../src/forces.ts';
 import { lattice } from '../src/lattice.ts';
 import { Rng } from '../src/rng.ts';
-import { System } from '../src/system.ts';
 
-/** A small triclinic two-element cell: with rc 4.2 Å an atom sees several images of the same neighbour (and of itself). */
-function randomSystem(seed: number, n = 8): System {
-  const rng = new Rng(seed);
-  const cell = new Cell([5.2, 0, 0, 0.4, 5.0, 0, -0.3, 0.2, 5.4]);
-  const frac: number[] = [];
-  for (let k = 0; k < 3 * n; k++) frac.push(rng.uniform());
-  return new System({ symbols: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 'Ge' : 'Si')), positions: cell.toCartesian(frac), cell });
-}
+const randomSystem = randomGeSiCell;
 
 function model2(activation: Activation, hidden = [7, 5]): LatteModel {
   const m = new LatteModel({
@@ -108,15 +100,7 @@ describe('LATTE frozen-descriptor training', () => {
   });
 
   it('frozen L-BFGS on a Lennard-Jones target: loss down > 500×, force RMSE < 0.008 eV/Å; descriptor parameters unchanged, mask restored', () => {
-    const lj = new LennardJones({ epsilon: 0.0104, sigma: 3.4, cutoff: 6.0, shift: true });
-    const fe = new ForceEvaluator(lj, { skin: 0 });
-    const rng = new Rng(1);
-    const prep = Array.from({ length: 10 }, (_, k) => {
-      const s = lattice('fcc', { element: 'Ar', a: 5.26 * (0.94 + 0.12 * (k / 10)), repeat: 2 });
-      for (let q = 0; q < s.positions.length; q++) s.positions[q] += 0.1 * rng.normal();
-      const energy = fe.evaluate(s).energy;
-      return prepareSystem(s, `lj${k}`, { energy, forces: s.forces.slice() }, ['Ar'], 6.0);
-    });
+    const prep = ljStructures(10, 1);
     const train = prep.filter((_, k) => k % 5 !== 2), validation = prep.filter((_, k) => k % 5 === 2);
     const model = new LatteModel({ elements: ['Ar'], cutoff: 6.0, width: 1.5, hidden: [8], activation: 'tanh', descriptor: '6,-:4,a,a' });
     model.initialise(2);
@@ -138,15 +122,7 @@ describe('LATTE frozen-descriptor training', () => {
   });
 
   it('frozen Adam (mini-batches) trains the MLP only and lowers the loss > 40× in 30 epochs', () => {
-    const lj = new LennardJones({ epsilon: 0.0104, sigma: 3.4, cutoff: 6.0, shift: true });
-    const fe = new ForceEvaluator(lj, { skin: 0 });
-    const rng = new Rng(2);
-    const prep = Array.from({ length: 8 }, (_, k) => {
-      const s = lattice('fcc', { element: 'Ar', a: 5.26 * (0.94 + 0.12 * (k / 8)), repeat: 2 });
-      for (let q = 0; q < s.positions.length; q++) s.positions[q] += 0.1 * rng.normal();
-      const energy = fe.evaluate(s).energy;
-      return prepareSystem(s, `lj${k}`, { energy, forces: s.forces.slice() }, ['Ar'], 6.0);
-    });
+    const prep = ljStructures(8, 2);
     const model = new LatteModel({ elements: ['Ar'], cutoff: 6.0, width: 1.5, hidden: [8], activation: 'tanh', descriptor: '6,-:4,a,a' });
     model.initialise(2);
     fitStatistics(model, prep);

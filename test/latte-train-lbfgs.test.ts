@@ -1,23 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ljStructures } from './latte-fixtures.ts';
 import { LatteModel } from '../potentials/latte/model.ts';
-import { LossEvaluator, fitStatistics, prepareSystem, trainModel, widenModel, type TrainingStructure } from '../potentials/latte/train.ts';
-import { LennardJones } from '../potentials/lj.ts';
-import { ForceEvaluator } from '../src/forces.ts';
-import { lattice } from '../src/lattice.ts';
-import { Rng } from '../src/rng.ts';
+import { LossEvaluator, fitStatistics, trainModel, widenModel, type TrainingStructure } from '../potentials/latte/train.ts';
 
-/** Lennard-Jones "argon-like" perturbed fcc cells: an exact synthetic target (as in latte-train.test.ts). */
-function ljStructures(count: number, seed: number): TrainingStructure[] {
-  const lj = new LennardJones({ epsilon: 0.0104, sigma: 3.4, cutoff: 6.0, shift: true });
-  const ev = new ForceEvaluator(lj, { skin: 0 });
-  const rng = new Rng(seed);
-  return Array.from({ length: count }, (_, k) => {
-    const s = lattice('fcc', { element: 'Ar', a: 5.26 * (0.94 + 0.12 * (k / count)), repeat: 2 });
-    for (let q = 0; q < s.positions.length; q++) s.positions[q] += 0.1 * rng.normal();
-    const energy = ev.evaluate(s).energy;
-    return prepareSystem(s, `lj${k}`, { energy, forces: s.forces.slice() }, ['Ar'], 6.0);
-  });
-}
 
 function freshModel(prep: TrainingStructure[]): LatteModel {
   const model = new LatteModel({ elements: ['Ar'], cutoff: 6.0, width: 1.5, hidden: [8], activation: 'tanh', descriptor: '6,-:4,a,a' });

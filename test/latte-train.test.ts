@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ljData, randomGeSiCell } from './latte-fixtures.ts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,21 +7,12 @@ import { LatteModel } from '../potentials/latte/model.ts';
 import { LossEvaluator, fitStatistics, prepareSystem, readTrainingFrames, trainLatte, trainModel, type TrainingStructure } from '../potentials/latte/train.ts';
 import { decodeModel, encodeModel, loadModel, saveModel } from '../potentials/latte/io.ts';
 import { LattePotential, latteFromSpec } from '../potentials/latte/potential.ts';
-import { LennardJones } from '../potentials/lj.ts';
 import { ForceEvaluator } from '../src/forces.ts';
 import { System } from '../src/system.ts';
-import { Cell } from '../src/cell.ts';
-import { lattice } from '../src/lattice.ts';
 import { Rng } from '../src/rng.ts';
 import { formatExtxyz, systemToFrame } from '../src/io/extxyz.ts';
 
-function randomSystem(seed: number, n = 8): System {
-  const rng = new Rng(seed);
-  const cell = new Cell([5.2, 0, 0, 0.4, 5.0, 0, -0.3, 0.2, 5.4]);
-  const frac: number[] = [];
-  for (let k = 0; k < 3 * n; k++) frac.push(rng.uniform());
-  return new System({ symbols: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 'Ge' : 'Si')), positions: cell.toCartesian(frac), cell });
-}
+const randomSystem = randomGeSiCell;
 
 function tinyModel(trainWidths = false): LatteModel {
   const model = new LatteModel({
@@ -85,19 +77,6 @@ describe('LATTE loss gradients', () => {
 });
 
 describe('LATTE training', () => {
-  /** Lennard-Jones "argon-like" reference for perturbed fcc cells (an exact synthetic target). */
-  function ljData(count: number, seed: number): { system: System; energy: number; forces: Float64Array }[] {
-    const lj = new LennardJones({ epsilon: 0.0104, sigma: 3.4, cutoff: 6.0, shift: true });
-    const ev = new ForceEvaluator(lj, { skin: 0 });
-    const rng = new Rng(seed);
-    return Array.from({ length: count }, (_, k) => {
-      const s = lattice('fcc', { element: 'Ar', a: 5.26 * (0.94 + 0.12 * (k / count)), repeat: 2 });
-      for (let q = 0; q < s.positions.length; q++) s.positions[q] += 0.1 * rng.normal();
-      const e = ev.evaluate(s).energy;
-      return { system: s, energy: e, forces: s.forces.slice() };
-    });
-  }
-
   it('drives the loss on a Lennard-Jones target down by over 50× and the force RMSE below 0.015 eV/Å', () => {
     const data = ljData(10, 1);
     let refSq = 0;

@@ -468,40 +468,16 @@ export class LatteModel {
     const pg = options.paramGrad ?? null, scale = options.gradScale ?? 1;
     const descOut = options.descriptors ?? null, descriptorOnly = options.descriptorOnly ?? false;
     const backward = !descriptorOnly && (forces !== null || pg !== null);
-    const x = atoms.positions, species = atoms.species;
+    const species = atoms.species;
     if (atoms.full === null) throw new Error('LATTE: needs a full neighbour list');
-    const { offsets, neighbors } = atoms.full;
-    const rc = this.config.cutoff, rc2 = rc * rc;
-    const D = this.nDescriptors, monoSize = this.monoSize, G = this.G;
+    const D = this.nDescriptors, G = this.G;
     this.prepareRadial();
     if (pg !== null) this.gW.fill(0);
     let energy = 0;
 
     for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
       const ti = typeMap[species[i]];
-      // Neighbours inside the cutoff.
-      const p0 = offsets[i], p1 = offsets[i + 1];
-      this.ensureCapacity(p1 - p0);
-      const nbJ = this.nbJ, nbT = this.nbT, nbR = this.nbR, nbU = this.nbU, nbM = this.nbM;
-      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
-      let nn = 0;
-      for (let p = p0; p < p1; p++) {
-        const j = neighbors[p];
-        const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
-        const r2 = dx * dx + dy * dy + dz * dz;
-        if (r2 >= rc2 || r2 === 0) continue;
-        const r = Math.sqrt(r2), ir = 1 / r;
-        nbJ[nn] = j;
-        nbT[nn] = typeMap[species[j]];
-        nbR[nn] = r;
-        const ux = dx * ir, uy = dy * ir, uz = dz * ir;
-        nbU[3 * nn] = ux; nbU[3 * nn + 1] = uy; nbU[3 * nn + 2] = uz;
-        const mo = nn * monoSize;
-        nbM[mo] = 1;
-        if (monoSize > 1) { nbM[mo + 1] = ux; nbM[mo + 2] = uy; nbM[mo + 3] = uz; }
-        for (let k = 4; k < monoSize; k++) nbM[mo + k] = nbM[mo + MONO_PARENT[k]] * nbU[3 * nn + MONO_AXIS[k]];
-        nn++;
-      }
+      const nn = this.gatherNeighbours(atoms, typeMap, i);
       this.accumulate(nn, ti);
       this.contract();
       if (descOut !== null) for (let d = 0; d < D; d++) descOut[i * D + d] = G[d];
@@ -520,6 +496,39 @@ export class LatteModel {
   }
 
   /**
+   * Gathers row i's neighbours inside rc (general path): extended index, type, distance,
+   * unit vector and the direction monomials into nbJ/nbT/nbR/nbU/nbM; returns their count.
+   */
+  private gatherNeighbours(atoms: LatteAtoms, typeMap: Int32Array, i: number): number {
+    const x = atoms.positions, species = atoms.species;
+    const { offsets, neighbors } = atoms.full!;
+    const rc2 = this.config.cutoff * this.config.cutoff, monoSize = this.monoSize;
+    const p0 = offsets[i], p1 = offsets[i + 1];
+    this.ensureCapacity(p1 - p0);
+    const nbJ = this.nbJ, nbT = this.nbT, nbR = this.nbR, nbU = this.nbU, nbM = this.nbM;
+    const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
+    let nn = 0;
+    for (let p = p0; p < p1; p++) {
+      const j = neighbors[p];
+      const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
+      const r2 = dx * dx + dy * dy + dz * dz;
+      if (r2 >= rc2 || r2 === 0) continue;
+      const r = Math.sqrt(r2), ir = 1 / r;
+      nbJ[nn] = j;
+      nbT[nn] = typeMap[species[j]];
+      nbR[nn] = r;
+      const ux = dx * ir, uy = dy * ir, uz = dz * ir;
+      nbU[3 * nn] = ux; nbU[3 * nn + 1] = uy; nbU[3 * nn + 2] = uz;
+      const mo = nn * monoSize;
+      nbM[mo] = 1;
+      if (monoSize > 1) { nbM[mo + 1] = ux; nbM[mo + 2] = uy; nbM[mo + 3] = uz; }
+      for (let k = 4; k < monoSize; k++) nbM[mo + k] = nbM[mo + MONO_PARENT[k]] * nbU[3 * nn + MONO_AXIS[k]];
+      nn++;
+    }
+    return nn;
+  }
+
+  /**
    * Raw descriptors and their exact position Jacobians, row by row (for training with a
    * frozen descriptor, train-frozen.ts). For each row i, `sink(i, nn, neighbours, G, jac)`
    * gets the nn extended indices of i's neighbours inside rc (neighbours[0..nn)), its D
@@ -535,36 +544,14 @@ export class LatteModel {
   ): void {
     const x = atoms.positions, species = atoms.species;
     if (atoms.full === null) throw new Error('LATTE: needs a full neighbour list');
-    const { offsets, neighbors } = atoms.full;
-    const rc = this.config.cutoff, rc2 = rc * rc;
-    const D = this.nDescriptors, monoSize = this.monoSize, G = this.G, dG = this.dG;
+    const D = this.nDescriptors, G = this.G, dG = this.dG;
     this.prepareRadial();
     const scratch = new Float64Array(x.length);
     let jac = new Float64Array(0);
     for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
       const ti = typeMap[species[i]];
-      const p0 = offsets[i], p1 = offsets[i + 1];
-      this.ensureCapacity(p1 - p0);
-      const nbJ = this.nbJ, nbT = this.nbT, nbR = this.nbR, nbU = this.nbU, nbM = this.nbM;
-      const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
-      let nn = 0;
-      for (let p = p0; p < p1; p++) {
-        const j = neighbors[p];
-        const dx = x[3 * j] - xi, dy = x[3 * j + 1] - yi, dz = x[3 * j + 2] - zi;
-        const r2 = dx * dx + dy * dy + dz * dz;
-        if (r2 >= rc2 || r2 === 0) continue;
-        const r = Math.sqrt(r2), ir = 1 / r;
-        nbJ[nn] = j;
-        nbT[nn] = typeMap[species[j]];
-        nbR[nn] = r;
-        const ux = dx * ir, uy = dy * ir, uz = dz * ir;
-        nbU[3 * nn] = ux; nbU[3 * nn + 1] = uy; nbU[3 * nn + 2] = uz;
-        const mo = nn * monoSize;
-        nbM[mo] = 1;
-        if (monoSize > 1) { nbM[mo + 1] = ux; nbM[mo + 2] = uy; nbM[mo + 3] = uz; }
-        for (let k = 4; k < monoSize; k++) nbM[mo + k] = nbM[mo + MONO_PARENT[k]] * nbU[3 * nn + MONO_AXIS[k]];
-        nn++;
-      }
+      const nn = this.gatherNeighbours(atoms, typeMap, i);
+      const nbJ = this.nbJ;
       this.accumulate(nn, ti);
       this.contract();
       if (jac.length < (nn + 1) * D * 3) jac = new Float64Array(Math.max((nn + 1) * D * 3, 2 * jac.length));

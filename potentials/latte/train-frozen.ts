@@ -112,6 +112,30 @@ export function freezeStructure(model: LatteModel, s: TrainingStructure): Frozen
 const ACT_GAUSS = 0, ACT_TANH = 1, ACT_SILU = 2;
 
 /**
+ * dst[ho + k] = b_k + Σ_q W_kq src[pin + q], k < nout, with W row-major at th[wo..] and the
+ * biases at th[bo..] (bo < 0: no bias, for tangents); four output neurons per pass.
+ */
+function denseLayer(th: Float64Array, wo: number, bo: number, nin: number, nout: number, src: Float64Array, pin: number, dst: Float64Array, ho: number): void {
+  let k = 0;
+  for (; k + 4 <= nout; k += 4) {
+    let z0 = 0, z1 = 0, z2 = 0, z3 = 0;
+    if (bo >= 0) { z0 = th[bo + k]; z1 = th[bo + k + 1]; z2 = th[bo + k + 2]; z3 = th[bo + k + 3]; }
+    const w0 = wo + k * nin, w1 = w0 + nin, w2 = w1 + nin, w3 = w2 + nin;
+    for (let q = 0; q < nin; q++) {
+      const a = src[pin + q];
+      z0 += th[w0 + q] * a; z1 += th[w1 + q] * a; z2 += th[w2 + q] * a; z3 += th[w3 + q] * a;
+    }
+    dst[ho + k] = z0; dst[ho + k + 1] = z1; dst[ho + k + 2] = z2; dst[ho + k + 3] = z3;
+  }
+  for (; k < nout; k++) {
+    let z = bo >= 0 ? th[bo + k] : 0;
+    const w = wo + k * nin;
+    for (let q = 0; q < nin; q++) z += th[w + q] * src[pin + q];
+    dst[ho + k] = z;
+  }
+}
+
+/**
  * Loss and MLP-parameter gradient of batches of frozen structures: the same loss as
  * LossEvaluator at the descriptor parameters the structures were frozen with; the
  * gradient has entries for the MLP parameters only (the rest stay zero).
@@ -298,22 +322,7 @@ export class FrozenLossEvaluator {
     for (let l = 1; l < L; l++) {
       const nin = sizes[l - 1], nout = sizes[l], bo = o + nin * nout, pin = row + off[l - 1], ho = row + off[l];
       offs[l] = o;
-      let k = 0;
-      for (; k + 4 <= nout; k += 4) {
-        let z0 = th[bo + k], z1 = th[bo + k + 1], z2 = th[bo + k + 2], z3 = th[bo + k + 3];
-        const w0 = o + k * nin, w1 = w0 + nin, w2 = w1 + nin, w3 = w2 + nin;
-        for (let q = 0; q < nin; q++) {
-          const a = A[pin + q];
-          z0 += th[w0 + q] * a; z1 += th[w1 + q] * a; z2 += th[w2 + q] * a; z3 += th[w3 + q] * a;
-        }
-        A[ho + k] = z0; A[ho + k + 1] = z1; A[ho + k + 2] = z2; A[ho + k + 3] = z3;
-      }
-      for (; k < nout; k++) {
-        let z = th[bo + k];
-        const w = o + k * nin;
-        for (let q = 0; q < nin; q++) z += th[w + q] * A[pin + q];
-        A[ho + k] = z;
-      }
+      denseLayer(th, o, bo, nin, nout, A, pin, A, ho);
       // Activation: value, σ' and σ'' from the pre-activation.
       if (act === ACT_GAUSS) {
         for (let k2 = 0; k2 < nout; k2++) { const z = A[ho + k2], e = Math.exp(-z * z); A[ho + k2] = e; S1[ho + k2] = -2 * z * e; S2[ho + k2] = (4 * z * z - 2) * e; }
@@ -370,22 +379,7 @@ export class FrozenLossEvaluator {
     // Tangent forward: ż = W ȧ_prev, ȧ = σ'(z) ż (hidden layers).
     for (let l = 1; l < L; l++) {
       const nin = sizes[l - 1], nout = sizes[l], wo = offs[l], ho = off[l], pin = off[l - 1];
-      let k = 0;
-      for (; k + 4 <= nout; k += 4) {
-        let z0 = 0, z1 = 0, z2 = 0, z3 = 0;
-        const w0 = wo + k * nin, w1 = w0 + nin, w2 = w1 + nin, w3 = w2 + nin;
-        for (let q = 0; q < nin; q++) {
-          const a = AD[pin + q];
-          z0 += th[w0 + q] * a; z1 += th[w1 + q] * a; z2 += th[w2 + q] * a; z3 += th[w3 + q] * a;
-        }
-        ZD[ho + k] = z0; ZD[ho + k + 1] = z1; ZD[ho + k + 2] = z2; ZD[ho + k + 3] = z3;
-      }
-      for (; k < nout; k++) {
-        let z = 0;
-        const w = wo + k * nin;
-        for (let q = 0; q < nin; q++) z += th[w + q] * AD[pin + q];
-        ZD[ho + k] = z;
-      }
+      denseLayer(th, wo, -1, nin, nout, AD, pin, ZD, ho);
       for (let k2 = 0; k2 < nout; k2++) AD[ho + k2] = S1[row + ho + k2] * ZD[ho + k2];
     }
     // Output layer: out = s(W a + b), ȯut = s W ȧ.

@@ -15,6 +15,19 @@
  * the triangular system. λ (and α, when a grid is given) are chosen by K-fold
  * cross-validation on the training frames only: by the weighted loss at the stated
  * weights, or, with `select`, by RMSE_E/e + RMSE_F/f for given error scales.
+ *
+ * Energy loss (`energyLoss`): the benchmark scores the energy MAE, the fit minimises
+ * squares, so a few frames with large energy residuals pull the whole fit. With 'l1' or
+ * {huber: δ} the energy rows are refitted by iteratively reweighted least squares
+ * (IRLS): each fold also keeps its raw (weighted) energy rows, and every iteration
+ * re-solves [R_rest of the training folds; u_f·(energy rows)] with row factors u_f from
+ * the per-atom energy residuals r_f (meV/atom) of the previous iterate, starting from the
+ * L2 solution. The force/virial factors are never refactorised. Weights:
+ *   huber δ:  u_f² = min(1, δ/|r_f|)                     (Huber loss, threshold δ)
+ *   l1 δ:     u_f² = s / max(|r_f|, δ), s the mean of max(|r_f|, δ) over the rows at the L2
+ *             solution (fixed for the iterations), so a frame with the typical L2 residual keeps
+ *             its weight and Σ u_f² r_f² → s Σ |r_f| (an L1 loss with a floor δ).
+ * Held-out folds are scored with coefficients reweighted on the training folds only.
  */
 import { NeighborList } from '../../src/neighbors.ts';
 import { frameEnergy, frameForces, frameToSystem, frameVirial, type Frame } from '../../src/io/extxyz.ts';
@@ -40,6 +53,17 @@ export interface FitWeights {
    */
   energyPerAtom?: boolean;
 }
+
+/**
+ * Loss on the energy rows: 'l2' (default, least squares), 'l1' (IRLS with floor δ =
+ * DEFAULT_L1_FLOOR meV/atom), { l1: δ } or { huber: δ } (δ in meV/atom).
+ */
+export type EnergyLoss = 'l2' | 'l1' | { l1: number } | { huber: number };
+
+/** Floor δ (meV/atom) of the 'l1' energy loss. */
+export const DEFAULT_L1_FLOOR = 0.5;
+/** IRLS iterations after the initial L2 solve (default of FitOptions.irlsIterations). */
+export const DEFAULT_IRLS_ITERATIONS = 8;
 
 export interface FitOptions {
   basis: BasisSpec;
@@ -67,6 +91,10 @@ export interface FitOptions {
    * virial rows included when present). Default: the weighted loss at α = 1.
    */
   select?: FitSelect;
+  /** Loss on the energy rows (default 'l2'); see EnergyLoss and the header. */
+  energyLoss?: EnergyLoss;
+  /** IRLS iterations for a non-L2 energy loss (default DEFAULT_IRLS_ITERATIONS). */
+  irlsIterations?: number;
   /** Also estimate errors by cross-validation with the chosen λ (refits per fold; default false). */
   crossValidate?: boolean;
   /** Worker threads for the design assembly (fitTraceAsync only; default 1). */
@@ -108,10 +136,26 @@ export interface FitResult {
   nParameters: number;
 }
 
+/**
+ * The weighted energy rows of a fold as streamed into its energy factor (row-major
+ * m × nCols), kept for the IRLS re-solves: right-hand sides, row weight (w_E/√N or
+ * w_E·√N̄/N), atom count and training-frame index per row.
+ */
+export interface EnergyRows {
+  m: number;
+  A: Float64Array;
+  b: Float64Array;
+  weight: Float64Array;
+  atoms: Float64Array;
+  frame: Int32Array;
+}
+
 /** Rows of one cross-validation fold: energy rows and force/virial rows factorised apart. */
 export interface FoldFactors {
   energy: StreamingQR;
   rest: StreamingQR;
+  /** The raw energy rows (absent in design files written before IRLS existed). */
+  energyRows?: EnergyRows;
   atoms: number;
   /** Force components plus virial rows. */
   restRows: number;
@@ -203,13 +247,15 @@ export class ChunkAssembler {
   chunk(frames: readonly Frame[], chunk: number): FoldFactors {
     const K = this.ctx.folds, nCols = this.nCols;
     const out: FoldFactors = { energy: new StreamingQR(nCols), rest: new StreamingQR(nCols), atoms: 0, restRows: 0 };
+    const rows: RowList = { A: [], b: [], weight: [], atoms: [], frame: [] };
     for (let index = 0; index < frames.length; index++) {
-      if (chunkOfFrame(index, K) === chunk) this.frame(frames[index], index, out);
+      if (chunkOfFrame(index, K) === chunk) this.frame(frames[index], index, out, rows);
     }
+    out.energyRows = energyRowsOf(rows, nCols);
     return out;
   }
 
-  private frame(frame: Frame, index: number, out: FoldFactors): void {
+  private frame(frame: Frame, index: number, out: FoldFactors, rows: RowList): void {
     const { basis, ctx, evaluator, nl, nCols, eRow, eRhs } = this;
     const src = ctx.source, S = basis.nSpecies, F = basis.nFunctions;
     const wE = ctx.weights.energy, wF = ctx.weights.force, wV = ctx.weights.virial, e0Fixed = ctx.e0Fixed;
@@ -254,11 +300,33 @@ export class ChunkAssembler {
       for (let r = 0; r < 3 * n; r++) C[col + r] = wF * block.forces[s0 + r];
       if (virial) for (let v = 0; v < 6; v++) C[col + 3 * n + v] = wv * block.virial[v * SF + k];
     }
+    rows.A.push(Float64Array.from(eRow)); rows.b.push(eRhs[0]); rows.weight.push(we); rows.atoms.push(n); rows.frame.push(index);
     out.energy.addColumnMajor(eRow, eRhs, 1);
     out.rest.addColumnMajor(C, b, nRows);
     out.atoms += n;
     out.restRows += nRows;
   }
+}
+
+interface RowList { A: Float64Array[]; b: number[]; weight: number[]; atoms: number[]; frame: number[] }
+
+function energyRowsOf(rows: RowList, nCols: number): EnergyRows {
+  const m = rows.b.length, A = new Float64Array(m * nCols);
+  rows.A.forEach((r, i) => A.set(r, i * nCols));
+  return { m, A, b: Float64Array.from(rows.b), weight: Float64Array.from(rows.weight), atoms: Float64Array.from(rows.atoms), frame: Int32Array.from(rows.frame) };
+}
+
+/** Energy rows of several folds stacked (in the order given). */
+export function concatEnergyRows(list: EnergyRows[], nCols: number): EnergyRows {
+  const m = list.reduce((a, r) => a + r.m, 0);
+  const out: EnergyRows = { m, A: new Float64Array(m * nCols), b: new Float64Array(m), weight: new Float64Array(m), atoms: new Float64Array(m), frame: new Int32Array(m) };
+  let at = 0;
+  for (const r of list) {
+    out.A.set(r.A.subarray(0, r.m * nCols), at * nCols);
+    out.b.set(r.b, at); out.weight.set(r.weight, at); out.atoms.set(r.atoms, at); out.frame.set(r.frame, at);
+    at += r.m;
+  }
+  return out;
 }
 
 /** Merges the chunks of each fold, in chunk order, into per-fold factors. */
@@ -271,6 +339,8 @@ function foldsFromChunks(chunks: FoldFactors[], K: number): FoldFactors[] {
       if (g.energy.rows === 0 && g.rest.rows === 0) continue;
       f.energy.merge(g.energy);
       f.rest.merge(g.rest);
+      if (f.energyRows && g.energyRows) f.energyRows = concatEnergyRows([f.energyRows, g.energyRows], f.energy.n);
+      else f.energyRows = undefined;
       f.atoms += g.atoms;
       f.restRows += g.restRows;
     }
@@ -333,9 +403,9 @@ export async function assembleParallel(options: FitOptions, threads: number, bas
         if (next >= nChunks) { resolveWorker(); return; }
         w.postMessage({ chunk: next++ });
       };
-      w.on('message', (m: { chunk: number; error?: string; energy?: QrState; rest?: QrState; atoms?: number; restRows?: number }) => {
+      w.on('message', (m: { chunk: number; error?: string; energy?: QrState; rest?: QrState; energyRows?: EnergyRows; atoms?: number; restRows?: number }) => {
         if (m.error !== undefined) { reject(new Error(m.error)); return; }
-        chunks[m.chunk] = { energy: qrFromState(m.energy!), rest: qrFromState(m.rest!), atoms: m.atoms!, restRows: m.restRows! };
+        chunks[m.chunk] = { energy: qrFromState(m.energy!), rest: qrFromState(m.rest!), energyRows: m.energyRows, atoms: m.atoms!, restRows: m.restRows! };
         claim();
       });
       w.on('error', (err) => reject(new Error(`fit worker ${wi + 1}: ${err.message}`)));
@@ -417,6 +487,110 @@ function stack(folds: FoldFactors[], skip: number, alpha: number): StreamingQR {
   return acc;
 }
 
+/** All folds' force/virial factors but `skip` stacked (the IRLS base). */
+function stackRest(folds: FoldFactors[], skip: number): StreamingQR {
+  let acc: StreamingQR | null = null;
+  folds.forEach((f, k) => {
+    if (k === skip) return;
+    if (!acc) acc = f.rest.clone();
+    else acc.merge(f.rest);
+  });
+  if (!acc) throw new Error('fit: cross-validation needs at least two folds');
+  return acc;
+}
+
+/** Energy rows of all folds but `skip`. */
+function trainingEnergyRows(folds: FoldFactors[], skip: number, nCols: number): EnergyRows {
+  const list: EnergyRows[] = [];
+  folds.forEach((f, k) => {
+    if (k === skip) return;
+    if (!f.energyRows) throw new Error('fit: a non-L2 energy loss needs the raw energy rows of every fold (this design has none: reassemble it)');
+    list.push(f.energyRows);
+  });
+  return concatEnergyRows(list, nCols);
+}
+
+/** Validated (kind, δ) of an energy loss; null for L2. */
+export function parseEnergyLoss(loss: EnergyLoss | undefined): { kind: 'l1' | 'huber'; delta: number } | null {
+  if (loss === undefined || loss === 'l2') return null;
+  if (loss === 'l1') return { kind: 'l1', delta: DEFAULT_L1_FLOOR };
+  if (typeof loss === 'object' && loss !== null) {
+    const kind = 'huber' in loss ? 'huber' : 'l1' in loss ? 'l1' : null;
+    const delta = kind === 'huber' ? (loss as { huber: number }).huber : kind === 'l1' ? (loss as { l1: number }).l1 : NaN;
+    if (kind && Number.isFinite(delta) && delta > 0) return { kind, delta };
+  }
+  throw new Error(`fit: energyLoss must be 'l2', 'l1', { l1: δ } or { huber: δ } with δ > 0 (meV/atom), got ${JSON.stringify(loss)}`);
+}
+
+/** Parses a command-line energy loss: l2 | l1 | l1:δ | huber:δ (δ in meV/atom). */
+export function energyLossFromText(text: string, name = '--energy-loss'): EnergyLoss {
+  const [kind, d, extra] = text.split(':');
+  const delta = Number(d);
+  if (extra === undefined) {
+    if (kind === 'l2' && d === undefined) return 'l2';
+    if (kind === 'l1' && d === undefined) return 'l1';
+    if ((kind === 'l1' || kind === 'huber') && d !== undefined && Number.isFinite(delta) && delta > 0) return kind === 'l1' ? { l1: delta } : { huber: delta };
+  }
+  throw new Error(`${name} must be l2, l1, l1:δ or huber:δ (δ > 0 in meV/atom), got '${text}'`);
+}
+
+/**
+ * IRLS on the energy rows (header): `rest` the stacked force/virial factor of the training
+ * folds, `rows` their raw energy rows (scaled by α). Iteration 0 is the L2 solution of
+ * exactly these rows; each of the `iterations` further solves reweights the energy rows
+ * from the previous iterate's per-atom residuals (meV/atom).
+ */
+export function solveIrls(rest: StreamingQR, rows: EnergyRows, alpha: number, gamma: Float64Array, lambda: number,
+  loss: { kind: 'l1' | 'huber'; delta: number }, iterations: number): Float64Array {
+  const n = rest.n, m = rows.m;
+  const u = new Float64Array(m).fill(1), r = new Float64Array(m);
+  const A = new Float64Array(m * n), b = new Float64Array(m);
+  let c: Float64Array = new Float64Array(n), scale = 0;
+  for (let it = 0; it <= iterations; it++) {
+    for (let i = 0; i < m; i++) {
+      const s = alpha * u[i];
+      for (let j = 0; j < n; j++) A[i * n + j] = s * rows.A[i * n + j];
+      b[i] = s * rows.b[i];
+    }
+    const st = rest.clone();
+    if (m > 0) st.addRows(A, b, m);
+    c = solveRegularised(st, gamma, lambda);
+    if (it === iterations) break;
+    // Per-atom energy residual of each row, meV/atom: (b − A·c)/(w_row·N).
+    for (let i = 0; i < m; i++) {
+      let e = rows.b[i];
+      for (let j = 0; j < n; j++) e -= rows.A[i * n + j] * c[j];
+      r[i] = Math.abs((1000 * e) / (rows.weight[i] * rows.atoms[i]));
+    }
+    if (loss.kind === 'huber') {
+      for (let i = 0; i < m; i++) u[i] = r[i] > loss.delta ? Math.sqrt(loss.delta / r[i]) : 1;
+    } else {
+      if (it === 0) {
+        for (let i = 0; i < m; i++) scale += Math.max(r[i], loss.delta);
+        scale /= m;
+      }
+      for (let i = 0; i < m; i++) u[i] = Math.sqrt(scale / Math.max(r[i], loss.delta));
+    }
+  }
+  return c;
+}
+
+/**
+ * Coefficients fitted on all folds but `skip` (−1: all folds) at (λ, α): the stacked
+ * factors for L2, IRLS on the raw energy rows otherwise.
+ */
+function solveFolds(asm: Assembled, skip: number, alpha: number, gamma: Float64Array, lambda: number,
+  loss: { kind: 'l1' | 'huber'; delta: number } | null, iterations: number, restStack?: StreamingQR): Float64Array {
+  if (!loss) return solveRegularised(stack(asm.folds, skip, alpha), gamma, lambda);
+  return solveIrls(restStack ?? stackRest(asm.folds, skip), trainingEnergyRows(asm.folds, skip, asm.nCols), alpha, gamma, lambda, loss, iterations);
+}
+
+function irlsIterationsOf(options: { irlsIterations?: number }): number {
+  const it = options.irlsIterations ?? DEFAULT_IRLS_ITERATIONS;
+  if (!Number.isInteger(it) || it < 0) throw new Error(`fit: irlsIterations must be a non-negative integer, got ${it}`);
+  return it;
+}
+
 function modelFrom(basis: AceBasis, spec: BasisSpec, c: Float64Array, e0Fixed: Float64Array | null, meta: Record<string, unknown>): TraceModel {
   const S = basis.nSpecies;
   const e0 = e0Fixed ? Array.from(e0Fixed) : Array.from(c.subarray(0, S));
@@ -434,8 +608,9 @@ export interface CrossValidationScan {
  * Chooses λ and the energy-weight multiplier α by K-fold cross-validation on the
  * assembled folds (options.lambda, energyScales, select, log as in fitTrace).
  */
-export function selectByCrossValidation(asm: Assembled, gamma: Float64Array, options: Pick<FitOptions, 'lambda' | 'energyScales' | 'select' | 'log'> & { frames?: Frame[] }): CrossValidationScan {
+export function selectByCrossValidation(asm: Assembled, gamma: Float64Array, options: Pick<FitOptions, 'lambda' | 'energyScales' | 'select' | 'log' | 'energyLoss' | 'irlsIterations'> & { frames?: Frame[] }): CrossValidationScan {
   const log = options.log ?? (() => {});
+  const eLoss = parseEnergyLoss(options.energyLoss), iterations = irlsIterationsOf(options);
   const grid = typeof options.lambda === 'number' ? [options.lambda] : (options.lambda ?? DEFAULT_LAMBDAS);
   const alphas = options.energyScales ?? [1];
   if (alphas.length === 0 || alphas.some((a) => !(a > 0) || !Number.isFinite(a))) throw new Error(`fit: energyScales must be positive numbers, got ${JSON.stringify(alphas)}`);
@@ -449,13 +624,15 @@ export function selectByCrossValidation(asm: Assembled, gamma: Float64Array, opt
   if ((grid.length > 1 || alphas.length > 1) && K > 1) {
     const heldAtoms = asm.folds.reduce((a, f) => a + f.atoms, 0), heldRest = asm.folds.reduce((a, f) => a + f.restRows, 0);
     let bestLoss = Infinity;
+    const restStacks = eLoss ? asm.folds.map((_, k) => stackRest(asm.folds, k)) : null;
+    const energyRows = eLoss ? asm.folds.map((_, k) => trainingEnergyRows(asm.folds, k, asm.nCols)) : null;
     for (const alpha of alphas) {
-      const trainingStacks = asm.folds.map((_, k) => stack(asm.folds, k, alpha));
+      const trainingStacks = eLoss ? null : asm.folds.map((_, k) => stack(asm.folds, k, alpha));
       for (const lam of grid) {
         let lossE = 0, lossR = 0;
         const reports: ErrorReport[] = [];
-        trainingStacks.forEach((st, k) => {
-          const ck = solveRegularised(st, gamma, lam);
+        asm.folds.forEach((_, k) => {
+          const ck = eLoss ? solveIrls(restStacks![k], energyRows![k], alpha, gamma, lam, eLoss, iterations) : solveRegularised(trainingStacks![k], gamma, lam);
           lossE += foldLoss(asm.folds[k].energy, ck);
           lossR += foldLoss(asm.folds[k].rest, ck);
           if (sel?.metric === 'mae') reports.push(heldOutErrors(asm, ck, options.frames!, k));
@@ -515,9 +692,14 @@ export function restrictAssembled(big: Assembled, basis: AceBasis): Assembled {
     out.rows = q.rows;
     return out;
   };
+  const restrictRows = (r: EnergyRows): EnergyRows => {
+    const A = new Float64Array(r.m * n);
+    for (let i = 0; i < r.m; i++) for (let j = 0; j < n; j++) A[i * n + j] = r.A[i * nb + cols[j]];
+    return { ...r, A };
+  };
   return {
     basis, foldOf: big.foldOf, weights: big.weights, nCols: n, e0Fixed: big.e0Fixed,
-    folds: big.folds.map((f) => ({ energy: restrict(f.energy), rest: restrict(f.rest), atoms: f.atoms, restRows: f.restRows })),
+    folds: big.folds.map((f) => ({ energy: restrict(f.energy), rest: restrict(f.rest), energyRows: f.energyRows && restrictRows(f.energyRows), atoms: f.atoms, restRows: f.restRows })),
   };
 }
 
@@ -551,14 +733,15 @@ function finishFit(options: FitOptions, basis: AceBasis, asm: Assembled, t0: num
   const gamma = priorWeights(basis, options.prior);
   const { scan, lambda: best, energyScale: bestAlpha } = selectByCrossValidation(asm, gamma, { ...options, frames: options.train });
   const W = asm.weights, K = asm.folds.length;
-  const all = stack(asm.folds, -1, bestAlpha);
-  const c = solveRegularised(all, gamma, best);
+  const loss = parseEnergyLoss(options.energyLoss), iterations = irlsIterationsOf(options);
+  const c = solveFolds(asm, -1, bestAlpha, gamma, best, loss, iterations);
   if (c.some((v) => !Number.isFinite(v))) throw new Error(`fit: the least-squares solution is not finite (λ = ${best}); check the training data for extreme values`);
   const t2 = performance.now();
   const meta: Record<string, unknown> = {
     lambda: best,
     weights: { energy: W.energy * bestAlpha, force: W.force, virial: W.virial },
     prior: { wl: options.prior?.wl ?? 2, wn: options.prior?.wn ?? 6 },
+    ...(loss ? { energyLoss: { [loss.kind]: loss.delta }, irlsIterations: iterations } : {}),
     trainFrames: options.train.length,
     source: options.source,
   };
@@ -570,7 +753,7 @@ function finishFit(options: FitOptions, basis: AceBasis, asm: Assembled, t0: num
   if (options.crossValidate && K > 1) {
     const reports: ErrorReport[] = [];
     for (let k = 0; k < K; k++) {
-      const ck = solveRegularised(stack(asm.folds, k, bestAlpha), gamma, best);
+      const ck = solveFolds(asm, k, bestAlpha, gamma, best, loss, iterations);
       const pk = new TracePotential(modelFrom(basis, options.basis, ck, asm.e0Fixed, {}), { basis });
       reports.push(evaluateErrors(pk, options.train.filter((_, i) => asm.foldOf[i] === k)));
     }

@@ -119,6 +119,34 @@ export class RadialBasis {
     out[1] = -t * t * dh * this.invR0 * this.invOneMinusTc;
   }
 
+  /** g_k = P_k(x)·env, k < n: Legendre polynomials times an envelope ('poly', 'agnesi'). */
+  private legendreValues(x: number, env: number, g: Float64Array, off: number): void {
+    const N = this.n;
+    let t2 = 1, t1 = x;
+    g[off] = env;
+    if (N > 1) g[off + 1] = x * env;
+    for (let k = 2; k < N; k++) {
+      const tk = ((2 * k - 1) * x * t1 - (k - 1) * t2) / k;
+      t2 = t1; t1 = tk;
+      g[off + k] = tk * env;
+    }
+  }
+
+  /** As legendreValues, with dg_k/dr from dx/dr and denv/dr (the recursion uses the t, dt scratch). */
+  private legendreDerivatives(x: number, dxdr: number, env: number, denv: number, g: Float64Array, dg: Float64Array, off: number): void {
+    const N = this.n, t = this.t, dt = this.dt;
+    t[0] = 1; dt[0] = 0;
+    if (N > 1) { t[1] = x; dt[1] = 1; }
+    for (let k = 2; k < N; k++) {
+      t[k] = ((2 * k - 1) * x * t[k - 1] - (k - 1) * t[k - 2]) / k;
+      dt[k] = dt[k - 2] + (2 * k - 1) * t[k - 1];
+    }
+    for (let k = 0; k < N; k++) {
+      g[off + k] = t[k] * env;
+      dg[off + k] = dt[k] * dxdr * env + t[k] * denv;
+    }
+  }
+
   /** Writes g_n(r) (no derivatives) into g[off..off+n); zero beyond the cutoff. */
   values(r: number, g: Float64Array, off: number): void {
     const N = this.n, rc = this.cutoff;
@@ -127,29 +155,15 @@ export class RadialBasis {
       return;
     }
     if (this.code === 0) {
-      const s = r / rc, x = 2 * s - 1, env = (1 - s) * (1 - s);
-      let t2 = 1, t1 = x;
-      g[off] = env;
-      if (N > 1) g[off + 1] = x * env;
-      for (let k = 2; k < N; k++) {
-        const tk = ((2 * k - 1) * x * t1 - (k - 1) * t2) / k;
-        t2 = t1; t1 = tk;
-        g[off + k] = tk * env;
-      }
+      const s = r / rc;
+      this.legendreValues(2 * s - 1, (1 - s) * (1 - s), g, off);
       return;
     }
     if (this.code === 2) {
       const uu = this.t;
       this.agnesiU(r, uu);
-      const u = uu[0], x = 2 * u - 1, env = u * u;
-      let t2 = 1, t1 = x;
-      g[off] = env;
-      if (N > 1) g[off + 1] = x * env;
-      for (let k = 2; k < N; k++) {
-        const tk = ((2 * k - 1) * x * t1 - (k - 1) * t2) / k;
-        t2 = t1; t1 = tk;
-        g[off + k] = tk * env;
-      }
+      const u = uu[0];
+      this.legendreValues(2 * u - 1, u * u, g, off);
       return;
     }
     const e = Math.exp(-this.lamOverRc * r);
@@ -173,38 +187,16 @@ export class RadialBasis {
       for (let k = 0; k < N; k++) { g[off + k] = 0; dg[off + k] = 0; }
       return;
     }
-    const t = this.t, dt = this.dt;
+    const t = this.t;
     if (this.code === 0) {
-      const s = r / rc, x = 2 * s - 1, dxdr = 2 / rc;
-      const env = (1 - s) * (1 - s), denv = (-2 * (1 - s)) / rc;
-      // Legendre recursion with derivatives.
-      t[0] = 1; dt[0] = 0;
-      if (N > 1) { t[1] = x; dt[1] = 1; }
-      for (let k = 2; k < N; k++) {
-        t[k] = ((2 * k - 1) * x * t[k - 1] - (k - 1) * t[k - 2]) / k;
-        dt[k] = dt[k - 2] + (2 * k - 1) * t[k - 1];
-      }
-      for (let k = 0; k < N; k++) {
-        g[off + k] = t[k] * env;
-        dg[off + k] = dt[k] * dxdr * env + t[k] * denv;
-      }
+      const s = r / rc;
+      this.legendreDerivatives(2 * s - 1, 2 / rc, (1 - s) * (1 - s), (-2 * (1 - s)) / rc, g, dg, off);
       return;
     }
     if (this.code === 2) {
       this.agnesiU(r, t);
-      const u = t[0], dudr = t[1], x = 2 * u - 1, dxdr = 2 * dudr;
-      const env = u * u, denv = 2 * u * dudr;
-      // Legendre recursion with derivatives (t, dt reused as scratch after u is read).
-      t[0] = 1; dt[0] = 0;
-      if (N > 1) { t[1] = x; dt[1] = 1; }
-      for (let k = 2; k < N; k++) {
-        t[k] = ((2 * k - 1) * x * t[k - 1] - (k - 1) * t[k - 2]) / k;
-        dt[k] = dt[k - 2] + (2 * k - 1) * t[k - 1];
-      }
-      for (let k = 0; k < N; k++) {
-        g[off + k] = t[k] * env;
-        dg[off + k] = dt[k] * dxdr * env + t[k] * denv;
-      }
+      const u = t[0], dudr = t[1];
+      this.legendreDerivatives(2 * u - 1, 2 * dudr, u * u, 2 * u * dudr, g, dg, off);
       return;
     }
     const el = this.el, inv = this.invOneMinusEl, lr = this.lamOverRc, pr = this.piOverRc;

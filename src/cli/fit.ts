@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { readExtxyz } from '../io/extxyz.ts';
 import { availableParallelism } from 'node:os';
-import { defaultBasisSpec, elementsOf, fitTraceAsync, readFrames } from '../../potentials/trace/fit.ts';
+import { defaultBasisSpec, elementsOf, energyLossFromText, fitTraceAsync, readFrames } from '../../potentials/trace/fit.ts';
 import type { ChannelSpec } from '../../potentials/trace/basis.ts';
 import type { RadialKind, RadialSpec } from '../../potentials/trace/radial.ts';
 import { saveModel } from '../../potentials/trace/model.ts';
@@ -41,6 +41,9 @@ Fit:
   --energy-scales 0.3,1  multipliers of w_E also tried by cross-validation (default: 1 only)
   --select 2.5,0.06      choose λ and the energy scale by held-out RMSE_E/2.5 meV/atom + RMSE_F/0.06 eV/Å
                          (default: the weighted loss at the given weights)
+  --energy-loss l2       loss on the energy rows: l2 | l1 | l1:δ | huber:δ (δ meV/atom; l1 floor 0.5):
+                         non-L2 losses refit by iteratively reweighted least squares (every CV fold too)
+  --irls-iterations 8    reweighting iterations for l1/huber
   --folds 5              cross-validation folds
   --cv                   also report cross-validated errors (refits per fold)
   --threads N            worker threads assembling the design (default: all cores; same result for any N)`,
@@ -101,6 +104,8 @@ Fit:
     const result = await fitTraceAsync({
       basis, threads, train, test, e0, lambda,
       weights: { energy: num('energy-weight', 30), force: num('force-weight', 1), virial: num('virial-weight', 1) },
+      energyLoss: options['energy-loss'] !== undefined ? energyLossFromText(String(options['energy-loss'])) : undefined,
+      irlsIterations: options['irls-iterations'] !== undefined ? num('irls-iterations', 8) : undefined,
       folds: num('folds', 5), crossValidate: options.cv === true, source: String(options.train),
       energyScales: options['energy-scales'] !== undefined ? numbers('energy-scales') : undefined,
       select: options.select !== undefined ? selectScales(numbers('select')) : undefined,

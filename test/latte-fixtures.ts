@@ -1,0 +1,35 @@
+/** Shared structures for the LATTE tests. */
+import { prepareSystem, type TrainingStructure } from '../potentials/latte/train.ts';
+import { LennardJones } from '../potentials/lj.ts';
+import { Cell } from '../src/cell.ts';
+import { ForceEvaluator } from '../src/forces.ts';
+import { lattice } from '../src/lattice.ts';
+import { Rng } from '../src/rng.ts';
+import { System } from '../src/system.ts';
+
+/** A small triclinic Ge–Si cell with random positions: with rc ≈ 4.2 Å an atom sees several images of one neighbour (and of itself). */
+export function randomGeSiCell(seed: number, n = 8): System {
+  const rng = new Rng(seed);
+  const cell = new Cell([5.2, 0, 0, 0.4, 5.0, 0, -0.3, 0.2, 5.4]);
+  const frac: number[] = [];
+  for (let k = 0; k < 3 * n; k++) frac.push(rng.uniform());
+  return new System({ symbols: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 'Ge' : 'Si')), positions: cell.toCartesian(frac), cell });
+}
+
+/** Lennard-Jones "argon-like" reference for perturbed fcc cells (an exact synthetic target), lattice 0.94–1.06 × 5.26 Å. */
+export function ljData(count: number, seed: number): { system: System; energy: number; forces: Float64Array }[] {
+  const lj = new LennardJones({ epsilon: 0.0104, sigma: 3.4, cutoff: 6.0, shift: true });
+  const ev = new ForceEvaluator(lj, { skin: 0 });
+  const rng = new Rng(seed);
+  return Array.from({ length: count }, (_, k) => {
+    const s = lattice('fcc', { element: 'Ar', a: 5.26 * (0.94 + 0.12 * (k / count)), repeat: 2 });
+    for (let q = 0; q < s.positions.length; q++) s.positions[q] += 0.1 * rng.normal();
+    const energy = ev.evaluate(s).energy;
+    return { system: s, energy, forces: s.forces.slice() };
+  });
+}
+
+/** ljData prepared for training (rc 6 Å). */
+export function ljStructures(count: number, seed: number): TrainingStructure[] {
+  return ljData(count, seed).map((d, k) => prepareSystem(d.system, `lj${k}`, { energy: d.energy, forces: d.forces }, ['Ar'], 6.0));
+}
