@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { WIDE_TRICLINIC, geSi, randomTriclinic } from './latte-fixtures.ts';
 import { parseDescriptor, contractionPlan } from '../potentials/latte/pattern.ts';
 import { LatteModel, type LatteConfig } from '../potentials/latte/model.ts';
 import { LattePotential } from '../potentials/latte/potential.ts';
@@ -24,14 +25,7 @@ function smallModel(extra: Partial<LatteConfig> = {}, seed = 3): LatteModel {
 
 /** A 10-atom triclinic periodic Si/Ge structure with random positions. */
 function randomStructure(seed = 7): System {
-  const rng = new Rng(seed);
-  const cell = new Cell([5.6, 0, 0, 0.7, 5.3, 0, -0.4, 0.5, 5.9]);
-  const n = 10;
-  const frac: number[] = [];
-  for (let k = 0; k < 3 * n; k++) frac.push(rng.uniform());
-  const positions = cell.toCartesian(frac);
-  const symbols = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 'Ge' : 'Si'));
-  return new System({ symbols, positions, cell });
+  return randomTriclinic(seed, 10, geSi, WIDE_TRICLINIC);
 }
 
 function descriptorsOf(model: LatteModel, system: System): { G: Float64Array; E: Float64Array } {

@@ -6,6 +6,7 @@
  * against finite differences, model files, and a small 3-element training.
  */
 import { describe, expect, it } from 'vitest';
+import { WIDE_TRICLINIC, randomTriclinic } from './latte-fixtures.ts';
 import { pack, unpack } from 'msgpackr';
 import { LatteModel, type LatteConfig } from '../potentials/latte/model.ts';
 import { LattePotential } from '../potentials/latte/potential.ts';
@@ -39,13 +40,7 @@ function embeddingModel(extra: Partial<LatteConfig> = {}, seed = 3): LatteModel 
 
 /** A 12-atom triclinic periodic Ni/Al/H structure with random positions. */
 function randomStructure(seed = 7): System {
-  const rng = new Rng(seed);
-  const cell = new Cell([5.6, 0, 0, 0.7, 5.3, 0, -0.4, 0.5, 5.9]);
-  const n = 12;
-  const frac: number[] = [];
-  for (let k = 0; k < 3 * n; k++) frac.push(rng.uniform());
-  const symbols = Array.from({ length: n }, (_, i) => ELEMENTS[i % 3]);
-  return new System({ symbols, positions: cell.toCartesian(frac), cell });
+  return randomTriclinic(seed, 12, (i) => ELEMENTS[i % 3], WIDE_TRICLINIC);
 }
 
 function evaluateModel(model: LatteModel, system: System, paramGrad: Float64Array | null = null): { G: Float64Array; E: Float64Array; energy: number } {

@@ -7,14 +7,25 @@ import { lattice } from '../src/lattice.ts';
 import { Rng } from '../src/rng.ts';
 import { System } from '../src/system.ts';
 
-/** A small triclinic Ge–Si cell with random positions: with rc ≈ 4.2 Å an atom sees several images of one neighbour (and of itself). */
-export function randomGeSiCell(seed: number, n = 8): System {
+/** A triclinic periodic cell (row vectors `matrix`) with n atoms at random fractional positions; atom i is `symbolAt(i)`. */
+export function randomTriclinic(seed: number, n: number, symbolAt: (i: number) => string, matrix: readonly number[]): System {
   const rng = new Rng(seed);
-  const cell = new Cell([5.2, 0, 0, 0.4, 5.0, 0, -0.3, 0.2, 5.4]);
+  const cell = new Cell([...matrix]);
   const frac: number[] = [];
   for (let k = 0; k < 3 * n; k++) frac.push(rng.uniform());
-  return new System({ symbols: Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 'Ge' : 'Si')), positions: cell.toCartesian(frac), cell });
+  return new System({ symbols: Array.from({ length: n }, (_, i) => symbolAt(i)), positions: cell.toCartesian(frac), cell });
 }
+
+/** Every third atom Ge, the rest Si. */
+export const geSi = (i: number): string => (i % 3 === 0 ? 'Ge' : 'Si');
+
+/** A small triclinic Ge–Si cell with random positions: with rc ≈ 4.2 Å an atom sees several images of one neighbour (and of itself). */
+export function randomGeSiCell(seed: number, n = 8): System {
+  return randomTriclinic(seed, n, geSi, [5.2, 0, 0, 0.4, 5.0, 0, -0.3, 0.2, 5.4]);
+}
+
+/** The slightly larger triclinic cell of the descriptor, MD-path and embedding tests. */
+export const WIDE_TRICLINIC = [5.6, 0, 0, 0.7, 5.3, 0, -0.4, 0.5, 5.9] as const;
 
 /** Lennard-Jones "argon-like" reference for perturbed fcc cells (an exact synthetic target), lattice 0.94–1.06 × 5.26 Å. */
 export function ljData(count: number, seed: number): { system: System; energy: number; forces: Float64Array }[] {

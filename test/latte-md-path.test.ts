@@ -4,6 +4,7 @@
  * kept as the oracle) and against finite differences of its own energy.
  */
 import { describe, expect, it } from 'vitest';
+import { WIDE_TRICLINIC, geSi, randomTriclinic } from './latte-fixtures.ts';
 import { loadModel } from '../potentials/latte/io.ts';
 import { LatteModel, type LatteConfig } from '../potentials/latte/model.ts';
 import { LattePotential } from '../potentials/latte/potential.ts';
@@ -41,13 +42,7 @@ function mixedWidthModel(extra: Partial<LatteConfig> = {}, seed = 5, descriptor 
 
 /** 12-atom triclinic Si/Ge cell with random positions. */
 function randomStructure(seed = 7): System {
-  const rng = new Rng(seed);
-  const cell = new Cell([5.6, 0, 0, 0.7, 5.3, 0, -0.4, 0.5, 5.9]);
-  const n = 12;
-  const frac: number[] = [];
-  for (let k = 0; k < 3 * n; k++) frac.push(rng.uniform());
-  const symbols = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 'Ge' : 'Si'));
-  return new System({ symbols, positions: cell.toCartesian(frac), cell });
+  return randomTriclinic(seed, 12, geSi, WIDE_TRICLINIC);
 }
 
 /** Energy, forces on the extended atoms and per-atom energies from both paths. */
