@@ -1,5 +1,6 @@
 /** Shared structures for the LATTE tests. */
-import { prepareSystem, type TrainingStructure } from '../potentials/latte/train.ts';
+import { LatteModel } from '../potentials/latte/model.ts';
+import { fitStatistics, prepareSystem, type TrainingStructure } from '../potentials/latte/train.ts';
 import { LennardJones } from '../potentials/lj.ts';
 import { Cell } from '../src/cell.ts';
 import { ForceEvaluator } from '../src/forces.ts';
@@ -43,4 +44,12 @@ export function ljData(count: number, seed: number): { system: System; energy: n
 /** ljData prepared for training (rc 6 Å). */
 export function ljStructures(count: number, seed: number): TrainingStructure[] {
   return ljData(count, seed).map((d, k) => prepareSystem(d.system, `lj${k}`, { energy: d.energy, forces: d.forces }, ['Ar'], 6.0));
+}
+
+/** The small argon model the LJ training tests start from (seed 2), standardised on `prep`. */
+export function ljModel(prep: TrainingStructure[]): LatteModel {
+  const model = new LatteModel({ elements: ['Ar'], cutoff: 6.0, width: 1.5, hidden: [8], activation: 'tanh', descriptor: '6,-:4,a,a' });
+  model.initialise(2);
+  fitStatistics(model, prep);
+  return model;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ljStructures, randomGeSiCell } from './latte-fixtures.ts';
+import { ljModel, ljStructures, randomGeSiCell } from './latte-fixtures.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,9 +102,7 @@ describe('LATTE frozen-descriptor training', () => {
   it('frozen L-BFGS on a Lennard-Jones target: loss down > 500×, force RMSE < 0.008 eV/Å; descriptor parameters unchanged, mask restored', () => {
     const prep = ljStructures(10, 1);
     const train = prep.filter((_, k) => k % 5 !== 2), validation = prep.filter((_, k) => k % 5 === 2);
-    const model = new LatteModel({ elements: ['Ar'], cutoff: 6.0, width: 1.5, hidden: [8], activation: 'tanh', descriptor: '6,-:4,a,a' });
-    model.initialise(2);
-    fitStatistics(model, prep);
+    const model = ljModel(prep);
     const weights = { energy: 100, forces: 100, virial: 0 };
     const initial = new LossEvaluator(model, weights).batch(prep, null);
     const before = Float64Array.from(model.theta.subarray(0, model.offMlp[0]));
@@ -123,9 +121,7 @@ describe('LATTE frozen-descriptor training', () => {
 
   it('frozen Adam (mini-batches) trains the MLP only and lowers the loss > 40× in 30 epochs', () => {
     const prep = ljStructures(8, 2);
-    const model = new LatteModel({ elements: ['Ar'], cutoff: 6.0, width: 1.5, hidden: [8], activation: 'tanh', descriptor: '6,-:4,a,a' });
-    model.initialise(2);
-    fitStatistics(model, prep);
+    const model = ljModel(prep);
     const weights = { energy: 100, forces: 100, virial: 0 };
     const initial = new LossEvaluator(model, weights).batch(prep, null);
     const before = Float64Array.from(model.theta.subarray(0, model.offMlp[0]));

@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ljStructures } from './latte-fixtures.ts';
+import { ljModel, ljStructures } from './latte-fixtures.ts';
 import { LatteModel } from '../potentials/latte/model.ts';
-import { LossEvaluator, fitStatistics, trainModel, widenModel, type TrainingStructure } from '../potentials/latte/train.ts';
+import { LossEvaluator, fitStatistics, trainModel, widenModel } from '../potentials/latte/train.ts';
 
 
-function freshModel(prep: TrainingStructure[]): LatteModel {
-  const model = new LatteModel({ elements: ['Ar'], cutoff: 6.0, width: 1.5, hidden: [8], activation: 'tanh', descriptor: '6,-:4,a,a' });
-  model.initialise(2);
-  fitStatistics(model, prep);
-  return model;
-}
 
 describe('LATTE L-BFGS training', () => {
   const prep = ljStructures(10, 1);
@@ -17,12 +11,12 @@ describe('LATTE L-BFGS training', () => {
   const weights = { energy: 100, forces: 100, virial: 0 };
 
   it('reaches a lower loss than Adam for the same number of full-batch gradients: loss down > 300×, force RMSE < 0.009 eV/Å', () => {
-    const adam = freshModel(prep);
+    const adam = ljModel(prep);
     const initial = new LossEvaluator(adam, weights).batch(prep, null);
     // Adam as in latte-train.test.ts: 40 epochs of 4 batches of 2 = 40 full-batch gradients.
     trainModel(adam, train, validation, { epochs: 40, batchSize: 2, learningRate: 0.03, decay: 0.97, weights, seed: 3, workers: 1 });
     const adamFinal = new LossEvaluator(adam, weights).batch(prep, null);
-    const lb = freshModel(prep);
+    const lb = ljModel(prep);
     const result = trainModel(lb, train, validation, { epochs: 40, optimizer: 'lbfgs', learningRate: 0.03, weights, seed: 3, workers: 1, patience: 1000 });
     const final = new LossEvaluator(lb, weights).batch(prep, null);
     expect(result.history.length).toBe(40);
@@ -37,7 +31,7 @@ describe('LATTE L-BFGS training', () => {
   });
 
   it('keeps the iteration with the lowest validation loss, and is deterministic: same bits on 1 and 2 threads', () => {
-    const a = freshModel(prep), b = freshModel(prep);
+    const a = ljModel(prep), b = ljModel(prep);
     const ra = trainModel(a, train, validation, { epochs: 12, optimizer: 'lbfgs', learningRate: 0.03, weights, workers: 1, patience: 1000, lbfgsMemory: 5 });
     const rb = trainModel(b, train, validation, { epochs: 12, optimizer: 'lbfgs', learningRate: 0.03, weights, workers: 2, patience: 1000, lbfgsMemory: 5, waitForWorkers: true });
     expect(rb.workers).toBe(2);
@@ -49,7 +43,7 @@ describe('LATTE L-BFGS training', () => {
   });
 
   it('an unknown optimizer is rejected by name', () => {
-    const m = freshModel(prep);
+    const m = ljModel(prep);
     expect(() => trainModel(m, train, [], { epochs: 1, optimizer: 'sgd' as never, workers: 1 })).toThrow(/unknown optimizer 'sgd' \(adam, lbfgs\)/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ljData, randomGeSiCell } from './latte-fixtures.ts';
+import { ljData, ljModel, randomGeSiCell } from './latte-fixtures.ts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -83,10 +83,8 @@ describe('LATTE training', () => {
     for (const d of data) for (const f of d.forces) refSq += f * f;
     const refRms = Math.sqrt(refSq / (data.length * data[0].forces.length));
     expect(refRms).toBeGreaterThan(0.05); // the target is not trivial
-    const model = new LatteModel({ elements: ['Ar'], cutoff: 6.0, width: 1.5, hidden: [8], activation: 'tanh', descriptor: '6,-:4,a,a' });
-    model.initialise(2);
     const prep = data.map((d, k) => prepareSystem(d.system, `lj${k}`, d, ['Ar'], 6.0));
-    fitStatistics(model, prep);
+    const model = ljModel(prep);
     const weights = { energy: 100, forces: 100, virial: 0 };
     const initial = new LossEvaluator(model, weights).batch(prep, null);
     const train = prep.filter((_, k) => k % 5 !== 2), validation = prep.filter((_, k) => k % 5 === 2);
