@@ -1,37 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
 import { createPotential } from '../potentials/registry.ts';
 import '../potentials/latte/potential.ts';
 import { ForceEvaluator } from '../src/forces.ts';
 import { lattice } from '../src/lattice.ts';
-import { readExtxyz } from '../src/io/extxyz.ts';
-import { evaluateErrors } from '../src/analysis/errors.ts';
 
 /**
- * The shipped LATTE Si model (models/latte/Si.msgpack, trained on the zuo2020 Si
- * training split and continued as in models/latte/Si.cont*.train.log, the last stage
- * its MLP alone with the descriptor frozen, Si.cont4 to Si.cont6, the last one with the
- * hidden layers widened from 32-16 to 48-24) against DFT
- * data it was not trained on: the zuo2020 Si test split (25 frames, 1,525 atoms),
- * at the errors the README states, and the diamond energy minimum at the PBE
- * lattice constant (5.47 Å, Materials Project / Zuo et al. 2020).
+ * The shipped LATTE Si model (models/latte/Si.msgpack; training stages in
+ * models/latte/Si*.train.log) puts the diamond energy minimum at the PBE lattice
+ * constant (5.47 Å, Materials Project / Zuo et al. 2020). Its test-set errors are
+ * checked in latte-shipped-accuracy.test.ts.
  */
-const DATA = process.env.TENSORMD_DATASETS ?? '/work/shared/datasets';
-const TEST = `${DATA}/zuo2020/Si_test.xyz`;
-/** Stated test MAE (README), rounded up in the last digit. */
-const STATED = { energyMevPerAtom: 2.67, forceEvPerA: 0.0770 };
-
 describe('shipped LATTE Si model', () => {
   const pot = createPotential({ kind: 'latte', model: 'models/latte/Si.msgpack' });
-
-  it(`zuo2020 Si test split: MAE ≤ ${STATED.energyMevPerAtom} meV/atom and ≤ ${STATED.forceEvPerA} eV/Å`, () => {
-    expect(existsSync(TEST)).toBe(true);
-    const frames = readExtxyz(TEST);
-    expect(frames.length).toBe(25);
-    const r = evaluateErrors(pot, frames);
-    expect(r.energy_mae_mev_per_atom).toBeLessThanOrEqual(STATED.energyMevPerAtom);
-    expect(r.force_mae_ev_per_a).toBeLessThanOrEqual(STATED.forceEvPerA);
-  });
 
   it('puts the diamond energy minimum within 1 % of the PBE lattice constant 5.47 Å', () => {
     const energy = (a: number): number => {
