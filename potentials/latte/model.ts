@@ -124,6 +124,12 @@ export interface EvaluateOptions {
   descriptorOnly?: boolean;
 }
 
+/** a[ao..ao+n) and b[bo..bo+n) hold the same bits (−0 ≠ +0, NaN = NaN). */
+function sameBits(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): boolean {
+  for (let k = 0; k < n; k++) if (!Object.is(a[ao + k], b[bo + k])) return false;
+  return true;
+}
+
 export class LatteModel {
   readonly config: Required<LatteConfig>;
   readonly blocks: BlockSpec[];
@@ -1183,24 +1189,22 @@ export class LatteModel {
   private mdSnap = new Float64Array(0);
 
   /**
-   * (Re)generates the contraction and MLP kernels when the parameters, the
-   * standardisation or the output scales differ from those they were generated from.
+   * Generates the contraction kernels once (they depend on the descriptor string only)
+   * and (re)generates the MLP kernels when the MLP weights, the standardisation or the
+   * output scales differ from those they were generated from. No allocation when current.
    */
   private mdCompile(): void {
-    const th = this.theta, mean = this.mean, istd = this.invStd, sc = this.outScale;
-    const n = th.length + mean.length + istd.length + sc.length, snap = this.mdSnap;
-    if (this.mdContract !== null && snap.length === n) {
-      let same = true, o = 0;
-      for (const a of [th, mean, istd, sc]) {
-        for (let k = 0; k < a.length; k++) if (!Object.is(a[k], snap[o + k])) { same = false; break; }
-        if (!same) break;
-        o += a.length;
-      }
-      if (same) return;
+    if (this.mdContract === null) {
+      const plans = this.blocks.map((b, q) => ({ n: b.n, coef: this.blockCoef[q], abs: this.blockAbs[q], stride: this.blockStride[q], g0: this.blockG[q] }));
+      this.mdContract = compileContract(plans);
+      this.mdContractBack = compileContractBackward(plans, this.tSize);
     }
-    const plans = this.blocks.map((b, q) => ({ n: b.n, coef: this.blockCoef[q], abs: this.blockAbs[q], stride: this.blockStride[q], g0: this.blockG[q] }));
-    this.mdContract = compileContract(plans);
-    this.mdContractBack = compileContractBackward(plans, this.tSize);
+    const mlpStart = this.offMlp[0], th = this.theta, mean = this.mean, istd = this.invStd, sc = this.outScale;
+    const nMlp = th.length - mlpStart, snap = this.mdSnap;
+    if (this.mdMlps.length > 0 && snap.length === nMlp + mean.length + istd.length + sc.length
+      && sameBits(th, mlpStart, snap, 0, nMlp) && sameBits(mean, 0, snap, nMlp, mean.length)
+      && sameBits(istd, 0, snap, nMlp + mean.length, istd.length)
+      && sameBits(sc, 0, snap, nMlp + mean.length + istd.length, sc.length)) return;
     this.mdMlps = [];
     for (let ts = 0; ts < this.nSpecies; ts++) {
       this.mdMlps.push(compileMlp({
@@ -1209,9 +1213,11 @@ export class LatteModel {
       }));
     }
     this.mdS = new Float64Array(Math.max(...this.mdMlps.map((m) => m.scratch)));
-    const copy = new Float64Array(n);
-    let o = 0;
-    for (const a of [th, mean, istd, sc]) { copy.set(a, o); o += a.length; }
+    const copy = new Float64Array(nMlp + mean.length + istd.length + sc.length);
+    copy.set(th.subarray(mlpStart), 0);
+    copy.set(mean, nMlp);
+    copy.set(istd, nMlp + mean.length);
+    copy.set(sc, nMlp + mean.length + istd.length);
     this.mdSnap = copy;
   }
 
