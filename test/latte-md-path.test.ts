@@ -8,6 +8,7 @@ import { WIDE_TRICLINIC, geSi, randomTriclinic } from './latte-fixtures.ts';
 import { loadModel } from '../potentials/latte/io.ts';
 import { LatteModel, type LatteConfig } from '../potentials/latte/model.ts';
 import { LattePotential } from '../potentials/latte/potential.ts';
+import { lit } from '../potentials/latte/mdgen.ts';
 import { Cell } from '../src/cell.ts';
 import { ForceEvaluator } from '../src/forces.ts';
 import { lattice } from '../src/lattice.ts';
@@ -133,6 +134,12 @@ describe('LATTE MD path generated kernels (contraction and MLP as straight-line 
     const nl = new NeighborList({ cutoff: model.config.cutoff, skin: 0.5, full: true });
     nl.update(system);
     expect(() => model.evaluateMd(nl, new Int32Array([0, 1]), null, null)).toThrow(/non-finite parameter/);
+  });
+
+  it('writes every parameter as a literal with the same bits, −0 included', () => {
+    for (const c of [-0, 0, -1.5, 2.5e-300, -Number.MIN_VALUE, Number.MAX_VALUE, 0.1 + 0.2]) {
+      expect(Object.is(Function(`return ${lit(c)};`)(), c)).toBe(true);
+    }
   });
 });
 

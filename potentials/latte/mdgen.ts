@@ -9,7 +9,7 @@
  * rejects anything but a finite number), so a model file cannot inject code.
  *
  * Each kernel performs exactly the floating-point operations of the loop code it
- * replaces (LatteModel.contract, contractBackward, mlpForward, mdMlpBackward), in
+ * replaces (LatteModel.contract, contractBackward, mlpForward, mlpBackward), in
  * the same order, so the results are the same to the bit: sums run left to right
  * from the first term, products left to right from the coefficient.
  *
@@ -23,7 +23,8 @@ const CHUNK_TERMS = 480;
 /** A finite number as a JavaScript literal (parenthesised when negative). */
 export function lit(c: number): string {
   if (typeof c !== 'number' || !Number.isFinite(c)) throw new Error(`LATTE code generation: non-finite parameter ${String(c)}`);
-  return c < 0 || Object.is(c, -0) ? `(${String(c)})` : String(c);
+  if (Object.is(c, -0)) return '(-0)'; // String(-0) is "0"
+  return c < 0 ? `(${String(c)})` : String(c);
 }
 
 /** Integer index literal. */
@@ -35,8 +36,27 @@ function int(k: number): string {
 type Chunk2 = (a: Float64Array, b: Float64Array) => void;
 type Chunk3 = (a: Float64Array, b: Float64Array, c: Float64Array) => void;
 
-function compile2(body: string[]): Chunk2 {
-  return new Function('T', 'G', `'use strict';\n${body.join('\n')}`) as Chunk2;
+/** A strict-mode function of the named (typed-array) parameters from generated statements. */
+function compile<F>(params: readonly string[], body: readonly string[]): F {
+  return new Function(...params, `'use strict';\n${body.join('\n')}`) as F;
+}
+
+/** Calls the chunks in order (fixed arity: a rest parameter would allocate per call). */
+function join2(chunks: Chunk2[]): Chunk2 {
+  if (chunks.length === 1) return chunks[0];
+  return (a, b) => { for (let k = 0; k < chunks.length; k++) chunks[k](a, b); };
+}
+
+function join3(chunks: Chunk3[]): Chunk3 {
+  if (chunks.length === 1) return chunks[0];
+  return (a, b, c) => { for (let k = 0; k < chunks.length; k++) chunks[k](a, b, c); };
+}
+
+/** Absolute T index of each body of term t of block b at u. */
+function termIndices(b: BlockPlan, t: number, u: number): number[] {
+  const m = b.stride.length, idx: number[] = [];
+  for (let k = 0; k < m; k++) idx.push(b.abs[t * m + k] + u * b.stride[k]);
+  return idx;
 }
 
 /** Contraction plan of one block as the model stores it. */
@@ -62,21 +82,17 @@ export function compileContract(blocks: readonly BlockPlan[]): (T: Float64Array,
   const chunks: Chunk2[] = [];
   let body: string[] = [], terms = 0;
   for (const b of blocks) {
-    const m = b.stride.length, nTerms = b.coef.length;
+    const nTerms = b.coef.length;
     for (let u = 0; u < b.n; u++) {
       const parts: string[] = [];
-      for (let t = 0; t < nTerms; t++) {
-        const idx: number[] = [];
-        for (let k = 0; k < m; k++) idx.push(b.abs[t * m + k] + u * b.stride[k]);
-        parts.push(product(b.coef[t], idx, 'T'));
-      }
+      for (let t = 0; t < nTerms; t++) parts.push(product(b.coef[t], termIndices(b, t, u), 'T'));
       // sum = 0; sum += term…: 0 + x = x except for x = −0, which the loop code also turns into +0.
       body.push(`G[${int(b.g0 + u)}] = 0 + ${parts.join(' + ')};`);
       terms += nTerms;
-      if (terms >= CHUNK_TERMS) { chunks.push(compile2(body)); body = []; terms = 0; }
+      if (terms >= CHUNK_TERMS) { chunks.push(compile<Chunk2>(['T', 'G'], body)); body = []; terms = 0; }
     }
   }
-  if (body.length > 0) chunks.push(compile2(body));
+  if (body.length > 0) chunks.push(compile<Chunk2>(['T', 'G'], body));
   return join2(chunks);
 }
 
@@ -84,7 +100,6 @@ export function compileContract(blocks: readonly BlockPlan[]): (T: Float64Array,
 export function compileContractBackward(blocks: readonly BlockPlan[], tSize: number): (T: Float64Array, dG: Float64Array, gT: Float64Array) => void {
   // Per gT entry, its terms in the loop code's order (block, u, term, body).
   const termsOf: string[][] = Array.from({ length: tSize }, () => []);
-  const owner = new Int32Array(tSize).fill(-1);
   for (const b of blocks) {
     const m = b.stride.length, nTerms = b.coef.length;
     for (let u = 0; u < b.n; u++) {
@@ -93,12 +108,10 @@ export function compileContractBackward(blocks: readonly BlockPlan[], tSize: num
         const c = b.coef[t];
         // ct = gg·coef (gg·1 = gg exactly), then the other bodies' T in order.
         const ct = c === 1 ? d : `${d} * ${lit(c)}`;
-        const idx: number[] = [];
-        for (let k = 0; k < m; k++) idx.push(b.abs[t * m + k] + u * b.stride[k]);
+        const idx = termIndices(b, t, u);
         for (let k = 0; k < m; k++) {
           const others = idx.filter((_, k2) => k2 !== k).map((i) => `T[${int(i)}]`);
           termsOf[idx[k]].push(others.length === 0 ? ct : `${ct} * ${others.join(' * ')}`);
-          owner[idx[k]] = b.g0 + u;
         }
       }
     }
@@ -110,24 +123,10 @@ export function compileContractBackward(blocks: readonly BlockPlan[], tSize: num
     // gT = 0, then += each term: 0 + x + y … left to right.
     body.push(list.length === 0 ? `gT[${int(i)}] = 0;` : `gT[${int(i)}] = 0 + ${list.join(' + ')};`);
     terms += list.length;
-    if (terms >= CHUNK_TERMS) { chunks.push(compile3(body, ['T', 'dG', 'gT'])); body = []; terms = 0; }
+    if (terms >= CHUNK_TERMS) { chunks.push(compile<Chunk3>(['T', 'dG', 'gT'], body)); body = []; terms = 0; }
   }
-  if (body.length > 0) chunks.push(compile3(body, ['T', 'dG', 'gT']));
+  if (body.length > 0) chunks.push(compile<Chunk3>(['T', 'dG', 'gT'], body));
   return join3(chunks);
-}
-
-function compile3(body: string[], names: [string, string, string]): Chunk3 {
-  return new Function(...names, `'use strict';\n${body.join('\n')}`) as Chunk3;
-}
-
-function join2(chunks: Chunk2[]): (a: Float64Array, b: Float64Array) => void {
-  if (chunks.length === 1) return chunks[0];
-  return (a, b) => { for (let k = 0; k < chunks.length; k++) chunks[k](a, b); };
-}
-
-function join3(chunks: Chunk3[]): (a: Float64Array, b: Float64Array, c: Float64Array) => void {
-  if (chunks.length === 1) return chunks[0];
-  return (a, b, c) => { for (let k = 0; k < chunks.length; k++) chunks[k](a, b, c); };
 }
 
 /** What compileMlp needs of one species' network. */
@@ -164,12 +163,12 @@ export interface MlpKernel {
 /**
  * One species' MLP as straight-line code. Scratch S holds, per layer l ≥ 1, its
  * activations, then the activation derivatives (overwritten by the deltas in the
- * backward pass). The operations are those of mlpForward and mdMlpBackward in order.
+ * backward pass). The operations are those of mlpForward and mlpBackward in order.
  */
 export function compileMlp(spec: MlpSpec): MlpKernel {
   const { sizes, theta: th, mean, invStd, so, outScale, activation } = spec;
   const L = sizes.length - 1;
-  const D = sizes[0];
+  if (sizes[L] !== 1) throw new Error('LATTE code generation: the network must have one output');
   // Scratch offsets: activations of layer l at offA[l], derivatives/deltas at offD[l] (l ≥ 1); layer 0 reads G.
   const offA: number[] = [0], offD: number[] = [0];
   let s = 0;
@@ -184,12 +183,12 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
   const B = (l: number, k: number): number => th[woff[l] + sizes[l] * sizes[l + 1] + k];
 
   // Forward: per layer, chunks of neurons; each chunk loads its inputs into locals.
-  const fwd: ((G: Float64Array, S: Float64Array) => void)[] = [];
+  const fwd: Chunk2[] = [];
   for (let l = 0; l < L; l++) {
     const nin = sizes[l], nout = sizes[l + 1], per = Math.max(1, Math.floor(CHUNK_TERMS / nin));
     for (let k0 = 0; k0 < nout; k0 += per) {
       const k1 = Math.min(nout, k0 + per);
-      const body: string[] = [`'use strict';`];
+      const body: string[] = [];
       for (let q = 0; q < nin; q++) {
         body.push(l === 0
           ? `const a${q} = (G[${int(q)}] - ${lit(mean[so + q])}) * ${lit(invStd[so + q])};`
@@ -212,19 +211,18 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
           else body.push(`const g = 1 / (1 + Math.exp(-z)); S[${ia}] = z * g; S[${id}] = g * (1 + z * (1 - g)); }`);
         }
       }
-      fwd.push(new Function('G', 'S', body.join('\n')) as (G: Float64Array, S: Float64Array) => void);
+      fwd.push(compile<Chunk2>(['G', 'S'], body));
     }
   }
-  if (sizes[L] !== 1) throw new Error('LATTE code generation: the network must have one output');
 
   // Backward: delta of layer L is outScale; for l = L−1 … 0: s_q = Σ_k W[k][q]·δ_k (k in order),
   // hidden layers δ_q = dact_q·s_q, the input layer ∂E/∂G_q = s_q·invStd_q.
-  const bwd: ((S: Float64Array, dG: Float64Array) => void)[] = [];
+  const bwd: Chunk2[] = [];
   for (let l = L - 1; l >= 0; l--) {
     const nin = sizes[l], nout = sizes[l + 1], per = Math.max(1, Math.floor(CHUNK_TERMS / nout));
     for (let q0 = 0; q0 < nin; q0 += per) {
       const q1 = Math.min(nin, q0 + per);
-      const body: string[] = [`'use strict';`];
+      const body: string[] = [];
       for (let k = 0; k < nout; k++) body.push(l === L - 1 ? `const d${k} = ${lit(outScale)};` : `const d${k} = S[${int(offD[l + 1] + k)}];`);
       for (let q = q0; q < q1; q++) {
         const terms: string[] = [];
@@ -233,15 +231,8 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
         if (l > 0) body.push(`S[${int(offD[l] + q)}] *= 0 + ${terms.join(' + ')};`);
         else body.push(`dG[${int(q)}] = (0 + ${terms.join(' + ')}) * ${lit(invStd[so + q])};`);
       }
-      bwd.push(new Function('S', 'dG', body.join('\n')) as (S: Float64Array, dG: Float64Array) => void);
+      bwd.push(compile<Chunk2>(['S', 'dG'], body));
     }
   }
-  if (D !== sizes[0]) throw new Error('LATTE code generation: inconsistent sizes');
-  const nf = fwd.length, nb = bwd.length;
-  return {
-    scratch,
-    out,
-    forward: nf === 1 ? fwd[0] : (G, S) => { for (let k = 0; k < nf; k++) fwd[k](G, S); },
-    backward: nb === 1 ? bwd[0] : (S, dG) => { for (let k = 0; k < nb; k++) bwd[k](S, dG); },
-  };
+  return { scratch, out, forward: join2(fwd), backward: join2(bwd) };
 }
