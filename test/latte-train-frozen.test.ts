@@ -119,6 +119,19 @@ describe('LATTE frozen-descriptor training', () => {
     for (let k = 1; k < result.history.length; k++) expect(result.history[k].trainLoss).toBeLessThanOrEqual(result.history[k - 1].trainLoss);
   });
 
+  it('freezes the descriptors of the parameters it trains with: an --init centre outside its bounds is clipped first', () => {
+    const prep = ljStructures(6, 4);
+    const model = ljModel(prep);
+    model.theta[model.offCentres] = model.config.cutoff; // beyond rc − s: clip() moves it
+    const weights = { energy: 100, forces: 100, virial: 0 };
+    const result = trainModel(model, prep.slice(0, 5), prep.slice(5), { epochs: 3, optimizer: 'lbfgs', learningRate: 0.03, weights, seed: 3, patience: 1000, freezeDescriptor: true });
+    expect(model.theta[model.offCentres]).toBeLessThan(model.config.cutoff);
+    // The validation loss the frozen stage recorded for the kept parameters is the model's own.
+    const recorded = result.history[result.bestEpoch - 1].valLoss;
+    const actual = new LossEvaluator(model, weights).batch(prep.slice(5), null).loss;
+    expect(Math.abs(recorded - actual)).toBeLessThan(1e-9 * actual);
+  });
+
   it('frozen Adam (mini-batches) trains the MLP only and lowers the loss > 40× in 30 epochs', () => {
     const prep = ljStructures(8, 2);
     const model = ljModel(prep);

@@ -591,6 +591,9 @@ export function trainModel(
   if (!OPTIMIZERS.includes(optimizer)) throw new Error(`unknown optimizer '${String(optimizer)}' (${OPTIMIZERS.join(', ')})`);
   const workers = options.freezeDescriptor ? 1 : options.workers ?? availableParallelism();
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`LATTE training: workers must be a positive integer, got ${String(workers)}`);
+  // The optimisers project onto the parameter bounds (clip) before their first step: do it
+  // before freezing, so the stored descriptors are those of the parameters trained with.
+  if (options.freezeDescriptor) model.clip();
   const frozen = options.freezeDescriptor ? freezeAll(model, train, validation, weights, log) : null;
   const saved = model.trainable.slice();
   if (frozen) model.trainable.fill(0, 0, model.offMlp[0]);
