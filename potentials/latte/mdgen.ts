@@ -17,6 +17,8 @@
  * V8's size limit for its optimising compiler.
  */
 
+import { ACT_GAUSS, ACT_TANH } from './activation.ts';
+
 /** Terms (multiply-adds) per generated chunk. */
 const CHUNK_TERMS = 480;
 
@@ -141,7 +143,7 @@ export interface MlpSpec {
   invStd: Float64Array;
   so: number;
   outScale: number;
-  /** 0 Gaussian exp(−x²), 1 tanh, 2 SiLU. */
+  /** activation.ts code: Gaussian exp(−x²), tanh or SiLU. */
   activation: number;
 }
 
@@ -206,8 +208,8 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
           for (let q = 0; q < nin; q++) terms.push(`${lit(W(l, k, q))} * a${q}`);
           body.push(`{ const z = ${terms.join(' + ')};`);
           const ia = int(offA[l + 1] + k), id = int(offD[l + 1] + k);
-          if (activation === 0) body.push(`const e = Math.exp(-z * z); S[${ia}] = e; S[${id}] = -2 * z * e; }`);
-          else if (activation === 1) body.push(`const e = Math.tanh(z); S[${ia}] = e; S[${id}] = 1 - e * e; }`);
+          if (activation === ACT_GAUSS) body.push(`const e = Math.exp(-z * z); S[${ia}] = e; S[${id}] = -2 * z * e; }`);
+          else if (activation === ACT_TANH) body.push(`const e = Math.tanh(z); S[${ia}] = e; S[${id}] = 1 - e * e; }`);
           else body.push(`const g = 1 / (1 + Math.exp(-z)); S[${ia}] = z * g; S[${id}] = g * (1 + z * (1 - g)); }`);
         }
       }

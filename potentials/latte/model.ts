@@ -22,6 +22,7 @@
  * Not trained: descriptor standardisation (mean, 1/std per species), e0 and the output scale.
  */
 import { Rng } from '../../src/rng.ts';
+import { ACT_GAUSS, ACT_TANH, activationCode } from './activation.ts';
 import { compileContract, compileContractBackward, compileMlp, type MlpKernel } from './mdgen.ts';
 import { compactSize, contractionPlan, descriptorSize, MAX_RANK, parseDescriptor, TUPLES, type BlockSpec } from './pattern.ts';
 
@@ -54,7 +55,6 @@ export interface LatteConfig {
   embeddingDim?: number;
 }
 
-const ACT_GAUSS = 0, ACT_TANH = 1, ACT_SILU = 2;
 /** Margin (Å) added to the largest width of a rank group when finding runs of (neighbour, function) pairs in evaluateMd. */
 const RUN_MARGIN = 1e-9;
 
@@ -241,7 +241,7 @@ export class LatteModel {
     if (!SPECIES_MODES.includes(cfg.speciesMode)) throw new Error(`LATTE model: unknown species mode '${cfg.speciesMode}' (${SPECIES_MODES.join(', ')})`);
     if (!Number.isInteger(cfg.embeddingDim) || cfg.embeddingDim < 1) throw new Error(`LATTE model: embedding dimension must be a positive integer, got ${cfg.embeddingDim}`);
     this.config = cfg;
-    this.activation = cfg.activation === 'gaussian' ? ACT_GAUSS : cfg.activation === 'tanh' ? ACT_TANH : ACT_SILU;
+    this.activation = activationCode(cfg.activation);
     this.blocks = parseDescriptor(cfg.descriptor);
     const ns = (this.nSpecies = cfg.elements.length);
     const D = (this.nDescriptors = descriptorSize(this.blocks));

@@ -17,6 +17,7 @@
  * and the objective α·out + ȯut is back-propagated with adjoints of both the values
  * and the tangents (σ'' enters through ȧ = σ'(z) ż). No finite-difference step.
  */
+import { ACT_GAUSS, ACT_TANH, activationCode } from './activation.ts';
 import type { LatteModel } from './model.ts';
 import type { BatchResult, LossWeights, TrainingStructure } from './train.ts';
 import { TERMS, addStructure } from './train.ts';
@@ -109,7 +110,6 @@ export function freezeStructure(model: LatteModel, s: TrainingStructure): Frozen
   return { source: s, nLocal: n, G, blockStart, blockAtom: blockAtom.slice(0, nb), jac: packed, blockLo, blockHi, blockJac, vir };
 }
 
-const ACT_GAUSS = 0, ACT_TANH = 1, ACT_SILU = 2;
 
 /**
  * dst[ho + k] = b_k + Σ_q W_kq src[pin + q], k < nout, with W row-major at th[wo..] and the
@@ -172,8 +172,7 @@ export class FrozenLossEvaluator {
   constructor(model: LatteModel, weights: LossWeights) {
     this.model = model;
     this.weights = weights;
-    const a = model.config.activation;
-    this.act = a === 'gaussian' ? ACT_GAUSS : a === 'tanh' ? ACT_TANH : ACT_SILU;
+    this.act = activationCode(model.config.activation);
     this.sizes = model.layerSizes;
     this.L = this.sizes.length - 1;
     if (this.L + 1 > this.layerOffsets.length) throw new Error(`LATTE frozen training: at most ${this.layerOffsets.length - 1} layers`);
