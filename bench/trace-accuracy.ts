@@ -24,7 +24,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readExtxyz } from '../src/io/extxyz.ts';
 import { availableParallelism } from 'node:os';
-import { defaultBasisSpec, energyLossFromText, fitTraceAsync } from '../potentials/trace/fit.ts';
+import { DEFAULT_IRLS_ITERATIONS, defaultBasisSpec, energyLossFromText, fitTraceAsync } from '../potentials/trace/fit.ts';
 import { saveModel } from '../potentials/trace/model.ts';
 import type { RadialSpec } from '../potentials/trace/radial.ts';
 import { parseOptions } from '../src/cli/command.ts';
@@ -62,7 +62,7 @@ const metric = options.metric === 'mae' ? 'mae' : 'rmse', combine = options.comb
 const prior = { wl: num('prior-wl', 2), wn: num('prior-wn', 6) };
 const energyScales = typeof options['energy-scales'] === 'string' ? options['energy-scales'].split(',').map(Number) : [0.1, 0.3, 1];
 const energyLoss = typeof options['energy-loss'] === 'string' ? energyLossFromText(options['energy-loss']) : 'l2';
-const irlsIterations = num('irls-iterations', 8);
+const irlsIterations = num('irls-iterations', DEFAULT_IRLS_ITERATIONS);
 const all: Record<string, unknown> = {};
 for (const el of elements) {
   const base = BASELINE[el];

@@ -27,7 +27,7 @@ import { StreamingQR } from '../potentials/trace/linalg.ts';
 import { join } from 'node:path';
 import { readExtxyz } from '../src/io/extxyz.ts';
 import { AceBasis, type BasisSpec } from '../potentials/trace/basis.ts';
-import { assembleParallel, defaultBasisSpec, energyLossFromText, type Assembled, type EnergyRows, priorWeights, restrictAssembled, selectByCrossValidation } from '../potentials/trace/fit.ts';
+import { DEFAULT_IRLS_ITERATIONS, assembleParallel, defaultBasisSpec, energyLossFromText, type Assembled, type EnergyRows, priorWeights, restrictAssembled, selectByCrossValidation } from '../potentials/trace/fit.ts';
 import type { RadialKind } from '../potentials/trace/radial.ts';
 import { parseOptions } from '../src/cli/command.ts';
 import { report } from './harness.ts';
@@ -54,7 +54,7 @@ const metric = options.metric === 'mae' ? 'mae' : 'rmse', combine = options.comb
 const prior = { wl: num('prior-wl', 2), wn: num('prior-wn', 6) };
 const threads = num('threads', availableParallelism());
 const energyLoss = typeof options['energy-loss'] === 'string' ? energyLossFromText(options['energy-loss']) : 'l2';
-const irlsIterations = num('irls-iterations', 8);
+const irlsIterations = num('irls-iterations', DEFAULT_IRLS_ITERATIONS);
 const agnesi = { r0: num('r0', 2.35), p: num('p', 2), q: num('q', 4) };
 const radial = (n: number) => ({ kind: radialKind, n, cutoff, ...(radialKind === 'chebexpcos' ? { lambda: radialLambda } : radialKind === 'agnesi' ? agnesi : {}) });
 const spec = (deg: number[], wL: number): BasisSpec => defaultBasisSpec([el], { maxDegree: deg, wL, radial: radial(deg[0]) });

@@ -116,6 +116,7 @@ describe('trace fit: robust energy loss by IRLS (energyLoss)', () => {
     expect(() => energyLossFromText('huber')).toThrow(/--energy-loss must be/);
     expect(() => energyLossFromText('l3:1')).toThrow(/l3:1/);
     expect(() => fit({ huber: -1 })).toThrow(/energyLoss/);
+    expect(() => fit({ huber: 1, l1: 1 } as unknown as EnergyLoss)).toThrow(/energyLoss/); // ambiguous
     expect(() => fit('l1', { irlsIterations: -1 })).toThrow(/irlsIterations/);
   });
 });

@@ -515,9 +515,10 @@ export function parseEnergyLoss(loss: EnergyLoss | undefined): { kind: 'l1' | 'h
   if (loss === undefined || loss === 'l2') return null;
   if (loss === 'l1') return { kind: 'l1', delta: DEFAULT_L1_FLOOR };
   if (typeof loss === 'object' && loss !== null) {
-    const kind = 'huber' in loss ? 'huber' : 'l1' in loss ? 'l1' : null;
-    const delta = kind === 'huber' ? (loss as { huber: number }).huber : kind === 'l1' ? (loss as { l1: number }).l1 : NaN;
-    if (kind && Number.isFinite(delta) && delta > 0) return { kind, delta };
+    // Exactly one of l1 / huber: an object with both would be ambiguous.
+    const keys = Object.keys(loss), kind = keys[0];
+    const delta = (loss as Record<string, unknown>)[kind];
+    if (keys.length === 1 && (kind === 'l1' || kind === 'huber') && typeof delta === 'number' && Number.isFinite(delta) && delta > 0) return { kind, delta };
   }
   throw new Error(`fit: energyLoss must be 'l2', 'l1', { l1: δ } or { huber: δ } with δ > 0 (meV/atom), got ${JSON.stringify(loss)}`);
 }

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { readExtxyz } from '../io/extxyz.ts';
 import { availableParallelism } from 'node:os';
-import { defaultBasisSpec, elementsOf, energyLossFromText, fitTraceAsync, readFrames } from '../../potentials/trace/fit.ts';
+import { DEFAULT_IRLS_ITERATIONS, defaultBasisSpec, elementsOf, energyLossFromText, fitTraceAsync, readFrames } from '../../potentials/trace/fit.ts';
 import type { ChannelSpec } from '../../potentials/trace/basis.ts';
 import type { RadialKind, RadialSpec } from '../../potentials/trace/radial.ts';
 import { saveModel } from '../../potentials/trace/model.ts';
@@ -105,7 +105,7 @@ Fit:
       basis, threads, train, test, e0, lambda,
       weights: { energy: num('energy-weight', 30), force: num('force-weight', 1), virial: num('virial-weight', 1) },
       energyLoss: options['energy-loss'] !== undefined ? energyLossFromText(String(options['energy-loss'])) : undefined,
-      irlsIterations: options['irls-iterations'] !== undefined ? num('irls-iterations', 8) : undefined,
+      irlsIterations: options['irls-iterations'] !== undefined ? num('irls-iterations', DEFAULT_IRLS_ITERATIONS) : undefined,
       folds: num('folds', 5), crossValidate: options.cv === true, source: String(options.train),
       energyScales: options['energy-scales'] !== undefined ? numbers('energy-scales') : undefined,
       select: options.select !== undefined ? selectScales(numbers('select')) : undefined,
