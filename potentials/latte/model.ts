@@ -148,6 +148,8 @@ export class LatteModel {
   readonly offEmbNeighbour: number;
   readonly embeddingDim: number;
   readonly offMlp: Int32Array;
+  /** Offset in theta of the weights into layer l + 1 of species t's MLP (W then b), at [t·L + l], l < L = layers − 1. */
+  readonly layerOffset: Int32Array;
   readonly layerSizes: number[];
   /** Standardisation: G' = (G − mean)·invStd, per species, and energy offsets. */
   readonly mean: Float64Array;
@@ -317,12 +319,16 @@ export class LatteModel {
       off = this.offWeights + ns * ns * F;
     }
     this.layerSizes = [D, ...cfg.hidden, 1];
-    const offMlp: number[] = [];
+    const offMlp: number[] = [], layerOffset: number[] = [];
     for (let s = 0; s < ns; s++) {
       offMlp.push(off);
-      for (let l = 0; l + 1 < this.layerSizes.length; l++) off += this.layerSizes[l + 1] * (this.layerSizes[l] + 1);
+      for (let l = 0; l + 1 < this.layerSizes.length; l++) {
+        layerOffset.push(off);
+        off += this.layerSizes[l + 1] * (this.layerSizes[l] + 1);
+      }
     }
     this.offMlp = Int32Array.from(offMlp);
+    this.layerOffset = Int32Array.from(layerOffset);
     if (theta) {
       if (theta.length !== off) throw new Error(`LATTE model: parameter vector has ${theta.length} entries, the configuration needs ${off}`);
       this.theta = Float64Array.from(theta);
@@ -904,13 +910,10 @@ export class LatteModel {
   private mlpBackward(ti: number, pg: Float64Array | null, scale: number): void {
     const th = this.theta, sizes = this.layerSizes, acts = this.acts, deltas = this.deltas;
     const L = sizes.length - 1;
-    // Offsets of each layer.
-    let o = this.offMlp[ti];
-    const offs: number[] = this.layerOffsetsScratch;
-    for (let l = 0; l < L; l++) { offs[l] = o; o += sizes[l + 1] * (sizes[l] + 1); }
+    const offs = this.layerOffset, ob = ti * L;
     // deltas[L] holds outScale (linear output): the output's derivative.
     for (let l = L - 1; l >= 0; l--) {
-      const nin = sizes[l], nout = sizes[l + 1], ain = acts[l], dout = deltas[l + 1], wo = offs[l];
+      const nin = sizes[l], nout = sizes[l + 1], ain = acts[l], dout = deltas[l + 1], wo = offs[ob + l];
       if (pg !== null) {
         const bo = wo + nin * nout;
         for (let k = 0; k < nout; k++) {
@@ -942,7 +945,6 @@ export class LatteModel {
     const D = this.nDescriptors, dG = this.dG, istd = this.invStd, so = ti * D, d0 = deltas[0];
     for (let d = 0; d < D; d++) dG[d] = d0[d] * istd[so + d];
   }
-  private readonly layerOffsetsScratch: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   private readonly backScratch: Float64Array;
 
   /**

@@ -165,7 +165,6 @@ export class FrozenLossEvaluator {
   private readonly adbar2: Float64Array;
   private readonly zb: Float64Array;
   private readonly zdb: Float64Array;
-  private readonly layerOffsets = new Int32Array(16);
   private readonly slot: Float64Array;
   private readonly terms = new Float64Array(TERMS);
 
@@ -175,7 +174,6 @@ export class FrozenLossEvaluator {
     this.act = activationCode(model.config.activation);
     this.sizes = model.layerSizes;
     this.L = this.sizes.length - 1;
-    if (this.L + 1 > this.layerOffsets.length) throw new Error(`LATTE frozen training: at most ${this.layerOffsets.length - 1} layers`);
     this.off = new Int32Array(this.L + 1);
     let h = 0;
     for (let l = 0; l < this.L; l++) { this.off[l] = h; h += this.sizes[l]; }
@@ -316,11 +314,10 @@ export class FrozenLossEvaluator {
     const t = fs.source.species[i], mean = model.mean, istd = model.invStd, so = t * D, G = fs.G, go = i * D;
     const A = this.A, S1 = this.S1, S2 = this.S2, row = i * R, act = this.act;
     for (let d = 0; d < D; d++) A[row + d] = (G[go + d] - mean[so + d]) * istd[so + d];
-    const offs = this.layerOffsets;
-    let o = model.offMlp[t];
+    // Weights into layer l (1..L) of species t start at offs[ob + l].
+    const offs = model.layerOffset, ob = t * L - 1;
     for (let l = 1; l < L; l++) {
-      const nin = sizes[l - 1], nout = sizes[l], bo = o + nin * nout, pin = row + off[l - 1], ho = row + off[l];
-      offs[l] = o;
+      const nin = sizes[l - 1], nout = sizes[l], o = offs[ob + l], bo = o + nin * nout, pin = row + off[l - 1], ho = row + off[l];
       denseLayer(th, o, bo, nin, nout, A, pin, A, ho);
       // Activation: value, σ' and σ'' from the pre-activation.
       if (act === ACT_GAUSS) {
@@ -333,10 +330,9 @@ export class FrozenLossEvaluator {
           A[ho + k2] = z * sg; S1[ho + k2] = sg * (1 + z * (1 - sg)); S2[ho + k2] = sg * (1 - sg) * (2 + z * (1 - 2 * sg));
         }
       }
-      o = bo + nout;
     }
     // Output layer (linear, scaled).
-    offs[L] = o;
+    const o = offs[ob + L];
     const sc = model.outScale[t], nTop = sizes[L - 1], pin = row + off[L - 1];
     let z = th[o + nTop];
     for (let q = 0; q < nTop; q++) z += th[o + q] * A[pin + q];
@@ -346,7 +342,7 @@ export class FrozenLossEvaluator {
     for (let q = 0; q < nTop; q++) abar[q] = sc * th[o + q];
     const zb = this.zb;
     for (let l = L - 1; l >= 1; l--) {
-      const nin = sizes[l - 1], nout = sizes[l], wo = offs[l], ho = row + off[l];
+      const nin = sizes[l - 1], nout = sizes[l], wo = offs[ob + l], ho = row + off[l];
       for (let k = 0; k < nout; k++) zb[k] = abar[k] * S1[ho + k];
       for (let q = 0; q < nin; q++) next[q] = 0;
       let k = 0;
@@ -372,24 +368,22 @@ export class FrozenLossEvaluator {
     const t = fs.source.species[i], istd = model.invStd, so = t * D, go = i * D;
     const A = this.A, S1 = this.S1, S2 = this.S2, row = i * R, AD = this.AD, ZD = this.ZD, U = this.U;
     for (let d = 0; d < D; d++) AD[d] = U[go + d] * istd[so + d];
-    const offs = this.layerOffsets;
-    let o = model.offMlp[t];
-    for (let l = 1; l <= L; l++) { offs[l] = o; o += sizes[l] * (sizes[l - 1] + 1); }
+    const offs = model.layerOffset, ob = t * L - 1;
     // Tangent forward: ż = W ȧ_prev, ȧ = σ'(z) ż (hidden layers).
     for (let l = 1; l < L; l++) {
-      const nin = sizes[l - 1], nout = sizes[l], wo = offs[l], ho = off[l], pin = off[l - 1];
+      const nin = sizes[l - 1], nout = sizes[l], wo = offs[ob + l], ho = off[l], pin = off[l - 1];
       denseLayer(th, wo, -1, nin, nout, AD, pin, ZD, ho);
       for (let k2 = 0; k2 < nout; k2++) AD[ho + k2] = S1[row + ho + k2] * ZD[ho + k2];
     }
     // Output layer: out = s(W a + b), ȯut = s W ȧ.
-    const sc = model.outScale[t], wL = offs[L], nTop = sizes[L - 1], pTop = off[L - 1];
+    const sc = model.outScale[t], wL = offs[ob + L], nTop = sizes[L - 1], pTop = off[L - 1];
     for (let q = 0; q < nTop; q++) g[wL + q] += sc * (alpha * A[row + pTop + q] + AD[pTop + q]);
     g[wL + nTop] += sc * alpha;
     let abar = this.abar, adbar = this.adbar, abarN = this.abar2, adbarN = this.adbar2;
     for (let q = 0; q < nTop; q++) { const w = sc * th[wL + q]; abar[q] = alpha * w; adbar[q] = w; }
     const zb = this.zb, zdb = this.zdb;
     for (let l = L - 1; l >= 1; l--) {
-      const nin = sizes[l - 1], nout = sizes[l], wo = offs[l], ho = off[l], bo = wo + nin * nout, pin = off[l - 1];
+      const nin = sizes[l - 1], nout = sizes[l], wo = offs[ob + l], ho = off[l], bo = wo + nin * nout, pin = off[l - 1];
       for (let k = 0; k < nout; k++) {
         const sp = S1[row + ho + k];
         const p = abar[k] * sp + adbar[k] * S2[row + ho + k] * ZD[ho + k];
