@@ -87,7 +87,8 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
   --freeze-descriptor   train the MLPs only: radial centres, widths and species
                         weights fixed; descriptors and their position Jacobians are
                         stored once (memory ~ atoms × neighbours × D × 24 bytes) and
-                        each gradient is exact and several times cheaper; one thread
+                        each gradient is exact and several times cheaper; runs on
+                        one thread (--workers and --force-gradient do not apply)
   --widen-hidden 64,32  with --init: widen the hidden layers first (new neurons
                         enter with zero output weights: same energies at the start)
   --workers N           threads computing each batch, this one included (default:
