@@ -306,6 +306,11 @@ export interface TrainOptions {
    * split is drawn from the seed as usual, so the same seed and files give the same split.
    */
   initial?: LatteModel;
+  /**
+   * With `initial`: append these descriptor blocks first (extendDescriptor), standardised
+   * over the training structures, with zero first-layer weights (same energies at the start).
+   */
+  addBlocks?: string;
   /** Training extxyz files. */
   train: string[];
   /** Validation files; when absent, `validationFraction` of the training frames (seeded) is held out. */
@@ -403,8 +408,8 @@ export interface TrainResult {
   evaluations?: number;
 }
 
-/** Standardisation (per species mean and 1/std of the descriptors over the structures) and e0 by least squares. */
-export function fitStatistics(model: LatteModel, structures: readonly TrainingStructure[]): void {
+/** Sets the model's standardisation (per species mean and 1/std of each descriptor over the structures) for descriptors d ≥ from. */
+function fitStandardisation(model: LatteModel, structures: readonly TrainingStructure[], from = 0): void {
   const D = model.nDescriptors, ns = model.nSpecies;
   const sum = new Float64Array(ns * D), sq = new Float64Array(ns * D), count = new Float64Array(ns);
   const identity = Int32Array.from({ length: ns }, (_, k) => k);
@@ -414,11 +419,11 @@ export function fitStatistics(model: LatteModel, structures: readonly TrainingSt
     for (let i = 0; i < s.nLocal; i++) {
       const t = s.species[i];
       count[t]++;
-      for (let d = 0; d < D; d++) { const g = G[i * D + d]; sum[t * D + d] += g; sq[t * D + d] += g * g; }
+      for (let d = from; d < D; d++) { const g = G[i * D + d]; sum[t * D + d] += g; sq[t * D + d] += g * g; }
     }
   }
   for (let t = 0; t < ns; t++) {
-    for (let d = 0; d < D; d++) {
+    for (let d = from; d < D; d++) {
       const k = t * D + d;
       if (count[t] === 0) { model.mean[k] = 0; model.invStd[k] = 1; continue; }
       const m = sum[k] / count[t];
@@ -427,6 +432,12 @@ export function fitStatistics(model: LatteModel, structures: readonly TrainingSt
       model.invStd[k] = variance > 1e-16 ? 1 / Math.sqrt(variance) : 1;
     }
   }
+}
+
+/** Standardisation (per species mean and 1/std of the descriptors over the structures) and e0 by least squares. */
+export function fitStatistics(model: LatteModel, structures: readonly TrainingStructure[]): void {
+  const ns = model.nSpecies;
+  fitStandardisation(model, structures);
   // e0: least squares of E ≈ Σ_t n_t e0_t (normal equations, ridge-regularised for absent species).
   const A = new Float64Array(ns * ns), b = new Float64Array(ns);
   for (const s of structures) {
@@ -537,6 +548,50 @@ export function widenHidden(model: LatteModel, hidden: readonly number[], seed =
   return m;
 }
 
+/**
+ * The same model with more descriptor blocks appended (`extra`, e.g. '8,abc,abc:6,abcd,abcd'):
+ * the existing centres, widths, species weights, MLP and standardisation are copied;
+ * the new functions get the usual initial centres, widths and weights (seeded), their
+ * descriptors are standardised over `structures`, and their first-layer MLP weights are
+ * zero — the energies are unchanged until training uses the new inputs.
+ */
+export function extendDescriptor(model: LatteModel, extra: string, structures: readonly TrainingStructure[], seed = 1): LatteModel {
+  const cfg = model.config;
+  const m = new LatteModel({ ...cfg, descriptor: `${cfg.descriptor}:${extra}` });
+  m.initialise(seed);
+  const ns = model.nSpecies, F = model.nFunctions, Fn = m.nFunctions, D = model.nDescriptors, Dn = m.nDescriptors;
+  const src = model.theta, dst = m.theta;
+  // Functions (and descriptors) of the old blocks keep their indices; the new blocks follow.
+  for (let t = 0; t < ns; t++) dst.set(src.subarray(model.offCentres + t * F, model.offCentres + (t + 1) * F), m.offCentres + t * Fn);
+  dst.set(src.subarray(model.offWidths, model.offWidths + F), m.offWidths);
+  const K = model.embeddingDim;
+  if (K > 0) {
+    dst.set(src.subarray(model.offWeights, model.offWeights + F * K), m.offWeights);
+    dst.set(src.subarray(model.offEmbCentral, model.offEmbCentral + 2 * ns * K), m.offEmbCentral);
+  } else {
+    for (let p = 0; p < ns * ns; p++) dst.set(src.subarray(model.offWeights + p * F, model.offWeights + (p + 1) * F), m.offWeights + p * Fn);
+  }
+  const H = model.layerSizes[1];
+  for (let t = 0; t < ns; t++) {
+    const o = model.offMlp[t], n = m.offMlp[t];
+    for (let k = 0; k < H; k++) {
+      dst.set(src.subarray(o + k * D, o + (k + 1) * D), n + k * Dn);
+      dst.fill(0, n + k * Dn + D, n + (k + 1) * Dn);
+    }
+    // First-layer biases and every later layer have the same shapes and order.
+    const oldEnd = t + 1 < ns ? model.offMlp[t + 1] : src.length;
+    dst.set(src.subarray(o + H * D, oldEnd), n + H * Dn);
+  }
+  for (let t = 0; t < ns; t++) {
+    m.mean.set(model.mean.subarray(t * D, (t + 1) * D), t * Dn);
+    m.invStd.set(model.invStd.subarray(t * D, (t + 1) * D), t * Dn);
+  }
+  m.e0.set(model.e0);
+  m.outScale.set(model.outScale);
+  fitStandardisation(m, structures, D);
+  return m;
+}
+
 /** Trains a LATTE model from extxyz files (see TrainOptions). */
 export function trainLatte(options: TrainOptions): TrainResult {
   const seed = options.seed ?? 1;
@@ -558,10 +613,12 @@ export function trainLatte(options: TrainOptions): TrainResult {
   }
   if (train.length === 0) throw new Error('no training structures left after the validation split');
   if (!options.initial) {
+    if (options.addBlocks !== undefined) throw new Error('addBlocks extends an initial model: give initial too');
     model.initialise(seed);
     fitStatistics(model, train);
   }
-  return trainModel(model, train, validation, { ...options, seed }, rng);
+  const trained = options.addBlocks !== undefined ? extendDescriptor(model, options.addBlocks, train, seed) : model;
+  return trainModel(trained, train, validation, { ...options, seed }, rng);
 }
 
 /** The optimisation loop over prepared structures (a model already initialised and standardised). */

@@ -32,12 +32,18 @@ function initialModel(options: Record<string, string | true>) {
   const widen = options['widen-hidden'];
   if (typeof options.init !== 'string') {
     if (widen !== undefined) throw new Error('train: --widen-hidden needs --init MODEL');
+    if (options['add-blocks'] !== undefined) throw new Error('train: --add-blocks needs --init MODEL');
     return undefined;
   }
   const model = loadModel(options.init).model;
   if (widen === undefined) return model;
   const hidden = String(widen).split(',').map((h) => Number(h));
   return widenHidden(model, hidden, num(options, 'seed', 1));
+}
+
+function addBlocks(v: string | true | undefined): string | undefined {
+  if (v === true) throw new Error('train: --add-blocks needs descriptor blocks, e.g. 8,abc,abc');
+  return v;
 }
 
 export const trainCommand: Command = {
@@ -91,6 +97,12 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
                         one thread (--workers and --force-gradient do not apply)
   --widen-hidden 64,32  with --init: widen the hidden layers first (new neurons
                         enter with zero output weights: same energies at the start)
+  --add-blocks STR      with --init: append descriptor blocks first, e.g.
+                        '8,abc,abc:6,abcd,abcd' (rank 3 and 4 resolve angular
+                        order l = 3, 4, which rank ≤ 2 blocks cannot see: the
+                        first non-zero order of a cubic crystal's neighbour shell
+                        is l = 4, of a tetrahedral one l = 3). New inputs enter
+                        with zero weights: same energies at the start
   --workers N           threads computing each batch, this one included (default:
                         available cores; 1: no worker threads). The model has
                         identical bits for any N.
@@ -126,6 +138,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
         embeddingDim: num(options, 'embedding-dim', DEFAULT_EMBEDDING_DIM),
       },
       initial: initialModel(options),
+      addBlocks: addBlocks(options['add-blocks']),
       train: positional,
       validation: typeof options.validation === 'string' ? options.validation.split(',') : undefined,
       validationFraction: num(options, 'val-fraction', 0.1),

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomGeSiCell } from './latte-fixtures.ts';
+import { saveModel } from '../potentials/latte/io.ts';
+import { LatteModel, type SpeciesMode } from '../potentials/latte/model.ts';
+import { LossEvaluator, extendDescriptor, fitStatistics, prepareSystem, trainLatte, type TrainingStructure } from '../potentials/latte/train.ts';
+import { trainCommand } from '../src/cli/train.ts';
+import { formatExtxyz, systemToFrame } from '../src/io/extxyz.ts';
+import { Rng } from '../src/rng.ts';
+
+function model2(speciesMode: SpeciesMode): LatteModel {
+  const m = new LatteModel({
+    elements: ['Ge', 'Si'], cutoff: 4.2, width: 1.1, hidden: [6, 4], activation: 'gaussian', speciesMode,
+    descriptor: '3,-:2,a,a:2,ab,ab', trainWidths: true, widthMin: 0.8, widthMax: 1.4,
+  });
+  m.initialise(4);
+  return m;
+}
+
+function structures(model: LatteModel): TrainingStructure[] {
+  const rng = new Rng(7);
+  return [1, 2, 3].map((seed) => {
+    const s = randomGeSiCell(seed);
+    return prepareSystem(s, `s${seed}`, { energy: -3 * s.n + rng.normal(), forces: Array.from({ length: 3 * s.n }, () => 0.3 * rng.normal()) }, model.config.elements, model.config.cutoff);
+  });
+}
+
+const atomsOf = (s: TrainingStructure) => ({ nLocal: s.nLocal, positions: s.positions, species: s.species, full: s.full });
+const identity = Int32Array.from([0, 1]);
+
+describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
+  for (const mode of ['specific', 'embedding'] as const) {
+    it(`${mode} species weights: same energies and forces, old descriptors unchanged, new ones standardised and trainable`, () => {
+      const model = model2(mode);
+      const prep = structures(model);
+      fitStatistics(model, prep);
+      // Widths and centres moved off their initial values, as in a trained model.
+      for (let f = 0; f < model.nFunctions; f++) model.theta[model.offWidths + f] = 0.85 + 0.05 * f;
+      const ext = extendDescriptor(model, '2,abc,abc:2,abcd,abcd', prep, 5);
+      expect(ext.config.descriptor).toBe('3,-:2,a,a:2,ab,ab:2,abc,abc:2,abcd,abcd');
+      const D = model.nDescriptors, Dn = ext.nDescriptors;
+      expect(Dn).toBe(D + 4);
+      const count = new Float64Array(2), sum = new Float64Array(2 * Dn), sq = new Float64Array(2 * Dn);
+      for (const s of prep) {
+        const f1 = new Float64Array(3 * s.nTotal), f2 = new Float64Array(3 * s.nTotal);
+        const G1 = new Float64Array(s.nLocal * D), G2 = new Float64Array(s.nLocal * Dn);
+        const e1 = model.evaluate(atomsOf(s), identity, { forces: f1, descriptors: G1 });
+        const e2 = ext.evaluate(atomsOf(s), identity, { forces: f2, descriptors: G2 });
+        expect(Math.abs(e2 - e1)).toBeLessThan(1e-12 * Math.abs(e1));
+        for (let k = 0; k < f1.length; k++) expect(Math.abs(f2[k] - f1[k])).toBeLessThan(1e-12);
+        for (let i = 0; i < s.nLocal; i++) {
+          for (let d = 0; d < D; d++) expect(G2[i * Dn + d]).toBe(G1[i * D + d]);
+          const t = s.species[i];
+          count[t]++;
+          for (let d = D; d < Dn; d++) {
+            const z = (G2[i * Dn + d] - ext.mean[t * Dn + d]) * ext.invStd[t * Dn + d];
+            sum[t * Dn + d] += z;
+            sq[t * Dn + d] += z * z;
+          }
+        }
+      }
+      // The new descriptors are not trivially zero, and standardised over the structures given.
+      for (let t = 0; t < 2; t++) {
+        for (let d = D; d < Dn; d++) {
+          expect(ext.invStd[t * Dn + d]).not.toBe(1);
+          expect(Math.abs(sum[t * Dn + d] / count[t])).toBeLessThan(1e-9);
+          expect(Math.abs(sq[t * Dn + d] / count[t] - 1)).toBeLessThan(1e-9);
+        }
+      }
+      // The first-layer weights of the new inputs receive gradient: training can use them.
+      const g = new Float64Array(ext.nParameters);
+      new LossEvaluator(ext, { energy: 1, forces: 1, virial: 0 }).batch(prep, g);
+      let newInputs = 0;
+      for (let t = 0; t < 2; t++) for (let k = 0; k < 6; k++) for (let d = D; d < Dn; d++) newInputs += Math.abs(g[ext.offMlp[t] + k * Dn + d]);
+      expect(newInputs).toBeGreaterThan(0);
+    });
+  }
+
+  it('trainLatte with addBlocks trains the extended model; errors name the option and the block', () => {
+    const model = model2('specific');
+    const dir = mkdtempSync(join(tmpdir(), 'latte-extend-'));
+    const file = join(dir, 'train.xyz');
+    const rng = new Rng(3);
+    writeFileSync(file, [1, 2, 3, 4, 5].map((seed) => {
+      const s = randomGeSiCell(seed);
+      s.forces.set(Array.from({ length: 3 * s.n }, () => 0.2 * rng.normal()));
+      return formatExtxyz([systemToFrame(s, { energy: -3 * s.n + 0.1 * rng.normal(), forces: true })]);
+    }).join(''));
+    fitStatistics(model, structures(model));
+    const result = trainLatte({ model: model.config, initial: model, addBlocks: '2,abc,abc', train: [file], validationFraction: 0.2, epochs: 2, workers: 1 });
+    expect(result.model.config.descriptor).toBe('3,-:2,a,a:2,ab,ab:2,abc,abc');
+    expect(() => trainLatte({ model: model.config, addBlocks: '2,abc,abc', train: [file], epochs: 1, workers: 1 })).toThrow(/addBlocks extends an initial model/);
+    expect(() => trainLatte({ model: model.config, initial: model, addBlocks: '2,abc,ab', train: [file], epochs: 1, workers: 1 })).toThrow(/block 4/);
+    const init = join(dir, 'init.msgpack');
+    saveModel(init, model, {});
+    return Promise.all([
+      expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--add-blocks', '2,abc,abc'])).rejects.toThrow(/--add-blocks needs --init MODEL/),
+      expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--add-blocks'])).rejects.toThrow(/--add-blocks needs descriptor blocks/),
+    ]);
+  });
+});
