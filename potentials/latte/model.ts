@@ -1070,7 +1070,7 @@ export class LatteModel {
   private mdR = new Float64Array(0);
   /** Monomials of the sorted neighbours' unit vectors, component-major: [c·cap + q]. */
   private mdM = new Float64Array(0);
-  /** Views of mdM, one per monomial of ranks ≤ 2 (empty beyond the model's rank): the forward pass's loads index them by q alone. */
+  /** Views of mdM, one per monomial (empty beyond the model's rank): the forward pass's loads index them by q alone. */
   private mdMv: Float64Array[] = [];
   /** w·phi and w·phi' per (sorted neighbour q, sorted function kk), interleaved: [2(q·F + kk)], [2(q·F + kk) + 1]. */
   private mdW = new Float64Array(0);
@@ -1094,8 +1094,6 @@ export class LatteModel {
   private mdSegHi = new Int32Array(0);
   /** ∂E/∂T of ranks 0–2 in sorted function order, 6 slots per function. */
   private mdGT = new Float64Array(0);
-  /** Rank ≥ 3 back-propagated components of one neighbour. */
-  private readonly mdA = new Float64Array(MONO_TOTAL);
   /**
    * Radial coefficients in sorted function order: 1/s per (central species, kk), and
    * per (central species, neighbour species, kk) w/c² and −6w/(c²s), so that
@@ -1137,7 +1135,7 @@ export class LatteModel {
     this.mdR = new Float64Array(cap);
     this.mdM = new Float64Array(Math.max(this.monoSize, 4) * cap);
     this.mdMv = [];
-    for (let c = 0; c < 10; c++) this.mdMv.push(this.mdM.subarray(Math.min(c * cap, this.mdM.length), Math.min((c + 1) * cap, this.mdM.length)));
+    for (let c = 0; c < MONO_TOTAL; c++) this.mdMv.push(this.mdM.subarray(Math.min(c * cap, this.mdM.length), Math.min((c + 1) * cap, this.mdM.length)));
     this.mdTJ = new Int32Array(cap);
     this.mdTX = new Float64Array(cap);
     this.mdTY = new Float64Array(cap);
@@ -1177,8 +1175,7 @@ export class LatteModel {
       if (forces === null) continue;
       mlp.backward(S, dG);
       contractBack(T, dG, gT);
-      if (this.maxRank > 2) this.mdBackward(i, nn, ti, forces);
-      else this.mdBackwardPairs(i, nn, ti, forces);
+      this.mdBackwardPairs(i, nn, ti, forces);
     }
     return energy;
   }
@@ -1301,12 +1298,13 @@ export class LatteModel {
    * neighbours in each species segment (w constant there).
    */
   private mdForward(ti: number): void {
-    const F = this.nFunctions, ns = this.nSpecies, cap = this.mdCap, k0 = ti * F;
-    const R = this.mdR, M = this.mdM, T = this.T, W = this.mdW, F2 = 2 * F, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
-    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const F = this.nFunctions, ns = this.nSpecies, k0 = ti * F;
+    const R = this.mdR, T = this.T, W = this.mdW, F2 = 2 * F, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
+    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase;
     const mv = this.mdMv, M1 = mv[1], M2 = mv[2], M3 = mv[3], M4 = mv[4], M5 = mv[5], M6 = mv[6], M7 = mv[7], M8 = mv[8], M9 = mv[9];
     for (let g = 0; g < 4; g++) {
       const kStart = this.grpStart[ti * 5 + g], kEnd = this.grpStart[ti * 5 + g + 1];
+      if (g === 3) { if (kStart < kEnd) this.mdForwardHigh(ti, kStart, kEnd); continue; }
       const S = this.grpSmax[ti * 4 + g] + RUN_MARGIN;
       for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; }
       let k = kStart;
@@ -1368,11 +1366,10 @@ export class LatteModel {
           }
         }
       }
+      // The odd function left (one at a time).
       for (; k < kEnd; k++) {
         const c = ordC[k], is = ordIs[k], kk = k - k0, base = ordBase[k];
-        const p = g === 3 ? ordRank[k] : g, cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
         let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
-        if (g === 3) for (let cc = 0; cc < cd; cc++) T[base + cc] = 0;
         for (let tj = 0; tj < ns; tj++) {
           // Run of this segment: fl(r − c) in (−S, S); both ends only move up as c grows.
           const qEnd = seg[tj + 1];
@@ -1407,122 +1404,153 @@ export class LatteModel {
               t4 += wp * M4[q]; t5 += wp * M5[q]; t6 += wp * M6[q];
               t7 += wp * M7[q]; t8 += wp * M8[q]; t9 += wp * M9[q];
             }
-          } else {
-            for (let q = lo; q < hi; q++) {
-              const y = (R[q] - c) * is;
-              let wp = 0, wd = 0;
-              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
-              W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
-              for (let cc = 0; cc < cd; cc++) T[base + cc] += wp * M[(mOff + cc) * cap + q];
-            }
           }
         }
         if (g === 0) T[base] = t0;
         else if (g === 1) { T[base] = t1; T[base + 1] = t2; T[base + 2] = t3; }
-        else if (g === 2) { T[base] = t4; T[base + 1] = t5; T[base + 2] = t6; T[base + 3] = t7; T[base + 4] = t8; T[base + 5] = t9; }
+        else { T[base] = t4; T[base + 1] = t5; T[base + 2] = t6; T[base + 3] = t7; T[base + 4] = t8; T[base + 5] = t9; }
       }
     }
   }
 
   /**
-   * Forces from ∂E/∂T (in this.gT): one sorted neighbour at a time over the run of
-   * functions alive at its distance, reading the forward pass's w·phi and w·phi'.
+   * mdForward for rank group 3 (ranks 3 and 4, sorted together by centre): one
+   * function at a time over its runs, its 10 or 15 compact components summed in locals.
    */
-  private mdBackward(i: number, nn: number, ti: number, forces: Float64Array): void {
-    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
-    const J = this.mdJ, R = this.mdR, M = this.mdM, gT = this.gT, gS = this.mdGT, A = this.mdA;
-    const ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank, W = this.mdW, F2 = 2 * F;
-    const gs = this.grpStart, g0 = gs[ti * 5], g1 = gs[ti * 5 + 1], g2 = gs[ti * 5 + 2], g3 = gs[ti * 5 + 3], g4 = gs[ti * 5 + 4];
-    const S0 = this.grpSmax[ti * 4] + RUN_MARGIN, S1 = this.grpSmax[ti * 4 + 1] + RUN_MARGIN;
-    const S2 = this.grpSmax[ti * 4 + 2] + RUN_MARGIN, S3 = this.grpSmax[ti * 4 + 3] + RUN_MARGIN;
-    // ∂E/∂T of ranks 0–2 in sorted function order, 6 slots per function.
-    for (let k = g0; k < g3; k++) {
-      const b = ordBase[k], o = 6 * (k - k0);
-      gS[o] = gT[b];
-      if (k >= g1) { gS[o + 1] = gT[b + 1]; gS[o + 2] = gT[b + 2]; }
-      if (k >= g2) { gS[o + 3] = gT[b + 3]; gS[o + 4] = gT[b + 4]; gS[o + 5] = gT[b + 5]; }
-    }
-    const highRank = this.maxRank > 2, gradRows = this.gradRows, firstHighRow = GRAD_COUNT[Math.min(2, this.maxRank)];
-    let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2, lo3 = g3, hi3 = g3;
-    let fix = 0, fiy = 0, fiz = 0;
-    const keyT = this.mdKeyT;
-    for (let q = 0; q < nn; q++) {
-      // A new species segment starts again from the shortest distance: restart the runs.
-      if (q > 0 && keyT[q] !== keyT[q - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; lo3 = g3; hi3 = g3; }
-      const r = R[q], qW = q * F2 - 2 * k0;
-      const m1 = monoSize > 1 ? M[cap + q] : 0, m2 = monoSize > 1 ? M[2 * cap + q] : 0, m3 = monoSize > 1 ? M[3 * cap + q] : 0;
-      const m4 = monoSize > 4 ? M[4 * cap + q] : 0, m5 = monoSize > 4 ? M[5 * cap + q] : 0, m6 = monoSize > 4 ? M[6 * cap + q] : 0;
-      const m7 = monoSize > 4 ? M[7 * cap + q] : 0, m8 = monoSize > 4 ? M[8 * cap + q] : 0, m9 = monoSize > 4 ? M[9 * cap + q] : 0;
-      let a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, sRp = 0;
-      // Runs of functions with |fl(r − c)| < S (the forward pass's predicate); both ends move up with r.
-      lo0 = runStart(ordC, lo0, g1, r, S0);
-      if (hi0 < lo0) hi0 = lo0;
-      hi0 = runEnd(ordC, hi0, g1, r, S0);
-      for (let k = lo0; k < hi0; k++) {
-        sRp += gS[6 * (k - k0)] * W[qW + 2 * k + 1];
-      }
-      lo1 = runStart(ordC, lo1, g2, r, S1);
-      if (hi1 < lo1) hi1 = lo1;
-      hi1 = runEnd(ordC, hi1, g2, r, S1);
-      for (let k = lo1; k < hi1; k++) {
-        const o = 6 * (k - k0), e = qW + 2 * k, wp = W[e], wd = W[e + 1];
-        const h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
-        a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp;
-        sRp += (h1 * m1 + h2 * m2 + h3 * m3) * wd;
-      }
-      lo2 = runStart(ordC, lo2, g3, r, S2);
-      if (hi2 < lo2) hi2 = lo2;
-      hi2 = runEnd(ordC, hi2, g3, r, S2);
-      for (let k = lo2; k < hi2; k++) {
-        const o = 6 * (k - k0), e = qW + 2 * k, wp = W[e], wd = W[e + 1];
-        const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
-        a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
-        sRp += (h4 * m4 + h5 * m5 + h6 * m6 + h7 * m7 + h8 * m8 + h9 * m9) * wd;
-      }
-      const ux = m1, uy = m2, uz = m3;
-      let bx = a1 + 2 * a4 * ux + a5 * uy + a6 * uz;
-      let by = a2 + a5 * ux + 2 * a7 * uy + a8 * uz;
-      let bz = a3 + a6 * ux + a8 * uy + 2 * a9 * uz;
-      if (highRank) {
-        lo3 = runStart(ordC, lo3, g4, r, S3);
-        if (hi3 < lo3) hi3 = lo3;
-        hi3 = runEnd(ordC, hi3, g4, r, S3);
-        for (let c = 10; c < monoSize; c++) A[c] = 0;
-        for (let k = lo3; k < hi3; k++) {
-          const e = qW + 2 * k, wp = W[e], wd = W[e + 1], base = ordBase[k], p = ordRank[k];
-          const cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
-          let gR = 0;
-          for (let c = 0; c < cd; c++) {
-            const h = gT[base + c];
-            gR += h * M[(mOff + c) * cap + q];
-            A[mOff + c] += h * wp;
+  private mdForwardHigh(ti: number, kStart: number, kEnd: number): void {
+    const F = this.nFunctions, ns = this.nSpecies, k0 = ti * F, F2 = 2 * F;
+    const R = this.mdR, T = this.T, W = this.mdW, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
+    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const mv = this.mdMv;
+    // Rank 3: xxx xxy xxz xyy xyz xzz yyy yyz yzz zzz; rank 4 likewise (lexicographic sorted tuples).
+    const N0 = mv[10], N1 = mv[11], N2 = mv[12], N3 = mv[13], N4 = mv[14], N5 = mv[15], N6 = mv[16], N7 = mv[17], N8 = mv[18], N9 = mv[19];
+    const O0 = mv[20], O1 = mv[21], O2 = mv[22], O3 = mv[23], O4 = mv[24], O5 = mv[25], O6 = mv[26], O7 = mv[27];
+    const O8 = mv[28], O9 = mv[29], O10 = mv[30], O11 = mv[31], O12 = mv[32], O13 = mv[33], O14 = mv[34];
+    const S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN;
+    for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; }
+    for (let k = kStart; k < kEnd; k++) {
+      const c = ordC[k], is = ordIs[k], kk = k - k0, base = ordBase[k], wo = 2 * kk;
+      if (ordRank[k] === 3) {
+        let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
+        for (let tj = 0; tj < ns; tj++) {
+          const qEnd = seg[tj + 1];
+          let lo = segLo[tj], hi = segHi[tj];
+          while (lo < qEnd && !(R[lo] - c > -S)) lo++;
+          if (hi < lo) hi = lo;
+          while (hi < qEnd && R[hi] - c < S) hi++;
+          segLo[tj] = lo; segHi[tj] = hi;
+          const e = (ti * ns + tj) * F + kk, ca = CA[e], cb = CB[e];
+          for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+            const y = (R[q] - c) * is;
+            let wp = 0, wd = 0;
+            { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
+            W[o] = wp; W[o + 1] = wd;
+            t0 += wp * N0[q]; t1 += wp * N1[q]; t2 += wp * N2[q]; t3 += wp * N3[q]; t4 += wp * N4[q];
+            t5 += wp * N5[q]; t6 += wp * N6[q]; t7 += wp * N7[q]; t8 += wp * N8[q]; t9 += wp * N9[q];
           }
-          sRp += gR * wd;
         }
-        for (let row = firstHighRow; row < gradRows; row++) {
-          const v = A[GRAD_K[row]] * GRAD_C[row] * M[GRAD_R[row] * cap + q];
-          const a = GRAD_A[row];
-          if (a === 0) bx += v; else if (a === 1) by += v; else bz += v;
+        T[base] = t0; T[base + 1] = t1; T[base + 2] = t2; T[base + 3] = t3; T[base + 4] = t4;
+        T[base + 5] = t5; T[base + 6] = t6; T[base + 7] = t7; T[base + 8] = t8; T[base + 9] = t9;
+      } else {
+        let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0, t10 = 0, t11 = 0, t12 = 0, t13 = 0, t14 = 0;
+        for (let tj = 0; tj < ns; tj++) {
+          const qEnd = seg[tj + 1];
+          let lo = segLo[tj], hi = segHi[tj];
+          while (lo < qEnd && !(R[lo] - c > -S)) lo++;
+          if (hi < lo) hi = lo;
+          while (hi < qEnd && R[hi] - c < S) hi++;
+          segLo[tj] = lo; segHi[tj] = hi;
+          const e = (ti * ns + tj) * F + kk, ca = CA[e], cb = CB[e];
+          for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+            const y = (R[q] - c) * is;
+            let wp = 0, wd = 0;
+            { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
+            W[o] = wp; W[o + 1] = wd;
+            t0 += wp * O0[q]; t1 += wp * O1[q]; t2 += wp * O2[q]; t3 += wp * O3[q]; t4 += wp * O4[q];
+            t5 += wp * O5[q]; t6 += wp * O6[q]; t7 += wp * O7[q]; t8 += wp * O8[q]; t9 += wp * O9[q];
+            t10 += wp * O10[q]; t11 += wp * O11[q]; t12 += wp * O12[q]; t13 += wp * O13[q]; t14 += wp * O14[q];
+          }
         }
+        T[base] = t0; T[base + 1] = t1; T[base + 2] = t2; T[base + 3] = t3; T[base + 4] = t4;
+        T[base + 5] = t5; T[base + 6] = t6; T[base + 7] = t7; T[base + 8] = t8; T[base + 9] = t9;
+        T[base + 10] = t10; T[base + 11] = t11; T[base + 12] = t12; T[base + 13] = t13; T[base + 14] = t14;
       }
-      const ub = ux * bx + uy * by + uz * bz, ir = 1 / r;
-      const gx = sRp * ux + (bx - ub * ux) * ir;
-      const gy = sRp * uy + (by - ub * uy) * ir;
-      const gz = sRp * uz + (bz - ub * uz) * ir;
-      const j = J[q];
-      forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
-      fix += gx; fiy += gy; fiz += gz;
     }
-    forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz;
+  }
+
+  /** Rank group 3's run of sorted functions [mdLo3, mdHi3) in mdBackHigh, and its result: b (x, y, z) and the radial sum. */
+  private mdLo3 = 0;
+  private mdHi3 = 0;
+  private readonly mdHo = new Float64Array(4);
+
+  /**
+   * The rank-3/4 part of sorted neighbour q's pair gradient (for mdBackwardPairs):
+   * over the run of rank group 3's functions alive at its distance (the run moves up
+   * from the previous neighbour's, as the forward pass's), A = Σ_k ∂E/∂T_k·w·phi and
+   * the radial sum Σ_k (∂E/∂T_k·M)·w·phi'; then b = Σ_c A_c ∇_u M_c in closed form.
+   * Writes b and the radial sum to mdHo.
+   */
+  private mdBackHigh(q: number, ti: number): void {
+    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, F2 = 2 * F, M = this.mdM, W = this.mdW, gT = this.gT;
+    const ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const g4 = this.grpStart[ti * 5 + 4], S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN, r = this.mdR[q];
+    const lo = runStart(ordC, this.mdLo3, g4, r, S);
+    let hi = this.mdHi3;
+    if (hi < lo) hi = lo;
+    hi = runEnd(ordC, hi, g4, r, S);
+    this.mdLo3 = lo; this.mdHi3 = hi;
+    const out = this.mdHo;
+    if (lo === hi) { out[0] = 0; out[1] = 0; out[2] = 0; out[3] = 0; return; }
+    // Monomials of ranks 2 (xx xy xz yy yz zz), 3 and 4 (lexicographic sorted tuples).
+    const m4 = M[4 * cap + q], m5 = M[5 * cap + q], m6 = M[6 * cap + q], m7 = M[7 * cap + q], m8 = M[8 * cap + q], m9 = M[9 * cap + q];
+    const n0 = M[10 * cap + q], n1 = M[11 * cap + q], n2 = M[12 * cap + q], n3 = M[13 * cap + q], n4 = M[14 * cap + q];
+    const n5 = M[15 * cap + q], n6 = M[16 * cap + q], n7 = M[17 * cap + q], n8 = M[18 * cap + q], n9 = M[19 * cap + q];
+    const has4 = this.maxRank > 3;
+    const o0 = has4 ? M[20 * cap + q] : 0, o1 = has4 ? M[21 * cap + q] : 0, o2 = has4 ? M[22 * cap + q] : 0, o3 = has4 ? M[23 * cap + q] : 0;
+    const o4 = has4 ? M[24 * cap + q] : 0, o5 = has4 ? M[25 * cap + q] : 0, o6 = has4 ? M[26 * cap + q] : 0, o7 = has4 ? M[27 * cap + q] : 0;
+    const o8 = has4 ? M[28 * cap + q] : 0, o9 = has4 ? M[29 * cap + q] : 0, o10 = has4 ? M[30 * cap + q] : 0, o11 = has4 ? M[31 * cap + q] : 0;
+    const o12 = has4 ? M[32 * cap + q] : 0, o13 = has4 ? M[33 * cap + q] : 0, o14 = has4 ? M[34 * cap + q] : 0;
+    let c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0, c8 = 0, c9 = 0;
+    let d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0, d8 = 0, d9 = 0, d10 = 0, d11 = 0, d12 = 0, d13 = 0, d14 = 0;
+    let sR = 0;
+    for (let k = lo, e = q * F2 - 2 * k0 + 2 * lo; k < hi; k++, e += 2) {
+      const wp = W[e], wd = W[e + 1], b = ordBase[k];
+      if (ordRank[k] === 3) {
+        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+        c0 += h0 * wp; c1 += h1 * wp; c2 += h2 * wp; c3 += h3 * wp; c4 += h4 * wp;
+        c5 += h5 * wp; c6 += h6 * wp; c7 += h7 * wp; c8 += h8 * wp; c9 += h9 * wp;
+        sR += (h0 * n0 + h1 * n1 + h2 * n2 + h3 * n3 + h4 * n4 + h5 * n5 + h6 * n6 + h7 * n7 + h8 * n8 + h9 * n9) * wd;
+      } else {
+        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+        const h10 = gT[b + 10], h11 = gT[b + 11], h12 = gT[b + 12], h13 = gT[b + 13], h14 = gT[b + 14];
+        d0 += h0 * wp; d1 += h1 * wp; d2 += h2 * wp; d3 += h3 * wp; d4 += h4 * wp;
+        d5 += h5 * wp; d6 += h6 * wp; d7 += h7 * wp; d8 += h8 * wp; d9 += h9 * wp;
+        d10 += h10 * wp; d11 += h11 * wp; d12 += h12 * wp; d13 += h13 * wp; d14 += h14 * wp;
+        sR += (h0 * o0 + h1 * o1 + h2 * o2 + h3 * o3 + h4 * o4 + h5 * o5 + h6 * o6 + h7 * o7 + h8 * o8 + h9 * o9
+          + h10 * o10 + h11 * o11 + h12 * o12 + h13 * o13 + h14 * o14) * wd;
+      }
+    }
+    // ∂/∂u_x,y,z of Σ c·M(rank 3) + Σ d·M(rank 4): each monomial's exponent of the axis
+    // times the monomial with that axis removed once.
+    out[0] = 3 * c0 * m4 + 2 * c1 * m5 + 2 * c2 * m6 + c3 * m7 + c4 * m8 + c5 * m9
+      + 4 * d0 * n0 + 3 * d1 * n1 + 3 * d2 * n2 + 2 * d3 * n3 + 2 * d4 * n4 + 2 * d5 * n5 + d6 * n6 + d7 * n7 + d8 * n8 + d9 * n9;
+    out[1] = c1 * m4 + 2 * c3 * m5 + c4 * m6 + 3 * c6 * m7 + 2 * c7 * m8 + c8 * m9
+      + d1 * n0 + 2 * d3 * n1 + d4 * n2 + 3 * d6 * n3 + 2 * d7 * n4 + d8 * n5 + 4 * d10 * n6 + 3 * d11 * n7 + 2 * d12 * n8 + d13 * n9;
+    out[2] = c2 * m4 + c4 * m5 + 2 * c5 * m6 + c7 * m7 + 2 * c8 * m8 + 3 * c9 * m9
+      + d2 * n0 + d4 * n1 + 2 * d5 * n2 + d7 * n3 + 2 * d8 * n4 + 3 * d9 * n5 + d11 * n6 + 2 * d12 * n7 + 3 * d13 * n8 + 4 * d14 * n9;
+    out[3] = sR;
   }
 
   /**
-   * mdBackward for ranks ≤ 2, two adjacent sorted neighbours a, b (same species
+   * Forces from ∂E/∂T (in this.gT), reading the forward pass's w·phi and w·phi'.
+   * Ranks ≤ 2: two adjacent sorted neighbours a, b (same species
    * segment, r_a ≤ r_b) per pass: over the functions alive for both, ∂E/∂T and the
    * loop are shared; the functions alive for one only are visited for it alone
    * (the forward pass wrote w·phi only where |fl(r − c)| < S). A neighbour left
    * without a partner is processed as a pair with itself, the copy's result unused.
-   * Each neighbour's sums run over its functions in the same order as in mdBackward.
+   * Ranks 3 and 4 (rank group 3): one neighbour at a time, in mdBackHigh.
    */
   private mdBackwardPairs(i: number, nn: number, ti: number, forces: Float64Array): void {
     const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
@@ -1538,10 +1566,11 @@ export class LatteModel {
     }
     let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2;
     let fx = 0, fy = 0, fz = 0;
-    const keyT = this.mdKeyT;
+    const keyT = this.mdKeyT, highRank = this.maxRank > 2, ho = this.mdHo;
+    this.mdLo3 = g3; this.mdHi3 = g3;
     let qa = 0;
     while (qa < nn) {
-      if (qa > 0 && keyT[qa] !== keyT[qa - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; }
+      if (qa > 0 && keyT[qa] !== keyT[qa - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; this.mdLo3 = g3; this.mdHi3 = g3; }
       const paired = qa + 1 < nn && keyT[qa + 1] === keyT[qa];
       const qb = paired ? qa + 1 : qa;
       const ra = R[qa], rb = R[qb], wA = qa * F2 - 2 * k0, wB = qb * F2 - 2 * k0;
@@ -1621,13 +1650,23 @@ export class LatteModel {
           sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
         }
       }
+      // Ranks 3 and 4, a then b (the run moves up with r).
+      let hax = 0, hay = 0, haz = 0, hbx = 0, hby = 0, hbz = 0;
+      if (highRank) {
+        this.mdBackHigh(qa, ti);
+        hax = ho[0]; hay = ho[1]; haz = ho[2]; sA += ho[3];
+        if (paired) {
+          this.mdBackHigh(qb, ti);
+          hbx = ho[0]; hby = ho[1]; hbz = ho[2]; sB += ho[3];
+        }
+      }
       // The pair gradients g = ∂E_i/∂r_ij (written out here rather than in a helper: a call
       // V8 does not inline boxes each of its double arguments, an allocation per neighbour).
       // b = Σ_c A_c ∇_u M_c(u), rank-2 components in order xx xy xz yy yz zz.
       {
-        const bx = a1 + 2 * a4 * xa + a5 * ya + a6 * za;
-        const by = a2 + a5 * xa + 2 * a7 * ya + a8 * za;
-        const bz = a3 + a6 * xa + a8 * ya + 2 * a9 * za;
+        const bx = a1 + 2 * a4 * xa + a5 * ya + a6 * za + hax;
+        const by = a2 + a5 * xa + 2 * a7 * ya + a8 * za + hay;
+        const bz = a3 + a6 * xa + a8 * ya + 2 * a9 * za + haz;
         const ub = xa * bx + ya * by + za * bz, ir = 1 / ra;
         const gx = sA * xa + (bx - ub * xa) * ir, gy = sA * ya + (by - ub * ya) * ir, gz = sA * za + (bz - ub * za) * ir;
         const j3 = 3 * J[qa];
@@ -1635,9 +1674,9 @@ export class LatteModel {
         fx += gx; fy += gy; fz += gz;
       }
       if (paired) {
-        const bx = b1 + 2 * b4 * xb + b5 * yb + b6 * zb;
-        const by = b2 + b5 * xb + 2 * b7 * yb + b8 * zb;
-        const bz = b3 + b6 * xb + b8 * yb + 2 * b9 * zb;
+        const bx = b1 + 2 * b4 * xb + b5 * yb + b6 * zb + hbx;
+        const by = b2 + b5 * xb + 2 * b7 * yb + b8 * zb + hby;
+        const bz = b3 + b6 * xb + b8 * yb + 2 * b9 * zb + hbz;
         const ub = xb * bx + yb * by + zb * bz, ir = 1 / rb;
         const gx = sB * xb + (bx - ub * xb) * ir, gy = sB * yb + (by - ub * yb) * ir, gz = sB * zb + (bz - ub * zb) * ir;
         const j3 = 3 * J[qb];
