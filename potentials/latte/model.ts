@@ -55,6 +55,9 @@ export interface LatteConfig {
   embeddingDim?: number;
 }
 
+// evaluateMd writes ranks 3 and 4 out (mdGather, mdForwardHigh, mdBackHigh): a higher MAX_RANK needs code there.
+if (MAX_RANK !== 4) throw new Error(`LATTE evaluateMd handles ranks up to 4, MAX_RANK is ${MAX_RANK}`);
+
 /** Margin (Å) added to the largest width of a rank group when finding runs of (neighbour, function) pairs in evaluateMd. */
 const RUN_MARGIN = 1e-9;
 
@@ -1103,13 +1106,34 @@ export class LatteModel {
   private mdCA = new Float64Array(0);
   private mdCB = new Float64Array(0);
 
+  /**
+   * Rank group 3 in the MD path's order: per central species, its rank-3 functions
+   * [g3, mdSplit[ti]) then its rank-4 functions [mdSplit[ti], g4), each part sorted by
+   * centre (the group's order, stable); their centres and T offsets, and for every
+   * sorted slot the function (ranks ≤ 2: the group order unchanged).
+   */
+  private mdSplit = new Int32Array(0);
+  private mdHC = new Float64Array(0);
+  private mdHBase = new Int32Array(0);
+  private mdOrdF = new Int32Array(0);
+
   /** The sorted radial coefficients from the current parameters (after prepareRadial). */
   private mdPrepare(): void {
     const F = this.nFunctions, ns = this.nSpecies;
-    if (this.mdIs.length !== ns * F) { this.mdIs = new Float64Array(ns * F); this.mdCA = new Float64Array(ns * ns * F); this.mdCB = new Float64Array(ns * ns * F); }
+    if (this.mdIs.length !== ns * F) {
+      this.mdIs = new Float64Array(ns * F); this.mdCA = new Float64Array(ns * ns * F); this.mdCB = new Float64Array(ns * ns * F);
+      this.mdSplit = new Int32Array(ns); this.mdHC = new Float64Array(ns * F); this.mdHBase = new Int32Array(ns * F); this.mdOrdF = new Int32Array(ns * F);
+    }
+    const ordF = this.ordF, ordRank = this.ordRank, mdOrdF = this.mdOrdF;
     for (let ti = 0; ti < ns; ti++) {
+      const g3 = this.grpStart[ti * 5 + 3], g4 = this.grpStart[ti * 5 + 4];
+      for (let k = ti * F; k < g3; k++) mdOrdF[k] = ordF[k];
+      let w = g3;
+      for (let k = g3; k < g4; k++) if (ordRank[k] === 3) { this.mdHC[w] = this.ordC[k]; this.mdHBase[w] = this.ordBase[k]; mdOrdF[w++] = ordF[k]; }
+      this.mdSplit[ti] = w;
+      for (let k = g3; k < g4; k++) if (ordRank[k] !== 3) { this.mdHC[w] = this.ordC[k]; this.mdHBase[w] = this.ordBase[k]; mdOrdF[w++] = ordF[k]; }
       for (let kk = 0; kk < F; kk++) {
-        const f = this.ordF[ti * F + kk], is = this.invS[f], ic2 = this.invC2[ti * F + f];
+        const f = mdOrdF[ti * F + kk], is = this.invS[f], ic2 = this.invC2[ti * F + f];
         this.mdIs[ti * F + kk] = is;
         for (let tj = 0; tj < ns; tj++) {
           const w = this.wEff[(ti * ns + tj) * F + f], e = (ti * ns + tj) * F + kk;
@@ -1272,7 +1296,7 @@ export class LatteModel {
     for (let q = 0; q < nn; q++) ord[p0 + q] = tP[keyI[q]];
     for (let m = 0; m < nOut; m++) ord[p0 + nn + m] = out[m];
     const J = this.mdJ, R = this.mdR, M = this.mdM;
-    const rank2 = monoSize > 4;
+    const rank2 = monoSize > 4, rank3 = monoSize > 10, rank4 = monoSize > 20;
     for (let q = 0; q < nn; q++) {
       const s = keyI[q], r = keyR[q], ir = 1 / r;
       J[q] = tJ[s];
@@ -1282,13 +1306,23 @@ export class LatteModel {
       M[cap + q] = ux; M[2 * cap + q] = uy; M[3 * cap + q] = uz;
       // Rank 2 in compact order xx xy xz yy yz zz (parent monomial × axis, as the table below).
       if (rank2) {
-        M[4 * cap + q] = ux * ux; M[5 * cap + q] = ux * uy; M[6 * cap + q] = ux * uz;
-        M[7 * cap + q] = uy * uy; M[8 * cap + q] = uy * uz; M[9 * cap + q] = uz * uz;
+        const xx = ux * ux, xy = ux * uy, xz = ux * uz, yy = uy * uy, yz = uy * uz, zz = uz * uz;
+        M[4 * cap + q] = xx; M[5 * cap + q] = xy; M[6 * cap + q] = xz;
+        M[7 * cap + q] = yy; M[8 * cap + q] = yz; M[9 * cap + q] = zz;
+        if (rank3) {
+          // Ranks 3 and 4 in lexicographic order, each the parent monomial (the tuple's head) × its last axis.
+          const xxx = xx * ux, xxy = xx * uy, xxz = xx * uz, xyy = xy * uy, xyz = xy * uz;
+          const xzz = xz * uz, yyy = yy * uy, yyz = yy * uz, yzz = yz * uz, zzz = zz * uz;
+          M[10 * cap + q] = xxx; M[11 * cap + q] = xxy; M[12 * cap + q] = xxz; M[13 * cap + q] = xyy; M[14 * cap + q] = xyz;
+          M[15 * cap + q] = xzz; M[16 * cap + q] = yyy; M[17 * cap + q] = yyz; M[18 * cap + q] = yzz; M[19 * cap + q] = zzz;
+          if (rank4) {
+            M[20 * cap + q] = xxx * ux; M[21 * cap + q] = xxx * uy; M[22 * cap + q] = xxx * uz; M[23 * cap + q] = xxy * uy;
+            M[24 * cap + q] = xxy * uz; M[25 * cap + q] = xxz * uz; M[26 * cap + q] = xyy * uy; M[27 * cap + q] = xyy * uz;
+            M[28 * cap + q] = xyz * uz; M[29 * cap + q] = xzz * uz; M[30 * cap + q] = yyy * uy; M[31 * cap + q] = yyy * uz;
+            M[32 * cap + q] = yyz * uz; M[33 * cap + q] = yzz * uz; M[34 * cap + q] = zzz * uz;
+          }
+        }
       }
-    }
-    for (let c = 10; c < monoSize; c++) {
-      const o = c * cap, op = MONO_PARENT[c] * cap, oa = (1 + MONO_AXIS[c]) * cap;
-      for (let q = 0; q < nn; q++) M[o + q] = M[op + q] * M[oa + q];
     }
     return nn;
   }
@@ -1414,13 +1448,14 @@ export class LatteModel {
   }
 
   /**
-   * mdForward for rank group 3 (ranks 3 and 4, sorted together by centre): one
-   * function at a time over its runs, its 10 or 15 compact components summed in locals.
+   * mdForward for rank group 3 in its MD order (rank 3 then rank 4, each by centre):
+   * rank 3 two adjacent functions per pass over the union of their runs (as ranks
+   * 0–2), rank 4 one at a time; the 10 or 15 compact components summed in locals.
    */
   private mdForwardHigh(ti: number, kStart: number, kEnd: number): void {
-    const F = this.nFunctions, ns = this.nSpecies, k0 = ti * F, F2 = 2 * F;
+    const F = this.nFunctions, ns = this.nSpecies, k0 = ti * F, F2 = 2 * F, split = this.mdSplit[ti];
     const R = this.mdR, T = this.T, W = this.mdW, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
-    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, hC = this.mdHC, hBase = this.mdHBase;
     const mv = this.mdMv;
     // Rank 3: xxx xxy xxz xyy xyz xzz yyy yyz yzz zzz; rank 4 likewise (lexicographic sorted tuples).
     const N0 = mv[10], N1 = mv[11], N2 = mv[12], N3 = mv[13], N4 = mv[14], N5 = mv[15], N6 = mv[16], N7 = mv[17], N8 = mv[18], N9 = mv[19];
@@ -1428,100 +1463,135 @@ export class LatteModel {
     const O8 = mv[28], O9 = mv[29], O10 = mv[30], O11 = mv[31], O12 = mv[32], O13 = mv[33], O14 = mv[34];
     const S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN;
     for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; }
-    for (let k = kStart; k < kEnd; k++) {
-      const c = ordC[k], is = ordIs[k], kk = k - k0, base = ordBase[k], wo = 2 * kk;
-      if (ordRank[k] === 3) {
-        let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
-        for (let tj = 0; tj < ns; tj++) {
-          const qEnd = seg[tj + 1];
-          let lo = segLo[tj], hi = segHi[tj];
-          while (lo < qEnd && !(R[lo] - c > -S)) lo++;
-          if (hi < lo) hi = lo;
-          while (hi < qEnd && R[hi] - c < S) hi++;
-          segLo[tj] = lo; segHi[tj] = hi;
-          const e = (ti * ns + tj) * F + kk, ca = CA[e], cb = CB[e];
-          for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
-            const y = (R[q] - c) * is;
-            let wp = 0, wd = 0;
-            { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
-            W[o] = wp; W[o + 1] = wd;
-            t0 += wp * N0[q]; t1 += wp * N1[q]; t2 += wp * N2[q]; t3 += wp * N3[q]; t4 += wp * N4[q];
-            t5 += wp * N5[q]; t6 += wp * N6[q]; t7 += wp * N7[q]; t8 += wp * N8[q]; t9 += wp * N9[q];
-          }
+    let k = kStart;
+    for (; k + 1 < split; k += 2) {
+      const ca = hC[k], cb = hC[k + 1], isa = ordIs[k], isb = ordIs[k + 1], kk = k - k0, ba = hBase[k], bb = hBase[k + 1], wo = 2 * kk;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0;
+      let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0, b8 = 0, b9 = 0;
+      for (let tj = 0; tj < ns; tj++) {
+        const qEnd = seg[tj + 1];
+        let lo = segLo[tj], hi = segHi[tj];
+        while (lo < qEnd && !(R[lo] - ca > -S)) lo++;
+        if (hi < lo) hi = lo;
+        while (hi < qEnd && R[hi] - cb < S) hi++;
+        segLo[tj] = lo; segHi[tj] = hi;
+        const e = (ti * ns + tj) * F + kk, wa = CA[e], wb = CA[e + 1], da = CB[e], db = CB[e + 1];
+        for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+          const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
+          let pa = 0, pb = 0, qa = 0, qb = 0;
+          { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
+          { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
+          W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
+          const n0 = N0[q], n1 = N1[q], n2 = N2[q], n3 = N3[q], n4 = N4[q], n5 = N5[q], n6 = N6[q], n7 = N7[q], n8 = N8[q], n9 = N9[q];
+          a0 += pa * n0; a1 += pa * n1; a2 += pa * n2; a3 += pa * n3; a4 += pa * n4; a5 += pa * n5; a6 += pa * n6; a7 += pa * n7; a8 += pa * n8; a9 += pa * n9;
+          b0 += pb * n0; b1 += pb * n1; b2 += pb * n2; b3 += pb * n3; b4 += pb * n4; b5 += pb * n5; b6 += pb * n6; b7 += pb * n7; b8 += pb * n8; b9 += pb * n9;
         }
-        T[base] = t0; T[base + 1] = t1; T[base + 2] = t2; T[base + 3] = t3; T[base + 4] = t4;
-        T[base + 5] = t5; T[base + 6] = t6; T[base + 7] = t7; T[base + 8] = t8; T[base + 9] = t9;
-      } else {
-        let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0, t10 = 0, t11 = 0, t12 = 0, t13 = 0, t14 = 0;
-        for (let tj = 0; tj < ns; tj++) {
-          const qEnd = seg[tj + 1];
-          let lo = segLo[tj], hi = segHi[tj];
-          while (lo < qEnd && !(R[lo] - c > -S)) lo++;
-          if (hi < lo) hi = lo;
-          while (hi < qEnd && R[hi] - c < S) hi++;
-          segLo[tj] = lo; segHi[tj] = hi;
-          const e = (ti * ns + tj) * F + kk, ca = CA[e], cb = CB[e];
-          for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
-            const y = (R[q] - c) * is;
-            let wp = 0, wd = 0;
-            { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
-            W[o] = wp; W[o + 1] = wd;
-            t0 += wp * O0[q]; t1 += wp * O1[q]; t2 += wp * O2[q]; t3 += wp * O3[q]; t4 += wp * O4[q];
-            t5 += wp * O5[q]; t6 += wp * O6[q]; t7 += wp * O7[q]; t8 += wp * O8[q]; t9 += wp * O9[q];
-            t10 += wp * O10[q]; t11 += wp * O11[q]; t12 += wp * O12[q]; t13 += wp * O13[q]; t14 += wp * O14[q];
+      }
+      T[ba] = a0; T[ba + 1] = a1; T[ba + 2] = a2; T[ba + 3] = a3; T[ba + 4] = a4; T[ba + 5] = a5; T[ba + 6] = a6; T[ba + 7] = a7; T[ba + 8] = a8; T[ba + 9] = a9;
+      T[bb] = b0; T[bb + 1] = b1; T[bb + 2] = b2; T[bb + 3] = b3; T[bb + 4] = b4; T[bb + 5] = b5; T[bb + 6] = b6; T[bb + 7] = b7; T[bb + 8] = b8; T[bb + 9] = b9;
+    }
+    for (let part = 0; part < 2; part++) {
+      const end = part === 0 ? split : kEnd;
+      if (part === 1) { k = split; for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; } }
+      for (; k < end; k++) {
+        const c = hC[k], is = ordIs[k], kk = k - k0, base = hBase[k], wo = 2 * kk;
+        if (part === 0) {
+          let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
+          for (let tj = 0; tj < ns; tj++) {
+            const qEnd = seg[tj + 1];
+            let lo = segLo[tj], hi = segHi[tj];
+            while (lo < qEnd && !(R[lo] - c > -S)) lo++;
+            if (hi < lo) hi = lo;
+            while (hi < qEnd && R[hi] - c < S) hi++;
+            segLo[tj] = lo; segHi[tj] = hi;
+            const e = (ti * ns + tj) * F + kk, ca = CA[e], cb = CB[e];
+            for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+              const y = (R[q] - c) * is;
+              let wp = 0, wd = 0;
+              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
+              W[o] = wp; W[o + 1] = wd;
+              t0 += wp * N0[q]; t1 += wp * N1[q]; t2 += wp * N2[q]; t3 += wp * N3[q]; t4 += wp * N4[q]; t5 += wp * N5[q]; t6 += wp * N6[q]; t7 += wp * N7[q]; t8 += wp * N8[q]; t9 += wp * N9[q];
+            }
           }
+          T[base] = t0; T[base + 1] = t1; T[base + 2] = t2; T[base + 3] = t3; T[base + 4] = t4; T[base + 5] = t5; T[base + 6] = t6; T[base + 7] = t7; T[base + 8] = t8; T[base + 9] = t9;
+        } else {
+          let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0, t10 = 0, t11 = 0, t12 = 0, t13 = 0, t14 = 0;
+          for (let tj = 0; tj < ns; tj++) {
+            const qEnd = seg[tj + 1];
+            let lo = segLo[tj], hi = segHi[tj];
+            while (lo < qEnd && !(R[lo] - c > -S)) lo++;
+            if (hi < lo) hi = lo;
+            while (hi < qEnd && R[hi] - c < S) hi++;
+            segLo[tj] = lo; segHi[tj] = hi;
+            const e = (ti * ns + tj) * F + kk, ca = CA[e], cb = CB[e];
+            for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+              const y = (R[q] - c) * is;
+              let wp = 0, wd = 0;
+              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
+              W[o] = wp; W[o + 1] = wd;
+              t0 += wp * O0[q]; t1 += wp * O1[q]; t2 += wp * O2[q]; t3 += wp * O3[q]; t4 += wp * O4[q]; t5 += wp * O5[q]; t6 += wp * O6[q]; t7 += wp * O7[q]; t8 += wp * O8[q]; t9 += wp * O9[q]; t10 += wp * O10[q]; t11 += wp * O11[q]; t12 += wp * O12[q]; t13 += wp * O13[q]; t14 += wp * O14[q];
+            }
+          }
+          T[base] = t0; T[base + 1] = t1; T[base + 2] = t2; T[base + 3] = t3; T[base + 4] = t4; T[base + 5] = t5; T[base + 6] = t6; T[base + 7] = t7; T[base + 8] = t8; T[base + 9] = t9; T[base + 10] = t10; T[base + 11] = t11; T[base + 12] = t12; T[base + 13] = t13; T[base + 14] = t14;
         }
-        T[base] = t0; T[base + 1] = t1; T[base + 2] = t2; T[base + 3] = t3; T[base + 4] = t4;
-        T[base + 5] = t5; T[base + 6] = t6; T[base + 7] = t7; T[base + 8] = t8; T[base + 9] = t9;
-        T[base + 10] = t10; T[base + 11] = t11; T[base + 12] = t12; T[base + 13] = t13; T[base + 14] = t14;
       }
     }
   }
 
-  /** Rank group 3's run of sorted functions [mdLo3, mdHi3) in mdBackHigh, and its result: b (x, y, z) and the radial sum. */
+  /** mdBackHigh's runs of sorted functions: rank 3 [mdLo3, mdHi3), rank 4 [mdLo4, mdHi4); its result: b (x, y, z) and the radial sum. */
   private mdLo3 = 0;
   private mdHi3 = 0;
+  private mdLo4 = 0;
+  private mdHi4 = 0;
   private readonly mdHo = new Float64Array(4);
 
   /**
    * The rank-3/4 part of sorted neighbour q's pair gradient (for mdBackwardPairs):
-   * over the run of rank group 3's functions alive at its distance (the run moves up
-   * from the previous neighbour's, as the forward pass's), A = Σ_k ∂E/∂T_k·w·phi and
-   * the radial sum Σ_k (∂E/∂T_k·M)·w·phi'; then b = Σ_c A_c ∇_u M_c in closed form.
+   * over the runs of rank 3's and rank 4's functions alive at its distance (each run
+   * moves up from the previous neighbour's), A = Σ_k ∂E/∂T_k·w·phi and the radial
+   * sum Σ_k (∂E/∂T_k·M)·w·phi'; then b = Σ_c A_c ∇_u M_c in closed form.
    * Writes b and the radial sum to mdHo.
    */
   private mdBackHigh(q: number, ti: number): void {
     const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, F2 = 2 * F, M = this.mdM, W = this.mdW, gT = this.gT;
-    const ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const hC = this.mdHC, hBase = this.mdHBase, split = this.mdSplit[ti];
     const g4 = this.grpStart[ti * 5 + 4], S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN, r = this.mdR[q];
-    const lo = runStart(ordC, this.mdLo3, g4, r, S);
-    let hi = this.mdHi3;
-    if (hi < lo) hi = lo;
-    hi = runEnd(ordC, hi, g4, r, S);
-    this.mdLo3 = lo; this.mdHi3 = hi;
-    const out = this.mdHo;
-    if (lo === hi) { out[0] = 0; out[1] = 0; out[2] = 0; out[3] = 0; return; }
+    const lo3 = runStart(hC, this.mdLo3, split, r, S);
+    let hi3 = this.mdHi3;
+    if (hi3 < lo3) hi3 = lo3;
+    hi3 = runEnd(hC, hi3, split, r, S);
+    this.mdLo3 = lo3; this.mdHi3 = hi3;
+    const lo4 = runStart(hC, this.mdLo4, g4, r, S);
+    let hi4 = this.mdHi4;
+    if (hi4 < lo4) hi4 = lo4;
+    hi4 = runEnd(hC, hi4, g4, r, S);
+    this.mdLo4 = lo4; this.mdHi4 = hi4;
+    const out = this.mdHo, qW = q * F2 - 2 * k0;
     // Monomials of ranks 2 (xx xy xz yy yz zz), 3 and 4 (lexicographic sorted tuples).
-    const m4 = M[4 * cap + q], m5 = M[5 * cap + q], m6 = M[6 * cap + q], m7 = M[7 * cap + q], m8 = M[8 * cap + q], m9 = M[9 * cap + q];
     const n0 = M[10 * cap + q], n1 = M[11 * cap + q], n2 = M[12 * cap + q], n3 = M[13 * cap + q], n4 = M[14 * cap + q];
     const n5 = M[15 * cap + q], n6 = M[16 * cap + q], n7 = M[17 * cap + q], n8 = M[18 * cap + q], n9 = M[19 * cap + q];
-    const has4 = this.maxRank > 3;
-    const o0 = has4 ? M[20 * cap + q] : 0, o1 = has4 ? M[21 * cap + q] : 0, o2 = has4 ? M[22 * cap + q] : 0, o3 = has4 ? M[23 * cap + q] : 0;
-    const o4 = has4 ? M[24 * cap + q] : 0, o5 = has4 ? M[25 * cap + q] : 0, o6 = has4 ? M[26 * cap + q] : 0, o7 = has4 ? M[27 * cap + q] : 0;
-    const o8 = has4 ? M[28 * cap + q] : 0, o9 = has4 ? M[29 * cap + q] : 0, o10 = has4 ? M[30 * cap + q] : 0, o11 = has4 ? M[31 * cap + q] : 0;
-    const o12 = has4 ? M[32 * cap + q] : 0, o13 = has4 ? M[33 * cap + q] : 0, o14 = has4 ? M[34 * cap + q] : 0;
-    let c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0, c8 = 0, c9 = 0;
-    let d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0, d8 = 0, d9 = 0, d10 = 0, d11 = 0, d12 = 0, d13 = 0, d14 = 0;
     let sR = 0;
-    for (let k = lo, e = q * F2 - 2 * k0 + 2 * lo; k < hi; k++, e += 2) {
-      const wp = W[e], wd = W[e + 1], b = ordBase[k];
-      if (ordRank[k] === 3) {
-        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
-        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
-        c0 += h0 * wp; c1 += h1 * wp; c2 += h2 * wp; c3 += h3 * wp; c4 += h4 * wp;
-        c5 += h5 * wp; c6 += h6 * wp; c7 += h7 * wp; c8 += h8 * wp; c9 += h9 * wp;
-        sR += (h0 * n0 + h1 * n1 + h2 * n2 + h3 * n3 + h4 * n4 + h5 * n5 + h6 * n6 + h7 * n7 + h8 * n8 + h9 * n9) * wd;
-      } else {
+    let c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0, c8 = 0, c9 = 0;
+    for (let k = lo3, e = qW + 2 * lo3; k < hi3; k++, e += 2) {
+      const wp = W[e], wd = W[e + 1], b = hBase[k];
+      const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+      const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+      c0 += h0 * wp; c1 += h1 * wp; c2 += h2 * wp; c3 += h3 * wp; c4 += h4 * wp;
+      c5 += h5 * wp; c6 += h6 * wp; c7 += h7 * wp; c8 += h8 * wp; c9 += h9 * wp;
+      sR += (h0 * n0 + h1 * n1 + h2 * n2 + h3 * n3 + h4 * n4 + h5 * n5 + h6 * n6 + h7 * n7 + h8 * n8 + h9 * n9) * wd;
+    }
+    const m4 = M[4 * cap + q], m5 = M[5 * cap + q], m6 = M[6 * cap + q], m7 = M[7 * cap + q], m8 = M[8 * cap + q], m9 = M[9 * cap + q];
+    // ∂/∂u_x,y,z of Σ c·M (rank 3): each monomial's exponent of the axis times the monomial with that axis removed once.
+    let bx = 3 * c0 * m4 + 2 * c1 * m5 + 2 * c2 * m6 + c3 * m7 + c4 * m8 + c5 * m9;
+    let by = c1 * m4 + 2 * c3 * m5 + c4 * m6 + 3 * c6 * m7 + 2 * c7 * m8 + c8 * m9;
+    let bz = c2 * m4 + c4 * m5 + 2 * c5 * m6 + c7 * m7 + 2 * c8 * m8 + 3 * c9 * m9;
+    if (lo4 < hi4) {
+      const o0 = M[20 * cap + q], o1 = M[21 * cap + q], o2 = M[22 * cap + q], o3 = M[23 * cap + q], o4 = M[24 * cap + q];
+      const o5 = M[25 * cap + q], o6 = M[26 * cap + q], o7 = M[27 * cap + q], o8 = M[28 * cap + q], o9 = M[29 * cap + q];
+      const o10 = M[30 * cap + q], o11 = M[31 * cap + q], o12 = M[32 * cap + q], o13 = M[33 * cap + q], o14 = M[34 * cap + q];
+      let d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0, d8 = 0, d9 = 0, d10 = 0, d11 = 0, d12 = 0, d13 = 0, d14 = 0;
+      for (let k = lo4, e = qW + 2 * lo4; k < hi4; k++, e += 2) {
+        const wp = W[e], wd = W[e + 1], b = hBase[k];
         const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
         const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
         const h10 = gT[b + 10], h11 = gT[b + 11], h12 = gT[b + 12], h13 = gT[b + 13], h14 = gT[b + 14];
@@ -1531,16 +1601,12 @@ export class LatteModel {
         sR += (h0 * o0 + h1 * o1 + h2 * o2 + h3 * o3 + h4 * o4 + h5 * o5 + h6 * o6 + h7 * o7 + h8 * o8 + h9 * o9
           + h10 * o10 + h11 * o11 + h12 * o12 + h13 * o13 + h14 * o14) * wd;
       }
+      // Rank 4 likewise, with the rank-3 monomials.
+      bx += 4 * d0 * n0 + 3 * d1 * n1 + 3 * d2 * n2 + 2 * d3 * n3 + 2 * d4 * n4 + 2 * d5 * n5 + d6 * n6 + d7 * n7 + d8 * n8 + d9 * n9;
+      by += d1 * n0 + 2 * d3 * n1 + d4 * n2 + 3 * d6 * n3 + 2 * d7 * n4 + d8 * n5 + 4 * d10 * n6 + 3 * d11 * n7 + 2 * d12 * n8 + d13 * n9;
+      bz += d2 * n0 + d4 * n1 + 2 * d5 * n2 + d7 * n3 + 2 * d8 * n4 + 3 * d9 * n5 + d11 * n6 + 2 * d12 * n7 + 3 * d13 * n8 + 4 * d14 * n9;
     }
-    // ∂/∂u_x,y,z of Σ c·M(rank 3) + Σ d·M(rank 4): each monomial's exponent of the axis
-    // times the monomial with that axis removed once.
-    out[0] = 3 * c0 * m4 + 2 * c1 * m5 + 2 * c2 * m6 + c3 * m7 + c4 * m8 + c5 * m9
-      + 4 * d0 * n0 + 3 * d1 * n1 + 3 * d2 * n2 + 2 * d3 * n3 + 2 * d4 * n4 + 2 * d5 * n5 + d6 * n6 + d7 * n7 + d8 * n8 + d9 * n9;
-    out[1] = c1 * m4 + 2 * c3 * m5 + c4 * m6 + 3 * c6 * m7 + 2 * c7 * m8 + c8 * m9
-      + d1 * n0 + 2 * d3 * n1 + d4 * n2 + 3 * d6 * n3 + 2 * d7 * n4 + d8 * n5 + 4 * d10 * n6 + 3 * d11 * n7 + 2 * d12 * n8 + d13 * n9;
-    out[2] = c2 * m4 + c4 * m5 + 2 * c5 * m6 + c7 * m7 + 2 * c8 * m8 + 3 * c9 * m9
-      + d2 * n0 + d4 * n1 + 2 * d5 * n2 + d7 * n3 + 2 * d8 * n4 + 3 * d9 * n5 + d11 * n6 + 2 * d12 * n7 + 3 * d13 * n8 + 4 * d14 * n9;
-    out[3] = sR;
+    out[0] = bx; out[1] = by; out[2] = bz; out[3] = sR;
   }
 
   /**
@@ -1567,10 +1633,10 @@ export class LatteModel {
     let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2;
     let fx = 0, fy = 0, fz = 0;
     const keyT = this.mdKeyT, highRank = this.maxRank > 2, ho = this.mdHo;
-    this.mdLo3 = g3; this.mdHi3 = g3;
+    this.mdLo3 = g3; this.mdHi3 = g3; this.mdLo4 = this.mdSplit[ti]; this.mdHi4 = this.mdLo4;
     let qa = 0;
     while (qa < nn) {
-      if (qa > 0 && keyT[qa] !== keyT[qa - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; this.mdLo3 = g3; this.mdHi3 = g3; }
+      if (qa > 0 && keyT[qa] !== keyT[qa - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; this.mdLo3 = g3; this.mdHi3 = g3; this.mdLo4 = this.mdSplit[ti]; this.mdHi4 = this.mdLo4; }
       const paired = qa + 1 < nn && keyT[qa + 1] === keyT[qa];
       const qb = paired ? qa + 1 : qa;
       const ra = R[qa], rb = R[qb], wA = qa * F2 - 2 * k0, wB = qb * F2 - 2 * k0;
