@@ -1538,12 +1538,12 @@ export class LatteModel {
     }
   }
 
-  /** mdBackHigh's runs of sorted functions: rank 3 [mdLo3, mdHi3), rank 4 [mdLo4, mdHi4); its result: b (x, y, z) and the radial sum. */
+  /** mdBackHigh's runs of sorted functions: rank 3 [mdLo3, mdHi3), rank 4 [mdLo4, mdHi4); its result: b (x, y, z) and the radial sum (and a second neighbour's in mdBackHighPair). */
   private mdLo3 = 0;
   private mdHi3 = 0;
   private mdLo4 = 0;
   private mdHi4 = 0;
-  private readonly mdHo = new Float64Array(4);
+  private readonly mdHo = new Float64Array(8);
 
   /**
    * The rank-3/4 part of sorted neighbour q's pair gradient (for mdBackwardPairs):
@@ -1607,6 +1607,159 @@ export class LatteModel {
       bz += d2 * n0 + d4 * n1 + 2 * d5 * n2 + d7 * n3 + 2 * d8 * n4 + 3 * d9 * n5 + d11 * n6 + 2 * d12 * n7 + 3 * d13 * n8 + 4 * d14 * n9;
     }
     out[0] = bx; out[1] = by; out[2] = bz; out[3] = sR;
+  }
+
+  /**
+   * mdBackHigh for two adjacent sorted neighbours a, b of one species segment
+   * (r_a ≤ r_b), as mdBackwardPairs does for ranks ≤ 2: over the functions alive for
+   * both, the loads of ∂E/∂T are shared. Writes a's b and radial sum to mdHo[0..3],
+   * b's to mdHo[4..7].
+   */
+  private mdBackHighPair(qa: number, qb: number, ti: number): void {
+    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, F2 = 2 * F, M = this.mdM, W = this.mdW, gT = this.gT;
+    const hC = this.mdHC, hBase = this.mdHBase, split = this.mdSplit[ti];
+    const g4 = this.grpStart[ti * 5 + 4], S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN, ra = this.mdR[qa], rb = this.mdR[qb];
+    const wA = qa * F2 - 2 * k0, wB = qb * F2 - 2 * k0;
+    let lo3 = this.mdLo3, hi3 = this.mdHi3;
+    lo3 = runStart(hC, lo3, split, ra, S);
+    if (hi3 < lo3) hi3 = lo3;
+    hi3 = runEnd(hC, hi3, split, ra, S);
+    const loA3 = lo3, hiA3 = hi3;
+    lo3 = runStart(hC, lo3, split, rb, S);
+    if (hi3 < lo3) hi3 = lo3;
+    hi3 = runEnd(hC, hi3, split, rb, S);
+    this.mdLo3 = lo3; this.mdHi3 = hi3;
+    const mid3 = lo3 < hiA3 ? lo3 : hiA3, end3 = lo3 > hiA3 ? lo3 : hiA3;
+    let lo4 = this.mdLo4, hi4 = this.mdHi4;
+    lo4 = runStart(hC, lo4, g4, ra, S);
+    if (hi4 < lo4) hi4 = lo4;
+    hi4 = runEnd(hC, hi4, g4, ra, S);
+    const loA4 = lo4, hiA4 = hi4;
+    lo4 = runStart(hC, lo4, g4, rb, S);
+    if (hi4 < lo4) hi4 = lo4;
+    hi4 = runEnd(hC, hi4, g4, rb, S);
+    this.mdLo4 = lo4; this.mdHi4 = hi4;
+    const mid4 = lo4 < hiA4 ? lo4 : hiA4, end4 = lo4 > hiA4 ? lo4 : hiA4;
+    const na0 = M[10 * cap + qa], na1 = M[11 * cap + qa], na2 = M[12 * cap + qa], na3 = M[13 * cap + qa], na4 = M[14 * cap + qa];
+    const na5 = M[15 * cap + qa], na6 = M[16 * cap + qa], na7 = M[17 * cap + qa], na8 = M[18 * cap + qa], na9 = M[19 * cap + qa];
+    const nb0 = M[10 * cap + qb], nb1 = M[11 * cap + qb], nb2 = M[12 * cap + qb], nb3 = M[13 * cap + qb], nb4 = M[14 * cap + qb];
+    const nb5 = M[15 * cap + qb], nb6 = M[16 * cap + qb], nb7 = M[17 * cap + qb], nb8 = M[18 * cap + qb], nb9 = M[19 * cap + qb];
+    let sA = 0, sB = 0;
+    let ca0 = 0, ca1 = 0, ca2 = 0, ca3 = 0, ca4 = 0, ca5 = 0, ca6 = 0, ca7 = 0, ca8 = 0, ca9 = 0;
+    let cb0 = 0, cb1 = 0, cb2 = 0, cb3 = 0, cb4 = 0, cb5 = 0, cb6 = 0, cb7 = 0, cb8 = 0, cb9 = 0;
+    for (let k = loA3; k < mid3; k++) {
+      const b = hBase[k];
+      const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+      const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+      {
+        const e = wA + 2 * k, wp = W[e], wd = W[e + 1];
+        ca0 += h0 * wp; ca1 += h1 * wp; ca2 += h2 * wp; ca3 += h3 * wp; ca4 += h4 * wp;
+        ca5 += h5 * wp; ca6 += h6 * wp; ca7 += h7 * wp; ca8 += h8 * wp; ca9 += h9 * wp;
+        sA += (h0 * na0 + h1 * na1 + h2 * na2 + h3 * na3 + h4 * na4 + h5 * na5 + h6 * na6 + h7 * na7 + h8 * na8 + h9 * na9) * wd;
+      }
+    }
+    for (let k = lo3; k < hiA3; k++) {
+      const b = hBase[k];
+      const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+      const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+      {
+        const e = wA + 2 * k, wp = W[e], wd = W[e + 1];
+        ca0 += h0 * wp; ca1 += h1 * wp; ca2 += h2 * wp; ca3 += h3 * wp; ca4 += h4 * wp;
+        ca5 += h5 * wp; ca6 += h6 * wp; ca7 += h7 * wp; ca8 += h8 * wp; ca9 += h9 * wp;
+        sA += (h0 * na0 + h1 * na1 + h2 * na2 + h3 * na3 + h4 * na4 + h5 * na5 + h6 * na6 + h7 * na7 + h8 * na8 + h9 * na9) * wd;
+      }
+      {
+        const e = wB + 2 * k, wp = W[e], wd = W[e + 1];
+        cb0 += h0 * wp; cb1 += h1 * wp; cb2 += h2 * wp; cb3 += h3 * wp; cb4 += h4 * wp;
+        cb5 += h5 * wp; cb6 += h6 * wp; cb7 += h7 * wp; cb8 += h8 * wp; cb9 += h9 * wp;
+        sB += (h0 * nb0 + h1 * nb1 + h2 * nb2 + h3 * nb3 + h4 * nb4 + h5 * nb5 + h6 * nb6 + h7 * nb7 + h8 * nb8 + h9 * nb9) * wd;
+      }
+    }
+    for (let k = end3; k < hi3; k++) {
+      const b = hBase[k];
+      const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+      const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+      {
+        const e = wB + 2 * k, wp = W[e], wd = W[e + 1];
+        cb0 += h0 * wp; cb1 += h1 * wp; cb2 += h2 * wp; cb3 += h3 * wp; cb4 += h4 * wp;
+        cb5 += h5 * wp; cb6 += h6 * wp; cb7 += h7 * wp; cb8 += h8 * wp; cb9 += h9 * wp;
+        sB += (h0 * nb0 + h1 * nb1 + h2 * nb2 + h3 * nb3 + h4 * nb4 + h5 * nb5 + h6 * nb6 + h7 * nb7 + h8 * nb8 + h9 * nb9) * wd;
+      }
+    }
+    const ma4 = M[4 * cap + qa], ma5 = M[5 * cap + qa], ma6 = M[6 * cap + qa], ma7 = M[7 * cap + qa], ma8 = M[8 * cap + qa], ma9 = M[9 * cap + qa];
+    const mb4 = M[4 * cap + qb], mb5 = M[5 * cap + qb], mb6 = M[6 * cap + qb], mb7 = M[7 * cap + qb], mb8 = M[8 * cap + qb], mb9 = M[9 * cap + qb];
+    // ∂/∂u of Σ c·M (rank 3), as mdBackHigh.
+    let bxA = 3 * ca0 * ma4 + 2 * ca1 * ma5 + 2 * ca2 * ma6 + ca3 * ma7 + ca4 * ma8 + ca5 * ma9;
+    let byA = ca1 * ma4 + 2 * ca3 * ma5 + ca4 * ma6 + 3 * ca6 * ma7 + 2 * ca7 * ma8 + ca8 * ma9;
+    let bzA = ca2 * ma4 + ca4 * ma5 + 2 * ca5 * ma6 + ca7 * ma7 + 2 * ca8 * ma8 + 3 * ca9 * ma9;
+    let bxB = 3 * cb0 * mb4 + 2 * cb1 * mb5 + 2 * cb2 * mb6 + cb3 * mb7 + cb4 * mb8 + cb5 * mb9;
+    let byB = cb1 * mb4 + 2 * cb3 * mb5 + cb4 * mb6 + 3 * cb6 * mb7 + 2 * cb7 * mb8 + cb8 * mb9;
+    let bzB = cb2 * mb4 + cb4 * mb5 + 2 * cb5 * mb6 + cb7 * mb7 + 2 * cb8 * mb8 + 3 * cb9 * mb9;
+    if (loA4 < hi4) {
+      const oa0 = M[20 * cap + qa], oa1 = M[21 * cap + qa], oa2 = M[22 * cap + qa], oa3 = M[23 * cap + qa], oa4 = M[24 * cap + qa];
+      const oa5 = M[25 * cap + qa], oa6 = M[26 * cap + qa], oa7 = M[27 * cap + qa], oa8 = M[28 * cap + qa], oa9 = M[29 * cap + qa];
+      const oa10 = M[30 * cap + qa], oa11 = M[31 * cap + qa], oa12 = M[32 * cap + qa], oa13 = M[33 * cap + qa], oa14 = M[34 * cap + qa];
+      const ob0 = M[20 * cap + qb], ob1 = M[21 * cap + qb], ob2 = M[22 * cap + qb], ob3 = M[23 * cap + qb], ob4 = M[24 * cap + qb];
+      const ob5 = M[25 * cap + qb], ob6 = M[26 * cap + qb], ob7 = M[27 * cap + qb], ob8 = M[28 * cap + qb], ob9 = M[29 * cap + qb];
+      const ob10 = M[30 * cap + qb], ob11 = M[31 * cap + qb], ob12 = M[32 * cap + qb], ob13 = M[33 * cap + qb], ob14 = M[34 * cap + qb];
+      let da0 = 0, da1 = 0, da2 = 0, da3 = 0, da4 = 0, da5 = 0, da6 = 0, da7 = 0, da8 = 0, da9 = 0, da10 = 0, da11 = 0, da12 = 0, da13 = 0, da14 = 0;
+      let db0 = 0, db1 = 0, db2 = 0, db3 = 0, db4 = 0, db5 = 0, db6 = 0, db7 = 0, db8 = 0, db9 = 0, db10 = 0, db11 = 0, db12 = 0, db13 = 0, db14 = 0;
+      for (let k = loA4; k < mid4; k++) {
+        const b = hBase[k];
+        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+        const h10 = gT[b + 10], h11 = gT[b + 11], h12 = gT[b + 12], h13 = gT[b + 13], h14 = gT[b + 14];
+        {
+          const e = wA + 2 * k, wp = W[e], wd = W[e + 1];
+          da0 += h0 * wp; da1 += h1 * wp; da2 += h2 * wp; da3 += h3 * wp; da4 += h4 * wp;
+          da5 += h5 * wp; da6 += h6 * wp; da7 += h7 * wp; da8 += h8 * wp; da9 += h9 * wp;
+          da10 += h10 * wp; da11 += h11 * wp; da12 += h12 * wp; da13 += h13 * wp; da14 += h14 * wp;
+          sA += (h0 * oa0 + h1 * oa1 + h2 * oa2 + h3 * oa3 + h4 * oa4 + h5 * oa5 + h6 * oa6 + h7 * oa7 + h8 * oa8 + h9 * oa9 + h10 * oa10 + h11 * oa11 + h12 * oa12 + h13 * oa13 + h14 * oa14) * wd;
+        }
+      }
+      for (let k = lo4; k < hiA4; k++) {
+        const b = hBase[k];
+        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+        const h10 = gT[b + 10], h11 = gT[b + 11], h12 = gT[b + 12], h13 = gT[b + 13], h14 = gT[b + 14];
+        {
+          const e = wA + 2 * k, wp = W[e], wd = W[e + 1];
+          da0 += h0 * wp; da1 += h1 * wp; da2 += h2 * wp; da3 += h3 * wp; da4 += h4 * wp;
+          da5 += h5 * wp; da6 += h6 * wp; da7 += h7 * wp; da8 += h8 * wp; da9 += h9 * wp;
+          da10 += h10 * wp; da11 += h11 * wp; da12 += h12 * wp; da13 += h13 * wp; da14 += h14 * wp;
+          sA += (h0 * oa0 + h1 * oa1 + h2 * oa2 + h3 * oa3 + h4 * oa4 + h5 * oa5 + h6 * oa6 + h7 * oa7 + h8 * oa8 + h9 * oa9 + h10 * oa10 + h11 * oa11 + h12 * oa12 + h13 * oa13 + h14 * oa14) * wd;
+        }
+        {
+          const e = wB + 2 * k, wp = W[e], wd = W[e + 1];
+          db0 += h0 * wp; db1 += h1 * wp; db2 += h2 * wp; db3 += h3 * wp; db4 += h4 * wp;
+          db5 += h5 * wp; db6 += h6 * wp; db7 += h7 * wp; db8 += h8 * wp; db9 += h9 * wp;
+          db10 += h10 * wp; db11 += h11 * wp; db12 += h12 * wp; db13 += h13 * wp; db14 += h14 * wp;
+          sB += (h0 * ob0 + h1 * ob1 + h2 * ob2 + h3 * ob3 + h4 * ob4 + h5 * ob5 + h6 * ob6 + h7 * ob7 + h8 * ob8 + h9 * ob9 + h10 * ob10 + h11 * ob11 + h12 * ob12 + h13 * ob13 + h14 * ob14) * wd;
+        }
+      }
+      for (let k = end4; k < hi4; k++) {
+        const b = hBase[k];
+        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+        const h10 = gT[b + 10], h11 = gT[b + 11], h12 = gT[b + 12], h13 = gT[b + 13], h14 = gT[b + 14];
+        {
+          const e = wB + 2 * k, wp = W[e], wd = W[e + 1];
+          db0 += h0 * wp; db1 += h1 * wp; db2 += h2 * wp; db3 += h3 * wp; db4 += h4 * wp;
+          db5 += h5 * wp; db6 += h6 * wp; db7 += h7 * wp; db8 += h8 * wp; db9 += h9 * wp;
+          db10 += h10 * wp; db11 += h11 * wp; db12 += h12 * wp; db13 += h13 * wp; db14 += h14 * wp;
+          sB += (h0 * ob0 + h1 * ob1 + h2 * ob2 + h3 * ob3 + h4 * ob4 + h5 * ob5 + h6 * ob6 + h7 * ob7 + h8 * ob8 + h9 * ob9 + h10 * ob10 + h11 * ob11 + h12 * ob12 + h13 * ob13 + h14 * ob14) * wd;
+        }
+      }
+      bxA += 4 * da0 * na0 + 3 * da1 * na1 + 3 * da2 * na2 + 2 * da3 * na3 + 2 * da4 * na4 + 2 * da5 * na5 + da6 * na6 + da7 * na7 + da8 * na8 + da9 * na9;
+      byA += da1 * na0 + 2 * da3 * na1 + da4 * na2 + 3 * da6 * na3 + 2 * da7 * na4 + da8 * na5 + 4 * da10 * na6 + 3 * da11 * na7 + 2 * da12 * na8 + da13 * na9;
+      bzA += da2 * na0 + da4 * na1 + 2 * da5 * na2 + da7 * na3 + 2 * da8 * na4 + 3 * da9 * na5 + da11 * na6 + 2 * da12 * na7 + 3 * da13 * na8 + 4 * da14 * na9;
+      bxB += 4 * db0 * nb0 + 3 * db1 * nb1 + 3 * db2 * nb2 + 2 * db3 * nb3 + 2 * db4 * nb4 + 2 * db5 * nb5 + db6 * nb6 + db7 * nb7 + db8 * nb8 + db9 * nb9;
+      byB += db1 * nb0 + 2 * db3 * nb1 + db4 * nb2 + 3 * db6 * nb3 + 2 * db7 * nb4 + db8 * nb5 + 4 * db10 * nb6 + 3 * db11 * nb7 + 2 * db12 * nb8 + db13 * nb9;
+      bzB += db2 * nb0 + db4 * nb1 + 2 * db5 * nb2 + db7 * nb3 + 2 * db8 * nb4 + 3 * db9 * nb5 + db11 * nb6 + 2 * db12 * nb7 + 3 * db13 * nb8 + 4 * db14 * nb9;
+    }
+    const out = this.mdHo;
+    out[0] = bxA; out[1] = byA; out[2] = bzA; out[3] = sA;
+    out[4] = bxB; out[5] = byB; out[6] = bzB; out[7] = sB;
   }
 
   /**
@@ -1719,12 +1872,13 @@ export class LatteModel {
       // Ranks 3 and 4, a then b (the run moves up with r).
       let hax = 0, hay = 0, haz = 0, hbx = 0, hby = 0, hbz = 0;
       if (highRank) {
-        this.mdBackHigh(qa, ti);
-        hax = ho[0]; hay = ho[1]; haz = ho[2]; sA += ho[3];
         if (paired) {
-          this.mdBackHigh(qb, ti);
-          hbx = ho[0]; hby = ho[1]; hbz = ho[2]; sB += ho[3];
+          this.mdBackHighPair(qa, qb, ti);
+          hbx = ho[4]; hby = ho[5]; hbz = ho[6]; sB += ho[7];
+        } else {
+          this.mdBackHigh(qa, ti);
         }
+        hax = ho[0]; hay = ho[1]; haz = ho[2]; sA += ho[3];
       }
       // The pair gradients g = ∂E_i/∂r_ij (written out here rather than in a helper: a call
       // V8 does not inline boxes each of its double arguments, an allocation per neighbour).
