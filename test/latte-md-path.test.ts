@@ -23,6 +23,17 @@ const PATTERN = '3,-:3,a,a:2,ab,ab:2,a,b,ab:2,ab,bc,ca:1,a,b,c,abc:1,abcd,abcd';
 /** Ranks ≤ 2 only (the MD path's backward then takes two neighbours per pass), odd function counts per rank group. */
 const PATTERN_RANK2 = '3,-:3,a,a:3,ab,ab:2,a,b,ab';
 
+/**
+ * Rank-3 and rank-4 blocks (the MD path's rank group 3: rank 3 then rank 4, the rank-3
+ * forward pass two functions at a time) with odd and even function counts per rank.
+ */
+const HIGH_PATTERNS = [
+  '2,-:3,abc,abc:1,a,bc,abc:3,abcd,abcd', // rank 3: 7 functions, rank 4: 6
+  '2,a,a:2,abc,abc:1,ab,cd,abcd', // rank 3: 4, rank 4: 1
+  '2,-:3,abcd,abcd', // rank 4 only
+  '1,ab,ab:3,abc,abc', // rank 3 only
+] as const;
+
 /** Two-species model with a width per function (so runs include functions narrower than their group's widest). */
 function mixedWidthModel(extra: Partial<LatteConfig> = {}, seed = 5, descriptor = PATTERN): LatteModel {
   const model = new LatteModel({
@@ -37,7 +48,8 @@ function mixedWidthModel(extra: Partial<LatteConfig> = {}, seed = 5, descriptor 
   model.clip();
   model.validate();
   for (let k = 0; k < model.mean.length; k++) { model.mean[k] = 0.1 * rng.normal(); model.invStd[k] = 0.5 + rng.uniform(); }
-  model.e0[0] = -1.5; model.e0[1] = -2.5;
+  model.e0[0] = -1.5;
+  if (model.nSpecies > 1) model.e0[1] = -2.5;
   return model;
 }
 
@@ -66,6 +78,28 @@ function expectSamePaths(model: LatteModel, system: System): void {
   expect(maxAbsDiff(r.fMd, r.fRef)).toBeLessThanOrEqual(1e-12 * maxAbs(r.fRef));
 }
 
+/**
+ * The MD path's backward pass takes the neighbours of one species two at a time (a
+ * left-over one alone): check that the structure gives atoms with odd and with even
+ * neighbour counts (inside the cutoff) in some species, counted here from the positions.
+ */
+function expectOddAndEvenSegments(system: System, cutoff: number): void {
+  const nl = new NeighborList({ cutoff, skin: 0, full: true });
+  nl.update(system);
+  const parities = new Set<number>();
+  const x = nl.positions, off = nl.full!.offsets, nb = nl.full!.neighbors;
+  for (let i = 0; i < system.n; i++) {
+    const count = new Map<number, number>();
+    for (let p = off[i]; p < off[i + 1]; p++) {
+      const j = nb[p];
+      const d = Math.hypot(x[3 * j] - x[3 * i], x[3 * j + 1] - x[3 * i + 1], x[3 * j + 2] - x[3 * i + 2]);
+      if (d < cutoff && d > 0) count.set(nl.species[j], (count.get(nl.species[j]) ?? 0) + 1);
+    }
+    for (const c of count.values()) parities.add(c % 2);
+  }
+  expect([...parities].sort()).toEqual([0, 1]);
+}
+
 describe('LATTE MD path equals the general path (to 1e-12 relative)', () => {
   it('two species, ranks 0–4, a width per function', () => {
     expectSamePaths(mixedWidthModel(), randomStructure());
@@ -75,6 +109,17 @@ describe('LATTE MD path equals the general path (to 1e-12 relative)', () => {
   it('two species, ranks ≤ 2 (neighbour pairs in the backward pass), a width per function', () => {
     expectSamePaths(mixedWidthModel({}, 31, PATTERN_RANK2), randomStructure(37));
     expectSamePaths(mixedWidthModel({ activation: 'tanh' }, 41, PATTERN_RANK2), randomStructure(43));
+  });
+
+  it.each(HIGH_PATTERNS)('rank-3/4 blocks %s: two species (specific and embedding), one species', (pattern) => {
+    const seed = 100 + 10 * HIGH_PATTERNS.indexOf(pattern);
+    const two = randomStructure(seed);
+    expectOddAndEvenSegments(two, 4.5);
+    expectSamePaths(mixedWidthModel({}, seed + 1, pattern), two);
+    expectSamePaths(mixedWidthModel({ speciesMode: 'embedding', embeddingDim: 3, activation: 'silu' }, seed + 2, pattern), two);
+    const one = randomTriclinic(seed + 3, 13, () => 'Si', WIDE_TRICLINIC);
+    expectOddAndEvenSegments(one, 4.5);
+    expectSamePaths(mixedWidthModel({ elements: ['Si'], activation: 'tanh' }, seed + 4, pattern), one);
   });
 
   it('embedding species mode', () => {
@@ -181,6 +226,8 @@ describe('LATTE MD path derivatives', () => {
   const cases = [
     { name: 'two species, mixed widths, ranks 0–4', model: () => mixedWidthModel({ activation: 'tanh' }, 17), seed: 19 },
     { name: 'ranks ≤ 2, neighbour pairs in the backward pass', model: () => mixedWidthModel({ activation: 'silu' }, 47, PATTERN_RANK2), seed: 53 },
+    { name: `rank 3 and 4, ${HIGH_PATTERNS[0]}`, model: () => mixedWidthModel({ activation: 'silu' }, 83, HIGH_PATTERNS[0]), seed: 89 },
+    { name: `rank 4 only, embedding mode, ${HIGH_PATTERNS[2]}`, model: () => mixedWidthModel({ speciesMode: 'embedding', embeddingDim: 2 }, 97, HIGH_PATTERNS[2]), seed: 101 },
   ];
   for (const c of cases) {
     it(`forces equal central finite differences of the energy (${c.name})`, () => {

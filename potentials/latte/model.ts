@@ -55,6 +55,9 @@ export interface LatteConfig {
   embeddingDim?: number;
 }
 
+// evaluateMd writes ranks 3 and 4 out (mdGather, mdForwardHigh, mdBackHigh): a higher MAX_RANK needs code there.
+if (MAX_RANK !== 4) throw new Error(`LATTE evaluateMd handles ranks up to 4, MAX_RANK is ${MAX_RANK}`);
+
 /** Margin (Å) added to the largest width of a rank group when finding runs of (neighbour, function) pairs in evaluateMd. */
 const RUN_MARGIN = 1e-9;
 
@@ -1070,7 +1073,7 @@ export class LatteModel {
   private mdR = new Float64Array(0);
   /** Monomials of the sorted neighbours' unit vectors, component-major: [c·cap + q]. */
   private mdM = new Float64Array(0);
-  /** Views of mdM, one per monomial of ranks ≤ 2 (empty beyond the model's rank): the forward pass's loads index them by q alone. */
+  /** Views of mdM, one per monomial (empty beyond the model's rank): the forward pass's loads index them by q alone. */
   private mdMv: Float64Array[] = [];
   /** w·phi and w·phi' per (sorted neighbour q, sorted function kk), interleaved: [2(q·F + kk)], [2(q·F + kk) + 1]. */
   private mdW = new Float64Array(0);
@@ -1094,8 +1097,6 @@ export class LatteModel {
   private mdSegHi = new Int32Array(0);
   /** ∂E/∂T of ranks 0–2 in sorted function order, 6 slots per function. */
   private mdGT = new Float64Array(0);
-  /** Rank ≥ 3 back-propagated components of one neighbour. */
-  private readonly mdA = new Float64Array(MONO_TOTAL);
   /**
    * Radial coefficients in sorted function order: 1/s per (central species, kk), and
    * per (central species, neighbour species, kk) w/c² and −6w/(c²s), so that
@@ -1105,13 +1106,34 @@ export class LatteModel {
   private mdCA = new Float64Array(0);
   private mdCB = new Float64Array(0);
 
+  /**
+   * Rank group 3 in the MD path's order: per central species, its rank-3 functions
+   * [g3, mdSplit[ti]) then its rank-4 functions [mdSplit[ti], g4), each part sorted by
+   * centre (the group's order, stable); their centres and T offsets, and for every
+   * sorted slot the function (ranks ≤ 2: the group order unchanged).
+   */
+  private mdSplit = new Int32Array(0);
+  private mdHC = new Float64Array(0);
+  private mdHBase = new Int32Array(0);
+  private mdOrdF = new Int32Array(0);
+
   /** The sorted radial coefficients from the current parameters (after prepareRadial). */
   private mdPrepare(): void {
     const F = this.nFunctions, ns = this.nSpecies;
-    if (this.mdIs.length !== ns * F) { this.mdIs = new Float64Array(ns * F); this.mdCA = new Float64Array(ns * ns * F); this.mdCB = new Float64Array(ns * ns * F); }
+    if (this.mdIs.length !== ns * F) {
+      this.mdIs = new Float64Array(ns * F); this.mdCA = new Float64Array(ns * ns * F); this.mdCB = new Float64Array(ns * ns * F);
+      this.mdSplit = new Int32Array(ns); this.mdHC = new Float64Array(ns * F); this.mdHBase = new Int32Array(ns * F); this.mdOrdF = new Int32Array(ns * F);
+    }
+    const ordF = this.ordF, ordRank = this.ordRank, mdOrdF = this.mdOrdF;
     for (let ti = 0; ti < ns; ti++) {
+      const g3 = this.grpStart[ti * 5 + 3], g4 = this.grpStart[ti * 5 + 4];
+      for (let k = ti * F; k < g3; k++) mdOrdF[k] = ordF[k];
+      let w = g3;
+      for (let k = g3; k < g4; k++) if (ordRank[k] === 3) { this.mdHC[w] = this.ordC[k]; this.mdHBase[w] = this.ordBase[k]; mdOrdF[w++] = ordF[k]; }
+      this.mdSplit[ti] = w;
+      for (let k = g3; k < g4; k++) if (ordRank[k] !== 3) { this.mdHC[w] = this.ordC[k]; this.mdHBase[w] = this.ordBase[k]; mdOrdF[w++] = ordF[k]; }
       for (let kk = 0; kk < F; kk++) {
-        const f = this.ordF[ti * F + kk], is = this.invS[f], ic2 = this.invC2[ti * F + f];
+        const f = mdOrdF[ti * F + kk], is = this.invS[f], ic2 = this.invC2[ti * F + f];
         this.mdIs[ti * F + kk] = is;
         for (let tj = 0; tj < ns; tj++) {
           const w = this.wEff[(ti * ns + tj) * F + f], e = (ti * ns + tj) * F + kk;
@@ -1137,7 +1159,7 @@ export class LatteModel {
     this.mdR = new Float64Array(cap);
     this.mdM = new Float64Array(Math.max(this.monoSize, 4) * cap);
     this.mdMv = [];
-    for (let c = 0; c < 10; c++) this.mdMv.push(this.mdM.subarray(Math.min(c * cap, this.mdM.length), Math.min((c + 1) * cap, this.mdM.length)));
+    for (let c = 0; c < MONO_TOTAL; c++) this.mdMv.push(this.mdM.subarray(Math.min(c * cap, this.mdM.length), Math.min((c + 1) * cap, this.mdM.length)));
     this.mdTJ = new Int32Array(cap);
     this.mdTX = new Float64Array(cap);
     this.mdTY = new Float64Array(cap);
@@ -1177,8 +1199,7 @@ export class LatteModel {
       if (forces === null) continue;
       mlp.backward(S, dG);
       contractBack(T, dG, gT);
-      if (this.maxRank > 2) this.mdBackward(i, nn, ti, forces);
-      else this.mdBackwardPairs(i, nn, ti, forces);
+      this.mdBackwardPairs(i, nn, ti, forces);
     }
     return energy;
   }
@@ -1275,7 +1296,7 @@ export class LatteModel {
     for (let q = 0; q < nn; q++) ord[p0 + q] = tP[keyI[q]];
     for (let m = 0; m < nOut; m++) ord[p0 + nn + m] = out[m];
     const J = this.mdJ, R = this.mdR, M = this.mdM;
-    const rank2 = monoSize > 4;
+    const rank2 = monoSize > 4, rank3 = monoSize > 10, rank4 = monoSize > 20;
     for (let q = 0; q < nn; q++) {
       const s = keyI[q], r = keyR[q], ir = 1 / r;
       J[q] = tJ[s];
@@ -1285,13 +1306,23 @@ export class LatteModel {
       M[cap + q] = ux; M[2 * cap + q] = uy; M[3 * cap + q] = uz;
       // Rank 2 in compact order xx xy xz yy yz zz (parent monomial × axis, as the table below).
       if (rank2) {
-        M[4 * cap + q] = ux * ux; M[5 * cap + q] = ux * uy; M[6 * cap + q] = ux * uz;
-        M[7 * cap + q] = uy * uy; M[8 * cap + q] = uy * uz; M[9 * cap + q] = uz * uz;
+        const xx = ux * ux, xy = ux * uy, xz = ux * uz, yy = uy * uy, yz = uy * uz, zz = uz * uz;
+        M[4 * cap + q] = xx; M[5 * cap + q] = xy; M[6 * cap + q] = xz;
+        M[7 * cap + q] = yy; M[8 * cap + q] = yz; M[9 * cap + q] = zz;
+        if (rank3) {
+          // Ranks 3 and 4 in lexicographic order, each the parent monomial (the tuple's head) × its last axis.
+          const xxx = xx * ux, xxy = xx * uy, xxz = xx * uz, xyy = xy * uy, xyz = xy * uz;
+          const xzz = xz * uz, yyy = yy * uy, yyz = yy * uz, yzz = yz * uz, zzz = zz * uz;
+          M[10 * cap + q] = xxx; M[11 * cap + q] = xxy; M[12 * cap + q] = xxz; M[13 * cap + q] = xyy; M[14 * cap + q] = xyz;
+          M[15 * cap + q] = xzz; M[16 * cap + q] = yyy; M[17 * cap + q] = yyz; M[18 * cap + q] = yzz; M[19 * cap + q] = zzz;
+          if (rank4) {
+            M[20 * cap + q] = xxx * ux; M[21 * cap + q] = xxx * uy; M[22 * cap + q] = xxx * uz; M[23 * cap + q] = xxy * uy;
+            M[24 * cap + q] = xxy * uz; M[25 * cap + q] = xxz * uz; M[26 * cap + q] = xyy * uy; M[27 * cap + q] = xyy * uz;
+            M[28 * cap + q] = xyz * uz; M[29 * cap + q] = xzz * uz; M[30 * cap + q] = yyy * uy; M[31 * cap + q] = yyy * uz;
+            M[32 * cap + q] = yyz * uz; M[33 * cap + q] = yzz * uz; M[34 * cap + q] = zzz * uz;
+          }
+        }
       }
-    }
-    for (let c = 10; c < monoSize; c++) {
-      const o = c * cap, op = MONO_PARENT[c] * cap, oa = (1 + MONO_AXIS[c]) * cap;
-      for (let q = 0; q < nn; q++) M[o + q] = M[op + q] * M[oa + q];
     }
     return nn;
   }
@@ -1301,12 +1332,13 @@ export class LatteModel {
    * neighbours in each species segment (w constant there).
    */
   private mdForward(ti: number): void {
-    const F = this.nFunctions, ns = this.nSpecies, cap = this.mdCap, k0 = ti * F;
-    const R = this.mdR, M = this.mdM, T = this.T, W = this.mdW, F2 = 2 * F, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
-    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
+    const F = this.nFunctions, ns = this.nSpecies, k0 = ti * F;
+    const R = this.mdR, T = this.T, W = this.mdW, F2 = 2 * F, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
+    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase;
     const mv = this.mdMv, M1 = mv[1], M2 = mv[2], M3 = mv[3], M4 = mv[4], M5 = mv[5], M6 = mv[6], M7 = mv[7], M8 = mv[8], M9 = mv[9];
     for (let g = 0; g < 4; g++) {
       const kStart = this.grpStart[ti * 5 + g], kEnd = this.grpStart[ti * 5 + g + 1];
+      if (g === 3) { if (kStart < kEnd) this.mdForwardHigh(ti, kStart, kEnd); continue; }
       const S = this.grpSmax[ti * 4 + g] + RUN_MARGIN;
       for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; }
       let k = kStart;
@@ -1368,11 +1400,10 @@ export class LatteModel {
           }
         }
       }
+      // The odd function left (one at a time).
       for (; k < kEnd; k++) {
         const c = ordC[k], is = ordIs[k], kk = k - k0, base = ordBase[k];
-        const p = g === 3 ? ordRank[k] : g, cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
         let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
-        if (g === 3) for (let cc = 0; cc < cd; cc++) T[base + cc] = 0;
         for (let tj = 0; tj < ns; tj++) {
           // Run of this segment: fl(r − c) in (−S, S); both ends only move up as c grows.
           const qEnd = seg[tj + 1];
@@ -1407,122 +1438,338 @@ export class LatteModel {
               t4 += wp * M4[q]; t5 += wp * M5[q]; t6 += wp * M6[q];
               t7 += wp * M7[q]; t8 += wp * M8[q]; t9 += wp * M9[q];
             }
-          } else {
-            for (let q = lo; q < hi; q++) {
-              const y = (R[q] - c) * is;
-              let wp = 0, wd = 0;
-              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
-              W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
-              for (let cc = 0; cc < cd; cc++) T[base + cc] += wp * M[(mOff + cc) * cap + q];
-            }
           }
         }
         if (g === 0) T[base] = t0;
         else if (g === 1) { T[base] = t1; T[base + 1] = t2; T[base + 2] = t3; }
-        else if (g === 2) { T[base] = t4; T[base + 1] = t5; T[base + 2] = t6; T[base + 3] = t7; T[base + 4] = t8; T[base + 5] = t9; }
+        else { T[base] = t4; T[base + 1] = t5; T[base + 2] = t6; T[base + 3] = t7; T[base + 4] = t8; T[base + 5] = t9; }
       }
     }
   }
 
   /**
-   * Forces from ∂E/∂T (in this.gT): one sorted neighbour at a time over the run of
-   * functions alive at its distance, reading the forward pass's w·phi and w·phi'.
+   * mdForward for rank group 3 in its MD order (rank 3 then rank 4, each by centre):
+   * rank 3 two adjacent functions per pass over the union of their runs (as ranks
+   * 0–2), rank 4 one at a time; the 10 or 15 compact components summed in locals.
    */
-  private mdBackward(i: number, nn: number, ti: number, forces: Float64Array): void {
-    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
-    const J = this.mdJ, R = this.mdR, M = this.mdM, gT = this.gT, gS = this.mdGT, A = this.mdA;
-    const ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank, W = this.mdW, F2 = 2 * F;
-    const gs = this.grpStart, g0 = gs[ti * 5], g1 = gs[ti * 5 + 1], g2 = gs[ti * 5 + 2], g3 = gs[ti * 5 + 3], g4 = gs[ti * 5 + 4];
-    const S0 = this.grpSmax[ti * 4] + RUN_MARGIN, S1 = this.grpSmax[ti * 4 + 1] + RUN_MARGIN;
-    const S2 = this.grpSmax[ti * 4 + 2] + RUN_MARGIN, S3 = this.grpSmax[ti * 4 + 3] + RUN_MARGIN;
-    // ∂E/∂T of ranks 0–2 in sorted function order, 6 slots per function.
-    for (let k = g0; k < g3; k++) {
-      const b = ordBase[k], o = 6 * (k - k0);
-      gS[o] = gT[b];
-      if (k >= g1) { gS[o + 1] = gT[b + 1]; gS[o + 2] = gT[b + 2]; }
-      if (k >= g2) { gS[o + 3] = gT[b + 3]; gS[o + 4] = gT[b + 4]; gS[o + 5] = gT[b + 5]; }
+  private mdForwardHigh(ti: number, kStart: number, kEnd: number): void {
+    const F = this.nFunctions, ns = this.nSpecies, k0 = ti * F, F2 = 2 * F, split = this.mdSplit[ti];
+    const R = this.mdR, T = this.T, W = this.mdW, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
+    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, hC = this.mdHC, hBase = this.mdHBase;
+    const mv = this.mdMv;
+    // Rank 3: xxx xxy xxz xyy xyz xzz yyy yyz yzz zzz; rank 4 likewise (lexicographic sorted tuples).
+    const N0 = mv[10], N1 = mv[11], N2 = mv[12], N3 = mv[13], N4 = mv[14], N5 = mv[15], N6 = mv[16], N7 = mv[17], N8 = mv[18], N9 = mv[19];
+    const O0 = mv[20], O1 = mv[21], O2 = mv[22], O3 = mv[23], O4 = mv[24], O5 = mv[25], O6 = mv[26], O7 = mv[27];
+    const O8 = mv[28], O9 = mv[29], O10 = mv[30], O11 = mv[31], O12 = mv[32], O13 = mv[33], O14 = mv[34];
+    const S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN;
+    for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; }
+    let k = kStart;
+    for (; k + 1 < split; k += 2) {
+      const ca = hC[k], cb = hC[k + 1], isa = ordIs[k], isb = ordIs[k + 1], kk = k - k0, ba = hBase[k], bb = hBase[k + 1], wo = 2 * kk;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0;
+      let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0, b8 = 0, b9 = 0;
+      for (let tj = 0; tj < ns; tj++) {
+        const qEnd = seg[tj + 1];
+        let lo = segLo[tj], hi = segHi[tj];
+        while (lo < qEnd && !(R[lo] - ca > -S)) lo++;
+        if (hi < lo) hi = lo;
+        while (hi < qEnd && R[hi] - cb < S) hi++;
+        segLo[tj] = lo; segHi[tj] = hi;
+        const e = (ti * ns + tj) * F + kk, wa = CA[e], wb = CA[e + 1], da = CB[e], db = CB[e + 1];
+        for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+          const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
+          let pa = 0, pb = 0, qa = 0, qb = 0;
+          { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
+          { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
+          W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
+          const n0 = N0[q], n1 = N1[q], n2 = N2[q], n3 = N3[q], n4 = N4[q], n5 = N5[q], n6 = N6[q], n7 = N7[q], n8 = N8[q], n9 = N9[q];
+          a0 += pa * n0; a1 += pa * n1; a2 += pa * n2; a3 += pa * n3; a4 += pa * n4; a5 += pa * n5; a6 += pa * n6; a7 += pa * n7; a8 += pa * n8; a9 += pa * n9;
+          b0 += pb * n0; b1 += pb * n1; b2 += pb * n2; b3 += pb * n3; b4 += pb * n4; b5 += pb * n5; b6 += pb * n6; b7 += pb * n7; b8 += pb * n8; b9 += pb * n9;
+        }
+      }
+      T[ba] = a0; T[ba + 1] = a1; T[ba + 2] = a2; T[ba + 3] = a3; T[ba + 4] = a4; T[ba + 5] = a5; T[ba + 6] = a6; T[ba + 7] = a7; T[ba + 8] = a8; T[ba + 9] = a9;
+      T[bb] = b0; T[bb + 1] = b1; T[bb + 2] = b2; T[bb + 3] = b3; T[bb + 4] = b4; T[bb + 5] = b5; T[bb + 6] = b6; T[bb + 7] = b7; T[bb + 8] = b8; T[bb + 9] = b9;
     }
-    const highRank = this.maxRank > 2, gradRows = this.gradRows, firstHighRow = GRAD_COUNT[Math.min(2, this.maxRank)];
-    let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2, lo3 = g3, hi3 = g3;
-    let fix = 0, fiy = 0, fiz = 0;
-    const keyT = this.mdKeyT;
-    for (let q = 0; q < nn; q++) {
-      // A new species segment starts again from the shortest distance: restart the runs.
-      if (q > 0 && keyT[q] !== keyT[q - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; lo3 = g3; hi3 = g3; }
-      const r = R[q], qW = q * F2 - 2 * k0;
-      const m1 = monoSize > 1 ? M[cap + q] : 0, m2 = monoSize > 1 ? M[2 * cap + q] : 0, m3 = monoSize > 1 ? M[3 * cap + q] : 0;
-      const m4 = monoSize > 4 ? M[4 * cap + q] : 0, m5 = monoSize > 4 ? M[5 * cap + q] : 0, m6 = monoSize > 4 ? M[6 * cap + q] : 0;
-      const m7 = monoSize > 4 ? M[7 * cap + q] : 0, m8 = monoSize > 4 ? M[8 * cap + q] : 0, m9 = monoSize > 4 ? M[9 * cap + q] : 0;
-      let a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, sRp = 0;
-      // Runs of functions with |fl(r − c)| < S (the forward pass's predicate); both ends move up with r.
-      lo0 = runStart(ordC, lo0, g1, r, S0);
-      if (hi0 < lo0) hi0 = lo0;
-      hi0 = runEnd(ordC, hi0, g1, r, S0);
-      for (let k = lo0; k < hi0; k++) {
-        sRp += gS[6 * (k - k0)] * W[qW + 2 * k + 1];
-      }
-      lo1 = runStart(ordC, lo1, g2, r, S1);
-      if (hi1 < lo1) hi1 = lo1;
-      hi1 = runEnd(ordC, hi1, g2, r, S1);
-      for (let k = lo1; k < hi1; k++) {
-        const o = 6 * (k - k0), e = qW + 2 * k, wp = W[e], wd = W[e + 1];
-        const h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
-        a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp;
-        sRp += (h1 * m1 + h2 * m2 + h3 * m3) * wd;
-      }
-      lo2 = runStart(ordC, lo2, g3, r, S2);
-      if (hi2 < lo2) hi2 = lo2;
-      hi2 = runEnd(ordC, hi2, g3, r, S2);
-      for (let k = lo2; k < hi2; k++) {
-        const o = 6 * (k - k0), e = qW + 2 * k, wp = W[e], wd = W[e + 1];
-        const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
-        a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
-        sRp += (h4 * m4 + h5 * m5 + h6 * m6 + h7 * m7 + h8 * m8 + h9 * m9) * wd;
-      }
-      const ux = m1, uy = m2, uz = m3;
-      let bx = a1 + 2 * a4 * ux + a5 * uy + a6 * uz;
-      let by = a2 + a5 * ux + 2 * a7 * uy + a8 * uz;
-      let bz = a3 + a6 * ux + a8 * uy + 2 * a9 * uz;
-      if (highRank) {
-        lo3 = runStart(ordC, lo3, g4, r, S3);
-        if (hi3 < lo3) hi3 = lo3;
-        hi3 = runEnd(ordC, hi3, g4, r, S3);
-        for (let c = 10; c < monoSize; c++) A[c] = 0;
-        for (let k = lo3; k < hi3; k++) {
-          const e = qW + 2 * k, wp = W[e], wd = W[e + 1], base = ordBase[k], p = ordRank[k];
-          const cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
-          let gR = 0;
-          for (let c = 0; c < cd; c++) {
-            const h = gT[base + c];
-            gR += h * M[(mOff + c) * cap + q];
-            A[mOff + c] += h * wp;
+    for (let part = 0; part < 2; part++) {
+      const end = part === 0 ? split : kEnd;
+      if (part === 1) { k = split; for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; } }
+      for (; k < end; k++) {
+        const c = hC[k], is = ordIs[k], kk = k - k0, base = hBase[k], wo = 2 * kk;
+        if (part === 0) {
+          let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
+          for (let tj = 0; tj < ns; tj++) {
+            const qEnd = seg[tj + 1];
+            let lo = segLo[tj], hi = segHi[tj];
+            while (lo < qEnd && !(R[lo] - c > -S)) lo++;
+            if (hi < lo) hi = lo;
+            while (hi < qEnd && R[hi] - c < S) hi++;
+            segLo[tj] = lo; segHi[tj] = hi;
+            const e = (ti * ns + tj) * F + kk, ca = CA[e], cb = CB[e];
+            for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+              const y = (R[q] - c) * is;
+              let wp = 0, wd = 0;
+              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
+              W[o] = wp; W[o + 1] = wd;
+              t0 += wp * N0[q]; t1 += wp * N1[q]; t2 += wp * N2[q]; t3 += wp * N3[q]; t4 += wp * N4[q]; t5 += wp * N5[q]; t6 += wp * N6[q]; t7 += wp * N7[q]; t8 += wp * N8[q]; t9 += wp * N9[q];
+            }
           }
-          sRp += gR * wd;
-        }
-        for (let row = firstHighRow; row < gradRows; row++) {
-          const v = A[GRAD_K[row]] * GRAD_C[row] * M[GRAD_R[row] * cap + q];
-          const a = GRAD_A[row];
-          if (a === 0) bx += v; else if (a === 1) by += v; else bz += v;
+          T[base] = t0; T[base + 1] = t1; T[base + 2] = t2; T[base + 3] = t3; T[base + 4] = t4; T[base + 5] = t5; T[base + 6] = t6; T[base + 7] = t7; T[base + 8] = t8; T[base + 9] = t9;
+        } else {
+          let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0, t10 = 0, t11 = 0, t12 = 0, t13 = 0, t14 = 0;
+          for (let tj = 0; tj < ns; tj++) {
+            const qEnd = seg[tj + 1];
+            let lo = segLo[tj], hi = segHi[tj];
+            while (lo < qEnd && !(R[lo] - c > -S)) lo++;
+            if (hi < lo) hi = lo;
+            while (hi < qEnd && R[hi] - c < S) hi++;
+            segLo[tj] = lo; segHi[tj] = hi;
+            const e = (ti * ns + tj) * F + kk, ca = CA[e], cb = CB[e];
+            for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
+              const y = (R[q] - c) * is;
+              let wp = 0, wd = 0;
+              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
+              W[o] = wp; W[o + 1] = wd;
+              t0 += wp * O0[q]; t1 += wp * O1[q]; t2 += wp * O2[q]; t3 += wp * O3[q]; t4 += wp * O4[q]; t5 += wp * O5[q]; t6 += wp * O6[q]; t7 += wp * O7[q]; t8 += wp * O8[q]; t9 += wp * O9[q]; t10 += wp * O10[q]; t11 += wp * O11[q]; t12 += wp * O12[q]; t13 += wp * O13[q]; t14 += wp * O14[q];
+            }
+          }
+          T[base] = t0; T[base + 1] = t1; T[base + 2] = t2; T[base + 3] = t3; T[base + 4] = t4; T[base + 5] = t5; T[base + 6] = t6; T[base + 7] = t7; T[base + 8] = t8; T[base + 9] = t9; T[base + 10] = t10; T[base + 11] = t11; T[base + 12] = t12; T[base + 13] = t13; T[base + 14] = t14;
         }
       }
-      const ub = ux * bx + uy * by + uz * bz, ir = 1 / r;
-      const gx = sRp * ux + (bx - ub * ux) * ir;
-      const gy = sRp * uy + (by - ub * uy) * ir;
-      const gz = sRp * uz + (bz - ub * uz) * ir;
-      const j = J[q];
-      forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
-      fix += gx; fiy += gy; fiz += gz;
     }
-    forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz;
+  }
+
+  /** mdBackHigh's runs of sorted functions: rank 3 [mdLo3, mdHi3), rank 4 [mdLo4, mdHi4); its result: b (x, y, z) and the radial sum (and a second neighbour's in mdBackHighPair). */
+  private mdLo3 = 0;
+  private mdHi3 = 0;
+  private mdLo4 = 0;
+  private mdHi4 = 0;
+  private readonly mdHo = new Float64Array(8);
+
+  /**
+   * The rank-3/4 part of sorted neighbour q's pair gradient (for mdBackwardPairs):
+   * over the runs of rank 3's and rank 4's functions alive at its distance (each run
+   * moves up from the previous neighbour's), A = Σ_k ∂E/∂T_k·w·phi and the radial
+   * sum Σ_k (∂E/∂T_k·M)·w·phi'; then b = Σ_c A_c ∇_u M_c in closed form.
+   * Writes b and the radial sum to mdHo.
+   */
+  private mdBackHigh(q: number, ti: number): void {
+    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, F2 = 2 * F, M = this.mdM, W = this.mdW, gT = this.gT;
+    const hC = this.mdHC, hBase = this.mdHBase, split = this.mdSplit[ti];
+    const g4 = this.grpStart[ti * 5 + 4], S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN, r = this.mdR[q];
+    const lo3 = runStart(hC, this.mdLo3, split, r, S);
+    let hi3 = this.mdHi3;
+    if (hi3 < lo3) hi3 = lo3;
+    hi3 = runEnd(hC, hi3, split, r, S);
+    this.mdLo3 = lo3; this.mdHi3 = hi3;
+    const lo4 = runStart(hC, this.mdLo4, g4, r, S);
+    let hi4 = this.mdHi4;
+    if (hi4 < lo4) hi4 = lo4;
+    hi4 = runEnd(hC, hi4, g4, r, S);
+    this.mdLo4 = lo4; this.mdHi4 = hi4;
+    const out = this.mdHo, qW = q * F2 - 2 * k0;
+    // Monomials of ranks 2 (xx xy xz yy yz zz), 3 and 4 (lexicographic sorted tuples).
+    const n0 = M[10 * cap + q], n1 = M[11 * cap + q], n2 = M[12 * cap + q], n3 = M[13 * cap + q], n4 = M[14 * cap + q];
+    const n5 = M[15 * cap + q], n6 = M[16 * cap + q], n7 = M[17 * cap + q], n8 = M[18 * cap + q], n9 = M[19 * cap + q];
+    let sR = 0;
+    let c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0, c8 = 0, c9 = 0;
+    for (let k = lo3, e = qW + 2 * lo3; k < hi3; k++, e += 2) {
+      const wp = W[e], wd = W[e + 1], b = hBase[k];
+      const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+      const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+      c0 += h0 * wp; c1 += h1 * wp; c2 += h2 * wp; c3 += h3 * wp; c4 += h4 * wp;
+      c5 += h5 * wp; c6 += h6 * wp; c7 += h7 * wp; c8 += h8 * wp; c9 += h9 * wp;
+      sR += (h0 * n0 + h1 * n1 + h2 * n2 + h3 * n3 + h4 * n4 + h5 * n5 + h6 * n6 + h7 * n7 + h8 * n8 + h9 * n9) * wd;
+    }
+    const m4 = M[4 * cap + q], m5 = M[5 * cap + q], m6 = M[6 * cap + q], m7 = M[7 * cap + q], m8 = M[8 * cap + q], m9 = M[9 * cap + q];
+    // ∂/∂u_x,y,z of Σ c·M (rank 3): each monomial's exponent of the axis times the monomial with that axis removed once.
+    let bx = 3 * c0 * m4 + 2 * c1 * m5 + 2 * c2 * m6 + c3 * m7 + c4 * m8 + c5 * m9;
+    let by = c1 * m4 + 2 * c3 * m5 + c4 * m6 + 3 * c6 * m7 + 2 * c7 * m8 + c8 * m9;
+    let bz = c2 * m4 + c4 * m5 + 2 * c5 * m6 + c7 * m7 + 2 * c8 * m8 + 3 * c9 * m9;
+    if (lo4 < hi4) {
+      const o0 = M[20 * cap + q], o1 = M[21 * cap + q], o2 = M[22 * cap + q], o3 = M[23 * cap + q], o4 = M[24 * cap + q];
+      const o5 = M[25 * cap + q], o6 = M[26 * cap + q], o7 = M[27 * cap + q], o8 = M[28 * cap + q], o9 = M[29 * cap + q];
+      const o10 = M[30 * cap + q], o11 = M[31 * cap + q], o12 = M[32 * cap + q], o13 = M[33 * cap + q], o14 = M[34 * cap + q];
+      let d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0, d8 = 0, d9 = 0, d10 = 0, d11 = 0, d12 = 0, d13 = 0, d14 = 0;
+      for (let k = lo4, e = qW + 2 * lo4; k < hi4; k++, e += 2) {
+        const wp = W[e], wd = W[e + 1], b = hBase[k];
+        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+        const h10 = gT[b + 10], h11 = gT[b + 11], h12 = gT[b + 12], h13 = gT[b + 13], h14 = gT[b + 14];
+        d0 += h0 * wp; d1 += h1 * wp; d2 += h2 * wp; d3 += h3 * wp; d4 += h4 * wp;
+        d5 += h5 * wp; d6 += h6 * wp; d7 += h7 * wp; d8 += h8 * wp; d9 += h9 * wp;
+        d10 += h10 * wp; d11 += h11 * wp; d12 += h12 * wp; d13 += h13 * wp; d14 += h14 * wp;
+        sR += (h0 * o0 + h1 * o1 + h2 * o2 + h3 * o3 + h4 * o4 + h5 * o5 + h6 * o6 + h7 * o7 + h8 * o8 + h9 * o9
+          + h10 * o10 + h11 * o11 + h12 * o12 + h13 * o13 + h14 * o14) * wd;
+      }
+      // Rank 4 likewise, with the rank-3 monomials.
+      bx += 4 * d0 * n0 + 3 * d1 * n1 + 3 * d2 * n2 + 2 * d3 * n3 + 2 * d4 * n4 + 2 * d5 * n5 + d6 * n6 + d7 * n7 + d8 * n8 + d9 * n9;
+      by += d1 * n0 + 2 * d3 * n1 + d4 * n2 + 3 * d6 * n3 + 2 * d7 * n4 + d8 * n5 + 4 * d10 * n6 + 3 * d11 * n7 + 2 * d12 * n8 + d13 * n9;
+      bz += d2 * n0 + d4 * n1 + 2 * d5 * n2 + d7 * n3 + 2 * d8 * n4 + 3 * d9 * n5 + d11 * n6 + 2 * d12 * n7 + 3 * d13 * n8 + 4 * d14 * n9;
+    }
+    out[0] = bx; out[1] = by; out[2] = bz; out[3] = sR;
   }
 
   /**
-   * mdBackward for ranks ≤ 2, two adjacent sorted neighbours a, b (same species
+   * mdBackHigh for two adjacent sorted neighbours a, b of one species segment
+   * (r_a ≤ r_b), as mdBackwardPairs does for ranks ≤ 2: over the functions alive for
+   * both, the loads of ∂E/∂T are shared. Writes a's b and radial sum to mdHo[0..3],
+   * b's to mdHo[4..7].
+   */
+  private mdBackHighPair(qa: number, qb: number, ti: number): void {
+    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, F2 = 2 * F, M = this.mdM, W = this.mdW, gT = this.gT;
+    const hC = this.mdHC, hBase = this.mdHBase, split = this.mdSplit[ti];
+    const g4 = this.grpStart[ti * 5 + 4], S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN, ra = this.mdR[qa], rb = this.mdR[qb];
+    const wA = qa * F2 - 2 * k0, wB = qb * F2 - 2 * k0;
+    let lo3 = this.mdLo3, hi3 = this.mdHi3;
+    lo3 = runStart(hC, lo3, split, ra, S);
+    if (hi3 < lo3) hi3 = lo3;
+    hi3 = runEnd(hC, hi3, split, ra, S);
+    const loA3 = lo3, hiA3 = hi3;
+    lo3 = runStart(hC, lo3, split, rb, S);
+    if (hi3 < lo3) hi3 = lo3;
+    hi3 = runEnd(hC, hi3, split, rb, S);
+    this.mdLo3 = lo3; this.mdHi3 = hi3;
+    const mid3 = lo3 < hiA3 ? lo3 : hiA3, end3 = lo3 > hiA3 ? lo3 : hiA3;
+    let lo4 = this.mdLo4, hi4 = this.mdHi4;
+    lo4 = runStart(hC, lo4, g4, ra, S);
+    if (hi4 < lo4) hi4 = lo4;
+    hi4 = runEnd(hC, hi4, g4, ra, S);
+    const loA4 = lo4, hiA4 = hi4;
+    lo4 = runStart(hC, lo4, g4, rb, S);
+    if (hi4 < lo4) hi4 = lo4;
+    hi4 = runEnd(hC, hi4, g4, rb, S);
+    this.mdLo4 = lo4; this.mdHi4 = hi4;
+    const mid4 = lo4 < hiA4 ? lo4 : hiA4, end4 = lo4 > hiA4 ? lo4 : hiA4;
+    const na0 = M[10 * cap + qa], na1 = M[11 * cap + qa], na2 = M[12 * cap + qa], na3 = M[13 * cap + qa], na4 = M[14 * cap + qa];
+    const na5 = M[15 * cap + qa], na6 = M[16 * cap + qa], na7 = M[17 * cap + qa], na8 = M[18 * cap + qa], na9 = M[19 * cap + qa];
+    const nb0 = M[10 * cap + qb], nb1 = M[11 * cap + qb], nb2 = M[12 * cap + qb], nb3 = M[13 * cap + qb], nb4 = M[14 * cap + qb];
+    const nb5 = M[15 * cap + qb], nb6 = M[16 * cap + qb], nb7 = M[17 * cap + qb], nb8 = M[18 * cap + qb], nb9 = M[19 * cap + qb];
+    let sA = 0, sB = 0;
+    let ca0 = 0, ca1 = 0, ca2 = 0, ca3 = 0, ca4 = 0, ca5 = 0, ca6 = 0, ca7 = 0, ca8 = 0, ca9 = 0;
+    let cb0 = 0, cb1 = 0, cb2 = 0, cb3 = 0, cb4 = 0, cb5 = 0, cb6 = 0, cb7 = 0, cb8 = 0, cb9 = 0;
+    for (let k = loA3; k < mid3; k++) {
+      const b = hBase[k];
+      const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+      const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+      {
+        const e = wA + 2 * k, wp = W[e], wd = W[e + 1];
+        ca0 += h0 * wp; ca1 += h1 * wp; ca2 += h2 * wp; ca3 += h3 * wp; ca4 += h4 * wp;
+        ca5 += h5 * wp; ca6 += h6 * wp; ca7 += h7 * wp; ca8 += h8 * wp; ca9 += h9 * wp;
+        sA += (h0 * na0 + h1 * na1 + h2 * na2 + h3 * na3 + h4 * na4 + h5 * na5 + h6 * na6 + h7 * na7 + h8 * na8 + h9 * na9) * wd;
+      }
+    }
+    for (let k = lo3; k < hiA3; k++) {
+      const b = hBase[k];
+      const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+      const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+      {
+        const e = wA + 2 * k, wp = W[e], wd = W[e + 1];
+        ca0 += h0 * wp; ca1 += h1 * wp; ca2 += h2 * wp; ca3 += h3 * wp; ca4 += h4 * wp;
+        ca5 += h5 * wp; ca6 += h6 * wp; ca7 += h7 * wp; ca8 += h8 * wp; ca9 += h9 * wp;
+        sA += (h0 * na0 + h1 * na1 + h2 * na2 + h3 * na3 + h4 * na4 + h5 * na5 + h6 * na6 + h7 * na7 + h8 * na8 + h9 * na9) * wd;
+      }
+      {
+        const e = wB + 2 * k, wp = W[e], wd = W[e + 1];
+        cb0 += h0 * wp; cb1 += h1 * wp; cb2 += h2 * wp; cb3 += h3 * wp; cb4 += h4 * wp;
+        cb5 += h5 * wp; cb6 += h6 * wp; cb7 += h7 * wp; cb8 += h8 * wp; cb9 += h9 * wp;
+        sB += (h0 * nb0 + h1 * nb1 + h2 * nb2 + h3 * nb3 + h4 * nb4 + h5 * nb5 + h6 * nb6 + h7 * nb7 + h8 * nb8 + h9 * nb9) * wd;
+      }
+    }
+    for (let k = end3; k < hi3; k++) {
+      const b = hBase[k];
+      const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+      const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+      {
+        const e = wB + 2 * k, wp = W[e], wd = W[e + 1];
+        cb0 += h0 * wp; cb1 += h1 * wp; cb2 += h2 * wp; cb3 += h3 * wp; cb4 += h4 * wp;
+        cb5 += h5 * wp; cb6 += h6 * wp; cb7 += h7 * wp; cb8 += h8 * wp; cb9 += h9 * wp;
+        sB += (h0 * nb0 + h1 * nb1 + h2 * nb2 + h3 * nb3 + h4 * nb4 + h5 * nb5 + h6 * nb6 + h7 * nb7 + h8 * nb8 + h9 * nb9) * wd;
+      }
+    }
+    const ma4 = M[4 * cap + qa], ma5 = M[5 * cap + qa], ma6 = M[6 * cap + qa], ma7 = M[7 * cap + qa], ma8 = M[8 * cap + qa], ma9 = M[9 * cap + qa];
+    const mb4 = M[4 * cap + qb], mb5 = M[5 * cap + qb], mb6 = M[6 * cap + qb], mb7 = M[7 * cap + qb], mb8 = M[8 * cap + qb], mb9 = M[9 * cap + qb];
+    // ∂/∂u of Σ c·M (rank 3), as mdBackHigh.
+    let bxA = 3 * ca0 * ma4 + 2 * ca1 * ma5 + 2 * ca2 * ma6 + ca3 * ma7 + ca4 * ma8 + ca5 * ma9;
+    let byA = ca1 * ma4 + 2 * ca3 * ma5 + ca4 * ma6 + 3 * ca6 * ma7 + 2 * ca7 * ma8 + ca8 * ma9;
+    let bzA = ca2 * ma4 + ca4 * ma5 + 2 * ca5 * ma6 + ca7 * ma7 + 2 * ca8 * ma8 + 3 * ca9 * ma9;
+    let bxB = 3 * cb0 * mb4 + 2 * cb1 * mb5 + 2 * cb2 * mb6 + cb3 * mb7 + cb4 * mb8 + cb5 * mb9;
+    let byB = cb1 * mb4 + 2 * cb3 * mb5 + cb4 * mb6 + 3 * cb6 * mb7 + 2 * cb7 * mb8 + cb8 * mb9;
+    let bzB = cb2 * mb4 + cb4 * mb5 + 2 * cb5 * mb6 + cb7 * mb7 + 2 * cb8 * mb8 + 3 * cb9 * mb9;
+    if (loA4 < hi4) {
+      const oa0 = M[20 * cap + qa], oa1 = M[21 * cap + qa], oa2 = M[22 * cap + qa], oa3 = M[23 * cap + qa], oa4 = M[24 * cap + qa];
+      const oa5 = M[25 * cap + qa], oa6 = M[26 * cap + qa], oa7 = M[27 * cap + qa], oa8 = M[28 * cap + qa], oa9 = M[29 * cap + qa];
+      const oa10 = M[30 * cap + qa], oa11 = M[31 * cap + qa], oa12 = M[32 * cap + qa], oa13 = M[33 * cap + qa], oa14 = M[34 * cap + qa];
+      const ob0 = M[20 * cap + qb], ob1 = M[21 * cap + qb], ob2 = M[22 * cap + qb], ob3 = M[23 * cap + qb], ob4 = M[24 * cap + qb];
+      const ob5 = M[25 * cap + qb], ob6 = M[26 * cap + qb], ob7 = M[27 * cap + qb], ob8 = M[28 * cap + qb], ob9 = M[29 * cap + qb];
+      const ob10 = M[30 * cap + qb], ob11 = M[31 * cap + qb], ob12 = M[32 * cap + qb], ob13 = M[33 * cap + qb], ob14 = M[34 * cap + qb];
+      let da0 = 0, da1 = 0, da2 = 0, da3 = 0, da4 = 0, da5 = 0, da6 = 0, da7 = 0, da8 = 0, da9 = 0, da10 = 0, da11 = 0, da12 = 0, da13 = 0, da14 = 0;
+      let db0 = 0, db1 = 0, db2 = 0, db3 = 0, db4 = 0, db5 = 0, db6 = 0, db7 = 0, db8 = 0, db9 = 0, db10 = 0, db11 = 0, db12 = 0, db13 = 0, db14 = 0;
+      for (let k = loA4; k < mid4; k++) {
+        const b = hBase[k];
+        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+        const h10 = gT[b + 10], h11 = gT[b + 11], h12 = gT[b + 12], h13 = gT[b + 13], h14 = gT[b + 14];
+        {
+          const e = wA + 2 * k, wp = W[e], wd = W[e + 1];
+          da0 += h0 * wp; da1 += h1 * wp; da2 += h2 * wp; da3 += h3 * wp; da4 += h4 * wp;
+          da5 += h5 * wp; da6 += h6 * wp; da7 += h7 * wp; da8 += h8 * wp; da9 += h9 * wp;
+          da10 += h10 * wp; da11 += h11 * wp; da12 += h12 * wp; da13 += h13 * wp; da14 += h14 * wp;
+          sA += (h0 * oa0 + h1 * oa1 + h2 * oa2 + h3 * oa3 + h4 * oa4 + h5 * oa5 + h6 * oa6 + h7 * oa7 + h8 * oa8 + h9 * oa9 + h10 * oa10 + h11 * oa11 + h12 * oa12 + h13 * oa13 + h14 * oa14) * wd;
+        }
+      }
+      for (let k = lo4; k < hiA4; k++) {
+        const b = hBase[k];
+        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+        const h10 = gT[b + 10], h11 = gT[b + 11], h12 = gT[b + 12], h13 = gT[b + 13], h14 = gT[b + 14];
+        {
+          const e = wA + 2 * k, wp = W[e], wd = W[e + 1];
+          da0 += h0 * wp; da1 += h1 * wp; da2 += h2 * wp; da3 += h3 * wp; da4 += h4 * wp;
+          da5 += h5 * wp; da6 += h6 * wp; da7 += h7 * wp; da8 += h8 * wp; da9 += h9 * wp;
+          da10 += h10 * wp; da11 += h11 * wp; da12 += h12 * wp; da13 += h13 * wp; da14 += h14 * wp;
+          sA += (h0 * oa0 + h1 * oa1 + h2 * oa2 + h3 * oa3 + h4 * oa4 + h5 * oa5 + h6 * oa6 + h7 * oa7 + h8 * oa8 + h9 * oa9 + h10 * oa10 + h11 * oa11 + h12 * oa12 + h13 * oa13 + h14 * oa14) * wd;
+        }
+        {
+          const e = wB + 2 * k, wp = W[e], wd = W[e + 1];
+          db0 += h0 * wp; db1 += h1 * wp; db2 += h2 * wp; db3 += h3 * wp; db4 += h4 * wp;
+          db5 += h5 * wp; db6 += h6 * wp; db7 += h7 * wp; db8 += h8 * wp; db9 += h9 * wp;
+          db10 += h10 * wp; db11 += h11 * wp; db12 += h12 * wp; db13 += h13 * wp; db14 += h14 * wp;
+          sB += (h0 * ob0 + h1 * ob1 + h2 * ob2 + h3 * ob3 + h4 * ob4 + h5 * ob5 + h6 * ob6 + h7 * ob7 + h8 * ob8 + h9 * ob9 + h10 * ob10 + h11 * ob11 + h12 * ob12 + h13 * ob13 + h14 * ob14) * wd;
+        }
+      }
+      for (let k = end4; k < hi4; k++) {
+        const b = hBase[k];
+        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
+        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
+        const h10 = gT[b + 10], h11 = gT[b + 11], h12 = gT[b + 12], h13 = gT[b + 13], h14 = gT[b + 14];
+        {
+          const e = wB + 2 * k, wp = W[e], wd = W[e + 1];
+          db0 += h0 * wp; db1 += h1 * wp; db2 += h2 * wp; db3 += h3 * wp; db4 += h4 * wp;
+          db5 += h5 * wp; db6 += h6 * wp; db7 += h7 * wp; db8 += h8 * wp; db9 += h9 * wp;
+          db10 += h10 * wp; db11 += h11 * wp; db12 += h12 * wp; db13 += h13 * wp; db14 += h14 * wp;
+          sB += (h0 * ob0 + h1 * ob1 + h2 * ob2 + h3 * ob3 + h4 * ob4 + h5 * ob5 + h6 * ob6 + h7 * ob7 + h8 * ob8 + h9 * ob9 + h10 * ob10 + h11 * ob11 + h12 * ob12 + h13 * ob13 + h14 * ob14) * wd;
+        }
+      }
+      bxA += 4 * da0 * na0 + 3 * da1 * na1 + 3 * da2 * na2 + 2 * da3 * na3 + 2 * da4 * na4 + 2 * da5 * na5 + da6 * na6 + da7 * na7 + da8 * na8 + da9 * na9;
+      byA += da1 * na0 + 2 * da3 * na1 + da4 * na2 + 3 * da6 * na3 + 2 * da7 * na4 + da8 * na5 + 4 * da10 * na6 + 3 * da11 * na7 + 2 * da12 * na8 + da13 * na9;
+      bzA += da2 * na0 + da4 * na1 + 2 * da5 * na2 + da7 * na3 + 2 * da8 * na4 + 3 * da9 * na5 + da11 * na6 + 2 * da12 * na7 + 3 * da13 * na8 + 4 * da14 * na9;
+      bxB += 4 * db0 * nb0 + 3 * db1 * nb1 + 3 * db2 * nb2 + 2 * db3 * nb3 + 2 * db4 * nb4 + 2 * db5 * nb5 + db6 * nb6 + db7 * nb7 + db8 * nb8 + db9 * nb9;
+      byB += db1 * nb0 + 2 * db3 * nb1 + db4 * nb2 + 3 * db6 * nb3 + 2 * db7 * nb4 + db8 * nb5 + 4 * db10 * nb6 + 3 * db11 * nb7 + 2 * db12 * nb8 + db13 * nb9;
+      bzB += db2 * nb0 + db4 * nb1 + 2 * db5 * nb2 + db7 * nb3 + 2 * db8 * nb4 + 3 * db9 * nb5 + db11 * nb6 + 2 * db12 * nb7 + 3 * db13 * nb8 + 4 * db14 * nb9;
+    }
+    const out = this.mdHo;
+    out[0] = bxA; out[1] = byA; out[2] = bzA; out[3] = sA;
+    out[4] = bxB; out[5] = byB; out[6] = bzB; out[7] = sB;
+  }
+
+  /**
+   * Forces from ∂E/∂T (in this.gT), reading the forward pass's w·phi and w·phi'.
+   * Ranks ≤ 2: two adjacent sorted neighbours a, b (same species
    * segment, r_a ≤ r_b) per pass: over the functions alive for both, ∂E/∂T and the
    * loop are shared; the functions alive for one only are visited for it alone
    * (the forward pass wrote w·phi only where |fl(r − c)| < S). A neighbour left
    * without a partner is processed as a pair with itself, the copy's result unused.
-   * Each neighbour's sums run over its functions in the same order as in mdBackward.
+   * Ranks 3 and 4 (rank group 3): one neighbour at a time, in mdBackHigh.
    */
   private mdBackwardPairs(i: number, nn: number, ti: number, forces: Float64Array): void {
     const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
@@ -1538,10 +1785,11 @@ export class LatteModel {
     }
     let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2;
     let fx = 0, fy = 0, fz = 0;
-    const keyT = this.mdKeyT;
+    const keyT = this.mdKeyT, highRank = this.maxRank > 2, ho = this.mdHo;
+    this.mdLo3 = g3; this.mdHi3 = g3; this.mdLo4 = this.mdSplit[ti]; this.mdHi4 = this.mdLo4;
     let qa = 0;
     while (qa < nn) {
-      if (qa > 0 && keyT[qa] !== keyT[qa - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; }
+      if (qa > 0 && keyT[qa] !== keyT[qa - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; this.mdLo3 = g3; this.mdHi3 = g3; this.mdLo4 = this.mdSplit[ti]; this.mdHi4 = this.mdLo4; }
       const paired = qa + 1 < nn && keyT[qa + 1] === keyT[qa];
       const qb = paired ? qa + 1 : qa;
       const ra = R[qa], rb = R[qb], wA = qa * F2 - 2 * k0, wB = qb * F2 - 2 * k0;
@@ -1621,13 +1869,24 @@ export class LatteModel {
           sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
         }
       }
+      // Ranks 3 and 4, a then b (the run moves up with r).
+      let hax = 0, hay = 0, haz = 0, hbx = 0, hby = 0, hbz = 0;
+      if (highRank) {
+        if (paired) {
+          this.mdBackHighPair(qa, qb, ti);
+          hbx = ho[4]; hby = ho[5]; hbz = ho[6]; sB += ho[7];
+        } else {
+          this.mdBackHigh(qa, ti);
+        }
+        hax = ho[0]; hay = ho[1]; haz = ho[2]; sA += ho[3];
+      }
       // The pair gradients g = ∂E_i/∂r_ij (written out here rather than in a helper: a call
       // V8 does not inline boxes each of its double arguments, an allocation per neighbour).
       // b = Σ_c A_c ∇_u M_c(u), rank-2 components in order xx xy xz yy yz zz.
       {
-        const bx = a1 + 2 * a4 * xa + a5 * ya + a6 * za;
-        const by = a2 + a5 * xa + 2 * a7 * ya + a8 * za;
-        const bz = a3 + a6 * xa + a8 * ya + 2 * a9 * za;
+        const bx = a1 + 2 * a4 * xa + a5 * ya + a6 * za + hax;
+        const by = a2 + a5 * xa + 2 * a7 * ya + a8 * za + hay;
+        const bz = a3 + a6 * xa + a8 * ya + 2 * a9 * za + haz;
         const ub = xa * bx + ya * by + za * bz, ir = 1 / ra;
         const gx = sA * xa + (bx - ub * xa) * ir, gy = sA * ya + (by - ub * ya) * ir, gz = sA * za + (bz - ub * za) * ir;
         const j3 = 3 * J[qa];
@@ -1635,9 +1894,9 @@ export class LatteModel {
         fx += gx; fy += gy; fz += gz;
       }
       if (paired) {
-        const bx = b1 + 2 * b4 * xb + b5 * yb + b6 * zb;
-        const by = b2 + b5 * xb + 2 * b7 * yb + b8 * zb;
-        const bz = b3 + b6 * xb + b8 * yb + 2 * b9 * zb;
+        const bx = b1 + 2 * b4 * xb + b5 * yb + b6 * zb + hbx;
+        const by = b2 + b5 * xb + 2 * b7 * yb + b8 * zb + hby;
+        const bz = b3 + b6 * xb + b8 * yb + 2 * b9 * zb + hbz;
         const ub = xb * bx + yb * by + zb * bz, ir = 1 / rb;
         const gx = sB * xb + (bx - ub * xb) * ir, gy = sB * yb + (by - ub * yb) * ir, gz = sB * zb + (bz - ub * zb) * ir;
         const j3 = 3 * J[qb];
