@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomGeSiCell } from './latte-fixtures.ts';
 import { saveModel } from '../potentials/latte/io.ts';
 import { LatteModel, type SpeciesMode } from '../potentials/latte/model.ts';
-import { LossEvaluator, extendDescriptor, fitStatistics, prepareSystem, trainLatte, type TrainingStructure } from '../potentials/latte/train.ts';
+import { LossEvaluator, dropDescriptorBlocks, extendDescriptor, fitStatistics, prepareSystem, trainLatte, type TrainingStructure } from '../potentials/latte/train.ts';
 import { trainCommand } from '../src/cli/train.ts';
 import { formatExtxyz, systemToFrame } from '../src/io/extxyz.ts';
 import { Rng } from '../src/rng.ts';
@@ -78,6 +78,36 @@ describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
     });
   }
 
+  for (const mode of ['specific', 'embedding'] as const) {
+    it(`${mode} species weights: dropDescriptorBlocks keeps the other blocks' descriptors; its energy is that of zero weights on the dropped inputs`, () => {
+      const model = model2(mode);
+      const prep = structures(model);
+      fitStatistics(model, prep);
+      for (let f = 0; f < model.nFunctions; f++) model.theta[model.offWidths + f] = 0.85 + 0.03 * f;
+      const full = extendDescriptor(model, '2,abc,abc', prep, 5);
+      // Give the appended inputs weight, so that dropping a block in the middle matters everywhere.
+      for (let t = 0; t < 2; t++) for (let k = 0; k < 6; k++) for (let d = 7; d < 9; d++) full.theta[full.offMlp[t] + k * 9 + d] = 0.3 * (k - d + t);
+      const dropped = dropDescriptorBlocks(full, [2]);
+      expect(dropped.config.descriptor).toBe('3,-:2,ab,ab:2,abc,abc');
+      // Oracle: the full model with the first-layer weights of block 2 (inputs 3, 4) set to zero.
+      const zeroed = full.clone();
+      for (let t = 0; t < 2; t++) for (let k = 0; k < 6; k++) for (const d of [3, 4]) zeroed.theta[zeroed.offMlp[t] + k * 9 + d] = 0;
+      const keptColumns = [0, 1, 2, 5, 6, 7, 8];
+      for (const s of prep) {
+        const Gf = new Float64Array(s.nLocal * 9), Gd = new Float64Array(s.nLocal * 7);
+        const f1 = new Float64Array(3 * s.nTotal), f2 = new Float64Array(3 * s.nTotal);
+        const e1 = zeroed.evaluate(atomsOf(s), identity, { forces: f1, descriptors: Gf });
+        const e2 = dropped.evaluate(atomsOf(s), identity, { forces: f2, descriptors: Gd });
+        for (let i = 0; i < s.nLocal; i++) keptColumns.forEach((c, d) => expect(Gd[i * 7 + d]).toBe(Gf[i * 9 + c]));
+        expect(Math.abs(e2 - e1)).toBeLessThan(1e-12 * Math.abs(e1));
+        for (let k = 0; k < f1.length; k++) expect(Math.abs(f2[k] - f1[k])).toBeLessThan(1e-12);
+        expect(Math.abs(full.evaluate(atomsOf(s), identity) - e1)).toBeGreaterThan(1e-6);
+      }
+      expect(() => dropDescriptorBlocks(full, [5])).toThrow(/block 5 does not exist \(the model has blocks 1–4/);
+      expect(() => dropDescriptorBlocks(full, [1, 2, 3, 4])).toThrow(/every block/);
+    });
+  }
+
   it('trainLatte with addBlocks trains the extended model; errors name the option and the block', () => {
     const model = model2('specific');
     const dir = mkdtempSync(join(tmpdir(), 'latte-extend-'));
@@ -91,6 +121,8 @@ describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
     fitStatistics(model, structures(model));
     const result = trainLatte({ model: model.config, initial: model, addBlocks: '2,abc,abc', train: [file], validationFraction: 0.2, epochs: 2, workers: 1 });
     expect(result.model.config.descriptor).toBe('3,-:2,a,a:2,ab,ab:2,abc,abc');
+    const swapped = trainLatte({ model: model.config, initial: model, dropBlocks: [2], addBlocks: '1,abcd,abcd', train: [file], validationFraction: 0.2, epochs: 1, workers: 1 });
+    expect(swapped.model.config.descriptor).toBe('3,-:2,ab,ab:1,abcd,abcd');
     expect(() => trainLatte({ model: model.config, addBlocks: '2,abc,abc', train: [file], epochs: 1, workers: 1 })).toThrow(/addBlocks extends an initial model/);
     expect(() => trainLatte({ model: model.config, initial: model, addBlocks: '2,abc,ab', train: [file], epochs: 1, workers: 1 })).toThrow(/block 4/);
     const init = join(dir, 'init.msgpack');
@@ -98,6 +130,8 @@ describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
     return Promise.all([
       expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--add-blocks', '2,abc,abc'])).rejects.toThrow(/--add-blocks needs --init MODEL/),
       expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--add-blocks'])).rejects.toThrow(/--add-blocks needs descriptor blocks/),
+      expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--drop-blocks', '2'])).rejects.toThrow(/--drop-blocks needs --init MODEL/),
+      expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--drop-blocks', '0'])).rejects.toThrow(/--drop-blocks needs block numbers from 1/),
     ]);
   });
 });

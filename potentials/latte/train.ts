@@ -311,6 +311,8 @@ export interface TrainOptions {
    * over the training structures, with zero first-layer weights (same energies at the start).
    */
   addBlocks?: string;
+  /** With `initial`: drop these descriptor blocks (1-based) first (dropDescriptorBlocks; before addBlocks). */
+  dropBlocks?: number[];
   /** Training extxyz files. */
   train: string[];
   /** Validation files; when absent, `validationFraction` of the training frames (seeded) is held out. */
@@ -592,6 +594,58 @@ export function extendDescriptor(model: LatteModel, extra: string, structures: r
   return m;
 }
 
+/**
+ * The same model without the given descriptor blocks (1-based numbers): the kept
+ * functions keep their centres, widths and species weights, the MLP keeps the columns
+ * of the kept inputs. A dropped input is replaced by its training mean (standardised
+ * value 0), so the energies change: retrain afterwards (e.g. frozen-descriptor L-BFGS).
+ */
+export function dropDescriptorBlocks(model: LatteModel, blocks: readonly number[]): LatteModel {
+  const nb = model.blocks.length;
+  for (const b of blocks) if (!Number.isInteger(b) || b < 1 || b > nb) throw new Error(`dropDescriptorBlocks: block ${b} does not exist (the model has blocks 1–${nb}: ${model.config.descriptor})`);
+  const keep = model.blocks.map((_, q) => !blocks.includes(q + 1));
+  if (!keep.some(Boolean)) throw new Error('dropDescriptorBlocks: would drop every block');
+  const texts = model.config.descriptor.split(':');
+  const m = new LatteModel({ ...model.config, descriptor: texts.filter((_, q) => keep[q]).join(':') });
+  // Old function and descriptor indices of the kept blocks, in order.
+  // (Functions are numbered block by block, body by body; descriptors block by block.)
+  const fMap: number[] = [], gMap: number[] = [];
+  let f0 = 0, g0 = 0;
+  model.blocks.forEach((block, q) => {
+    const nf = block.n * block.bodies.length;
+    if (keep[q]) {
+      for (let f = 0; f < nf; f++) fMap.push(f0 + f);
+      for (let u = 0; u < block.n; u++) gMap.push(g0 + u);
+    }
+    f0 += nf;
+    g0 += block.n;
+  });
+  const ns = model.nSpecies, F = model.nFunctions, Fn = m.nFunctions, D = model.nDescriptors, Dn = m.nDescriptors;
+  const src = model.theta, dst = m.theta, K = model.embeddingDim;
+  for (let f = 0; f < Fn; f++) {
+    const g = fMap[f];
+    for (let t = 0; t < ns; t++) dst[m.offCentres + t * Fn + f] = src[model.offCentres + t * F + g];
+    dst[m.offWidths + f] = src[model.offWidths + g];
+    if (K > 0) for (let a = 0; a < K; a++) dst[m.offWeights + f * K + a] = src[model.offWeights + g * K + a];
+    else for (let p = 0; p < ns * ns; p++) dst[m.offWeights + p * Fn + f] = src[model.offWeights + p * F + g];
+  }
+  if (K > 0) dst.set(src.subarray(model.offEmbCentral, model.offEmbCentral + 2 * ns * K), m.offEmbCentral);
+  const H = model.layerSizes[1];
+  for (let t = 0; t < ns; t++) {
+    const o = model.offMlp[t], n = m.offMlp[t];
+    for (let k = 0; k < H; k++) for (let d = 0; d < Dn; d++) dst[n + k * Dn + d] = src[o + k * D + gMap[d]];
+    const oldEnd = t + 1 < ns ? model.offMlp[t + 1] : src.length;
+    dst.set(src.subarray(o + H * D, oldEnd), n + H * Dn);
+    for (let d = 0; d < Dn; d++) {
+      m.mean[t * Dn + d] = model.mean[t * D + gMap[d]];
+      m.invStd[t * Dn + d] = model.invStd[t * D + gMap[d]];
+    }
+  }
+  m.e0.set(model.e0);
+  m.outScale.set(model.outScale);
+  return m;
+}
+
 /** Trains a LATTE model from extxyz files (see TrainOptions). */
 export function trainLatte(options: TrainOptions): TrainResult {
   const seed = options.seed ?? 1;
@@ -614,10 +668,12 @@ export function trainLatte(options: TrainOptions): TrainResult {
   if (train.length === 0) throw new Error('no training structures left after the validation split');
   if (!options.initial) {
     if (options.addBlocks !== undefined) throw new Error('addBlocks extends an initial model: give initial too');
+    if (options.dropBlocks?.length) throw new Error('dropBlocks changes an initial model: give initial too');
     model.initialise(seed);
     fitStatistics(model, train);
   }
-  const trained = options.addBlocks !== undefined ? extendDescriptor(model, options.addBlocks, train, seed) : model;
+  const kept = options.dropBlocks?.length ? dropDescriptorBlocks(model, options.dropBlocks) : model;
+  const trained = options.addBlocks !== undefined ? extendDescriptor(kept, options.addBlocks, train, seed) : kept;
   return trainModel(trained, train, validation, { ...options, seed }, rng);
 }
 

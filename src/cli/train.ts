@@ -33,6 +33,7 @@ function initialModel(options: Record<string, string | true>) {
   if (typeof options.init !== 'string') {
     if (widen !== undefined) throw new Error('train: --widen-hidden needs --init MODEL');
     if (options['add-blocks'] !== undefined) throw new Error('train: --add-blocks needs --init MODEL');
+    if (options['drop-blocks'] !== undefined) throw new Error('train: --drop-blocks needs --init MODEL');
     return undefined;
   }
   const model = loadModel(options.init).model;
@@ -44,6 +45,13 @@ function initialModel(options: Record<string, string | true>) {
 function addBlocks(v: string | true | undefined): string | undefined {
   if (v === true) throw new Error('train: --add-blocks needs descriptor blocks, e.g. 8,abc,abc');
   return v;
+}
+
+function dropBlocks(v: string | true | undefined): number[] | undefined {
+  if (v === undefined) return undefined;
+  const list = v === true ? [] : v.split(',').map(Number);
+  if (list.length === 0 || list.some((b) => !Number.isInteger(b) || b < 1)) throw new Error(`train: --drop-blocks needs block numbers from 1, e.g. 4 or 2,4, got '${String(v)}'`);
+  return list;
 }
 
 export const trainCommand: Command = {
@@ -103,6 +111,10 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
                         first non-zero order of a cubic crystal's neighbour shell
                         is l = 4, of a tetrahedral one l = 3). New inputs enter
                         with zero weights: same energies at the start
+  --drop-blocks 4,5     with --init: drop these descriptor blocks (numbered from 1)
+                        first, e.g. to trade an expensive block for a rank-3 one
+                        with --add-blocks; dropped inputs are replaced by their
+                        training mean, so the energies change: retrain
   --workers N           threads computing each batch, this one included (default:
                         available cores; 1: no worker threads). The model has
                         identical bits for any N.
@@ -139,6 +151,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       },
       initial: initialModel(options),
       addBlocks: addBlocks(options['add-blocks']),
+      dropBlocks: dropBlocks(options['drop-blocks']),
       train: positional,
       validation: typeof options.validation === 'string' ? options.validation.split(',') : undefined,
       validationFraction: num(options, 'val-fraction', 0.1),
