@@ -1,6 +1,6 @@
 /**
- * Stability of a shipped LATTE model: Langevin NVT at 1,000 K on 512 atoms for
- * 10 ps (diamond Si 4×4×4, or fcc/bcc for Cu/Mo). Fails loudly (non-zero exit) on
+ * Stability of a shipped LATTE model: Langevin NVT at 1,000 K on 512+ atoms for
+ * 10 ps (diamond Si 4×4×4: 512, fcc Cu 6×6×4: 576, bcc Mo 8×8×4: 512). Fails loudly (non-zero exit) on
  * a non-finite force, an atom pair closer than 1.5 Å, or a temperature outside
  * 500–1,500 K once equilibrated. Usage:
  *   npx tsx bench/latte-nvt.ts [Si|Cu|Mo|Si-fast] [ps] [dt_fs]
@@ -20,7 +20,7 @@ const dt = Number(process.argv[4] ?? 1);
 const el = name.split('-')[0];
 const system =
   el === 'Si' ? lattice('diamond', { element: 'Si', a: 5.43, repeat: 4 })
-  : el === 'Cu' ? lattice('fcc', { element: 'Cu', a: 3.62, repeat: [8, 8, 8].map((v) => v / 2) as [number, number, number] })
+  : el === 'Cu' ? lattice('fcc', { element: 'Cu', a: 3.62, repeat: [6, 6, 4] })
   : lattice('bcc', { element: 'Mo', a: 3.16, repeat: [8, 8, 4] });
 const path = resolveModelPath(`models/latte/${name}.msgpack`);
 const { model } = loadModel(path);
