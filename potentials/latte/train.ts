@@ -551,6 +551,44 @@ export function widenHidden(model: LatteModel, hidden: readonly number[], seed =
 }
 
 /**
+ * Copies `from`'s parameters into `to`, a model of the same elements and MLP whose
+ * functions and descriptors are a re-indexing of `from`'s: to's function f takes from's
+ * fMap[f] (centres, widths, species weights) and to's input d takes from's gMap[d]
+ * (first-layer column, standardisation); −1 leaves to's own function parameters and
+ * standardisation, with a zero first-layer column. Later layers, e0 and the output
+ * scales are copied as they are.
+ */
+function transplantParameters(from: LatteModel, to: LatteModel, fMap: readonly number[], gMap: readonly number[]): void {
+  const ns = from.nSpecies, F = from.nFunctions, Fn = to.nFunctions, D = from.nDescriptors, Dn = to.nDescriptors;
+  const src = from.theta, dst = to.theta, K = from.embeddingDim;
+  for (let f = 0; f < Fn; f++) {
+    const g = fMap[f];
+    if (g < 0) continue;
+    for (let t = 0; t < ns; t++) dst[to.offCentres + t * Fn + f] = src[from.offCentres + t * F + g];
+    dst[to.offWidths + f] = src[from.offWidths + g];
+    if (K > 0) for (let a = 0; a < K; a++) dst[to.offWeights + f * K + a] = src[from.offWeights + g * K + a];
+    else for (let p = 0; p < ns * ns; p++) dst[to.offWeights + p * Fn + f] = src[from.offWeights + p * F + g];
+  }
+  if (K > 0) dst.set(src.subarray(from.offEmbCentral, from.offEmbCentral + 2 * ns * K), to.offEmbCentral);
+  const H = from.layerSizes[1];
+  for (let t = 0; t < ns; t++) {
+    const o = from.offMlp[t], n = to.offMlp[t];
+    for (let d = 0; d < Dn; d++) {
+      const g = gMap[d];
+      for (let k = 0; k < H; k++) dst[n + k * Dn + d] = g < 0 ? 0 : src[o + k * D + g];
+      if (g < 0) continue;
+      to.mean[t * Dn + d] = from.mean[t * D + g];
+      to.invStd[t * Dn + d] = from.invStd[t * D + g];
+    }
+    // First-layer biases and every later layer have the same shapes and order.
+    const oldEnd = t + 1 < ns ? from.offMlp[t + 1] : src.length;
+    dst.set(src.subarray(o + H * D, oldEnd), n + H * Dn);
+  }
+  to.e0.set(from.e0);
+  to.outScale.set(from.outScale);
+}
+
+/**
  * The same model with more descriptor blocks appended (`extra`, e.g. '8,abc,abc:6,abcd,abcd'):
  * the existing centres, widths, species weights, MLP and standardisation are copied;
  * the new functions get the usual initial centres, widths and weights (seeded), their
@@ -558,38 +596,11 @@ export function widenHidden(model: LatteModel, hidden: readonly number[], seed =
  * zero — the energies are unchanged until training uses the new inputs.
  */
 export function extendDescriptor(model: LatteModel, extra: string, structures: readonly TrainingStructure[], seed = 1): LatteModel {
-  const cfg = model.config;
-  const m = new LatteModel({ ...cfg, descriptor: `${cfg.descriptor}:${extra}` });
+  const m = new LatteModel({ ...model.config, descriptor: `${model.config.descriptor}:${extra}` });
   m.initialise(seed);
-  const ns = model.nSpecies, F = model.nFunctions, Fn = m.nFunctions, D = model.nDescriptors, Dn = m.nDescriptors;
-  const src = model.theta, dst = m.theta;
-  // Functions (and descriptors) of the old blocks keep their indices; the new blocks follow.
-  for (let t = 0; t < ns; t++) dst.set(src.subarray(model.offCentres + t * F, model.offCentres + (t + 1) * F), m.offCentres + t * Fn);
-  dst.set(src.subarray(model.offWidths, model.offWidths + F), m.offWidths);
-  const K = model.embeddingDim;
-  if (K > 0) {
-    dst.set(src.subarray(model.offWeights, model.offWeights + F * K), m.offWeights);
-    dst.set(src.subarray(model.offEmbCentral, model.offEmbCentral + 2 * ns * K), m.offEmbCentral);
-  } else {
-    for (let p = 0; p < ns * ns; p++) dst.set(src.subarray(model.offWeights + p * F, model.offWeights + (p + 1) * F), m.offWeights + p * Fn);
-  }
-  const H = model.layerSizes[1];
-  for (let t = 0; t < ns; t++) {
-    const o = model.offMlp[t], n = m.offMlp[t];
-    for (let k = 0; k < H; k++) {
-      dst.set(src.subarray(o + k * D, o + (k + 1) * D), n + k * Dn);
-      dst.fill(0, n + k * Dn + D, n + (k + 1) * Dn);
-    }
-    // First-layer biases and every later layer have the same shapes and order.
-    const oldEnd = t + 1 < ns ? model.offMlp[t + 1] : src.length;
-    dst.set(src.subarray(o + H * D, oldEnd), n + H * Dn);
-  }
-  for (let t = 0; t < ns; t++) {
-    m.mean.set(model.mean.subarray(t * D, (t + 1) * D), t * Dn);
-    m.invStd.set(model.invStd.subarray(t * D, (t + 1) * D), t * Dn);
-  }
-  m.e0.set(model.e0);
-  m.outScale.set(model.outScale);
+  // The old blocks' functions and descriptors keep their indices; the new blocks follow.
+  const F = model.nFunctions, D = model.nDescriptors;
+  transplantParameters(model, m, Array.from({ length: m.nFunctions }, (_, f) => (f < F ? f : -1)), Array.from({ length: m.nDescriptors }, (_, d) => (d < D ? d : -1)));
   fitStandardisation(m, structures, D);
   return m;
 }
@@ -607,8 +618,8 @@ export function dropDescriptorBlocks(model: LatteModel, blocks: readonly number[
   if (!keep.some(Boolean)) throw new Error('dropDescriptorBlocks: would drop every block');
   const texts = model.config.descriptor.split(':');
   const m = new LatteModel({ ...model.config, descriptor: texts.filter((_, q) => keep[q]).join(':') });
-  // Old function and descriptor indices of the kept blocks, in order.
-  // (Functions are numbered block by block, body by body; descriptors block by block.)
+  // Old function and descriptor indices of the kept blocks, in order (functions are
+  // numbered block by block, body by body; descriptors block by block).
   const fMap: number[] = [], gMap: number[] = [];
   let f0 = 0, g0 = 0;
   model.blocks.forEach((block, q) => {
@@ -620,29 +631,7 @@ export function dropDescriptorBlocks(model: LatteModel, blocks: readonly number[
     f0 += nf;
     g0 += block.n;
   });
-  const ns = model.nSpecies, F = model.nFunctions, Fn = m.nFunctions, D = model.nDescriptors, Dn = m.nDescriptors;
-  const src = model.theta, dst = m.theta, K = model.embeddingDim;
-  for (let f = 0; f < Fn; f++) {
-    const g = fMap[f];
-    for (let t = 0; t < ns; t++) dst[m.offCentres + t * Fn + f] = src[model.offCentres + t * F + g];
-    dst[m.offWidths + f] = src[model.offWidths + g];
-    if (K > 0) for (let a = 0; a < K; a++) dst[m.offWeights + f * K + a] = src[model.offWeights + g * K + a];
-    else for (let p = 0; p < ns * ns; p++) dst[m.offWeights + p * Fn + f] = src[model.offWeights + p * F + g];
-  }
-  if (K > 0) dst.set(src.subarray(model.offEmbCentral, model.offEmbCentral + 2 * ns * K), m.offEmbCentral);
-  const H = model.layerSizes[1];
-  for (let t = 0; t < ns; t++) {
-    const o = model.offMlp[t], n = m.offMlp[t];
-    for (let k = 0; k < H; k++) for (let d = 0; d < Dn; d++) dst[n + k * Dn + d] = src[o + k * D + gMap[d]];
-    const oldEnd = t + 1 < ns ? model.offMlp[t + 1] : src.length;
-    dst.set(src.subarray(o + H * D, oldEnd), n + H * Dn);
-    for (let d = 0; d < Dn; d++) {
-      m.mean[t * Dn + d] = model.mean[t * D + gMap[d]];
-      m.invStd[t * Dn + d] = model.invStd[t * D + gMap[d]];
-    }
-  }
-  m.e0.set(model.e0);
-  m.outScale.set(model.outScale);
+  transplantParameters(model, m, fMap, gMap);
   return m;
 }
 
