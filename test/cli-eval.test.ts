@@ -66,6 +66,18 @@ describe('tensormd eval (command line)', () => {
     expect(report.force_rmse_ev_per_a).toBeCloseTo(Math.sqrt(forceSq / forceComponents), 9);
   });
 
+  it('--per-frame prints each frame\'s planted energy error and force MAE, named by file and frame', async () => {
+    const { code, lines } = await evalCli(['--potential', JSON.stringify(LJ), '--per-frame', data, data2]);
+    expect(code).toBe(0);
+    const rows = lines.filter((l) => / atoms {2}ΔE /.test(l));
+    expect(rows.map((l) => l.split('  ')[0])).toEqual([`${data}: frame 0`, `${data}: frame 1`, `${data2}: frame 0`]);
+    rows.forEach((l, f) => {
+      const m = /ΔE (\S+) meV\/atom {2}F MAE (\S+) eV/.exec(l)!;
+      expect(Number(m[1])).toBeCloseTo(1000 * energyErrors[f], 2);
+      expect(Number(m[2])).toBeCloseTo(forceErrors[f], 4);
+    });
+  });
+
   it('reads the kind from a model file (the shipped ACE and LATTE silicon models)', async () => {
     for (const [model, kind] of [['models/trace/Si.msgpack', 'trace'], ['models/latte/Si-fast.msgpack', 'latte']]) {
       const si = lattice('diamond', { element: 'Si', a: 5.43, repeat: [1, 1, 1] });

@@ -21,8 +21,21 @@ export interface ErrorReport {
   virial_frames?: number;
 }
 
+/** One frame's errors (NaN where the frame has no energy or no forces). */
+export interface FrameError {
+  atoms: number;
+  /** Predicted − reference energy per atom, meV/atom (signed). */
+  energy_error_mev_per_atom: number;
+  /** Force-component MAE of the frame, eV/Å. */
+  force_mae_ev_per_a: number;
+}
+
 /** Predictions versus references for every frame; frames without an energy (or forces) only skip that part. */
-export function evaluateErrors(potential: Potential, frames: Frame[], options: { skin?: number; frameName?: (index: number) => string } = {}): ErrorReport {
+export function evaluateErrors(
+  potential: Potential,
+  frames: Frame[],
+  options: { skin?: number; frameName?: (index: number) => string; onFrame?: (index: number, result: FrameError) => void } = {},
+): ErrorReport {
   let eAbs = 0, eSq = 0, eCount = 0, fAbs = 0, fSq = 0, fCount = 0, vAbs = 0, vCount = 0, atoms = 0;
   frames.forEach((frame, index) => {
     const system = frameToSystem(frame);
@@ -35,17 +48,21 @@ export function evaluateErrors(potential: Potential, frames: Frame[], options: {
     }
     atoms += system.n;
     const e = frameEnergy(frame);
+    let energyError = NaN, frameForceAbs = 0;
     if (e !== undefined) {
       const d = (1000 * (ev.energy - e)) / system.n;
+      energyError = d;
       eAbs += Math.abs(d); eSq += d * d; eCount++;
     }
     const f = frameForces(frame);
     if (f) {
       for (let k = 0; k < f.length; k++) {
         const d = system.forces[k] - f[k];
+        frameForceAbs += Math.abs(d);
         fAbs += Math.abs(d); fSq += d * d; fCount++;
       }
     }
+    options.onFrame?.(index, { atoms: system.n, energy_error_mev_per_atom: energyError, force_mae_ev_per_a: f && f.length ? frameForceAbs / f.length : NaN });
     const w = frameVirial(frame);
     if (w) {
       // reference 3×3 row-major; ours Voigt xx yy zz yz xz xy

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { unpack } from 'msgpackr';
 import { parse as parseYaml } from 'yaml';
-import { evaluateErrors } from '../analysis/errors.ts';
+import { evaluateErrors, type FrameError } from '../analysis/errors.ts';
 import { readExtxyz } from '../io/extxyz.ts';
 import '../../potentials/builtin.ts';
 import { loadPotential } from '../../potentials/registry.ts';
@@ -23,10 +23,13 @@ JSON object with the figures.
   --model FILE       a fitted model file (msgpack) of an ML potential (ACE, LATTE);
                      its kind is read from the file
   --potential SPEC   a potential spec as JSON/YAML text or a .yaml/.json file,
-                     e.g. '{"kind":"eam/alloy","file":"Cu_mishin1.eam.alloy"}'`,
+                     e.g. '{"kind":"eam/alloy","file":"Cu_mishin1.eam.alloy"}'
+  --per-frame        also print one line per frame: its atoms, signed energy
+                     error (meV/atom) and force MAE (eV/Å), to see which frames
+                     carry the totals`,
 
   async run(args) {
-    const { options, positional } = parseOptions(args, ['help']);
+    const { options, positional } = parseOptions(args, ['help', 'per-frame']);
     if (options.help || positional.length === 0 || (!options.model && !options.potential)) {
       console.log(this.usage);
       return options.help ? 0 : 2;
@@ -36,7 +39,10 @@ JSON object with the figures.
     const perFile = positional.map((p) => readExtxyz(p));
     const frames = perFile.flat();
     const names = perFile.flatMap((fs, k) => fs.map((_, i) => `${positional[k]}: frame ${i}`));
-    const report = evaluateErrors(potential, frames, { frameName: (i) => names[i] });
+    const onFrame = options['per-frame'] === true
+      ? (i: number, r: FrameError) => console.log(`${names[i]}  ${r.atoms} atoms  ΔE ${r.energy_error_mev_per_atom.toFixed(2)} meV/atom  F MAE ${r.force_mae_ev_per_a.toFixed(4)} eV/Å`)
+      : undefined;
+    const report = evaluateErrors(potential, frames, { frameName: (i) => names[i], onFrame });
     console.log(`${report.frames} frames, ${report.atoms} atoms`);
     console.log(`energy  MAE ${report.energy_mae_mev_per_atom.toFixed(3)} meV/atom   RMSE ${report.energy_rmse_mev_per_atom.toFixed(3)} meV/atom`);
     console.log(`forces  MAE ${report.force_mae_ev_per_a.toFixed(4)} eV/Å       RMSE ${report.force_rmse_ev_per_a.toFixed(4)} eV/Å`);
