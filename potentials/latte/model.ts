@@ -563,30 +563,51 @@ export class LatteModel {
     this.prepareRadial();
     const scratch = new Float64Array(x.length);
     let jac = new Float64Array(0);
-    for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
-      const ti = typeMap[species[i]];
-      const nn = this.gatherNeighbours(atoms, typeMap, i);
-      const nbJ = this.nbJ;
-      this.accumulate(nn, ti);
-      this.contract();
-      if (jac.length < (nn + 1) * D * 3) jac = new Float64Array(Math.max((nn + 1) * D * 3, 2 * jac.length));
-      for (let d = 0; d < D; d++) {
-        dG.fill(0);
-        dG[d] = 1;
-        this.contractBackward();
-        for (let q = 0; q < nn; q++) { const j = nbJ[q]; scratch[3 * j] = 0; scratch[3 * j + 1] = 0; scratch[3 * j + 2] = 0; }
-        scratch[3 * i] = 0; scratch[3 * i + 1] = 0; scratch[3 * i + 2] = 0;
-        this.neighbourBackward(i, nn, ti, scratch, null, 1);
-        // scratch holds −∂G_d/∂x.
-        for (let q = 0; q < nn; q++) {
-          const j = nbJ[q], o = (q * D + d) * 3;
-          jac[o] = -scratch[3 * j]; jac[o + 1] = -scratch[3 * j + 1]; jac[o + 2] = -scratch[3 * j + 2];
+    // A row d of a rank ≤ 2 block has no rank-3/4 work at all, one of a rank-3/4 block that of its own function(s).
+    const live = this.maxRank > 2 ? new Uint8Array(this.nFunctions) : null;
+    this.highLive = live;
+    try {
+      for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
+        const ti = typeMap[species[i]];
+        const nn = this.gatherNeighbours(atoms, typeMap, i);
+        const nbJ = this.nbJ;
+        this.accumulate(nn, ti);
+        this.contract();
+        if (jac.length < (nn + 1) * D * 3) jac = new Float64Array(Math.max((nn + 1) * D * 3, 2 * jac.length));
+        for (let d = 0; d < D; d++) {
+          dG.fill(0);
+          dG[d] = 1;
+          this.contractBackward();
+          if (live !== null) this.markHighLive(live);
+          for (let q = 0; q < nn; q++) { const j = nbJ[q]; scratch[3 * j] = 0; scratch[3 * j + 1] = 0; scratch[3 * j + 2] = 0; }
+          scratch[3 * i] = 0; scratch[3 * i + 1] = 0; scratch[3 * i + 2] = 0;
+          this.neighbourBackward(i, nn, ti, scratch, null, 1);
+          // scratch holds −∂G_d/∂x.
+          for (let q = 0; q < nn; q++) {
+            const j = nbJ[q], o = (q * D + d) * 3;
+            jac[o] = -scratch[3 * j]; jac[o + 1] = -scratch[3 * j + 1]; jac[o + 2] = -scratch[3 * j + 2];
+          }
+          const o = (nn * D + d) * 3;
+          jac[o] = -scratch[3 * i]; jac[o + 1] = -scratch[3 * i + 1]; jac[o + 2] = -scratch[3 * i + 2];
         }
-        const o = (nn * D + d) * 3;
-        jac[o] = -scratch[3 * i]; jac[o + 1] = -scratch[3 * i + 1]; jac[o + 2] = -scratch[3 * i + 2];
+        sink(i, nn, nbJ, G, jac);
       }
-      sink(i, nn, nbJ, G, jac);
+    } finally {
+      this.highLive = null;
     }
+  }
+
+  /** live[f] = 1 for the rank ≥ 3 functions whose ∂E/∂T (gT) has a non-zero entry. */
+  private markHighLive(live: Uint8Array): void {
+    const gT = this.gT, fRank = this.fRank, fBase = this.fBase;
+    let any = false;
+    for (let f = 0; f < live.length; f++) {
+      live[f] = 0;
+      if (fRank[f] < 3) continue;
+      const p = fRank[f], base = fBase[f], cd = ((p + 1) * (p + 2)) >> 1;
+      for (let c = 0; c < cd; c++) if (gT[base + c] !== 0) { live[f] = 1; any = true; break; }
+    }
+    this.highLiveAny = any;
   }
 
   /** Effective species weights w_f(t_i, t_j) from the parameters (either mode). */
@@ -949,6 +970,9 @@ export class LatteModel {
     for (let d = 0; d < D; d++) dG[d] = d0[d] * istd[so + d];
   }
   private readonly backScratch: Float64Array;
+  /** Set by descriptorJacobian only: per function, 1 when its rank is ≥ 3 and its ∂E/∂T is not all zero. */
+  private highLive: Uint8Array | null = null;
+  private highLiveAny = false;
 
   /**
    * Chain rule from ∂E_i/∂T to each pair vector r_ij (forces) and to the radial
@@ -961,7 +985,9 @@ export class LatteModel {
     const nbLo = this.nbLo, nbHi = this.nbHi, ordF = this.ordF, ordC = this.ordC, ordBase = this.ordBase, ordRank = this.ordRank;
     const cRow = this.offCentres + ti * F, ciRow = ti * F, sRow = this.offWidths, ko = ti * F;
     const invS = this.invS, invC2 = this.invC2;
-    const gradRows = this.gradRows, highRank = this.maxRank > 2;
+    // Rank ≥ 3 functions with a non-zero ∂E/∂T (descriptorJacobian's rows touch one or two): the others are skipped.
+    const live = this.highLive;
+    const gradRows = this.gradRows, highRank = this.maxRank > 2 && (live === null || this.highLiveAny);
     // Gradient rows of rank ≥ 3 monomials only (ranks 1–2 are handled in closed form).
     const firstHighRow = GRAD_COUNT[Math.min(2, this.maxRank)];
     let fix = 0, fiy = 0, fiz = 0;
@@ -1010,7 +1036,9 @@ export class LatteModel {
         for (let k = nbLo[lo4 + 3], hi = nbHi[lo4 + 3]; k < hi; k++) {
           const ph = nbPhi[po + k];
           if (ph === 0) continue;
-          const f = ordF[k], w = wEff[wRow + f], R = w * ph, base = ordBase[k], p = ordRank[k];
+          const f = ordF[k];
+          if (live !== null && live[f] === 0) continue;
+          const w = wEff[wRow + f], R = w * ph, base = ordBase[k], p = ordRank[k];
           const cd = ((p + 1) * (p + 2)) >> 1, mOff = MONO_OFF[p];
           let gR = 0;
           for (let c = 0; c < cd; c++) {
