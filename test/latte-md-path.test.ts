@@ -122,6 +122,13 @@ describe('LATTE MD path equals the general path (to 1e-12 relative)', () => {
     expectSamePaths(mixedWidthModel({ elements: ['Si'], activation: 'tanh' }, seed + 4, pattern), one);
   });
 
+  it('hidden layers not a multiple of the generated kernel\'s neuron groups (4), each activation', () => {
+    // 7 and 5 neurons: groups of 4 with a partial group last; 3 and 1: a partial group alone.
+    expectSamePaths(mixedWidthModel({ hidden: [7, 5] }, 71), randomStructure(72));
+    expectSamePaths(mixedWidthModel({ hidden: [3, 1], activation: 'tanh' }, 73), randomStructure(74));
+    expectSamePaths(mixedWidthModel({ hidden: [5], activation: 'silu' }, 75, PATTERN_RANK2), randomStructure(76));
+  });
+
   it('embedding species mode', () => {
     expectSamePaths(mixedWidthModel({ speciesMode: 'embedding', embeddingDim: 3, activation: 'tanh' }, 13), randomStructure(12));
   });
