@@ -10,7 +10,11 @@
  * their CPU times (median of the alternating pairs), a figure robust to the load
  * other work puts on the machine's shared cores. No LAMMPS equivalent is installed
  * for LATTE, so no ratio against LAMMPS.
+ *
+ * Each model runs in a process of its own, as in a user's MD run, so that what V8
+ * optimised for one model (the MD path's branches by rank) cannot slow the next.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Langevin } from '../integrators/langevin.ts';
 import { loadModel } from '../potentials/latte/io.ts';
@@ -57,7 +61,24 @@ function pathRatio(model: LatteModel, nl: NeighborList, typeMap: Int32Array): nu
 }
 
 const figures: Record<string, unknown> = { steps };
-for (const c of cases) {
+/** Set in the child process that measures one model. */
+const only = process.env.LATTE_SPEED_CASE;
+if (only === undefined) {
+  let rss = 0;
+  for (const c of cases) {
+    const out = execFileSync(process.execPath, [...process.execArgv, process.argv[1], String(steps)], {
+      env: { ...process.env, LATTE_SPEED_CASE: c.name }, encoding: 'utf8',
+    }).trimEnd().split('\n');
+    const child = JSON.parse(out.pop()!) as Record<string, unknown>;
+    for (const line of out) console.log(line);
+    for (const [k, v] of Object.entries(child)) if (k !== 'steps' && k !== 'peak_rss_mb') figures[k] = v;
+    rss = Math.max(rss, child.peak_rss_mb as number);
+  }
+  figures.peak_rss_mb = rss;
+  report(figures);
+  process.exit(0);
+}
+for (const c of cases.filter((x) => x.name === only)) {
   const path = resolveModelPath(c.model);
   if (!existsSync(path)) { console.log(`${c.name}: no model at ${path}`); continue; }
   const { model } = loadModel(path);
