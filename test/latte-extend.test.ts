@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomGeSiCell } from './latte-fixtures.ts';
+import { noisyGeSiStructures, randomGeSiCell } from './latte-fixtures.ts';
 import { saveModel } from '../potentials/latte/io.ts';
 import { LatteModel, type SpeciesMode } from '../potentials/latte/model.ts';
-import { LossEvaluator, dropDescriptorBlocks, extendDescriptor, fitStatistics, prepareSystem, trainLatte, type TrainingStructure } from '../potentials/latte/train.ts';
+import { LossEvaluator, dropDescriptorBlocks, extendDescriptor, fitStatistics, trainLatte, type TrainingStructure } from '../potentials/latte/train.ts';
 import { trainCommand } from '../src/cli/train.ts';
 import { formatExtxyz, systemToFrame } from '../src/io/extxyz.ts';
 import { Rng } from '../src/rng.ts';
@@ -19,13 +19,7 @@ function model2(speciesMode: SpeciesMode): LatteModel {
   return m;
 }
 
-function structures(model: LatteModel): TrainingStructure[] {
-  const rng = new Rng(7);
-  return [1, 2, 3].map((seed) => {
-    const s = randomGeSiCell(seed);
-    return prepareSystem(s, `s${seed}`, { energy: -3 * s.n + rng.normal(), forces: Array.from({ length: 3 * s.n }, () => 0.3 * rng.normal()) }, model.config.elements, model.config.cutoff);
-  });
-}
+const structures = (model: LatteModel): TrainingStructure[] => noisyGeSiStructures(model, [1, 2, 3], 7, false);
 
 const atomsOf = (s: TrainingStructure) => ({ nLocal: s.nLocal, positions: s.positions, species: s.species, full: s.full });
 const identity = Int32Array.from([0, 1]);

@@ -53,3 +53,20 @@ export function ljModel(prep: TrainingStructure[]): LatteModel {
   fitStatistics(model, prep);
   return model;
 }
+
+/**
+ * randomGeSiCell(seed) for each seed with random targets drawn from Rng(rngSeed), in
+ * this order per structure: energy −3 eV/atom + N(0, 1), forces 0.3·N(0, 1), and a
+ * virial N(0, 1) when `virial`. Not a physical fit: the loss and its gradients are what
+ * the tests compare.
+ */
+export function noisyGeSiStructures(model: LatteModel, seeds: readonly number[], rngSeed: number, virial: boolean): TrainingStructure[] {
+  const rng = new Rng(rngSeed);
+  return seeds.map((seed) => {
+    const s = randomGeSiCell(seed);
+    const energy = -3 * s.n + rng.normal();
+    const forces = Array.from({ length: 3 * s.n }, () => 0.3 * rng.normal());
+    const ref = virial ? { energy, forces, virial: Array.from({ length: 6 }, () => rng.normal()) } : { energy, forces };
+    return prepareSystem(s, `s${seed}`, ref, model.config.elements, model.config.cutoff);
+  });
+}

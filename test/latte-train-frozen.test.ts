@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ljModel, ljStructures, randomGeSiCell } from './latte-fixtures.ts';
+import { ljModel, ljStructures, noisyGeSiStructures } from './latte-fixtures.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,14 +7,13 @@ import { loadModel } from '../potentials/latte/io.ts';
 import { trainCommand } from '../src/cli/train.ts';
 import { formatExtxyz, systemToFrame } from '../src/io/extxyz.ts';
 import { LatteModel, type Activation } from '../potentials/latte/model.ts';
-import { LossEvaluator, fitStatistics, prepareSystem, trainModel, widenHidden, type TrainingStructure } from '../potentials/latte/train.ts';
+import { LossEvaluator, fitStatistics, trainModel, widenHidden, type TrainingStructure } from '../potentials/latte/train.ts';
 import { FrozenLossEvaluator, freezeStructure } from '../potentials/latte/train-frozen.ts';
 import { LennardJones } from '../potentials/lj.ts';
 import { ForceEvaluator } from '../src/forces.ts';
 import { lattice } from '../src/lattice.ts';
 import { Rng } from '../src/rng.ts';
 
-const randomSystem = randomGeSiCell;
 
 const DESCRIPTOR = '3,-:2,a,a:2,ab,ab:2,a,b,ab:1,ab,bc,ca';
 /** With rank-3/4 bodies, whose Jacobian rows skip the functions a row does not touch. */
@@ -29,18 +28,8 @@ function model2(activation: Activation, hidden = [7, 5], descriptor = DESCRIPTOR
   return m;
 }
 
-/** Random smooth targets (energies, forces, virials): the loss and its gradient are what is compared. */
-function structures(model: LatteModel): TrainingStructure[] {
-  const rng = new Rng(99);
-  return [1, 2, 3].map((seed) => {
-    const s = randomSystem(seed);
-    return prepareSystem(
-      s, `s${seed}`,
-      { energy: -3 * s.n + rng.normal(), forces: Array.from({ length: 3 * s.n }, () => 0.3 * rng.normal()), virial: Array.from({ length: 6 }, () => rng.normal()) },
-      model.config.elements, model.config.cutoff,
-    );
-  });
-}
+/** Random targets (energies, forces, virials): the loss and its gradient are what is compared. */
+const structures = (model: LatteModel): TrainingStructure[] => noisyGeSiStructures(model, [1, 2, 3], 99, true);
 
 const relMax = (a: ArrayLike<number>, b: ArrayLike<number>, from = 0): number => {
   let d = 0, m = 0;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ljData, ljModel, randomGeSiCell } from './latte-fixtures.ts';
+import { ljData, ljModel, noisyGeSiStructures, randomGeSiCell } from './latte-fixtures.ts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LatteModel } from '../potentials/latte/model.ts';
-import { LossEvaluator, fitStatistics, prepareSystem, readTrainingFrames, trainLatte, trainModel, type TrainingStructure } from '../potentials/latte/train.ts';
+import { LossEvaluator, fitStatistics, prepareSystem, readTrainingFrames, trainLatte, trainModel } from '../potentials/latte/train.ts';
 import { decodeModel, encodeModel, loadModel, saveModel } from '../potentials/latte/io.ts';
 import { LattePotential, latteFromSpec } from '../potentials/latte/potential.ts';
 import { ForceEvaluator } from '../src/forces.ts';
@@ -25,16 +25,8 @@ function tinyModel(trainWidths = false): LatteModel {
 
 describe('LATTE loss gradients', () => {
   // Reference data: arbitrary smooth targets (random energies, forces, virials).
-  const rng = new Rng(99);
   const model = tinyModel(true);
-  const structures: TrainingStructure[] = [1, 2, 3].map((seed) => {
-    const s = randomSystem(seed);
-    return prepareSystem(
-      s, `s${seed}`,
-      { energy: -3 * s.n + rng.normal(), forces: Array.from({ length: 3 * s.n }, () => 0.3 * rng.normal()), virial: Array.from({ length: 6 }, () => rng.normal()) },
-      model.config.elements, model.config.cutoff,
-    );
-  });
+  const structures = noisyGeSiStructures(model, [1, 2, 3], 99, true);
   fitStatistics(model, structures);
 
   const check = (weights: { energy: number; forces: number; virial: number }, scheme: 'central' | 'forward' = 'central', tol = 2e-6): void => {
