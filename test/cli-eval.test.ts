@@ -33,6 +33,7 @@ describe('tensormd eval (command line)', () => {
   const rng = new Rng(5), lj = createPotential(LJ);
   const frames: Frame[] = [];
   const energyErrors = [0.004, -0.010, 0.002]; // eV/atom
+  const referenceEnergies: number[] = []; // eV/atom, as written to the files
   const forceErrors = [0.03, 0.01, 0.05]; // eV/Å, sign alternating per component
   let atoms = 0, forceComponents = 0, forceAbs = 0, forceSq = 0;
   energyErrors.forEach((de, f) => {
@@ -40,6 +41,7 @@ describe('tensormd eval (command line)', () => {
     for (let k = 0; k < s.positions.length; k++) s.positions[k] += 0.1 * rng.normal();
     const ev = new ForceEvaluator(lj, { skin: 0 }).evaluate(s);
     const frame = systemToFrame(s, { energy: ev.energy - de * s.n, forces: true });
+    referenceEnergies.push(ev.energy / s.n - de);
     const fs = frame.arrays.forces.data as Float64Array;
     for (let k = 0; k < fs.length; k++) fs[k] -= (k % 2 === 0 ? 1 : -1) * forceErrors[f];
     frames.push(frame);
@@ -66,15 +68,16 @@ describe('tensormd eval (command line)', () => {
     expect(report.force_rmse_ev_per_a).toBeCloseTo(Math.sqrt(forceSq / forceComponents), 9);
   });
 
-  it('--per-frame prints each frame\'s planted energy error and force MAE, named by file and frame', async () => {
+  it('--per-frame prints each frame\'s reference energy, planted energy error and force MAE, named by file and frame', async () => {
     const { code, lines } = await evalCli(['--potential', JSON.stringify(LJ), '--per-frame', data, data2]);
     expect(code).toBe(0);
-    const rows = lines.filter((l) => / atoms {2}ΔE /.test(l));
+    const rows = lines.filter((l) => / atoms {2}E /.test(l));
     expect(rows.map((l) => l.split('  ')[0])).toEqual([`${data}: frame 0`, `${data}: frame 1`, `${data2}: frame 0`]);
     rows.forEach((l, f) => {
-      const m = /ΔE (\S+) meV\/atom {2}F MAE (\S+) eV/.exec(l)!;
-      expect(Number(m[1])).toBeCloseTo(1000 * energyErrors[f], 2);
-      expect(Number(m[2])).toBeCloseTo(forceErrors[f], 4);
+      const m = / E (\S+) eV\/atom {2}ΔE (\S+) meV\/atom {2}F MAE (\S+) eV/.exec(l)!;
+      expect(Number(m[1])).toBeCloseTo(referenceEnergies[f], 4);
+      expect(Number(m[2])).toBeCloseTo(1000 * energyErrors[f], 2);
+      expect(Number(m[3])).toBeCloseTo(forceErrors[f], 4);
     });
   });
 

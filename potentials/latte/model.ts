@@ -604,7 +604,7 @@ export class LatteModel {
     for (let f = 0; f < live.length; f++) {
       live[f] = 0;
       if (fRank[f] < 3) continue;
-      const p = fRank[f], base = fBase[f], cd = ((p + 1) * (p + 2)) >> 1;
+      const base = fBase[f], cd = compactSize(fRank[f]);
       for (let c = 0; c < cd; c++) if (gT[base + c] !== 0) { live[f] = 1; any = true; break; }
     }
     this.highLiveAny = any;

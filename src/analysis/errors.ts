@@ -24,6 +24,8 @@ export interface ErrorReport {
 /** One frame's errors (NaN where the frame has no energy or no forces). */
 export interface FrameError {
   atoms: number;
+  /** The reference energy per atom, eV/atom (tells hot or strained frames from the rest). */
+  reference_energy_ev_per_atom: number;
   /** Predicted − reference energy per atom, meV/atom (signed). */
   energy_error_mev_per_atom: number;
   /** Force-component MAE of the frame, eV/Å. */
@@ -62,7 +64,10 @@ export function evaluateErrors(
         fAbs += Math.abs(d); fSq += d * d; fCount++;
       }
     }
-    options.onFrame?.(index, { atoms: system.n, energy_error_mev_per_atom: energyError, force_mae_ev_per_a: f && f.length ? frameForceAbs / f.length : NaN });
+    options.onFrame?.(index, {
+      atoms: system.n, reference_energy_ev_per_atom: e === undefined ? NaN : e / system.n, energy_error_mev_per_atom: energyError,
+      force_mae_ev_per_a: f && f.length ? frameForceAbs / f.length : NaN,
+    });
     const w = frameVirial(frame);
     if (w) {
       // reference 3×3 row-major; ours Voigt xx yy zz yz xz xy

@@ -24,9 +24,9 @@ JSON object with the figures.
                      its kind is read from the file
   --potential SPEC   a potential spec as JSON/YAML text or a .yaml/.json file,
                      e.g. '{"kind":"eam/alloy","file":"Cu_mishin1.eam.alloy"}'
-  --per-frame        also print one line per frame: its atoms, signed energy
-                     error (meV/atom) and force MAE (eV/Å), to see which frames
-                     carry the totals`,
+  --per-frame        also print one line per frame: its atoms, reference energy
+                     (eV/atom), signed energy error (meV/atom) and force MAE
+                     (eV/Å), to see which frames carry the totals`,
 
   async run(args) {
     const { options, positional } = parseOptions(args, ['help', 'per-frame']);
@@ -40,7 +40,7 @@ JSON object with the figures.
     const frames = perFile.flat();
     const names = perFile.flatMap((fs, k) => fs.map((_, i) => `${positional[k]}: frame ${i}`));
     const onFrame = options['per-frame'] === true
-      ? (i: number, r: FrameError) => console.log(`${names[i]}  ${r.atoms} atoms  ΔE ${r.energy_error_mev_per_atom.toFixed(2)} meV/atom  F MAE ${r.force_mae_ev_per_a.toFixed(4)} eV/Å`)
+      ? (i: number, r: FrameError) => console.log(`${names[i]}  ${r.atoms} atoms  E ${r.reference_energy_ev_per_atom.toFixed(4)} eV/atom  ΔE ${r.energy_error_mev_per_atom.toFixed(2)} meV/atom  F MAE ${r.force_mae_ev_per_a.toFixed(4)} eV/Å`)
       : undefined;
     const report = evaluateErrors(potential, frames, { frameName: (i) => names[i], onFrame });
     console.log(`${report.frames} frames, ${report.atoms} atoms`);
