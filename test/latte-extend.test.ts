@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { noisyGeSiStructures, randomGeSiCell } from './latte-fixtures.ts';
 import { saveModel } from '../potentials/latte/io.ts';
 import { LatteModel, type SpeciesMode } from '../potentials/latte/model.ts';
-import { LossEvaluator, dropDescriptorBlocks, extendDescriptor, fitStatistics, trainLatte, type TrainingStructure } from '../potentials/latte/train.ts';
+import { LossEvaluator, dropDescriptorBlocks, dropDescriptorTerms, extendDescriptor, fitStatistics, trainLatte, type TrainingStructure } from '../potentials/latte/train.ts';
 import { trainCommand } from '../src/cli/train.ts';
 import { formatExtxyz, systemToFrame } from '../src/io/extxyz.ts';
 import { Rng } from '../src/rng.ts';
@@ -102,6 +102,34 @@ describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
     });
   }
 
+  it('dropDescriptorTerms drops single terms of blocks: the kept descriptors are unchanged, the energy is that of zero weights on the dropped inputs', () => {
+    const model = model2('specific');
+    const prep = structures(model);
+    fitStatistics(model, prep);
+    for (let f = 0; f < model.nFunctions; f++) model.theta[model.offWidths + f] = 0.85 + 0.03 * f;
+    const full = extendDescriptor(model, '2,abc,abc', prep, 5);
+    for (let t = 0; t < 2; t++) for (let k = 0; k < 6; k++) for (let d = 7; d < 9; d++) full.theta[full.offMlp[t] + k * 9 + d] = 0.3 * (k - d + t);
+    // Term 2 of block 1 (input 1) and term 1 of block 4 (input 7, whose two rank-3 functions go too).
+    const dropped = dropDescriptorTerms(full, [{ block: 1, term: 2 }, { block: 4, term: 1 }]);
+    expect(dropped.config.descriptor).toBe('2,-:2,a,a:2,ab,ab:1,abc,abc');
+    expect(dropped.nFunctions).toBe(full.nFunctions - 3);
+    const zeroed = full.clone();
+    for (let t = 0; t < 2; t++) for (let k = 0; k < 6; k++) for (const d of [1, 7]) zeroed.theta[zeroed.offMlp[t] + k * 9 + d] = 0;
+    const keptColumns = [0, 2, 3, 4, 5, 6, 8];
+    for (const s of prep) {
+      const Gf = new Float64Array(s.nLocal * 9), Gd = new Float64Array(s.nLocal * 7);
+      const f1 = new Float64Array(3 * s.nTotal), f2 = new Float64Array(3 * s.nTotal);
+      const e1 = zeroed.evaluate(atomsOf(s), identity, { forces: f1, descriptors: Gf });
+      const e2 = dropped.evaluate(atomsOf(s), identity, { forces: f2, descriptors: Gd });
+      for (let i = 0; i < s.nLocal; i++) keptColumns.forEach((c, d) => expect(Gd[i * 7 + d]).toBe(Gf[i * 9 + c]));
+      expect(Math.abs(e2 - e1)).toBeLessThan(1e-12 * Math.abs(e1));
+      for (let k = 0; k < f1.length; k++) expect(Math.abs(f2[k] - f1[k])).toBeLessThan(1e-12);
+    }
+    // Every term of a block: the block goes.
+    expect(dropDescriptorTerms(full, [{ block: 2, term: 1 }, { block: 2, term: 2 }]).config.descriptor).toBe('3,-:2,ab,ab:2,abc,abc');
+    expect(() => dropDescriptorTerms(full, [{ block: 4, term: 3 }])).toThrow(/block 4 \(2,abc,abc\) has terms 1–2, got 3/);
+  });
+
   it('trainLatte with addBlocks trains the extended model; errors name the option and the block', () => {
     const model = model2('specific');
     const dir = mkdtempSync(join(tmpdir(), 'latte-extend-'));
@@ -117,6 +145,8 @@ describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
     expect(result.model.config.descriptor).toBe('3,-:2,a,a:2,ab,ab:2,abc,abc');
     const swapped = trainLatte({ model: model.config, initial: model, dropBlocks: [2], addBlocks: '1,abcd,abcd', train: [file], validationFraction: 0.2, epochs: 1, workers: 1 });
     expect(swapped.model.config.descriptor).toBe('3,-:2,ab,ab:1,abcd,abcd');
+    const thinned = trainLatte({ model: model.config, initial: model, dropBlocks: [3], dropTerms: [{ block: 1, term: 3 }], train: [file], validationFraction: 0.2, epochs: 1, workers: 1 });
+    expect(thinned.model.config.descriptor).toBe('2,-:2,a,a');
     expect(() => trainLatte({ model: model.config, addBlocks: '2,abc,abc', train: [file], epochs: 1, workers: 1 })).toThrow(/addBlocks extends an initial model/);
     expect(() => trainLatte({ model: model.config, initial: model, addBlocks: '2,abc,ab', train: [file], epochs: 1, workers: 1 })).toThrow(/block 4/);
     const init = join(dir, 'init.msgpack');
@@ -126,6 +156,9 @@ describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
       expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--add-blocks'])).rejects.toThrow(/--add-blocks needs descriptor blocks/),
       expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--drop-blocks', '2'])).rejects.toThrow(/--drop-blocks needs --init MODEL/),
       expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--drop-blocks', '0'])).rejects.toThrow(/--drop-blocks needs block numbers from 1/),
+      expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--drop-blocks', '2.0'])).rejects.toThrow(/or BLOCK.TERM for one term/),
+      expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--drop-blocks', '2.1.1'])).rejects.toThrow(/or BLOCK.TERM for one term/),
+      expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--drop-blocks', '2.3'])).rejects.toThrow(/block 2 \(2,a,a\) has terms 1–2, got 3/),
     ]);
   });
 });

@@ -313,6 +313,8 @@ export interface TrainOptions {
   addBlocks?: string;
   /** With `initial`: drop these descriptor blocks (1-based) first (dropDescriptorBlocks; before addBlocks). */
   dropBlocks?: number[];
+  /** With `initial`: drop these blocks or single terms of blocks first (dropDescriptorTerms; with dropBlocks, before addBlocks). */
+  dropTerms?: DescriptorTerm[];
   /** Training extxyz files. */
   train: string[];
   /** Validation files; when absent, `validationFraction` of the training frames (seeded) is held out. */
@@ -612,24 +614,47 @@ export function extendDescriptor(model: LatteModel, extra: string, structures: r
  * value 0), so the energies change: retrain afterwards (e.g. frozen-descriptor L-BFGS).
  */
 export function dropDescriptorBlocks(model: LatteModel, blocks: readonly number[]): LatteModel {
+  return dropDescriptorTerms(model, blocks.map((block) => ({ block })));
+}
+
+/** A descriptor block (1-based), or one term of it (1-based, u of G_{b,u}). */
+export interface DescriptorTerm {
+  block: number;
+  term?: number;
+}
+
+/**
+ * The same model without the given descriptor terms: a whole block, or single terms of a
+ * block (e.g. the terms whose radial functions reach far, which are the costly ones).
+ * As dropDescriptorBlocks: kept functions and MLP columns carry over, a dropped input is
+ * replaced by its training mean, so the energies change: retrain afterwards.
+ */
+export function dropDescriptorTerms(model: LatteModel, terms: readonly DescriptorTerm[]): LatteModel {
   const nb = model.blocks.length;
-  for (const b of blocks) if (!Number.isInteger(b) || b < 1 || b > nb) throw new Error(`dropDescriptorBlocks: block ${b} does not exist (the model has blocks 1–${nb}: ${model.config.descriptor})`);
-  const keep = model.blocks.map((_, q) => !blocks.includes(q + 1));
-  if (!keep.some(Boolean)) throw new Error('dropDescriptorBlocks: would drop every block');
+  const keep = model.blocks.map((block) => new Array<boolean>(block.n).fill(true));
+  for (const { block: b, term: u } of terms) {
+    if (!Number.isInteger(b) || b < 1 || b > nb) throw new Error(`dropDescriptorBlocks: block ${b} does not exist (the model has blocks 1–${nb}: ${model.config.descriptor})`);
+    const n = model.blocks[b - 1].n;
+    if (u === undefined) keep[b - 1].fill(false);
+    else if (!Number.isInteger(u) || u < 1 || u > n) throw new Error(`dropDescriptorTerms: block ${b} (${model.blocks[b - 1].text}) has terms 1–${n}, got ${u}`);
+    else keep[b - 1][u - 1] = false;
+  }
+  const counts = keep.map((k) => k.filter(Boolean).length);
+  if (counts.every((c) => c === 0)) throw new Error('dropDescriptorBlocks: would drop every block');
   const texts = model.config.descriptor.split(':');
-  const m = new LatteModel({ ...model.config, descriptor: texts.filter((_, q) => keep[q]).join(':') });
-  // Old function and descriptor indices of the kept blocks, in order (functions are
-  // numbered block by block, body by body; descriptors block by block).
+  const kept = texts.flatMap((text, q) => (counts[q] === 0 ? [] : [`${counts[q]}${text.slice(text.indexOf(','))}`]));
+  const m = new LatteModel({ ...model.config, descriptor: kept.join(':') });
+  // Old function and descriptor indices of the kept terms, in order: functions are
+  // numbered block by block, body by body, term by term (f0 + body·n + u); descriptors
+  // block by block, term by term.
   const fMap: number[] = [], gMap: number[] = [];
   let f0 = 0, g0 = 0;
   model.blocks.forEach((block, q) => {
-    const nf = block.n * block.bodies.length;
-    if (keep[q]) {
-      for (let f = 0; f < nf; f++) fMap.push(f0 + f);
-      for (let u = 0; u < block.n; u++) gMap.push(g0 + u);
-    }
-    f0 += nf;
-    g0 += block.n;
+    const n = block.n;
+    for (let k = 0; k < block.bodies.length; k++) for (let u = 0; u < n; u++) if (keep[q][u]) fMap.push(f0 + k * n + u);
+    for (let u = 0; u < n; u++) if (keep[q][u]) gMap.push(g0 + u);
+    f0 += n * block.bodies.length;
+    g0 += n;
   });
   transplantParameters(model, m, fMap, gMap);
   return m;
@@ -657,11 +682,12 @@ export function trainLatte(options: TrainOptions): TrainResult {
   if (train.length === 0) throw new Error('no training structures left after the validation split');
   if (!options.initial) {
     if (options.addBlocks !== undefined) throw new Error('addBlocks extends an initial model: give initial too');
-    if (options.dropBlocks?.length) throw new Error('dropBlocks changes an initial model: give initial too');
+    if (options.dropBlocks?.length || options.dropTerms?.length) throw new Error('dropBlocks changes an initial model: give initial too');
     model.initialise(seed);
     fitStatistics(model, train);
   }
-  const kept = options.dropBlocks?.length ? dropDescriptorBlocks(model, options.dropBlocks) : model;
+  const drops = [...(options.dropBlocks ?? []).map((block) => ({ block })), ...(options.dropTerms ?? [])];
+  const kept = drops.length ? dropDescriptorTerms(model, drops) : model;
   const trained = options.addBlocks !== undefined ? extendDescriptor(kept, options.addBlocks, train, seed) : kept;
   return trainModel(trained, train, validation, { ...options, seed }, rng);
 }

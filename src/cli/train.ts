@@ -1,7 +1,7 @@
 /** `tensormd train`: fits a LATTE model on extxyz files and writes a msgpack model file. */
 import { loadModel, saveModel } from '../../potentials/latte/io.ts';
 import { ACTIVATIONS, DEFAULT_EMBEDDING_DIM, SPECIES_MODES, type Activation, type SpeciesMode } from '../../potentials/latte/model.ts';
-import { OPTIMIZERS, trainLatte, widenHidden, type Optimizer } from '../../potentials/latte/train.ts';
+import { OPTIMIZERS, trainLatte, widenHidden, type DescriptorTerm, type Optimizer } from '../../potentials/latte/train.ts';
 import { parseOptions, type Command } from './command.ts';
 
 function num(options: Record<string, string | true>, key: string, fallback: number): number {
@@ -47,11 +47,18 @@ function addBlocks(v: string | true | undefined): string | undefined {
   return v;
 }
 
-function dropBlocks(v: string | true | undefined): number[] | undefined {
+/** `4,5.2,5.3`: block 4, and terms 2 and 3 of block 5 (all numbered from 1). */
+function dropTerms(v: string | true | undefined): DescriptorTerm[] | undefined {
   if (v === undefined) return undefined;
-  const list = v === true ? [] : v.split(',').map(Number);
-  if (list.length === 0 || list.some((b) => !Number.isInteger(b) || b < 1)) throw new Error(`train: --drop-blocks needs block numbers from 1, e.g. 4 or 2,4, got '${String(v)}'`);
-  return list;
+  const items = v === true ? [] : v.split(',');
+  const bad = () => new Error(`train: --drop-blocks needs block numbers from 1, or BLOCK.TERM for one term of a block, e.g. 4 or 2,4 or 5.4,5.5, got '${String(v)}'`);
+  if (items.length === 0) throw bad();
+  return items.map((item) => {
+    const [b, u, extra] = item.split('.').map(Number);
+    const whole = !item.includes('.');
+    if (extra !== undefined || !Number.isInteger(b) || b < 1 || (!whole && (!Number.isInteger(u) || u < 1))) throw bad();
+    return whole ? { block: b } : { block: b, term: u };
+  });
 }
 
 export const trainCommand: Command = {
@@ -113,8 +120,11 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
                         with zero weights: same energies at the start
   --drop-blocks 4,5     with --init: drop these descriptor blocks (numbered from 1)
                         first, e.g. to trade an expensive block for a rank-3 one
-                        with --add-blocks; dropped inputs are replaced by their
-                        training mean, so the energies change: retrain
+                        with --add-blocks; BLOCK.TERM drops one term of a block
+                        (5.4,5.5: terms 4 and 5 of block 5, e.g. those whose
+                        radial functions reach the far shells, which cost most);
+                        dropped inputs are replaced by their training mean, so
+                        the energies change: retrain
   --workers N           threads computing each batch, this one included (default:
                         available cores; 1: no worker threads). The model has
                         identical bits for any N.
@@ -151,7 +161,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       },
       initial: initialModel(options),
       addBlocks: addBlocks(options['add-blocks']),
-      dropBlocks: dropBlocks(options['drop-blocks']),
+      dropTerms: dropTerms(options['drop-blocks']),
       train: positional,
       validation: typeof options.validation === 'string' ? options.validation.split(',') : undefined,
       validationFraction: num(options, 'val-fraction', 0.1),
