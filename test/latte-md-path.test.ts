@@ -129,6 +129,36 @@ describe('LATTE MD path equals the general path (to 1e-12 relative)', () => {
     expectSamePaths(mixedWidthModel({ hidden: [5], activation: 'silu' }, 75, PATTERN_RANK2), randomStructure(76));
   });
 
+  it('functions merged in the MD path (same rank, centre and width, proportional species weights) and those that must not be', () => {
+    // PATTERN_RANK2 functions: rank 0: 0–2; rank 1: 3–8 (a,a), 15–18 (a,b,ab); rank 2: 9–14, 19–20.
+    const model = mixedWidthModel({}, 53, PATTERN_RANK2);
+    const F = model.nFunctions, ns = model.nSpecies, th = model.theta;
+    const w = (p: number, f: number) => model.offWeights + p * F + f;
+    const copyShape = (from: number, to: number) => {
+      th[model.offWidths + to] = th[model.offWidths + from];
+      for (let t = 0; t < ns; t++) th[model.offCentres + t * F + to] = th[model.offCentres + t * F + from];
+    };
+    // Merged: 6 into 3 (rank 1, ratio 2.5 for every species pair), 19 into 9 (rank 2, ratio −0.8).
+    copyShape(3, 6);
+    copyShape(9, 19);
+    for (let p = 0; p < ns * ns; p++) { th[w(p, 6)] = 2.5 * th[w(p, 3)]; th[w(p, 19)] = -0.8 * th[w(p, 9)]; }
+    // Not merged: 15 has 3's shape but its weights are not in one ratio across neighbour species.
+    copyShape(3, 15);
+    for (let t = 0; t < ns; t++) { th[w(t * ns, 15)] = 1.5 * th[w(t * ns, 3)]; th[w(t * ns + 1, 15)] = 0.7 * th[w(t * ns + 1, 3)]; }
+    // Rank 0: 0 has all-zero weights, so 1 (same shape) is not merged into it; 2 is merged into 1.
+    copyShape(0, 1);
+    copyShape(0, 2);
+    for (let p = 0; p < ns * ns; p++) { th[w(p, 0)] = 0; th[w(p, 2)] = 3 * th[w(p, 1)]; }
+    // Not merged: 10 has 9's centre but another width.
+    for (let t = 0; t < ns; t++) th[model.offCentres + t * F + 10] = th[model.offCentres + t * F + 9];
+    th[model.offWidths + 10] = th[model.offWidths + 9] * 0.9;
+    model.clip();
+    model.validate();
+    expect(model.mdMergedFunctions).toBe(3 * ns);
+    expectSamePaths(model, randomStructure(54));
+    expectSamePaths(model, randomStructure(55));
+  });
+
   it('embedding species mode', () => {
     expectSamePaths(mixedWidthModel({ speciesMode: 'embedding', embeddingDim: 3, activation: 'tanh' }, 13), randomStructure(12));
   });

@@ -1135,40 +1135,115 @@ export class LatteModel {
   private mdCB = new Float64Array(0);
 
   /**
-   * Rank group 3 in the MD path's order: per central species, its rank-3 functions
-   * [g3, mdSplit[ti]) then its rank-4 functions [mdSplit[ti], g4), each part sorted by
-   * centre (the group's order, stable); their centres and T offsets, and for every
-   * sorted slot the function (ranks ≤ 2: the group order unchanged).
+   * The MD path's function order, per central species: rank groups 0–2 in the group
+   * order of prepareOrder, each without its merged functions (below), then rank group 3
+   * as its rank-3 functions [mdGrp[5ti + 3], mdSplit[ti]) and rank-4 functions
+   * [mdSplit[ti], mdGrp[5ti + 4]), each part sorted by centre; per sorted slot its
+   * centre, T offset and function.
    */
+  private mdGrp = new Int32Array(0);
   private mdSplit = new Int32Array(0);
   private mdHC = new Float64Array(0);
   private mdHBase = new Int32Array(0);
   private mdOrdF = new Int32Array(0);
+  /**
+   * Merged functions. Of functions of one rank (≤ 2) with the same centre and width
+   * and proportional species weights (w_f = ratio·w_l for every neighbour species),
+   * such as functions pinned at a clip bound, the MD path sums only the leader l:
+   * T_f = ratio·T_l, and ∂E/∂T_l gathers ratio·∂E/∂T_f. Per central species ti the
+   * entries [mdFolStart[ti], mdFolStart[ti + 1]): follower's and leader's T offsets,
+   * component count and ratio.
+   */
+  private mdFolStart = new Int32Array(0);
+  private mdFolBase = new Int32Array(0);
+  private mdFolLead = new Int32Array(0);
+  private mdFolSize = new Int32Array(0);
+  private mdFolRatio = new Float64Array(0);
+
+  /** Radial functions the MD path computes as a multiple of another (see mdFolStart), summed over central species; for tests and benches. */
+  get mdMergedFunctions(): number {
+    this.prepareRadial();
+    this.mdPrepare();
+    return this.mdFolStart[this.nSpecies];
+  }
 
   /** The sorted radial coefficients from the current parameters (after prepareRadial). */
   private mdPrepare(): void {
     const F = this.nFunctions, ns = this.nSpecies;
     if (this.mdIs.length !== ns * F) {
       this.mdIs = new Float64Array(ns * F); this.mdCA = new Float64Array(ns * ns * F); this.mdCB = new Float64Array(ns * ns * F);
-      this.mdSplit = new Int32Array(ns); this.mdHC = new Float64Array(ns * F); this.mdHBase = new Int32Array(ns * F); this.mdOrdF = new Int32Array(ns * F);
+      this.mdGrp = new Int32Array(ns * 5); this.mdSplit = new Int32Array(ns);
+      this.mdHC = new Float64Array(ns * F); this.mdHBase = new Int32Array(ns * F); this.mdOrdF = new Int32Array(ns * F);
+      this.mdFolStart = new Int32Array(ns + 1);
+      this.mdFolBase = new Int32Array(ns * F); this.mdFolLead = new Int32Array(ns * F); this.mdFolSize = new Int32Array(ns * F);
+      this.mdFolRatio = new Float64Array(ns * F);
     }
-    const ordF = this.ordF, ordRank = this.ordRank, mdOrdF = this.mdOrdF;
+    const ordF = this.ordF, ordRank = this.ordRank, ordC = this.ordC, ordBase = this.ordBase, mdOrdF = this.mdOrdF;
+    const hC = this.mdHC, hBase = this.mdHBase, invS = this.invS, wEff = this.wEff;
+    let nFol = 0;
     for (let ti = 0; ti < ns; ti++) {
-      const g3 = this.grpStart[ti * 5 + 3], g4 = this.grpStart[ti * 5 + 4];
-      for (let k = ti * F; k < g3; k++) mdOrdF[k] = ordF[k];
-      let w = g3;
-      for (let k = g3; k < g4; k++) if (ordRank[k] === 3) { this.mdHC[w] = this.ordC[k]; this.mdHBase[w] = this.ordBase[k]; mdOrdF[w++] = ordF[k]; }
-      this.mdSplit[ti] = w;
-      for (let k = g3; k < g4; k++) if (ordRank[k] !== 3) { this.mdHC[w] = this.ordC[k]; this.mdHBase[w] = this.ordBase[k]; mdOrdF[w++] = ordF[k]; }
-      for (let kk = 0; kk < F; kk++) {
-        const f = mdOrdF[ti * F + kk], is = this.invS[f], ic2 = this.invC2[ti * F + f];
-        this.mdIs[ti * F + kk] = is;
-        for (let tj = 0; tj < ns; tj++) {
-          const w = this.wEff[(ti * ns + tj) * F + f], e = (ti * ns + tj) * F + kk;
-          this.mdCA[e] = w * ic2;
-          this.mdCB[e] = -6 * w * ic2 * is;
+      this.mdFolStart[ti] = nFol;
+      let w = ti * F;
+      for (let g = 0; g < 3; g++) {
+        const first = w;
+        this.mdGrp[ti * 5 + g] = w;
+        for (let k = this.grpStart[ti * 5 + g]; k < this.grpStart[ti * 5 + g + 1]; k++) {
+          const f = ordF[k], c = ordC[k];
+          // A leader: a kept function of this group with the same centre (adjacent in the
+          // centre order), the same width and species weights in a ratio exact for every
+          // neighbour species; an all-zero leader takes no followers.
+          let lead = -1, ratio = 0;
+          for (let m = w - 1; m >= first && hC[m] === c && lead < 0; m--) {
+            const l = mdOrdF[m];
+            if (invS[l] !== invS[f]) continue;
+            const rowF = ti * ns * F + f, rowL = ti * ns * F + l;
+            ratio = wEff[rowL] !== 0 ? wEff[rowF] / wEff[rowL] : NaN;
+            let ok = Number.isFinite(ratio);
+            for (let tj = 0; tj < ns && ok; tj++) ok = wEff[rowL + tj * F] !== 0 && wEff[rowF + tj * F] / wEff[rowL + tj * F] === ratio;
+            if (ok) lead = m;
+          }
+          if (lead >= 0) {
+            this.mdFolBase[nFol] = ordBase[k]; this.mdFolLead[nFol] = hBase[lead]; this.mdFolSize[nFol] = compactSize(g); this.mdFolRatio[nFol] = ratio;
+            nFol++;
+            continue;
+          }
+          hC[w] = c; hBase[w] = ordBase[k]; mdOrdF[w++] = f;
         }
       }
+      const g3 = this.grpStart[ti * 5 + 3], g4 = this.grpStart[ti * 5 + 4];
+      this.mdGrp[ti * 5 + 3] = w;
+      for (let k = g3; k < g4; k++) if (ordRank[k] === 3) { hC[w] = ordC[k]; hBase[w] = ordBase[k]; mdOrdF[w++] = ordF[k]; }
+      this.mdSplit[ti] = w;
+      for (let k = g3; k < g4; k++) if (ordRank[k] !== 3) { hC[w] = ordC[k]; hBase[w] = ordBase[k]; mdOrdF[w++] = ordF[k]; }
+      this.mdGrp[ti * 5 + 4] = w;
+      for (let kk = 0; kk < w - ti * F; kk++) {
+        const f = mdOrdF[ti * F + kk], is = invS[f], ic2 = this.invC2[ti * F + f];
+        this.mdIs[ti * F + kk] = is;
+        for (let tj = 0; tj < ns; tj++) {
+          const wt = wEff[(ti * ns + tj) * F + f], e = (ti * ns + tj) * F + kk;
+          this.mdCA[e] = wt * ic2;
+          this.mdCB[e] = -6 * wt * ic2 * is;
+        }
+      }
+    }
+    this.mdFolStart[ns] = nFol;
+  }
+
+  /** T of the merged functions from their leaders' (after mdForward). */
+  private mdFollowForward(ti: number): void {
+    const T = this.T, base = this.mdFolBase, lead = this.mdFolLead, size = this.mdFolSize, ratio = this.mdFolRatio;
+    for (let e = this.mdFolStart[ti], end = this.mdFolStart[ti + 1]; e < end; e++) {
+      const b = base[e], l = lead[e], a = ratio[e];
+      for (let c = 0; c < size[e]; c++) T[b + c] = a * T[l + c];
+    }
+  }
+
+  /** ∂E/∂T of the merged functions gathered into their leaders' (before mdBackwardPairs). */
+  private mdFollowBackward(ti: number): void {
+    const gT = this.gT, base = this.mdFolBase, lead = this.mdFolLead, size = this.mdFolSize, ratio = this.mdFolRatio;
+    for (let e = this.mdFolStart[ti], end = this.mdFolStart[ti + 1]; e < end; e++) {
+      const b = base[e], l = lead[e], a = ratio[e];
+      for (let c = 0; c < size[e]; c++) gT[l + c] += a * gT[b + c];
     }
   }
 
@@ -1218,6 +1293,7 @@ export class LatteModel {
       const ti = typeMap[species[i]];
       const nn = this.mdGather(i, atoms.positions, species, typeMap, atoms.full.offsets, atoms.full.neighbors);
       this.mdForward(ti);
+      this.mdFollowForward(ti);
       contract(T, G);
       const mlp = mlps[ti];
       mlp.forward(G, S);
@@ -1227,6 +1303,7 @@ export class LatteModel {
       if (forces === null) continue;
       mlp.backward(S, dG);
       contractBack(T, dG, gT);
+      this.mdFollowBackward(ti);
       this.mdBackwardPairs(i, nn, ti, forces);
     }
     return energy;
@@ -1362,10 +1439,10 @@ export class LatteModel {
   private mdForward(ti: number): void {
     const F = this.nFunctions, ns = this.nSpecies, k0 = ti * F;
     const R = this.mdR, T = this.T, W = this.mdW, F2 = 2 * F, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
-    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.ordC, ordBase = this.ordBase;
+    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.mdHC, ordBase = this.mdHBase;
     const mv = this.mdMv, M1 = mv[1], M2 = mv[2], M3 = mv[3], M4 = mv[4], M5 = mv[5], M6 = mv[6], M7 = mv[7], M8 = mv[8], M9 = mv[9];
     for (let g = 0; g < 4; g++) {
-      const kStart = this.grpStart[ti * 5 + g], kEnd = this.grpStart[ti * 5 + g + 1];
+      const kStart = this.mdGrp[ti * 5 + g], kEnd = this.mdGrp[ti * 5 + g + 1];
       if (g === 3) { if (kStart < kEnd) this.mdForwardHigh(ti, kStart, kEnd); continue; }
       const S = this.grpSmax[ti * 4 + g] + RUN_MARGIN;
       for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; }
@@ -1583,7 +1660,7 @@ export class LatteModel {
   private mdBackHigh(q: number, ti: number): void {
     const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, F2 = 2 * F, M = this.mdM, W = this.mdW, gT = this.gT;
     const hC = this.mdHC, hBase = this.mdHBase, split = this.mdSplit[ti];
-    const g4 = this.grpStart[ti * 5 + 4], S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN, r = this.mdR[q];
+    const g4 = this.mdGrp[ti * 5 + 4], S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN, r = this.mdR[q];
     const lo3 = runStart(hC, this.mdLo3, split, r, S);
     let hi3 = this.mdHi3;
     if (hi3 < lo3) hi3 = lo3;
@@ -1646,7 +1723,7 @@ export class LatteModel {
   private mdBackHighPair(qa: number, qb: number, ti: number): void {
     const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, F2 = 2 * F, M = this.mdM, W = this.mdW, gT = this.gT;
     const hC = this.mdHC, hBase = this.mdHBase, split = this.mdSplit[ti];
-    const g4 = this.grpStart[ti * 5 + 4], S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN, ra = this.mdR[qa], rb = this.mdR[qb];
+    const g4 = this.mdGrp[ti * 5 + 4], S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN, ra = this.mdR[qa], rb = this.mdR[qb];
     const wA = qa * F2 - 2 * k0, wB = qb * F2 - 2 * k0;
     let lo3 = this.mdLo3, hi3 = this.mdHi3;
     lo3 = runStart(hC, lo3, split, ra, S);
@@ -1802,8 +1879,8 @@ export class LatteModel {
   private mdBackwardPairs(i: number, nn: number, ti: number, forces: Float64Array): void {
     const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
     const J = this.mdJ, R = this.mdR, M = this.mdM, gT = this.gT, gS = this.mdGT;
-    const ordC = this.ordC, ordBase = this.ordBase, W = this.mdW, F2 = 2 * F;
-    const gs = this.grpStart, g0 = gs[ti * 5], g1 = gs[ti * 5 + 1], g2 = gs[ti * 5 + 2], g3 = gs[ti * 5 + 3];
+    const ordC = this.mdHC, ordBase = this.mdHBase, W = this.mdW, F2 = 2 * F;
+    const gs = this.mdGrp, g0 = gs[ti * 5], g1 = gs[ti * 5 + 1], g2 = gs[ti * 5 + 2], g3 = gs[ti * 5 + 3];
     const S0 = this.grpSmax[ti * 4] + RUN_MARGIN, S1 = this.grpSmax[ti * 4 + 1] + RUN_MARGIN, S2 = this.grpSmax[ti * 4 + 2] + RUN_MARGIN;
     for (let k = g0; k < g3; k++) {
       const b = ordBase[k], o = 6 * (k - k0);
