@@ -7,24 +7,42 @@
  *   npx tsx bench/latte-shape.ts OUT.msgpack --from MODEL [--drop-blocks 5.4,5.5] [--add-blocks STR] [--element Si]
  *     MODEL without some blocks or terms (dropDescriptorTerms, as `train --drop-blocks`),
  *     with blocks appended (extendDescriptor: zero weights on the new inputs, whose
- *     cost is paid all the same).
+ *     cost is paid all the same);
+ *   npx tsx bench/latte-shape.ts OUT.msgpack --from MODEL --unmerge
+ *     MODEL with the centres of its duplicate functions (same rank and centre) moved by
+ *     ~1e-9 Å, so that the MD path merges none of them (LatteModel.mdMergedFunctions):
+ *     the A/B of MODEL against OUT times the merging.
  */
 import { saveModel, loadModel } from '../potentials/latte/io.ts';
 import { LatteModel } from '../potentials/latte/model.ts';
 import { dropDescriptorTerms, extendDescriptor, fitStatistics, prepareStructure, readTrainingFrames } from '../potentials/latte/train.ts';
 import { parseOptions } from '../src/cli/command.ts';
 
-const { options, positional } = parseOptions(process.argv.slice(2), []);
+const { options, positional } = parseOptions(process.argv.slice(2), ['unmerge']);
 const out = positional[0];
-if (!out) throw new Error('usage: latte-shape.ts OUT.msgpack (--descriptor STR [--hidden 48,24] | --from MODEL [--drop-blocks LIST] [--add-blocks STR]) [--element Si]');
+if (!out) throw new Error('usage: latte-shape.ts OUT.msgpack (--descriptor STR [--hidden 48,24] | --from MODEL [--drop-blocks LIST] [--add-blocks STR] [--unmerge]) [--element Si]');
 const element = String(options.element ?? 'Si');
 const frames = readTrainingFrames([`/work/shared/datasets/zuo2020/${element}_train.xyz`]).slice(0, 20);
 const prepared = (m: LatteModel) => frames.map((f) => prepareStructure(f.frame, f.name, m.config.elements, m.config.cutoff));
 let model: LatteModel;
 if (typeof options.from === 'string') {
-  const add = options['add-blocks'], drop = options['drop-blocks'];
-  if (typeof add !== 'string' && typeof drop !== 'string') throw new Error('latte-shape: --from needs --add-blocks STR or --drop-blocks LIST');
+  const add = options['add-blocks'], drop = options['drop-blocks'], unmerge = options.unmerge === true;
+  if (typeof add !== 'string' && typeof drop !== 'string' && !unmerge) throw new Error('latte-shape: --from needs --add-blocks STR, --drop-blocks LIST or --unmerge');
   let base = loadModel(options.from).model;
+  if (unmerge) {
+    const F = base.nFunctions, th = base.theta, before = base.mdMergedFunctions, seen = new Set<string>();
+    let moved = 0;
+    for (let t = 0; t < base.nSpecies; t++) {
+      for (let f = 0; f < F; f++) {
+        const k = base.offCentres + t * F + f, key = `${t}:${base.functionRank(f)}:${th[k]}`;
+        // Towards the middle of the allowed range, so the support stays inside [0, rc].
+        if (seen.has(key)) th[k] += (th[k] > base.config.cutoff / 2 ? -1e-9 : 1e-9) * ++moved;
+        seen.add(key);
+      }
+    }
+    base.validate();
+    console.log(`unmerge: ${before} merged functions before, ${base.mdMergedFunctions} after`);
+  }
   if (typeof drop === 'string') {
     base = dropDescriptorTerms(base, drop.split(',').map((item) => {
       const [block, term] = item.split('.').map(Number);

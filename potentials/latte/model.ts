@@ -1160,6 +1160,11 @@ export class LatteModel {
   private mdFolSize = new Int32Array(0);
   private mdFolRatio = new Float64Array(0);
 
+  /** Tensor rank (0–4) of radial function f's body. */
+  functionRank(f: number): number {
+    return this.fRank[f];
+  }
+
   /** Radial functions the MD path computes as a multiple of another (see mdFolStart), summed over central species; for tests and benches. */
   get mdMergedFunctions(): number {
     this.prepareRadial();
