@@ -10,15 +10,22 @@
  *     cost is paid all the same);
  *   npx tsx bench/latte-shape.ts OUT.msgpack --from MODEL --unmerge
  *     MODEL with the centres of its duplicate functions (same rank and centre) moved by
- *     ~1e-9 Å, so that the MD path merges none of them (LatteModel.mdMergedFunctions):
- *     the A/B of MODEL against OUT times the merging.
+ *     ~1e-9 Å, so that the MD path merges none of them (LatteModel.mergedFunctionCount):
+ *     the A/B of MODEL against OUT times the merging;
+ *   npx tsx bench/latte-shape.ts --list MODEL
+ *     prints MODEL's radial functions (block, term, body, rank, centre per species, width,
+ *     support end c + s), e.g. to see which terms reach which neighbour shells.
  */
 import { saveModel, loadModel } from '../potentials/latte/io.ts';
 import { LatteModel } from '../potentials/latte/model.ts';
-import { dropDescriptorTerms, extendDescriptor, fitStatistics, prepareStructure, readTrainingFrames } from '../potentials/latte/train.ts';
+import { dropDescriptorTerms, extendDescriptor, parseDescriptorTerms, fitStatistics, prepareStructure, readTrainingFrames } from '../potentials/latte/train.ts';
 import { parseOptions } from '../src/cli/command.ts';
 
 const { options, positional } = parseOptions(process.argv.slice(2), ['unmerge']);
+if (typeof options.list === 'string') {
+  listFunctions(loadModel(options.list).model);
+  process.exit(0);
+}
 const out = positional[0];
 if (!out) throw new Error('usage: latte-shape.ts OUT.msgpack (--descriptor STR [--hidden 48,24] | --from MODEL [--drop-blocks LIST] [--add-blocks STR] [--unmerge]) [--element Si]');
 const element = String(options.element ?? 'Si');
@@ -30,7 +37,7 @@ if (typeof options.from === 'string') {
   if (typeof add !== 'string' && typeof drop !== 'string' && !unmerge) throw new Error('latte-shape: --from needs --add-blocks STR, --drop-blocks LIST or --unmerge');
   let base = loadModel(options.from).model;
   if (unmerge) {
-    const F = base.nFunctions, th = base.theta, before = base.mdMergedFunctions, seen = new Set<string>();
+    const F = base.nFunctions, th = base.theta, before = base.mergedFunctionCount(), seen = new Set<string>();
     let moved = 0;
     for (let t = 0; t < base.nSpecies; t++) {
       for (let f = 0; f < F; f++) {
@@ -41,13 +48,10 @@ if (typeof options.from === 'string') {
       }
     }
     base.validate();
-    console.log(`unmerge: ${before} merged functions before, ${base.mdMergedFunctions} after`);
+    console.log(`unmerge: ${before} merged functions before, ${base.mergedFunctionCount()} after`);
   }
   if (typeof drop === 'string') {
-    base = dropDescriptorTerms(base, drop.split(',').map((item) => {
-      const [block, term] = item.split('.').map(Number);
-      return term === undefined ? { block } : { block, term };
-    }));
+    base = dropDescriptorTerms(base, parseDescriptorTerms(drop, 'latte-shape: --drop-blocks'));
   }
   model = typeof add === 'string' ? extendDescriptor(base, add, prepared(base), 1) : base;
 } else {
@@ -59,3 +63,19 @@ if (typeof options.from === 'string') {
 }
 saveModel(out, model, {});
 console.log(`wrote ${out}: ${model.describe()}`);
+
+function listFunctions(m: LatteModel): void {
+  const F = m.nFunctions, th = m.theta;
+  console.log(`${m.describe()}; ${m.mergedFunctionCount()} functions merged in the MD path`);
+  console.log('f block term body rank centre(s) width support_end');
+  let f = 0;
+  m.blocks.forEach((block, q) => {
+    for (let k = 0; k < block.bodies.length; k++) {
+      for (let u = 0; u < block.n; u++, f++) {
+        const s = th[m.offWidths + f];
+        const c = Array.from({ length: m.nSpecies }, (_, t) => th[m.offCentres + t * F + f]);
+        console.log(`${f} ${q + 1} ${u + 1} ${k + 1} ${m.functionRank(f)} ${c.map((x) => x.toFixed(4)).join('/')} ${s.toFixed(4)} ${Math.max(...c.map((x) => x + s)).toFixed(4)}`);
+      }
+    }
+  });
+}

@@ -24,6 +24,43 @@ const structures = (model: LatteModel): TrainingStructure[] => noisyGeSiStructur
 const atomsOf = (s: TrainingStructure) => ({ nLocal: s.nLocal, positions: s.positions, species: s.species, full: s.full });
 const identity = Int32Array.from([0, 1]);
 
+/**
+ * model2 with moved widths and '2,abc,abc' appended (inputs 7, 8), the appended inputs
+ * given first-layer weight, so that dropping any input matters everywhere (D = 9).
+ */
+function weightedFull(mode: 'specific' | 'embedding'): { full: LatteModel; prep: TrainingStructure[] } {
+  const model = model2(mode);
+  const prep = structures(model);
+  fitStatistics(model, prep);
+  for (let f = 0; f < model.nFunctions; f++) model.theta[model.offWidths + f] = 0.85 + 0.03 * f;
+  const full = extendDescriptor(model, '2,abc,abc', prep, 5);
+  for (let t = 0; t < 2; t++) for (let k = 0; k < 6; k++) for (let d = 7; d < 9; d++) full.theta[full.offMlp[t] + k * 9 + d] = 0.3 * (k - d + t);
+  return { full, prep };
+}
+
+/**
+ * Oracle for dropping inputs of weightedFull's model: the full model with the dropped
+ * inputs' first-layer weights set to zero has the dropped model's energies and forces,
+ * and the kept descriptors are the same numbers.
+ */
+function expectDroppedIsZeroed(full: LatteModel, dropped: LatteModel, droppedInputs: readonly number[], prep: readonly TrainingStructure[]): void {
+  const zeroed = full.clone();
+  for (let t = 0; t < 2; t++) for (let k = 0; k < 6; k++) for (const d of droppedInputs) zeroed.theta[zeroed.offMlp[t] + k * 9 + d] = 0;
+  const keptColumns = Array.from({ length: 9 }, (_, d) => d).filter((d) => !droppedInputs.includes(d));
+  const D = keptColumns.length;
+  expect(dropped.nDescriptors).toBe(D);
+  for (const s of prep) {
+    const Gf = new Float64Array(s.nLocal * 9), Gd = new Float64Array(s.nLocal * D);
+    const f1 = new Float64Array(3 * s.nTotal), f2 = new Float64Array(3 * s.nTotal);
+    const e1 = zeroed.evaluate(atomsOf(s), identity, { forces: f1, descriptors: Gf });
+    const e2 = dropped.evaluate(atomsOf(s), identity, { forces: f2, descriptors: Gd });
+    for (let i = 0; i < s.nLocal; i++) keptColumns.forEach((c, d) => expect(Gd[i * D + d]).toBe(Gf[i * 9 + c]));
+    expect(Math.abs(e2 - e1)).toBeLessThan(1e-12 * Math.abs(e1));
+    for (let k = 0; k < f1.length; k++) expect(Math.abs(f2[k] - f1[k])).toBeLessThan(1e-12);
+    expect(Math.abs(full.evaluate(atomsOf(s), identity) - e1)).toBeGreaterThan(1e-6);
+  }
+}
+
 describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
   for (const mode of ['specific', 'embedding'] as const) {
     it(`${mode} species weights: same energies and forces, old descriptors unchanged, new ones standardised and trainable`, () => {
@@ -74,57 +111,22 @@ describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
 
   for (const mode of ['specific', 'embedding'] as const) {
     it(`${mode} species weights: dropDescriptorBlocks keeps the other blocks' descriptors; its energy is that of zero weights on the dropped inputs`, () => {
-      const model = model2(mode);
-      const prep = structures(model);
-      fitStatistics(model, prep);
-      for (let f = 0; f < model.nFunctions; f++) model.theta[model.offWidths + f] = 0.85 + 0.03 * f;
-      const full = extendDescriptor(model, '2,abc,abc', prep, 5);
-      // Give the appended inputs weight, so that dropping a block in the middle matters everywhere.
-      for (let t = 0; t < 2; t++) for (let k = 0; k < 6; k++) for (let d = 7; d < 9; d++) full.theta[full.offMlp[t] + k * 9 + d] = 0.3 * (k - d + t);
+      const { full, prep } = weightedFull(mode);
       const dropped = dropDescriptorBlocks(full, [2]);
       expect(dropped.config.descriptor).toBe('3,-:2,ab,ab:2,abc,abc');
-      // Oracle: the full model with the first-layer weights of block 2 (inputs 3, 4) set to zero.
-      const zeroed = full.clone();
-      for (let t = 0; t < 2; t++) for (let k = 0; k < 6; k++) for (const d of [3, 4]) zeroed.theta[zeroed.offMlp[t] + k * 9 + d] = 0;
-      const keptColumns = [0, 1, 2, 5, 6, 7, 8];
-      for (const s of prep) {
-        const Gf = new Float64Array(s.nLocal * 9), Gd = new Float64Array(s.nLocal * 7);
-        const f1 = new Float64Array(3 * s.nTotal), f2 = new Float64Array(3 * s.nTotal);
-        const e1 = zeroed.evaluate(atomsOf(s), identity, { forces: f1, descriptors: Gf });
-        const e2 = dropped.evaluate(atomsOf(s), identity, { forces: f2, descriptors: Gd });
-        for (let i = 0; i < s.nLocal; i++) keptColumns.forEach((c, d) => expect(Gd[i * 7 + d]).toBe(Gf[i * 9 + c]));
-        expect(Math.abs(e2 - e1)).toBeLessThan(1e-12 * Math.abs(e1));
-        for (let k = 0; k < f1.length; k++) expect(Math.abs(f2[k] - f1[k])).toBeLessThan(1e-12);
-        expect(Math.abs(full.evaluate(atomsOf(s), identity) - e1)).toBeGreaterThan(1e-6);
-      }
+      expectDroppedIsZeroed(full, dropped, [3, 4], prep);
       expect(() => dropDescriptorBlocks(full, [5])).toThrow(/block 5 does not exist \(the model has blocks 1–4/);
       expect(() => dropDescriptorBlocks(full, [1, 2, 3, 4])).toThrow(/every block/);
     });
   }
 
   it('dropDescriptorTerms drops single terms of blocks: the kept descriptors are unchanged, the energy is that of zero weights on the dropped inputs', () => {
-    const model = model2('specific');
-    const prep = structures(model);
-    fitStatistics(model, prep);
-    for (let f = 0; f < model.nFunctions; f++) model.theta[model.offWidths + f] = 0.85 + 0.03 * f;
-    const full = extendDescriptor(model, '2,abc,abc', prep, 5);
-    for (let t = 0; t < 2; t++) for (let k = 0; k < 6; k++) for (let d = 7; d < 9; d++) full.theta[full.offMlp[t] + k * 9 + d] = 0.3 * (k - d + t);
+    const { full, prep } = weightedFull('specific');
     // Term 2 of block 1 (input 1) and term 1 of block 4 (input 7, whose two rank-3 functions go too).
     const dropped = dropDescriptorTerms(full, [{ block: 1, term: 2 }, { block: 4, term: 1 }]);
     expect(dropped.config.descriptor).toBe('2,-:2,a,a:2,ab,ab:1,abc,abc');
     expect(dropped.nFunctions).toBe(full.nFunctions - 3);
-    const zeroed = full.clone();
-    for (let t = 0; t < 2; t++) for (let k = 0; k < 6; k++) for (const d of [1, 7]) zeroed.theta[zeroed.offMlp[t] + k * 9 + d] = 0;
-    const keptColumns = [0, 2, 3, 4, 5, 6, 8];
-    for (const s of prep) {
-      const Gf = new Float64Array(s.nLocal * 9), Gd = new Float64Array(s.nLocal * 7);
-      const f1 = new Float64Array(3 * s.nTotal), f2 = new Float64Array(3 * s.nTotal);
-      const e1 = zeroed.evaluate(atomsOf(s), identity, { forces: f1, descriptors: Gf });
-      const e2 = dropped.evaluate(atomsOf(s), identity, { forces: f2, descriptors: Gd });
-      for (let i = 0; i < s.nLocal; i++) keptColumns.forEach((c, d) => expect(Gd[i * 7 + d]).toBe(Gf[i * 9 + c]));
-      expect(Math.abs(e2 - e1)).toBeLessThan(1e-12 * Math.abs(e1));
-      for (let k = 0; k < f1.length; k++) expect(Math.abs(f2[k] - f1[k])).toBeLessThan(1e-12);
-    }
+    expectDroppedIsZeroed(full, dropped, [1, 7], prep);
     // Every term of a block: the block goes.
     expect(dropDescriptorTerms(full, [{ block: 2, term: 1 }, { block: 2, term: 2 }]).config.descriptor).toBe('3,-:2,ab,ab:2,abc,abc');
     expect(() => dropDescriptorTerms(full, [{ block: 4, term: 3 }])).toThrow(/block 4 \(2,abc,abc\) has terms 1–2, got 3/);

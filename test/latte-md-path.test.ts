@@ -154,7 +154,7 @@ describe('LATTE MD path equals the general path (to 1e-12 relative)', () => {
     th[model.offWidths + 10] = th[model.offWidths + 9] * 0.9;
     model.clip();
     model.validate();
-    expect(model.mdMergedFunctions).toBe(3 * ns);
+    expect(model.mergedFunctionCount()).toBe(3 * ns);
     expectSamePaths(model, randomStructure(54));
     expectSamePaths(model, randomStructure(55));
   });

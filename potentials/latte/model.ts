@@ -1166,7 +1166,7 @@ export class LatteModel {
   }
 
   /** Radial functions the MD path computes as a multiple of another (see mdFolStart), summed over central species; for tests and benches. */
-  get mdMergedFunctions(): number {
+  mergedFunctionCount(): number {
     this.prepareRadial();
     this.mdPrepare();
     return this.mdFolStart[this.nSpecies];
@@ -1202,8 +1202,8 @@ export class LatteModel {
             const l = mdOrdF[m];
             if (invS[l] !== invS[f]) continue;
             const rowF = ti * ns * F + f, rowL = ti * ns * F + l;
-            ratio = wEff[rowL] !== 0 ? wEff[rowF] / wEff[rowL] : NaN;
-            let ok = Number.isFinite(ratio);
+            ratio = wEff[rowF] / wEff[rowL];
+            let ok = true;
             for (let tj = 0; tj < ns && ok; tj++) ok = wEff[rowL + tj * F] !== 0 && wEff[rowF + tj * F] / wEff[rowL + tj * F] === ratio;
             if (ok) lead = m;
           }

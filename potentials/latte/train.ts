@@ -624,6 +624,21 @@ export interface DescriptorTerm {
 }
 
 /**
+ * Descriptor terms from text: `4,5.2,5.3` is block 4, and terms 2 and 3 of block 5 (all
+ * numbered from 1). `what` names the option in the error.
+ */
+export function parseDescriptorTerms(text: string, what = 'drop list'): DescriptorTerm[] {
+  const bad = () => new Error(`${what} needs block numbers from 1, or BLOCK.TERM for one term of a block, e.g. 4 or 2,4 or 5.4,5.5, got '${text}'`);
+  const items = text.split(',');
+  return items.map((item) => {
+    const [b, u, extra] = item.split('.').map(Number);
+    const whole = !item.includes('.');
+    if (extra !== undefined || !Number.isInteger(b) || b < 1 || (!whole && (!Number.isInteger(u) || u < 1))) throw bad();
+    return whole ? { block: b } : { block: b, term: u };
+  });
+}
+
+/**
  * The same model without the given descriptor terms: a whole block, or single terms of a
  * block (e.g. the terms whose radial functions reach far, which are the costly ones).
  * As dropDescriptorBlocks: kept functions and MLP columns carry over, a dropped input is

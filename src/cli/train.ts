@@ -1,7 +1,7 @@
 /** `tensormd train`: fits a LATTE model on extxyz files and writes a msgpack model file. */
 import { loadModel, saveModel } from '../../potentials/latte/io.ts';
 import { ACTIVATIONS, DEFAULT_EMBEDDING_DIM, SPECIES_MODES, type Activation, type SpeciesMode } from '../../potentials/latte/model.ts';
-import { OPTIMIZERS, trainLatte, widenHidden, type DescriptorTerm, type Optimizer } from '../../potentials/latte/train.ts';
+import { OPTIMIZERS, parseDescriptorTerms, trainLatte, widenHidden, type DescriptorTerm, type Optimizer } from '../../potentials/latte/train.ts';
 import { parseOptions, type Command } from './command.ts';
 
 function num(options: Record<string, string | true>, key: string, fallback: number): number {
@@ -47,18 +47,9 @@ function addBlocks(v: string | true | undefined): string | undefined {
   return v;
 }
 
-/** `4,5.2,5.3`: block 4, and terms 2 and 3 of block 5 (all numbered from 1). */
 function dropTerms(v: string | true | undefined): DescriptorTerm[] | undefined {
   if (v === undefined) return undefined;
-  const items = v === true ? [] : v.split(',');
-  const bad = () => new Error(`train: --drop-blocks needs block numbers from 1, or BLOCK.TERM for one term of a block, e.g. 4 or 2,4 or 5.4,5.5, got '${String(v)}'`);
-  if (items.length === 0) throw bad();
-  return items.map((item) => {
-    const [b, u, extra] = item.split('.').map(Number);
-    const whole = !item.includes('.');
-    if (extra !== undefined || !Number.isInteger(b) || b < 1 || (!whole && (!Number.isInteger(u) || u < 1))) throw bad();
-    return whole ? { block: b } : { block: b, term: u };
-  });
+  return parseDescriptorTerms(v === true ? '' : v, 'train: --drop-blocks');
 }
 
 export const trainCommand: Command = {
