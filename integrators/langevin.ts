@@ -26,6 +26,8 @@ export class Langevin implements Integrator {
   readonly temperature: number;
   readonly damping: number;
   readonly rng: Rng;
+  /** This step's normal deviates, 3 per atom, drawn in the order the loop uses them. */
+  private noise = new Float64Array(0);
 
   constructor(options: LangevinOptions) {
     this.dt = requirePositive('Langevin', 'dt', options.dt);
@@ -51,13 +53,16 @@ export class Langevin implements Integrator {
   private ornsteinUhlenbeck(system: System): void {
     const c1 = Math.exp(-this.dt / this.damping);
     const c2 = Math.sqrt(1 - c1 * c1);
-    const v = system.velocities, m = system.masses, rng = this.rng;
+    const v = system.velocities, m = system.masses, n = system.n;
+    if (this.noise.length < 3 * n) this.noise = new Float64Array(3 * n);
+    const g = this.noise;
+    this.rng.normals(g, 0, 3 * n);
     const kT = kB * this.temperature;
-    for (let i = 0; i < system.n; i++) {
+    for (let i = 0; i < n; i++) {
       const sigma = c2 * Math.sqrt(kT / (m[i] * MVV_TO_EV));
-      v[3 * i] = c1 * v[3 * i] + sigma * rng.normal();
-      v[3 * i + 1] = c1 * v[3 * i + 1] + sigma * rng.normal();
-      v[3 * i + 2] = c1 * v[3 * i + 2] + sigma * rng.normal();
+      v[3 * i] = c1 * v[3 * i] + sigma * g[3 * i];
+      v[3 * i + 1] = c1 * v[3 * i + 1] + sigma * g[3 * i + 1];
+      v[3 * i + 2] = c1 * v[3 * i + 2] + sigma * g[3 * i + 2];
     }
   }
 
