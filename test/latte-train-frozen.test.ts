@@ -8,7 +8,8 @@ import { trainCommand } from '../src/cli/train.ts';
 import { formatExtxyz, systemToFrame } from '../src/io/extxyz.ts';
 import { LatteModel, type Activation } from '../potentials/latte/model.ts';
 import { LossEvaluator, fitStatistics, trainModel, widenHidden, type TrainingStructure } from '../potentials/latte/train.ts';
-import { FrozenLossEvaluator, freezeStructure } from '../potentials/latte/train-frozen.ts';
+import { FrozenLossEvaluator, freezeStructure, shareFrozen } from '../potentials/latte/train-frozen.ts';
+import { ParallelLoss } from '../potentials/latte/train-parallel.ts';
 import { LennardJones } from '../potentials/lj.ts';
 import { ForceEvaluator } from '../src/forces.ts';
 import { lattice } from '../src/lattice.ts';
@@ -100,7 +101,7 @@ describe('LATTE frozen-descriptor training', () => {
     const initial = new LossEvaluator(model, weights).batch(prep, null);
     const before = Float64Array.from(model.theta.subarray(0, model.offMlp[0]));
     const mask = model.trainable.slice();
-    const result = trainModel(model, train, validation, { epochs: 60, optimizer: 'lbfgs', learningRate: 0.03, weights, seed: 3, patience: 1000, freezeDescriptor: true });
+    const result = trainModel(model, train, validation, { epochs: 60, optimizer: 'lbfgs', learningRate: 0.03, weights, seed: 3, patience: 1000, freezeDescriptor: true, workers: 1 });
     expect(result.workers).toBe(1);
     expect(Array.from(model.theta.subarray(0, model.offMlp[0]))).toEqual(Array.from(before));
     expect(Array.from(model.trainable)).toEqual(Array.from(mask));
@@ -110,6 +111,45 @@ describe('LATTE frozen-descriptor training', () => {
     expect(final.loss).toBeLessThan(initial.loss / 500);
     expect(Math.sqrt(final.fSq / final.components)).toBeLessThan(0.008);
     for (let k = 1; k < result.history.length; k++) expect(result.history[k].trainLoss).toBeLessThanOrEqual(result.history[k - 1].trainLoss);
+  });
+
+  it('over worker threads (arrays in shared memory): the serial frozen loss and gradient bit for bit, and identical training with 1 and 2 threads', () => {
+    const model = model2('gaussian', [7, 5], DESCRIPTOR_HIGH);
+    const all = structures(model);
+    fitStatistics(model, all);
+    const weights = { energy: 10, forces: 1, virial: 0.1 };
+    const frozen = all.map((s) => freezeStructure(model, s)), shared = frozen.map(shareFrozen);
+    expect(shared[0].jac.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const serial = new FrozenLossEvaluator(model, weights);
+    const par = new ParallelLoss(model, weights, 'central', shared, shared.length, { workers: 2, maxBatch: shared.length, callerComputes: false });
+    try {
+      par.waitReady();
+      for (const batch of [[2, 0, 1], [1], [0, 2]]) {
+        const g1 = new Float64Array(model.nParameters), g2 = new Float64Array(model.nParameters);
+        const r1 = serial.batch(batch.map((k) => frozen[k]), g1), r2 = par.batch(batch, g2);
+        expect([r2.loss, r2.eAbs, r2.eSq, r2.fAbs, r2.fSq, r2.components]).toEqual([r1.loss, r1.eAbs, r1.eSq, r1.fAbs, r1.fSq, r1.components]);
+        expect(Array.from(g2)).toEqual(Array.from(g1));
+        expect(g1.some((g, k) => g !== 0 && k >= model.offMlp[0])).toBe(true);
+        for (let k = model.offMlp[0]; k < model.nParameters; k++) model.theta[k] -= 1e-3 * g1[k]; // workers must pick up new θ
+      }
+      expect(par.workerShare).toBe(1);
+    } finally {
+      par.close();
+    }
+    const prep = ljStructures(10, 1);
+    const weightsLj = { energy: 100, forces: 100, virial: 0 };
+    const run = (optimizer: 'lbfgs' | 'adam', workers: number) => {
+      const m = ljModel(prep);
+      const r = trainModel(m, prep.slice(0, 8), prep.slice(8), { epochs: 6, optimizer, batchSize: 3, learningRate: 0.03, weights: weightsLj, seed: 3, patience: 1000, freezeDescriptor: true, workers, waitForWorkers: true });
+      expect(r.workers).toBe(workers);
+      return { theta: Array.from(m.theta), history: r.history.map((h) => [h.trainLoss, h.valLoss, h.valForceMae]) };
+    };
+    for (const optimizer of ['lbfgs', 'adam'] as const) {
+      const one = run(optimizer, 1), two = run(optimizer, 2);
+      expect(two.theta).toEqual(one.theta);
+      expect(two.history).toEqual(one.history);
+      expect(one.theta.some((t, k) => t !== ljModel(prep).theta[k])).toBe(true);
+    }
   });
 
   it('freezes the descriptors of the parameters it trains with: an --init centre outside its bounds is clipped first', () => {

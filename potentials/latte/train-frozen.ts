@@ -22,9 +22,12 @@ import type { LatteModel } from './model.ts';
 import type { BatchResult, LossWeights, TrainingStructure } from './train.ts';
 import { TERMS, addStructure } from './train.ts';
 
+/** What the frozen loss needs of a training structure: its reference data (no positions or neighbour list). */
+export type FrozenReference = Pick<TrainingStructure, 'name' | 'nLocal' | 'species' | 'energy' | 'forces' | 'virial'>;
+
 /** A training structure with its descriptors and their Jacobians stored. */
 export interface FrozenStructure {
-  source: TrainingStructure;
+  source: FrozenReference;
   nLocal: number;
   /** Raw descriptors, nLocal·D. */
   G: Float64Array;
@@ -107,7 +110,33 @@ export function freezeStructure(model: LatteModel, s: TrainingStructure): Frozen
   }
   const packed = new Float64Array(size);
   for (let b = 0; b < nb; b++) packed.set(jac.subarray((b * D + blockLo[b]) * 3, (b * D + blockHi[b]) * 3), blockJac[b] + 3 * blockLo[b]);
-  return { source: s, nLocal: n, G, blockStart, blockAtom: blockAtom.slice(0, nb), jac: packed, blockLo, blockHi, blockJac, vir };
+  const source: FrozenReference = { name: s.name, nLocal: n, species: s.species, energy: s.energy, forces: s.forces, virial: s.virial };
+  return { source, nLocal: n, G, blockStart, blockAtom: blockAtom.slice(0, nb), jac: packed, blockLo, blockHi, blockJac, vir };
+}
+
+/**
+ * The same frozen structure with every array in shared memory, so that posting it to a
+ * worker thread shares the arrays instead of copying them (the Jacobians are most of
+ * a frozen training set's memory).
+ */
+export function shareFrozen(fs: FrozenStructure): FrozenStructure {
+  const src = fs.source;
+  return {
+    source: { name: src.name, nLocal: src.nLocal, energy: src.energy, species: onShared(src.species), forces: onShared(src.forces), virial: src.virial && onShared(src.virial) },
+    nLocal: fs.nLocal, G: onShared(fs.G), blockStart: onShared(fs.blockStart), blockAtom: onShared(fs.blockAtom), jac: onShared(fs.jac),
+    blockLo: onShared(fs.blockLo), blockHi: onShared(fs.blockHi), blockJac: onShared(fs.blockJac), vir: fs.vir && onShared(fs.vir),
+  };
+}
+
+function onShared<T extends Float64Array | Int32Array>(a: T): T {
+  const copy = (a instanceof Float64Array ? new Float64Array(new SharedArrayBuffer(a.byteLength)) : new Int32Array(new SharedArrayBuffer(a.byteLength))) as T;
+  copy.set(a);
+  return copy;
+}
+
+/** Work of one structure's loss evaluation, for ordering a batch's structures over threads (largest first). */
+export function frozenCost(fs: FrozenStructure): number {
+  return fs.jac.length + fs.G.length;
 }
 
 

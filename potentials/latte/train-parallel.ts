@@ -1,6 +1,8 @@
 /**
  * The LATTE training loss over worker threads: the structures of a batch are
- * split over the calling thread and `workers − 1` worker threads.
+ * split over the calling thread and `workers − 1` worker threads. The structures are
+ * prepared ones (the general loss, LossEvaluator) or frozen ones (frozen-descriptor
+ * training, FrozenLossEvaluator; their arrays in shared memory, see shareFrozen).
  *
  * - Each worker receives the prepared structures (training and validation) and the
  *   model (file bytes: configuration, standardisation) once, at start.
@@ -25,6 +27,7 @@ import { CTRL, ERROR_BYTES, TAG_MASK, claimChunks, readError, recordError, share
 import { encodeModel } from './io.ts';
 import type { LatteModel } from './model.ts';
 import { LossEvaluator, TERMS, addStructure, type BatchResult, type ForceGradientScheme, type LossWeights, type TrainingStructure } from './train.ts';
+import { FrozenLossEvaluator, frozenCost, type FrozenStructure } from './train-frozen.ts';
 
 const WORKER_ENTRY = new URL('./train-worker.mjs', import.meta.url);
 
@@ -62,19 +65,39 @@ export interface TrainWorkerInit {
   model: Uint8Array;
   weights: LossWeights;
   scheme: ForceGradientScheme;
-  structures: TrainingStructure[];
+  structures: TrainingStructure[] | FrozenStructure[];
   index: number;
   threads: number;
   spinMicroseconds: number;
   failInWorker: string | null;
 }
 
+/** Frozen structures (train-frozen.ts) rather than prepared ones. */
+function isFrozenList(list: readonly TrainingStructure[] | readonly FrozenStructure[]): list is readonly FrozenStructure[] {
+  return list.length > 0 && 'jac' in list[0];
+}
+
+/** One thread's loss of structure k of the list (general or frozen), and its name for messages. */
+interface StructureLoss {
+  structure(k: number, B: number, Nf: number, slot: Float64Array | null, terms: Float64Array, at: number): void;
+  name(k: number): string;
+}
+
+function structureLoss(model: LatteModel, weights: LossWeights, scheme: ForceGradientScheme, list: readonly TrainingStructure[] | readonly FrozenStructure[]): StructureLoss {
+  if (isFrozenList(list)) {
+    const ev = new FrozenLossEvaluator(model, weights);
+    return { structure: (k, B, Nf, slot, terms, at) => ev.structure(list[k], B, Nf, slot, terms, at), name: (k) => list[k].source.name };
+  }
+  const ev = new LossEvaluator(model, weights, scheme), general = list as readonly TrainingStructure[];
+  return { structure: (k, B, Nf, slot, terms, at) => ev.structure(general[k], B, Nf, slot, terms, at), name: (k) => general[k].name };
+}
+
 export class ParallelLoss {
   readonly workers: number;
   readonly threads: number;
   private readonly model: LatteModel;
-  private readonly loss: LossEvaluator;
-  private readonly structures: readonly TrainingStructure[];
+  private readonly loss: StructureLoss;
+  private readonly structures: readonly TrainingStructure[] | readonly FrozenStructure[];
   private readonly cost: Float64Array;
   private readonly maxBatch: number;
   private readonly maxItems: number;
@@ -101,17 +124,19 @@ export class ParallelLoss {
   /**
    * `structures`: every structure a batch may name (batches pass indices into it),
    * `maxItems` of which may make up one phase without gradients (e.g. the validation set).
+   * Frozen structures should have their arrays in shared memory (shareFrozen): each
+   * worker receives the list once, and shared arrays are not copied.
    */
-  constructor(model: LatteModel, weights: LossWeights, scheme: ForceGradientScheme, structures: readonly TrainingStructure[], maxItems: number, options: ParallelLossOptions) {
+  constructor(model: LatteModel, weights: LossWeights, scheme: ForceGradientScheme, structures: readonly TrainingStructure[] | readonly FrozenStructure[], maxItems: number, options: ParallelLossOptions) {
     const workers = options.workers;
     if (!Number.isInteger(workers) || workers < 1) throw new Error(`LATTE training: workers must be a positive integer, got ${workers}`);
     this.callerComputes = options.callerComputes ?? true;
     this.workers = workers;
     this.threads = this.callerComputes ? workers - 1 : workers;
     this.model = model;
-    this.loss = new LossEvaluator(model, weights, scheme);
+    this.loss = structureLoss(model, weights, scheme, structures);
     this.structures = structures;
-    this.cost = Float64Array.from(structures, (s) => s.full.offsets[s.nLocal] + s.nLocal);
+    this.cost = isFrozenList(structures) ? Float64Array.from(structures, frozenCost) : Float64Array.from(structures as readonly TrainingStructure[], (s) => s.full.offsets[s.nLocal] + s.nLocal);
     this.maxBatch = Math.max(1, options.maxBatch);
     this.maxItems = Math.max(this.maxBatch, maxItems, 1);
     if (this.maxItems > 0xffff) throw new Error(`LATTE training: at most ${0xffff} structures per phase, got ${this.maxItems}`);
@@ -128,7 +153,7 @@ export class ParallelLoss {
     for (let index = 0; index < this.threads; index++) {
       const init: TrainWorkerInit = {
         ctrl: this.ctrl, errorText: this.errorText, phase: this.phase, stats: this.stats, items: this.items, order: this.order, theta: this.theta,
-        slots: this.slots, terms: this.terms, model: bytes, weights: { ...weights }, scheme, structures: [...structures],
+        slots: this.slots, terms: this.terms, model: bytes, weights: { ...weights }, scheme, structures: structures.slice() as TrainingStructure[] | FrozenStructure[],
         index, threads: this.threads, spinMicroseconds: this.spinMicroseconds, failInWorker: options.failInWorker ?? null,
       };
       const worker = new Worker(WORKER_ENTRY, { workerData: init });
@@ -193,11 +218,11 @@ export class ParallelLoss {
     if (this.callerComputes) {
       claimChunks(ctrl, tag, count, (c) => {
         if (Atomics.load(ctrl, CTRL.ERROR) !== 0) return;
-        const p = this.order[c], s = this.structures[this.items[p]];
+        const p = this.order[c], k = this.items[p];
         try {
-          this.loss.structure(s, count, Nf, grad ? this.slotViews[p] : null, this.terms, p * TERMS);
+          this.loss.structure(k, count, Nf, grad ? this.slotViews[p] : null, this.terms, p * TERMS);
         } catch (err) {
-          recordError(ctrl, this.errorText, err, `main thread, structure ${s.name}`);
+          recordError(ctrl, this.errorText, err, `main thread, structure ${this.loss.name(k)}`);
         }
       });
     }
@@ -252,8 +277,8 @@ export function runTrainWorker(init: TrainWorkerInit, decode: (bytes: Uint8Array
   const { ctrl, errorText, phase, items, order, terms } = init;
   const where = `LATTE training worker ${init.index + 1} of ${init.threads}`;
   const model = decode(init.model);
-  const loss = new LossEvaluator(model, init.weights, init.scheme);
-  const P = model.nParameters, structures = init.structures;
+  const loss = structureLoss(model, init.weights, init.scheme, init.structures);
+  const P = model.nParameters;
   const slotViews = Array.from({ length: Math.floor(init.slots.length / Math.max(1, P)) }, (_, p) => init.slots.subarray(p * P, (p + 1) * P));
   let seen = Atomics.load(ctrl, CTRL.SEQ);
   Atomics.add(ctrl, CTRL.READY, 1);
@@ -271,13 +296,13 @@ export function runTrainWorker(init: TrainWorkerInit, decode: (bytes: Uint8Array
     const B = Atomics.load(phase, PHASE.B), Nf = Atomics.load(phase, PHASE.NF), withGrad = Atomics.load(phase, PHASE.GRAD) === 1;
     claimChunks(ctrl, tag, count, (c) => {
       if (Atomics.load(ctrl, CTRL.ERROR) !== 0) return;
-      const p = order[c], s = structures[items[p]];
+      const p = order[c], k = items[p];
       try {
-        if (s.name === init.failInWorker) throw new Error(`injected failure (testing) on ${s.name}`);
-        loss.structure(s, B, Nf, withGrad ? slotViews[p] : null, terms, p * TERMS);
+        if (loss.name(k) === init.failInWorker) throw new Error(`injected failure (testing) on ${loss.name(k)}`);
+        loss.structure(k, B, Nf, withGrad ? slotViews[p] : null, terms, p * TERMS);
         Atomics.add(init.stats, 0, 1);
       } catch (err) {
-        recordError(ctrl, errorText, err, `${where}, structure ${s.name}`);
+        recordError(ctrl, errorText, err, `${where}, structure ${loss.name(k)}`);
       }
     });
   }

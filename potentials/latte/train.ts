@@ -21,7 +21,7 @@ import { Rng } from '../../src/rng.ts';
 import type { System } from '../../src/system.ts';
 import { LatteModel, type LatteConfig, type LatteAtoms } from './model.ts';
 import { ParallelLoss, type ParallelLossOptions } from './train-parallel.ts';
-import { FrozenLossEvaluator, freezeStructure, frozenBytes, type FrozenStructure } from './train-frozen.ts';
+import { FrozenLossEvaluator, freezeStructure, frozenBytes, shareFrozen, type FrozenStructure } from './train-frozen.ts';
 
 /** One reference structure prepared for training: extended atoms and a full list (model species indices). */
 export interface TrainingStructure {
@@ -375,8 +375,9 @@ export interface TrainOptions {
    * Train only the MLPs (default false): the radial centres, widths and species weights
    * stay fixed, the descriptors and their position Jacobians are computed once per
    * structure (train-frozen.ts) and every loss/gradient evaluation uses them: exact
-   * force-loss gradients, no neighbour loops. Runs on the calling thread (`workers` is
-   * not used); memory ~ atoms × neighbours × D × 24 bytes.
+   * force-loss gradients, no neighbour loops. Memory ~ atoms × neighbours × D × 24
+   * bytes, in shared memory when `workers` > 1 (the worker threads share it, and
+   * the trained bits are the same for any number of threads).
    */
   freezeDescriptor?: boolean;
 }
@@ -732,16 +733,17 @@ export function trainModel(
   const loss = new LossEvaluator(model, weights, scheme);
   const optimizer = options.optimizer ?? 'adam';
   if (!OPTIMIZERS.includes(optimizer)) throw new Error(`unknown optimizer '${String(optimizer)}' (${OPTIMIZERS.join(', ')})`);
-  const workers = options.freezeDescriptor ? 1 : options.workers ?? availableParallelism();
+  const workers = options.workers ?? availableParallelism();
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`LATTE training: workers must be a positive integer, got ${String(workers)}`);
   // The optimisers project onto the parameter bounds (clip) before their first step: do it
   // before freezing, so the stored descriptors are those of the parameters trained with.
   if (options.freezeDescriptor) model.clip();
-  const frozen = options.freezeDescriptor ? freezeAll(model, train, validation, weights, log) : null;
+  const frozen = options.freezeDescriptor ? freezeAll(model, train, validation, weights, log, workers > 1) : null;
   const saved = model.trainable.slice();
   if (frozen) model.trainable.fill(0, 0, model.offMlp[0]);
   // Worker threads see train ++ validation; batches name structures by index into it.
-  const parallel = workers > 1 ? new ParallelLoss(model, weights, scheme, [...train, ...validation], validation.length, { ...options.parallel, workers, maxBatch: optimizer === 'lbfgs' ? train.length : batchSize }) : null;
+  const all = frozen ? [...frozen.train, ...frozen.validation] : [...train, ...validation];
+  const parallel = workers > 1 ? new ParallelLoss(model, weights, scheme, all, validation.length, { ...options.parallel, workers, maxBatch: optimizer === 'lbfgs' ? train.length : batchSize }) : null;
   try {
     if (parallel && options.waitForWorkers) parallel.waitReady();
     return (optimizer === 'lbfgs' ? optimiseLbfgs : optimise)(model, train, validation, options, rng, { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel, frozen });
@@ -757,10 +759,14 @@ interface FrozenSets {
   loss: FrozenLossEvaluator;
 }
 
-/** Descriptors and Jacobians of every structure at the model's current parameters (logged: time, memory). */
-function freezeAll(model: LatteModel, train: readonly TrainingStructure[], validation: readonly TrainingStructure[], weights: LossWeights, log: (line: string) => void): FrozenSets {
+/**
+ * Descriptors and Jacobians of every structure at the model's current parameters
+ * (logged: time, memory); in shared memory for worker threads when `shared`.
+ */
+function freezeAll(model: LatteModel, train: readonly TrainingStructure[], validation: readonly TrainingStructure[], weights: LossWeights, log: (line: string) => void, shared: boolean): FrozenSets {
   const t0 = process.cpuUsage();
-  const ft = train.map((s) => freezeStructure(model, s)), fv = validation.map((s) => freezeStructure(model, s));
+  const freeze = (s: TrainingStructure): FrozenStructure => (shared ? shareFrozen(freezeStructure(model, s)) : freezeStructure(model, s));
+  const ft = train.map(freeze), fv = validation.map(freeze);
   const bytes = frozenBytes(ft) + frozenBytes(fv);
   log(`frozen descriptor: ${ft.length + fv.length} structures' descriptors and Jacobians in ${cpuSince(t0).toFixed(1)} s CPU, ${(bytes / 2 ** 20).toFixed(0)} MiB`);
   return { train: ft, validation: fv, loss: new FrozenLossEvaluator(model, weights) };
@@ -970,9 +976,9 @@ function freezeActiveBounds(model: LatteModel, grad: Float64Array): void {
 /** Loss and gradient of structures by index: training set first, then validation. */
 function batchEvaluator(train: readonly TrainingStructure[], validation: readonly TrainingStructure[], settings: LoopSettings) {
   const { loss, parallel, frozen } = settings;
+  if (parallel) return (indices: number[], grad: Float64Array | null): BatchResult => parallel.batch(indices, grad);
   if (frozen) return (indices: number[], grad: Float64Array | null): BatchResult => frozen.loss.batch(indices.map((k) => (k < train.length ? frozen.train[k] : frozen.validation[k - train.length])), grad);
-  return (indices: number[], grad: Float64Array | null): BatchResult =>
-    parallel ? parallel.batch(indices, grad) : loss.batch(indices.map((k) => (k < train.length ? train[k] : validation[k - train.length])), grad);
+  return (indices: number[], grad: Float64Array | null): BatchResult => loss.batch(indices.map((k) => (k < train.length ? train[k] : validation[k - train.length])), grad);
 }
 
 /**

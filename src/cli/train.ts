@@ -98,9 +98,10 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
   --force-gradient X    central (default) or forward (one pass fewer per structure)
   --freeze-descriptor   train the MLPs only: radial centres, widths and species
                         weights fixed; descriptors and their position Jacobians are
-                        stored once (memory ~ atoms × neighbours × D × 24 bytes) and
-                        each gradient is exact and several times cheaper; runs on
-                        one thread (--workers and --force-gradient do not apply)
+                        stored once (memory ~ atoms × neighbours × D × 24 bytes,
+                        shared by the --workers threads) and each gradient is
+                        exact and several times cheaper (--force-gradient does
+                        not apply)
   --widen-hidden 64,32  with --init: widen the hidden layers first (new neurons
                         enter with zero output weights: same energies at the start)
   --add-blocks STR      with --init: append descriptor blocks first, e.g.
