@@ -1,5 +1,5 @@
 /**
- * Extended-XYZ throughput: reads every file in /work/shared/datasets (≈ 23 MB),
+ * Extended-XYZ throughput: reads every file in the shared datasets folder (≈ 23 MB; test/oracles/datasets.ts),
  * first pass in a fresh process (JIT cold) and best of three warm passes, then
  * formats all frames. ASE's ase.io.read of the same files is timed in the same
  * run as the comparison (there is no LAMMPS equivalent).
@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { formatExtxyz, readExtxyz, type Frame } from '../src/io/extxyz.ts';
 import { PYTHON_ASE } from '../test/oracles/available.ts';
 import { peakRssMb, report, seconds } from './harness.ts';
+import { DATASETS } from '../test/oracles/datasets.ts';
 
-const ROOT = process.env.TENSORMD_DATASETS ?? '/work/shared/datasets';
+const ROOT = DATASETS;
 const files: string[] = [];
 for (const d of readdirSync(ROOT, { withFileTypes: true })) {
   if (!d.isDirectory()) continue;

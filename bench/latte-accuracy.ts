@@ -1,6 +1,6 @@
 /**
  * LATTE accuracy on the Zuo et al. (2020) test splits beside the published GAP and
- * MTP errors (/work/shared/datasets/README.md). Usage:
+ * MTP errors (the datasets' README; test/oracles/datasets.ts). Usage:
  *   npx tsx bench/latte-accuracy.ts [Si Cu Mo]
  * Prints one line per element and, last, one JSON object with every figure.
  */
@@ -10,8 +10,9 @@ import { readExtxyz } from '../src/io/extxyz.ts';
 import { loadModel } from '../potentials/latte/io.ts';
 import { LattePotential, resolveModelPath } from '../potentials/latte/potential.ts';
 import { report } from './harness.ts';
+import { dataset } from '../test/oracles/datasets.ts';
 
-const DATA = '/work/shared/datasets/zuo2020';
+const DATA = dataset('zuo2020');
 /** Published test MAEs: energy meV/atom, force eV/Å (Zuo et al. 2020, via the datasets README). */
 const BASELINES: Record<string, { gapE: number; mtpE: number; gapF: number; mtpF: number }> = {
   Si: { gapE: 2.91, mtpE: 2.21, gapF: 0.07, mtpF: 0.06 },

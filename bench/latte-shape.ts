@@ -20,6 +20,7 @@ import { saveModel, loadModel } from '../potentials/latte/io.ts';
 import { LatteModel } from '../potentials/latte/model.ts';
 import { dropDescriptorTerms, extendDescriptor, parseDescriptorTerms, fitStatistics, prepareStructure, readTrainingFrames } from '../potentials/latte/train.ts';
 import { parseOptions } from '../src/cli/command.ts';
+import { dataset } from '../test/oracles/datasets.ts';
 
 const { options, positional } = parseOptions(process.argv.slice(2), ['unmerge']);
 if (typeof options.list === 'string') {
@@ -29,8 +30,9 @@ if (typeof options.list === 'string') {
 const out = positional[0];
 if (!out) throw new Error('usage: latte-shape.ts OUT.msgpack (--descriptor STR [--hidden 48,24] | --from MODEL [--drop-blocks LIST] [--add-blocks STR] [--unmerge]) [--element Si]');
 const element = String(options.element ?? 'Si');
-const frames = readTrainingFrames([`/work/shared/datasets/zuo2020/${element}_train.xyz`]).slice(0, 20);
-const prepared = (m: LatteModel) => frames.map((f) => prepareStructure(f.frame, f.name, m.config.elements, m.config.cutoff));
+/** The first 20 training frames, for standardising new inputs (read only when a shape adds some). */
+const prepared = (m: LatteModel) => readTrainingFrames([dataset('zuo2020', `${element}_train.xyz`)]).slice(0, 20)
+  .map((f) => prepareStructure(f.frame, f.name, m.config.elements, m.config.cutoff));
 let model: LatteModel;
 if (typeof options.from === 'string') {
   const add = options['add-blocks'], drop = options['drop-blocks'], unmerge = options.unmerge === true;

@@ -14,10 +14,11 @@ import { resolveModelPath } from '../potentials/latte/potential.ts';
 import { LossEvaluator, prepareStructure, readTrainingFrames } from '../potentials/latte/train.ts';
 import { FrozenLossEvaluator, freezeStructure, frozenBytes } from '../potentials/latte/train-frozen.ts';
 import { peakRssMb, report } from './harness.ts';
+import { dataset } from '../test/oracles/datasets.ts';
 
 const el = process.argv[2] ?? 'Cu', reps = Number(process.argv[3] ?? 3);
 const model = loadModel(resolveModelPath(`models/latte/${el}.msgpack`)).model;
-const frames = readTrainingFrames([`/work/shared/datasets/zuo2020/${el}_train.xyz`]);
+const frames = readTrainingFrames([dataset('zuo2020', `${el}_train.xyz`)]);
 const all = frames.map((f) => prepareStructure(f.frame, f.name, model.config.elements, model.config.cutoff));
 const atoms = all.reduce((a, s) => a + s.nLocal, 0);
 const weights = { energy: 100, forces: 1, virial: 1 };

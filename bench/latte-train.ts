@@ -17,9 +17,10 @@ import { fitStatistics, prepareStructure, readTrainingFrames, trainModel, type T
 import { ParallelLoss } from '../potentials/latte/train-parallel.ts';
 import { Rng } from '../src/rng.ts';
 import { report } from './harness.ts';
+import { dataset } from '../test/oracles/datasets.ts';
 
 const epochs = Number(process.argv[2] ?? 2), rounds = Number(process.argv[3] ?? 2), threads = Number(process.argv[4] ?? 2);
-const DATA = '/work/shared/datasets/zuo2020/Si_train.xyz';
+const DATA = dataset('zuo2020', 'Si_train.xyz');
 const shipped = loadModel(resolveModelPath('models/latte/Si.msgpack')).model;
 const load0 = loadavg()[0];
 

@@ -29,9 +29,10 @@ import { saveModel } from '../potentials/trace/model.ts';
 import type { RadialSpec } from '../potentials/trace/radial.ts';
 import { parseOptions } from '../src/cli/command.ts';
 import { report } from './harness.ts';
+import { DATASETS } from '../test/oracles/datasets.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const DATA = process.env.TENSORMD_DATASETS ?? '/work/shared/datasets';
+const DATA = DATASETS;
 
 /** Published test MAE (datasets README): energy meV/atom, force eV/Å. */
 const BASELINE: Record<string, { gapE: number; mtpE: number; gapF: number; mtpF: number }> = {

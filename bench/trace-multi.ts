@@ -15,8 +15,9 @@ import { fitTrace } from '../potentials/trace/fit.ts';
 import { AceBasis, type BasisSpec, type ChannelSpec } from '../potentials/trace/basis.ts';
 import { parseOptions } from '../src/cli/command.ts';
 import { report } from './harness.ts';
+import { DATASETS } from '../test/oracles/datasets.ts';
 
-const DATA = process.env.TENSORMD_DATASETS ?? '/work/shared/datasets';
+const DATA = DATASETS;
 const { options } = parseOptions(process.argv.slice(2));
 const all: Record<string, unknown> = {};
 

@@ -31,8 +31,9 @@ import { DEFAULT_IRLS_ITERATIONS, assembleParallel, defaultBasisSpec, energyLoss
 import type { RadialKind } from '../potentials/trace/radial.ts';
 import { parseOptions } from '../src/cli/command.ts';
 import { report } from './harness.ts';
+import { DATASETS } from '../test/oracles/datasets.ts';
 
-const DATA = process.env.TENSORMD_DATASETS ?? '/work/shared/datasets';
+const DATA = DATASETS;
 const BEST: Record<string, { E: number; F: number }> = {
   Ni: { E: 0.42, F: 0.01 }, Cu: { E: 0.41, F: 0.01 }, Li: { E: 0.49, F: 0.01 },
   Mo: { E: 2.24, F: 0.09 }, Si: { E: 2.21, F: 0.06 }, Ge: { E: 1.79, F: 0.05 },

@@ -22,8 +22,8 @@ import { System } from '../src/system.ts';
 import { MVV_TO_EV } from '../src/units.ts';
 import { aseReadFull, aseSummaries, aseWriteFrames, checksum, runAsePython, type AseFrameSummary } from './oracles/ase.ts';
 import { hasAse } from './oracles/available.ts';
+import { DATASETS } from './oracles/datasets.ts';
 
-const DATASETS = '/work/shared/datasets';
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'extxyz');
 
 function datasetFiles(): string[] {

@@ -4,6 +4,7 @@ import { createPotential } from '../potentials/registry.ts';
 import '../potentials/latte/potential.ts';
 import { readExtxyz } from '../src/io/extxyz.ts';
 import { evaluateErrors } from '../src/analysis/errors.ts';
+import { DATASETS } from './oracles/datasets.ts';
 
 /**
  * The shipped LATTE models against DFT data they were not trained on: the zuo2020 test
@@ -17,7 +18,7 @@ import { evaluateErrors } from '../src/analysis/errors.ts';
  * are within the issue's targets (≤ 1.25× the better of GAP and MTP: 0.075 and 0.1125 eV/Å),
  * and Si's energy bound is below its 2.76 meV/atom target.
  */
-const DATA = process.env.TENSORMD_DATASETS ?? '/work/shared/datasets';
+const DATA = DATASETS;
 
 const SHIPPED = [
   { element: 'Si', frames: 25, energyMevPerAtom: 2.62, forceEvPerA: 0.0747 },

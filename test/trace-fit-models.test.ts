@@ -6,6 +6,7 @@ import { ForceEvaluator } from '../src/forces.ts';
 import { lattice } from '../src/lattice.ts';
 import { readExtxyz } from '../src/io/extxyz.ts';
 import { evaluateErrors } from '../src/analysis/errors.ts';
+import { DATASETS } from './oracles/datasets.ts';
 
 /**
  * The shipped zuo2020 models (models/trace/<El>.msgpack, fitted by
@@ -15,7 +16,7 @@ import { evaluateErrors } from '../src/analysis/errors.ts';
  * within the benchmark band: MAE below 3× the larger of the published GAP and MTP
  * test MAE (E, F: datasets README). PBE lattice constants: Materials Project / Zuo et al.
  */
-const DATA = process.env.TENSORMD_DATASETS ?? '/work/shared/datasets';
+const DATA = DATASETS;
 const CASES = [
   { el: 'Cu', kind: 'fcc', a: 3.63, E: 0.46, F: 0.01 },
   { el: 'Mo', kind: 'bcc', a: 3.16, E: 2.83, F: 0.09 },

@@ -8,6 +8,7 @@ import { VelocityVerlet } from '../integrators/verlet.ts';
 import { Langevin } from '../integrators/langevin.ts';
 import { readExtxyz } from '../src/io/extxyz.ts';
 import { evaluateErrors } from '../src/analysis/errors.ts';
+import { dataset } from './oracles/datasets.ts';
 
 // The shipped silicon model (fitted by bench/trace-accuracy.ts to zuo2020 Si_train.xyz).
 const SPEC = { kind: 'trace', model: 'models/trace/Si.msgpack' };
@@ -28,7 +29,7 @@ describe('shipped silicon ACE model', () => {
 
   it('reproduces the DFT test set within the benchmark band (MAE < 10 meV/atom, < 0.15 eV/Å)', () => {
     const pot = createPotential(SPEC);
-    const test = readExtxyz('/work/shared/datasets/zuo2020/Si_test.xyz').slice(0, 8);
+    const test = readExtxyz(dataset('zuo2020', 'Si_test.xyz')).slice(0, 8);
     const r = evaluateErrors(pot, test);
     expect(r.energy_mae_mev_per_atom).toBeLessThan(10);
     expect(r.force_mae_ev_per_a).toBeLessThan(0.15);
