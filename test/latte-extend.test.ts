@@ -145,9 +145,9 @@ describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
     fitStatistics(model, structures(model));
     const result = trainLatte({ model: model.config, initial: model, addBlocks: '2,abc,abc', train: [file], validationFraction: 0.2, epochs: 2, workers: 1 });
     expect(result.model.config.descriptor).toBe('3,-:2,a,a:2,ab,ab:2,abc,abc');
-    const swapped = trainLatte({ model: model.config, initial: model, dropBlocks: [2], addBlocks: '1,abcd,abcd', train: [file], validationFraction: 0.2, epochs: 1, workers: 1 });
+    const swapped = trainLatte({ model: model.config, initial: model, dropTerms: [{ block: 2 }], addBlocks: '1,abcd,abcd', train: [file], validationFraction: 0.2, epochs: 1, workers: 1 });
     expect(swapped.model.config.descriptor).toBe('3,-:2,ab,ab:1,abcd,abcd');
-    const thinned = trainLatte({ model: model.config, initial: model, dropBlocks: [3], dropTerms: [{ block: 1, term: 3 }], train: [file], validationFraction: 0.2, epochs: 1, workers: 1 });
+    const thinned = trainLatte({ model: model.config, initial: model, dropTerms: [{ block: 3 }, { block: 1, term: 3 }], train: [file], validationFraction: 0.2, epochs: 1, workers: 1 });
     expect(thinned.model.config.descriptor).toBe('2,-:2,a,a');
     expect(() => trainLatte({ model: model.config, addBlocks: '2,abc,abc', train: [file], epochs: 1, workers: 1 })).toThrow(/addBlocks extends an initial model/);
     expect(() => trainLatte({ model: model.config, initial: model, addBlocks: '2,abc,ab', train: [file], epochs: 1, workers: 1 })).toThrow(/block 4/);

@@ -55,7 +55,7 @@ export interface LatteConfig {
   embeddingDim?: number;
 }
 
-// evaluateMd writes ranks 3 and 4 out (mdGather, mdForwardHigh, mdBackHigh): a higher MAX_RANK needs code there.
+// evaluateMd writes ranks 3 and 4 out (mdGather, mdForwardHigh, mdBackHighPair): a higher MAX_RANK needs code there.
 if (MAX_RANK !== 4) throw new Error(`LATTE evaluateMd handles ranks up to 4, MAX_RANK is ${MAX_RANK}`);
 
 /** Margin (Å) added to the largest width of a rank group when finding runs of (neighbour, function) pairs in evaluateMd. */
@@ -1648,7 +1648,7 @@ export class LatteModel {
     }
   }
 
-  /** mdBackHigh's runs of sorted functions: rank 3 [mdLo3, mdHi3), rank 4 [mdLo4, mdHi4); its result: b (x, y, z) and the radial sum (and a second neighbour's in mdBackHighPair). */
+  /** mdBackHighPair's runs of sorted functions: rank 3 [mdLo3, mdHi3), rank 4 [mdLo4, mdHi4); its result: b (x, y, z) and the radial sum of each neighbour. */
   private mdLo3 = 0;
   private mdHi3 = 0;
   private mdLo4 = 0;
@@ -1656,74 +1656,13 @@ export class LatteModel {
   private readonly mdHo = new Float64Array(8);
 
   /**
-   * The rank-3/4 part of sorted neighbour q's pair gradient (for mdBackwardPairs):
-   * over the runs of rank 3's and rank 4's functions alive at its distance (each run
-   * moves up from the previous neighbour's), A = Σ_k ∂E/∂T_k·w·phi and the radial
-   * sum Σ_k (∂E/∂T_k·M)·w·phi'; then b = Σ_c A_c ∇_u M_c in closed form.
-   * Writes b and the radial sum to mdHo.
-   */
-  private mdBackHigh(q: number, ti: number): void {
-    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, F2 = 2 * F, M = this.mdM, W = this.mdW, gT = this.gT;
-    const hC = this.mdHC, hBase = this.mdHBase, split = this.mdSplit[ti];
-    const g4 = this.mdGrp[ti * 5 + 4], S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN, r = this.mdR[q];
-    const lo3 = runStart(hC, this.mdLo3, split, r, S);
-    let hi3 = this.mdHi3;
-    if (hi3 < lo3) hi3 = lo3;
-    hi3 = runEnd(hC, hi3, split, r, S);
-    this.mdLo3 = lo3; this.mdHi3 = hi3;
-    const lo4 = runStart(hC, this.mdLo4, g4, r, S);
-    let hi4 = this.mdHi4;
-    if (hi4 < lo4) hi4 = lo4;
-    hi4 = runEnd(hC, hi4, g4, r, S);
-    this.mdLo4 = lo4; this.mdHi4 = hi4;
-    const out = this.mdHo, qW = q * F2 - 2 * k0;
-    // Monomials of ranks 2 (xx xy xz yy yz zz), 3 and 4 (lexicographic sorted tuples).
-    const n0 = M[10 * cap + q], n1 = M[11 * cap + q], n2 = M[12 * cap + q], n3 = M[13 * cap + q], n4 = M[14 * cap + q];
-    const n5 = M[15 * cap + q], n6 = M[16 * cap + q], n7 = M[17 * cap + q], n8 = M[18 * cap + q], n9 = M[19 * cap + q];
-    let sR = 0;
-    let c0 = 0, c1 = 0, c2 = 0, c3 = 0, c4 = 0, c5 = 0, c6 = 0, c7 = 0, c8 = 0, c9 = 0;
-    for (let k = lo3, e = qW + 2 * lo3; k < hi3; k++, e += 2) {
-      const wp = W[e], wd = W[e + 1], b = hBase[k];
-      const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
-      const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
-      c0 += h0 * wp; c1 += h1 * wp; c2 += h2 * wp; c3 += h3 * wp; c4 += h4 * wp;
-      c5 += h5 * wp; c6 += h6 * wp; c7 += h7 * wp; c8 += h8 * wp; c9 += h9 * wp;
-      sR += (h0 * n0 + h1 * n1 + h2 * n2 + h3 * n3 + h4 * n4 + h5 * n5 + h6 * n6 + h7 * n7 + h8 * n8 + h9 * n9) * wd;
-    }
-    const m4 = M[4 * cap + q], m5 = M[5 * cap + q], m6 = M[6 * cap + q], m7 = M[7 * cap + q], m8 = M[8 * cap + q], m9 = M[9 * cap + q];
-    // ∂/∂u_x,y,z of Σ c·M (rank 3): each monomial's exponent of the axis times the monomial with that axis removed once.
-    let bx = 3 * c0 * m4 + 2 * c1 * m5 + 2 * c2 * m6 + c3 * m7 + c4 * m8 + c5 * m9;
-    let by = c1 * m4 + 2 * c3 * m5 + c4 * m6 + 3 * c6 * m7 + 2 * c7 * m8 + c8 * m9;
-    let bz = c2 * m4 + c4 * m5 + 2 * c5 * m6 + c7 * m7 + 2 * c8 * m8 + 3 * c9 * m9;
-    if (lo4 < hi4) {
-      const o0 = M[20 * cap + q], o1 = M[21 * cap + q], o2 = M[22 * cap + q], o3 = M[23 * cap + q], o4 = M[24 * cap + q];
-      const o5 = M[25 * cap + q], o6 = M[26 * cap + q], o7 = M[27 * cap + q], o8 = M[28 * cap + q], o9 = M[29 * cap + q];
-      const o10 = M[30 * cap + q], o11 = M[31 * cap + q], o12 = M[32 * cap + q], o13 = M[33 * cap + q], o14 = M[34 * cap + q];
-      let d0 = 0, d1 = 0, d2 = 0, d3 = 0, d4 = 0, d5 = 0, d6 = 0, d7 = 0, d8 = 0, d9 = 0, d10 = 0, d11 = 0, d12 = 0, d13 = 0, d14 = 0;
-      for (let k = lo4, e = qW + 2 * lo4; k < hi4; k++, e += 2) {
-        const wp = W[e], wd = W[e + 1], b = hBase[k];
-        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
-        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
-        const h10 = gT[b + 10], h11 = gT[b + 11], h12 = gT[b + 12], h13 = gT[b + 13], h14 = gT[b + 14];
-        d0 += h0 * wp; d1 += h1 * wp; d2 += h2 * wp; d3 += h3 * wp; d4 += h4 * wp;
-        d5 += h5 * wp; d6 += h6 * wp; d7 += h7 * wp; d8 += h8 * wp; d9 += h9 * wp;
-        d10 += h10 * wp; d11 += h11 * wp; d12 += h12 * wp; d13 += h13 * wp; d14 += h14 * wp;
-        sR += (h0 * o0 + h1 * o1 + h2 * o2 + h3 * o3 + h4 * o4 + h5 * o5 + h6 * o6 + h7 * o7 + h8 * o8 + h9 * o9
-          + h10 * o10 + h11 * o11 + h12 * o12 + h13 * o13 + h14 * o14) * wd;
-      }
-      // Rank 4 likewise, with the rank-3 monomials.
-      bx += 4 * d0 * n0 + 3 * d1 * n1 + 3 * d2 * n2 + 2 * d3 * n3 + 2 * d4 * n4 + 2 * d5 * n5 + d6 * n6 + d7 * n7 + d8 * n8 + d9 * n9;
-      by += d1 * n0 + 2 * d3 * n1 + d4 * n2 + 3 * d6 * n3 + 2 * d7 * n4 + d8 * n5 + 4 * d10 * n6 + 3 * d11 * n7 + 2 * d12 * n8 + d13 * n9;
-      bz += d2 * n0 + d4 * n1 + 2 * d5 * n2 + d7 * n3 + 2 * d8 * n4 + 3 * d9 * n5 + d11 * n6 + 2 * d12 * n7 + 3 * d13 * n8 + 4 * d14 * n9;
-    }
-    out[0] = bx; out[1] = by; out[2] = bz; out[3] = sR;
-  }
-
-  /**
-   * mdBackHigh for two adjacent sorted neighbours a, b of one species segment
-   * (r_a ≤ r_b), as mdBackwardPairs does for ranks ≤ 2: over the functions alive for
-   * both, the loads of ∂E/∂T are shared. Writes a's b and radial sum to mdHo[0..3],
-   * b's to mdHo[4..7].
+   * The rank-3/4 part of the pair gradients of two adjacent sorted neighbours a, b of
+   * one species segment (r_a ≤ r_b; a = b for a neighbour without a partner), for
+   * mdBackwardPairs: over the runs of rank 3's and rank 4's functions alive at each
+   * distance (each run moves up from the previous neighbour's), A = Σ_k ∂E/∂T_k·w·phi
+   * and the radial sum Σ_k (∂E/∂T_k·M)·w·phi', the loads of ∂E/∂T shared over the
+   * functions alive for both; then b = Σ_c A_c ∇_u M_c in closed form. Writes a's b
+   * and radial sum to mdHo[0..3], b's to mdHo[4..7].
    */
   private mdBackHighPair(qa: number, qb: number, ti: number): void {
     const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, F2 = 2 * F, M = this.mdM, W = this.mdW, gT = this.gT;
@@ -1798,7 +1737,7 @@ export class LatteModel {
     }
     const ma4 = M[4 * cap + qa], ma5 = M[5 * cap + qa], ma6 = M[6 * cap + qa], ma7 = M[7 * cap + qa], ma8 = M[8 * cap + qa], ma9 = M[9 * cap + qa];
     const mb4 = M[4 * cap + qb], mb5 = M[5 * cap + qb], mb6 = M[6 * cap + qb], mb7 = M[7 * cap + qb], mb8 = M[8 * cap + qb], mb9 = M[9 * cap + qb];
-    // ∂/∂u of Σ c·M (rank 3), as mdBackHigh.
+    // ∂/∂u_x,y,z of Σ c·M (rank 3): each monomial's exponent of the axis times the monomial with that axis removed once.
     let bxA = 3 * ca0 * ma4 + 2 * ca1 * ma5 + 2 * ca2 * ma6 + ca3 * ma7 + ca4 * ma8 + ca5 * ma9;
     let byA = ca1 * ma4 + 2 * ca3 * ma5 + ca4 * ma6 + 3 * ca6 * ma7 + 2 * ca7 * ma8 + ca8 * ma9;
     let bzA = ca2 * ma4 + ca4 * ma5 + 2 * ca5 * ma6 + ca7 * ma7 + 2 * ca8 * ma8 + 3 * ca9 * ma9;
@@ -1879,7 +1818,7 @@ export class LatteModel {
    * loop are shared; the functions alive for one only are visited for it alone
    * (the forward pass wrote w·phi only where |fl(r − c)| < S). A neighbour left
    * without a partner is processed as a pair with itself, the copy's result unused.
-   * Ranks 3 and 4 (rank group 3): one neighbour at a time, in mdBackHigh.
+   * Ranks 3 and 4 (rank group 3): the same pairs, in mdBackHighPair.
    */
   private mdBackwardPairs(i: number, nn: number, ti: number, forces: Float64Array): void {
     const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
@@ -1979,16 +1918,12 @@ export class LatteModel {
           sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
         }
       }
-      // Ranks 3 and 4, a then b (the run moves up with r).
+      // Ranks 3 and 4, the same pair (an unpaired neighbour with itself, the copy unused, as above).
       let hax = 0, hay = 0, haz = 0, hbx = 0, hby = 0, hbz = 0;
       if (highRank) {
-        if (paired) {
-          this.mdBackHighPair(qa, qb, ti);
-          hbx = ho[4]; hby = ho[5]; hbz = ho[6]; sB += ho[7];
-        } else {
-          this.mdBackHigh(qa, ti);
-        }
+        this.mdBackHighPair(qa, qb, ti);
         hax = ho[0]; hay = ho[1]; haz = ho[2]; sA += ho[3];
+        if (paired) { hbx = ho[4]; hby = ho[5]; hbz = ho[6]; sB += ho[7]; }
       }
       // The pair gradients g = ∂E_i/∂r_ij (written out here rather than in a helper: a call
       // V8 does not inline boxes each of its double arguments, an allocation per neighbour).

@@ -311,9 +311,7 @@ export interface TrainOptions {
    * over the training structures, with zero first-layer weights (same energies at the start).
    */
   addBlocks?: string;
-  /** With `initial`: drop these descriptor blocks (1-based) first (dropDescriptorBlocks; before addBlocks). */
-  dropBlocks?: number[];
-  /** With `initial`: drop these blocks or single terms of blocks first (dropDescriptorTerms; with dropBlocks, before addBlocks). */
+  /** With `initial`: drop these blocks, or single terms of blocks, first (dropDescriptorTerms; before addBlocks). */
   dropTerms?: DescriptorTerm[];
   /** Training extxyz files. */
   train: string[];
@@ -649,14 +647,14 @@ export function dropDescriptorTerms(model: LatteModel, terms: readonly Descripto
   const nb = model.blocks.length;
   const keep = model.blocks.map((block) => new Array<boolean>(block.n).fill(true));
   for (const { block: b, term: u } of terms) {
-    if (!Number.isInteger(b) || b < 1 || b > nb) throw new Error(`dropDescriptorBlocks: block ${b} does not exist (the model has blocks 1–${nb}: ${model.config.descriptor})`);
+    if (!Number.isInteger(b) || b < 1 || b > nb) throw new Error(`dropDescriptorTerms: block ${b} does not exist (the model has blocks 1–${nb}: ${model.config.descriptor})`);
     const n = model.blocks[b - 1].n;
     if (u === undefined) keep[b - 1].fill(false);
     else if (!Number.isInteger(u) || u < 1 || u > n) throw new Error(`dropDescriptorTerms: block ${b} (${model.blocks[b - 1].text}) has terms 1–${n}, got ${u}`);
     else keep[b - 1][u - 1] = false;
   }
   const counts = keep.map((k) => k.filter(Boolean).length);
-  if (counts.every((c) => c === 0)) throw new Error('dropDescriptorBlocks: would drop every block');
+  if (counts.every((c) => c === 0)) throw new Error('dropDescriptorTerms: would drop every block');
   const texts = model.config.descriptor.split(':');
   const kept = texts.flatMap((text, q) => (counts[q] === 0 ? [] : [`${counts[q]}${text.slice(text.indexOf(','))}`]));
   const m = new LatteModel({ ...model.config, descriptor: kept.join(':') });
@@ -698,12 +696,11 @@ export function trainLatte(options: TrainOptions): TrainResult {
   if (train.length === 0) throw new Error('no training structures left after the validation split');
   if (!options.initial) {
     if (options.addBlocks !== undefined) throw new Error('addBlocks extends an initial model: give initial too');
-    if (options.dropBlocks?.length || options.dropTerms?.length) throw new Error('dropBlocks changes an initial model: give initial too');
+    if (options.dropTerms?.length) throw new Error('dropTerms changes an initial model: give initial too');
     model.initialise(seed);
     fitStatistics(model, train);
   }
-  const drops = [...(options.dropBlocks ?? []).map((block) => ({ block })), ...(options.dropTerms ?? [])];
-  const kept = drops.length ? dropDescriptorTerms(model, drops) : model;
+  const kept = options.dropTerms?.length ? dropDescriptorTerms(model, options.dropTerms) : model;
   const trained = options.addBlocks !== undefined ? extendDescriptor(kept, options.addBlocks, train, seed) : kept;
   return trainModel(trained, train, validation, { ...options, seed }, rng);
 }
