@@ -8,7 +8,7 @@
  *        [--wl 1.5] [--energy-weight 30] [--energy-scales 0.1,0.3,1] [--cv] [--no-save] [--out NAME] [--energy-per-atom]
  *        [--threads N]   (design assembly threads; default: all cores) [--lambdas 1e-15,1e-13,…]
  *        [--metric rmse|mae] [--combine sum|max] [--prior-wl 2] [--prior-wn 6]
- *        [--radial chebexpcos|poly|agnesi] [--r0 2.35] [--p 2] [--q 4]   (agnesi: radial.ts)
+ *        [--radial chebexpcos|poly|agnesi] [--r0 R] [--p 2] [--q 4]   (agnesi: radial.ts; --r0 required)
  *        [--energy-loss l2|l1|l1:δ|huber:δ] [--irls-iterations 8]   (fit.ts EnergyLoss: IRLS on the energy rows)
  *
  * λ and the energy-weight multiplier are chosen by 5-fold cross-validation on the
@@ -28,6 +28,7 @@ import { DEFAULT_IRLS_ITERATIONS, defaultBasisSpec, energyLossFromText, fitTrace
 import { saveModel } from '../potentials/trace/model.ts';
 import type { RadialSpec } from '../potentials/trace/radial.ts';
 import { parseOptions } from '../src/cli/command.ts';
+import { radialFromOptions } from '../src/cli/fit.ts';
 import { report } from './harness.ts';
 import { DATASETS } from '../test/oracles/datasets.ts';
 
@@ -53,11 +54,7 @@ const energyWeight = num('energy-weight', 30);
 const threads = num('threads', availableParallelism());
 const lambdas = typeof options.lambdas === 'string' ? options.lambdas.split(',').map(Number) : undefined;
 if (lambdas && lambdas.some((x) => !(x > 0))) throw new Error(`--lambdas must list positive numbers, got ${String(options.lambdas)}`);
-const radialLambda = num('radial-lambda', 1);
-const radialKind = typeof options.radial === 'string' ? options.radial : 'chebexpcos';
-if (!['chebexpcos', 'poly', 'agnesi'].includes(radialKind)) throw new Error(`--radial must be chebexpcos, poly or agnesi, got ${radialKind}`);
-const radialSpec = (n: number): RadialSpec => radialKind === 'chebexpcos' ? { kind: 'chebexpcos', n, cutoff, lambda: radialLambda }
-  : radialKind === 'agnesi' ? { kind: 'agnesi', n, cutoff, r0: num('r0', 2.35), p: num('p', 2), q: num('q', 4) } : { kind: 'poly', n, cutoff };
+const radialSpec = (n: number): RadialSpec => radialFromOptions(options, n, cutoff);
 const wL = num('wl', 1.5);
 const metric = options.metric === 'mae' ? 'mae' : 'rmse', combine = options.combine === 'max' ? 'max' : 'sum';
 const prior = { wl: num('prior-wl', 2), wn: num('prior-wn', 6) };
@@ -85,7 +82,7 @@ for (const el of elements) {
   const name = typeof options.out === 'string' ? options.out : el;
   if (!options['no-save']) saveModel(join(ROOT, 'models', 'trace', `${name}.msgpack`), fit.model);
   const row: Record<string, unknown> = {
-    element: el, functions: fit.nFunctions, cutoff, radial: basis.radial, radial_lambda: radialKind === 'chebexpcos' ? radialLambda : null, wL, degree: degree.join('/'), energy_per_atom: !!options['energy-per-atom'],
+    element: el, functions: fit.nFunctions, cutoff, radial: basis.radial, radial_lambda: basis.radial.lambda ?? null, wL, degree: degree.join('/'), energy_per_atom: !!options['energy-per-atom'],
     metric, combine, prior_wl: prior.wl, prior_wn: prior.wn, energy_loss: energyLoss, irls_iterations: energyLoss === 'l2' ? null : irlsIterations,
     lambda: fit.lambda, energy_weight: fit.energyWeight, threads, fit_s: fit.timings.total_s, fit_cpu_s: Number(fitCpu.toFixed(1)), design_s: fit.timings.design_s, solve_s: fit.timings.solve_s,
     train_E_mae: fit.train.energy_mae_mev_per_atom, train_F_mae: fit.train.force_mae_ev_per_a,

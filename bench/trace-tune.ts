@@ -6,7 +6,7 @@
  * factors of its columns (fit.ts restrictAssembled), so a candidate costs seconds.
  * Cutoff and radial basis need a design each (one run per setting).
  *
- *   npx tsx bench/trace-tune.ts Si [--cutoff 5.5] [--radial chebexpcos|poly|agnesi] [--radial-lambda 1] [--r0 2.35 --p 2 --q 4]
+ *   npx tsx bench/trace-tune.ts Si [--cutoff 5.5] [--radial chebexpcos|poly|agnesi] [--radial-lambda 1] [--r0 R --p 2 --q 4 (agnesi; --r0 required)]
  *        [--big 24,20,13] [--big-wl 1] [--size 300] [--tolerance 0.15] [--wl 1,1.25,1.5,2]
  *        [--energy-scales 0.1,0.2,0.3,0.5,1] [--threads N] [--design FILE] [--candidates 12/12/11@0.75,…]
  *        [--lambdas 1e-17,…] [--metric rmse|mae] [--combine sum|max] [--prior-wl 2] [--prior-wn 6] [--energy-per-atom]
@@ -28,8 +28,9 @@ import { join } from 'node:path';
 import { readExtxyz } from '../src/io/extxyz.ts';
 import { AceBasis, type BasisSpec } from '../potentials/trace/basis.ts';
 import { DEFAULT_IRLS_ITERATIONS, assembleParallel, defaultBasisSpec, energyLossFromText, type Assembled, type EnergyRows, priorWeights, restrictAssembled, selectByCrossValidation } from '../potentials/trace/fit.ts';
-import type { RadialKind } from '../potentials/trace/radial.ts';
+import type { RadialSpec } from '../potentials/trace/radial.ts';
 import { parseOptions } from '../src/cli/command.ts';
+import { radialFromOptions } from '../src/cli/fit.ts';
 import { report } from './harness.ts';
 import { DATASETS } from '../test/oracles/datasets.ts';
 
@@ -44,8 +45,9 @@ const el = positional[0] ?? 'Si';
 if (!BEST[el]) throw new Error(`no zuo2020 data for ${el}`);
 const num = (name: string, fallback: number): number => (typeof options[name] === 'string' ? Number(options[name]) : fallback);
 const nums = (name: string, fallback: number[]): number[] => (typeof options[name] === 'string' ? options[name].split(',').map(Number) : fallback);
-const cutoff = num('cutoff', 5.5), radialLambda = num('radial-lambda', 1);
-const radialKind = (typeof options.radial === 'string' ? options.radial : 'chebexpcos') as RadialKind;
+const cutoff = num('cutoff', 5.5);
+/** The radial options (--radial, --radial-lambda, --r0, --p, --q), read once; n is set per basis. */
+const radialBase = radialFromOptions(options, 1, cutoff);
 const bigDeg = nums('big', [16, 16, 12]), bigWl = num('big-wl', 0.75);
 const size = num('size', 300), tolerance = num('tolerance', 0.1);
 const wls = nums('wl', [0.75, 1, 1.25, 1.5]);
@@ -56,8 +58,9 @@ const prior = { wl: num('prior-wl', 2), wn: num('prior-wn', 6) };
 const threads = num('threads', availableParallelism());
 const energyLoss = typeof options['energy-loss'] === 'string' ? energyLossFromText(options['energy-loss']) : 'l2';
 const irlsIterations = num('irls-iterations', DEFAULT_IRLS_ITERATIONS);
-const agnesi = { r0: num('r0', 2.35), p: num('p', 2), q: num('q', 4) };
-const radial = (n: number) => ({ kind: radialKind, n, cutoff, ...(radialKind === 'chebexpcos' ? { lambda: radialLambda } : radialKind === 'agnesi' ? agnesi : {}) });
+const radialKind = radialBase.kind, radialLambda = radialBase.lambda;
+const agnesi = { r0: radialBase.r0, p: radialBase.p, q: radialBase.q };
+const radial = (n: number): RadialSpec => ({ ...radialBase, n });
 const spec = (deg: number[], wL: number): BasisSpec => defaultBasisSpec([el], { maxDegree: deg, wL, radial: radial(deg[0]) });
 
 const train = readExtxyz(join(DATA, 'zuo2020', `${el}_train.xyz`));

@@ -317,7 +317,7 @@ function energyRowsOf(rows: RowList, nCols: number): EnergyRows {
 }
 
 /** Energy rows of several folds stacked (in the order given). */
-export function concatEnergyRows(list: EnergyRows[], nCols: number): EnergyRows {
+function concatEnergyRows(list: EnergyRows[], nCols: number): EnergyRows {
   const m = list.reduce((a, r) => a + r.m, 0);
   const out: EnergyRows = { m, A: new Float64Array(m * nCols), b: new Float64Array(m), weight: new Float64Array(m), atoms: new Float64Array(m), frame: new Int32Array(m) };
   let at = 0;
@@ -511,7 +511,7 @@ function trainingEnergyRows(folds: FoldFactors[], skip: number, nCols: number): 
 }
 
 /** Validated (kind, δ) of an energy loss; null for L2. */
-export function parseEnergyLoss(loss: EnergyLoss | undefined): { kind: 'l1' | 'huber'; delta: number } | null {
+function parseEnergyLoss(loss: EnergyLoss | undefined): { kind: 'l1' | 'huber'; delta: number } | null {
   if (loss === undefined || loss === 'l2') return null;
   if (loss === 'l1') return { kind: 'l1', delta: DEFAULT_L1_FLOOR };
   if (typeof loss === 'object' && loss !== null) {
@@ -541,7 +541,7 @@ export function energyLossFromText(text: string, name = '--energy-loss'): Energy
  * exactly these rows; each of the `iterations` further solves reweights the energy rows
  * from the previous iterate's per-atom residuals (meV/atom).
  */
-export function solveIrls(rest: StreamingQR, rows: EnergyRows, alpha: number, gamma: Float64Array, lambda: number,
+function solveIrls(rest: StreamingQR, rows: EnergyRows, alpha: number, gamma: Float64Array, lambda: number,
   loss: { kind: 'l1' | 'huber'; delta: number }, iterations: number): Float64Array {
   const n = rest.n, m = rows.m;
   const u = new Float64Array(m).fill(1), r = new Float64Array(m);

@@ -8,6 +8,27 @@ import type { RadialKind, RadialSpec } from '../../potentials/trace/radial.ts';
 import { saveModel } from '../../potentials/trace/model.ts';
 import { parseOptions, type Command } from './command.ts';
 
+/**
+ * The radial basis of N functions named by --radial (chebexpcos | poly | agnesi, default
+ * chebexpcos) with its own options: --radial-lambda (chebexpcos, default 1), --r0
+ * (agnesi, required) and --p, --q (agnesi, default 2 and 4). Shared by `tensormd fit`
+ * and the ACE benches, so that all read them alike.
+ */
+export function radialFromOptions(options: Readonly<Record<string, string | true | undefined>>, n: number, cutoff: number): RadialSpec {
+  const num = (name: string, fallback: number): number => {
+    const v = options[name];
+    if (v === undefined) return fallback;
+    const x = Number(v);
+    if (!Number.isFinite(x)) throw new Error(`--${name} must be a number, got ${String(v)}`);
+    return x;
+  };
+  const kind = String(options.radial ?? 'chebexpcos') as RadialKind;
+  if (kind === 'chebexpcos') return { kind, n, cutoff, lambda: num('radial-lambda', 1) };
+  if (kind !== 'agnesi') return { kind, n, cutoff }; // an unknown kind is named by the basis's validation
+  if (options.r0 === undefined) throw new Error('--radial agnesi needs --r0 (the distance of finest resolution, Å)');
+  return { kind, n, cutoff, r0: num('r0', 0), p: num('p', 2), q: num('q', 4) };
+}
+
 export const fitCommand: Command = {
   name: 'fit',
   summary: 'fit a linear (tensor-reduced) ACE potential to extxyz data',
@@ -76,16 +97,9 @@ Fit:
     const degrees = maxDegree ?? [20, 16, 12, 10].slice(0, order);
     if (degrees.length !== order) throw new Error(`--degree needs ${order} values (one per order), got ${degrees.length}`);
     const cutoff = num('cutoff', 5.5);
-    const radialKind = (options.radial ?? 'chebexpcos') as RadialKind;
-    const radialOptions = (kind: RadialKind): Partial<RadialSpec> => {
-      if (kind === 'chebexpcos') return { lambda: num('radial-lambda', 1) };
-      if (kind !== 'agnesi') return {};
-      if (options.r0 === undefined) throw new Error('--radial agnesi needs --r0 (the distance of finest resolution, Å)');
-      return { r0: num('r0', 0), p: num('p', 2), q: num('q', 4) };
-    };
     const basis = defaultBasisSpec(elements, {
       order, maxDegree: degrees, wL: num('wl', 1.5),
-      radial: { kind: radialKind, n: Math.ceil(degrees[0]), cutoff, ...radialOptions(radialKind) },
+      radial: radialFromOptions(options, Math.ceil(degrees[0]), cutoff),
       channels: parseChannels(String(options.channels ?? 'full')),
     });
     let e0: Record<string, number> | undefined;
