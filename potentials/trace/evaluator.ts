@@ -70,6 +70,8 @@ export class AceEvaluator {
   private readonly fastMono: Int32Array;
   /** Compiled polynomial per centre species (see polygen.ts) for the coefficient array polyOf. */
   private polyChunks: PolyChunk[][] = [];
+  /** A polynomial chunk's part of E_i. */
+  private readonly polyE = new Float64Array(1);
   private polyOf: Float64Array | null = null;
   private readonly fastA: Float64Array;
   private readonly fastOmega: Float64Array;
@@ -78,6 +80,8 @@ export class AceEvaluator {
   private fZ = new Int32Array(0);
   private fUnit = new Float64Array(0);
   private fInv = new Float64Array(0);
+  /** Each gathered neighbour's distance (radial.evaluateAt reads it from here). */
+  private fDist = new Float64Array(0);
   private fY = new Float64Array(0);
   private fDG = new Float64Array(0);
   private fR = new Float64Array(0);
@@ -194,6 +198,7 @@ export class AceEvaluator {
     this.fZ = new Int32Array(cap);
     this.fUnit = new Float64Array(3 * cap);
     this.fInv = new Float64Array(cap);
+    this.fDist = new Float64Array(cap);
     this.fY = new Float64Array(cap * nY);
     this.fDG = new Float64Array(3 * cap * nY);
     // Per neighbour: base radial g_n (N entries) then per-pair R_p (P entries).
@@ -348,7 +353,7 @@ export class AceEvaluator {
     const chunks = this.polyChunks[zi], A = this.fastA, w = this.fastOmega;
     w.fill(0);
     let e = e0[zi];
-    for (let c = 0; c < chunks.length; c++) e += chunks[c](A, w);
+    for (let c = 0; c < chunks.length; c++) { chunks[c](A, w, this.polyE); e += this.polyE[0]; }
     return e;
   }
 
@@ -371,7 +376,7 @@ export class AceEvaluator {
     const fN = this.fastN, fOld = this.fastOld, fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive;
     const A = this.fastA, shVal = this.sh.valuesFast, shGrad = this.sh.polyGradientsFast, radial = basis.radial, fShift = this.fastShift, fDirect = this.fastDirect, RW = N + P;
     const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
-    const owner = atoms.owner, fHalf = this.fHalf;
+    const owner = atoms.owner, fHalf = this.fHalf, fDist = this.fDist;
     const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
     A.fill(0);
     let count = 0;
@@ -384,7 +389,7 @@ export class AceEvaluator {
       const ux = dx * inv, uy = dy * inv, uz = dz * inv;
       const k = count++;
       const zj = smap[species[j]];
-      fIndex[k] = j; fZ[k] = zj; fInv[k] = inv;
+      fIndex[k] = j; fZ[k] = zj; fInv[k] = inv; fDist[k] = r;
       fUnit[3 * k] = ux; fUnit[3 * k + 1] = uy; fUnit[3 * k + 2] = uz;
       const yOff = k * nY, rOff = k * RW;
       if (pairs) {
@@ -393,16 +398,16 @@ export class AceEvaluator {
         const o = owner[j], mine = o > i || (o === i && firstPositive(dx, dy, dz));
         fHalf[k] = mine ? 1 : 0;
         if (mine) {
-          shGrad(ux, uy, uz, fY, fDG, yOff);
-          radial.evaluate(r, fR, fDR, rOff);
+          shGrad(fUnit, 3 * k, fY, fDG, yOff);
+          radial.evaluateAt(fDist, k, fR, fDR, rOff);
         } else {
-          shVal(ux, uy, uz, fY, yOff);
-          radial.values(r, fR, rOff);
+          shVal(fUnit, 3 * k, fY, yOff);
+          radial.valuesAt(fDist, k, fR, rOff);
         }
         continue;
       }
-      shGrad(ux, uy, uz, fY, fDG, yOff);
-      radial.evaluate(r, fR, fDR, rOff);
+      shGrad(fUnit, 3 * k, fY, fDG, yOff);
+      radial.evaluateAt(fDist, k, fR, fDR, rOff);
       const qb = zj * (L + 1);
       for (let l = 0; l <= L; l++) {
         const lo = fAct[2 * (qb + l)], hi = fAct[2 * (qb + l) + 1];

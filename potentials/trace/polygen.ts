@@ -12,10 +12,11 @@
  *
  * The code is cut into chunks of a few hundred monomials so that each function stays
  * small enough for V8's optimising compiler. Each chunk reads A, adds its part of ω
- * into w (which the caller zeroes) and returns its part of E.
+ * into w (which the caller zeroes) and writes its part of E to e[0] (not returned: a
+ * double returned from a call V8 does not inline is boxed, an allocation per call).
  */
 
-export type PolyChunk = (A: Float64Array, w: Float64Array) => number;
+export type PolyChunk = (A: Float64Array, w: Float64Array, e: Float64Array) => void;
 
 /** Monomials per chunk: keeps a chunk's bytecode well under V8's optimisation limit. */
 const CHUNK_MONOMIALS = 240;
@@ -58,11 +59,11 @@ export function compilePolynomial(idx: Int32Array, start: Int32Array, coef: Floa
     const head = [`'use strict';`];
     for (const v of reads) head.push(`const a${v} = A[${v}];`);
     for (const v of writes) head.push(`let w${v} = 0;`);
-    head.push('let e = 0, H = 0, h = 0, k = 0, p = 0, q = 0;');
+    head.push('let E = 0, H = 0, h = 0, k = 0, p = 0, q = 0;');
     const tail: string[] = [];
     for (const v of writes) tail.push(`w[${v}] += w${v};`);
-    tail.push('return e;');
-    chunks.push(new Function('A', 'w', [...head, ...body, ...tail].join('\n')) as PolyChunk);
+    tail.push('e[0] = E;');
+    chunks.push(new Function('A', 'w', 'e', [...head, ...body, ...tail].join('\n')) as PolyChunk);
     body = []; reads = new Set(); writes = new Set(); count = 0;
   };
   for (const [v1, n1] of tree) {
@@ -89,7 +90,7 @@ export function compilePolynomial(idx: Int32Array, start: Int32Array, coef: Floa
       }
       body.push(`H += a${v2} * h; w${v2} += a${v1} * h;`);
     }
-    body.push(`e += a${v1} * H; w${v1} += H;`);
+    body.push(`E += a${v1} * H; w${v1} += H;`);
     count += n1.size;
     if (count >= CHUNK_MONOMIALS) flush();
   }

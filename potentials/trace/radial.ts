@@ -46,6 +46,8 @@ export class RadialBasis {
   readonly lambda: number;
   private readonly code: number;
   private readonly t: Float64Array;
+  /** r for values()/evaluate(), which run valuesAt/evaluateAt on it. */
+  private readonly rBox = new Float64Array(1);
   private readonly dt: Float64Array;
   /** chebexpcos constants: e^{−λ}, 1/(1 − e^{−λ}), λ/rc, π/rc. */
   private readonly el: number;
@@ -149,7 +151,16 @@ export class RadialBasis {
 
   /** Writes g_n(r) (no derivatives) into g[off..off+n); zero beyond the cutoff. */
   values(r: number, g: Float64Array, off: number): void {
-    const N = this.n, rc = this.cutoff;
+    this.rBox[0] = r;
+    this.valuesAt(this.rBox, 0, g, off);
+  }
+
+  /**
+   * values() at r = rs[k]: for per-neighbour loops, which keep the distances in an array
+   * (a call V8 does not inline boxes a double argument, an allocation per neighbour).
+   */
+  valuesAt(rs: Float64Array, k: number, g: Float64Array, off: number): void {
+    const r = rs[k], N = this.n, rc = this.cutoff;
     if (r >= rc) {
       for (let k = 0; k < N; k++) g[off + k] = 0;
       return;
@@ -182,7 +193,13 @@ export class RadialBasis {
 
   /** Writes g_n(r) and dg_n/dr into g[off..off+n), dg[off..off+n); zero beyond the cutoff. */
   evaluate(r: number, g: Float64Array, dg: Float64Array, off: number): void {
-    const N = this.n, rc = this.cutoff;
+    this.rBox[0] = r;
+    this.evaluateAt(this.rBox, 0, g, dg, off);
+  }
+
+  /** evaluate() at r = rs[k] (see valuesAt). */
+  evaluateAt(rs: Float64Array, k: number, g: Float64Array, dg: Float64Array, off: number): void {
+    const r = rs[k], N = this.n, rc = this.cutoff;
     if (r >= rc) {
       for (let k = 0; k < N; k++) { g[off + k] = 0; dg[off + k] = 0; }
       return;

@@ -18,10 +18,14 @@ export function lmIndex(l: number, m: number): number {
   return l * l + l + m;
 }
 
-/** Y_lm at a unit vector into out[offset + lm] (compiled form of SphericalHarmonics.values). */
-export type ShValues = (x: number, y: number, z: number, out: Float64Array, offset: number) => void;
-/** Y_lm and ∇G_lm at a unit vector (compiled form of SphericalHarmonics.valuesAndPolyGradients). */
-export type ShPolyGradients = (x: number, y: number, z: number, out: Float64Array, grad: Float64Array, offset: number) => void;
+/**
+ * Y_lm at the unit vector (u[uo], u[uo+1], u[uo+2]) into out[offset + lm] (compiled form
+ * of SphericalHarmonics.values). The vector comes in an array, not as three numbers: a
+ * call V8 does not inline boxes each double argument, an allocation per neighbour.
+ */
+export type ShValues = (u: Float64Array, uo: number, out: Float64Array, offset: number) => void;
+/** Y_lm and ∇G_lm at the unit vector u[uo..uo+3) (compiled form of SphericalHarmonics.valuesAndPolyGradients). */
+export type ShPolyGradients = (u: Float64Array, uo: number, out: Float64Array, grad: Float64Array, offset: number) => void;
 
 export class SphericalHarmonics {
   readonly lmax: number;
@@ -74,14 +78,14 @@ export class SphericalHarmonics {
         this.beta[l * w + m] = (l + m - 1) / (l - m);
       }
     }
-    this.valuesFast = new Function('x', 'y', 'z', 'out', 'offset', this.source(false).join('\n')) as ShValues;
-    this.polyGradientsFast = new Function('x', 'y', 'z', 'out', 'grad', 'offset', this.source(true).join('\n')) as ShPolyGradients;
+    this.valuesFast = new Function('u', 'uo', 'out', 'offset', this.source(false).join('\n')) as ShValues;
+    this.polyGradientsFast = new Function('u', 'uo', 'out', 'grad', 'offset', this.source(true).join('\n')) as ShPolyGradients;
   }
 
   /** Straight-line source of `values` (grad false) or `valuesAndPolyGradients` (grad true). */
   private source(grad: boolean): string[] {
     const L = this.lmax, w = L + 2, lit = (v: number): string => `(${String(v)})`;
-    const src = [`'use strict';`, 'const c0 = 1, s0 = 0;'];
+    const src = [`'use strict';`, 'const x = u[uo], y = u[uo + 1], z = u[uo + 2];', 'const c0 = 1, s0 = 0;'];
     for (let m = 1; m <= L; m++) src.push(`const c${m} = x * c${m - 1} - y * s${m - 1}, s${m} = x * s${m - 1} + y * c${m - 1};`);
     for (let m = 0; m <= L; m++) {
       src.push(`const p${m}_${m} = ${lit(this.pmm[m])};`);
