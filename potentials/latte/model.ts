@@ -24,6 +24,7 @@
 import { Rng } from '../../src/rng.ts';
 import { ACT_GAUSS, ACT_TANH, activationCode } from './activation.ts';
 import { compileContract, compileContractBackward, compileMlp, type MlpKernel } from './mdgen.ts';
+import { compileBackHighPair, compileForwardHigh } from './mdhigh.ts';
 import { compactSize, contractionPlan, descriptorSize, MAX_RANK, parseDescriptor, TUPLES, type BlockSpec } from './pattern.ts';
 
 export type Activation = 'gaussian' | 'tanh' | 'silu';
@@ -55,11 +56,15 @@ export interface LatteConfig {
   embeddingDim?: number;
 }
 
-// evaluateMd writes ranks 3 and 4 out (mdGather, mdForwardHigh, mdBackHighPair): a higher MAX_RANK needs code there.
+// evaluateMd writes ranks 3 and 4 out in mdGather, and mdhigh.ts generates their loops for ranks 3 and 4 only: a higher MAX_RANK needs code there.
 if (MAX_RANK !== 4) throw new Error(`LATTE evaluateMd handles ranks up to 4, MAX_RANK is ${MAX_RANK}`);
 
 /** Margin (Å) added to the largest width of a rank group when finding runs of (neighbour, function) pairs in evaluateMd. */
 const RUN_MARGIN = 1e-9;
+
+/** The rank-3/4 loops of evaluateMd, generated from the component tables (mdhigh.ts). */
+const FORWARD_HIGH = compileForwardHigh(RUN_MARGIN);
+const BACK_HIGH_PAIR = compileBackHighPair();
 
 /** Flat monomial table of u: ranks 0..MAX_RANK, compact components. */
 const MONO_OFF: number[] = [];
@@ -1563,96 +1568,17 @@ export class LatteModel {
    * 0–2), rank 4 one at a time; the 10 or 15 compact components summed in locals.
    */
   private mdForwardHigh(ti: number, kStart: number, kEnd: number): void {
-    const F = this.nFunctions, ns = this.nSpecies, k0 = ti * F, F2 = 2 * F, split = this.mdSplit[ti];
-    const R = this.mdR, T = this.T, W = this.mdW, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
-    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, hC = this.mdHC, hBase = this.mdHBase;
-    const mv = this.mdMv;
-    // Rank 3: xxx xxy xxz xyy xyz xzz yyy yyz yzz zzz; rank 4 likewise (lexicographic sorted tuples).
-    const N0 = mv[10], N1 = mv[11], N2 = mv[12], N3 = mv[13], N4 = mv[14], N5 = mv[15], N6 = mv[16], N7 = mv[17], N8 = mv[18], N9 = mv[19];
-    const O0 = mv[20], O1 = mv[21], O2 = mv[22], O3 = mv[23], O4 = mv[24], O5 = mv[25], O6 = mv[26], O7 = mv[27];
-    const O8 = mv[28], O9 = mv[29], O10 = mv[30], O11 = mv[31], O12 = mv[32], O13 = mv[33], O14 = mv[34];
-    const S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN;
-    for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; }
-    let k = kStart;
-    for (; k + 1 < split; k += 2) {
-      const ca = hC[k], cb = hC[k + 1], isa = ordIs[k], isb = ordIs[k + 1], kk = k - k0, ba = hBase[k], bb = hBase[k + 1], wo = 2 * kk;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0;
-      let b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0, b8 = 0, b9 = 0;
-      for (let tj = 0; tj < ns; tj++) {
-        const qEnd = seg[tj + 1];
-        let lo = segLo[tj], hi = segHi[tj];
-        while (lo < qEnd && !(R[lo] - ca > -S)) lo++;
-        if (hi < lo) hi = lo;
-        while (hi < qEnd && R[hi] - cb < S) hi++;
-        segLo[tj] = lo; segHi[tj] = hi;
-        const e = (ti * ns + tj) * F + kk, wa = CA[e], wb = CA[e + 1], da = CB[e], db = CB[e + 1];
-        for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
-          const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
-          let pa = 0, pb = 0, qa = 0, qb = 0;
-          { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
-          { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
-          W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
-          const n0 = N0[q], n1 = N1[q], n2 = N2[q], n3 = N3[q], n4 = N4[q], n5 = N5[q], n6 = N6[q], n7 = N7[q], n8 = N8[q], n9 = N9[q];
-          a0 += pa * n0; a1 += pa * n1; a2 += pa * n2; a3 += pa * n3; a4 += pa * n4; a5 += pa * n5; a6 += pa * n6; a7 += pa * n7; a8 += pa * n8; a9 += pa * n9;
-          b0 += pb * n0; b1 += pb * n1; b2 += pb * n2; b3 += pb * n3; b4 += pb * n4; b5 += pb * n5; b6 += pb * n6; b7 += pb * n7; b8 += pb * n8; b9 += pb * n9;
-        }
-      }
-      T[ba] = a0; T[ba + 1] = a1; T[ba + 2] = a2; T[ba + 3] = a3; T[ba + 4] = a4; T[ba + 5] = a5; T[ba + 6] = a6; T[ba + 7] = a7; T[ba + 8] = a8; T[ba + 9] = a9;
-      T[bb] = b0; T[bb + 1] = b1; T[bb + 2] = b2; T[bb + 3] = b3; T[bb + 4] = b4; T[bb + 5] = b5; T[bb + 6] = b6; T[bb + 7] = b7; T[bb + 8] = b8; T[bb + 9] = b9;
-    }
-    for (let part = 0; part < 2; part++) {
-      const end = part === 0 ? split : kEnd;
-      if (part === 1) { k = split; for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; } }
-      for (; k < end; k++) {
-        const c = hC[k], is = ordIs[k], kk = k - k0, base = hBase[k], wo = 2 * kk;
-        if (part === 0) {
-          let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
-          for (let tj = 0; tj < ns; tj++) {
-            const qEnd = seg[tj + 1];
-            let lo = segLo[tj], hi = segHi[tj];
-            while (lo < qEnd && !(R[lo] - c > -S)) lo++;
-            if (hi < lo) hi = lo;
-            while (hi < qEnd && R[hi] - c < S) hi++;
-            segLo[tj] = lo; segHi[tj] = hi;
-            const e = (ti * ns + tj) * F + kk, ca = CA[e], cb = CB[e];
-            for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
-              const y = (R[q] - c) * is;
-              let wp = 0, wd = 0;
-              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
-              W[o] = wp; W[o + 1] = wd;
-              t0 += wp * N0[q]; t1 += wp * N1[q]; t2 += wp * N2[q]; t3 += wp * N3[q]; t4 += wp * N4[q]; t5 += wp * N5[q]; t6 += wp * N6[q]; t7 += wp * N7[q]; t8 += wp * N8[q]; t9 += wp * N9[q];
-            }
-          }
-          T[base] = t0; T[base + 1] = t1; T[base + 2] = t2; T[base + 3] = t3; T[base + 4] = t4; T[base + 5] = t5; T[base + 6] = t6; T[base + 7] = t7; T[base + 8] = t8; T[base + 9] = t9;
-        } else {
-          let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0, t10 = 0, t11 = 0, t12 = 0, t13 = 0, t14 = 0;
-          for (let tj = 0; tj < ns; tj++) {
-            const qEnd = seg[tj + 1];
-            let lo = segLo[tj], hi = segHi[tj];
-            while (lo < qEnd && !(R[lo] - c > -S)) lo++;
-            if (hi < lo) hi = lo;
-            while (hi < qEnd && R[hi] - c < S) hi++;
-            segLo[tj] = lo; segHi[tj] = hi;
-            const e = (ti * ns + tj) * F + kk, ca = CA[e], cb = CB[e];
-            for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
-              const y = (R[q] - c) * is;
-              let wp = 0, wd = 0;
-              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
-              W[o] = wp; W[o + 1] = wd;
-              t0 += wp * O0[q]; t1 += wp * O1[q]; t2 += wp * O2[q]; t3 += wp * O3[q]; t4 += wp * O4[q]; t5 += wp * O5[q]; t6 += wp * O6[q]; t7 += wp * O7[q]; t8 += wp * O8[q]; t9 += wp * O9[q]; t10 += wp * O10[q]; t11 += wp * O11[q]; t12 += wp * O12[q]; t13 += wp * O13[q]; t14 += wp * O14[q];
-            }
-          }
-          T[base] = t0; T[base + 1] = t1; T[base + 2] = t2; T[base + 3] = t3; T[base + 4] = t4; T[base + 5] = t5; T[base + 6] = t6; T[base + 7] = t7; T[base + 8] = t8; T[base + 9] = t9; T[base + 10] = t10; T[base + 11] = t11; T[base + 12] = t12; T[base + 13] = t13; T[base + 14] = t14;
-        }
-      }
-    }
+    FORWARD_HIGH(ti, kStart, kEnd, this.nFunctions, this.nSpecies, this.mdSplit[ti], this.mdR, this.T, this.mdW,
+      this.mdSeg, this.mdSegLo, this.mdSegHi, this.mdIs, this.mdCA, this.mdCB, this.mdHC, this.mdHBase, this.mdMv, this.grpSmax);
   }
 
-  /** mdBackHighPair's runs of sorted functions: rank 3 [mdLo3, mdHi3), rank 4 [mdLo4, mdHi4); its result: b (x, y, z) and the radial sum of each neighbour. */
+  /** mdBackHighPair's runs of sorted functions, carried from pair to pair: rank 3 [mdLo3, mdHi3), rank 4 [mdLo4, mdHi4). */
   private mdLo3 = 0;
   private mdHi3 = 0;
   private mdLo4 = 0;
   private mdHi4 = 0;
+  /** The runs of one pair for the generated kernel (pairRuns layout, rank 3 then rank 4) and its result: b (x, y, z) and the radial sum of each neighbour. */
+  private readonly mdRuns = new Int32Array(12);
   private readonly mdHo = new Float64Array(8);
 
   /**
@@ -1661,154 +1587,17 @@ export class LatteModel {
    * mdBackwardPairs: over the runs of rank 3's and rank 4's functions alive at each
    * distance (each run moves up from the previous neighbour's), A = Σ_k ∂E/∂T_k·w·phi
    * and the radial sum Σ_k (∂E/∂T_k·M)·w·phi', the loads of ∂E/∂T shared over the
-   * functions alive for both; then b = Σ_c A_c ∇_u M_c in closed form. Writes a's b
-   * and radial sum to mdHo[0..3], b's to mdHo[4..7].
+   * functions alive for both; then b = Σ_c A_c ∇_u M_c in closed form (mdhigh.ts).
+   * Writes a's b and radial sum to mdHo[0..3], b's to mdHo[4..7].
    */
   private mdBackHighPair(qa: number, qb: number, ti: number): void {
-    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, F2 = 2 * F, M = this.mdM, W = this.mdW, gT = this.gT;
-    const hC = this.mdHC, hBase = this.mdHBase, split = this.mdSplit[ti];
-    const g4 = this.mdGrp[ti * 5 + 4], S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN, ra = this.mdR[qa], rb = this.mdR[qb];
-    const wA = qa * F2 - 2 * k0, wB = qb * F2 - 2 * k0;
-    let lo3 = this.mdLo3, hi3 = this.mdHi3;
-    lo3 = runStart(hC, lo3, split, ra, S);
-    if (hi3 < lo3) hi3 = lo3;
-    hi3 = runEnd(hC, hi3, split, ra, S);
-    const loA3 = lo3, hiA3 = hi3;
-    lo3 = runStart(hC, lo3, split, rb, S);
-    if (hi3 < lo3) hi3 = lo3;
-    hi3 = runEnd(hC, hi3, split, rb, S);
-    this.mdLo3 = lo3; this.mdHi3 = hi3;
-    const mid3 = lo3 < hiA3 ? lo3 : hiA3, end3 = lo3 > hiA3 ? lo3 : hiA3;
-    let lo4 = this.mdLo4, hi4 = this.mdHi4;
-    lo4 = runStart(hC, lo4, g4, ra, S);
-    if (hi4 < lo4) hi4 = lo4;
-    hi4 = runEnd(hC, hi4, g4, ra, S);
-    const loA4 = lo4, hiA4 = hi4;
-    lo4 = runStart(hC, lo4, g4, rb, S);
-    if (hi4 < lo4) hi4 = lo4;
-    hi4 = runEnd(hC, hi4, g4, rb, S);
-    this.mdLo4 = lo4; this.mdHi4 = hi4;
-    const mid4 = lo4 < hiA4 ? lo4 : hiA4, end4 = lo4 > hiA4 ? lo4 : hiA4;
-    const na0 = M[10 * cap + qa], na1 = M[11 * cap + qa], na2 = M[12 * cap + qa], na3 = M[13 * cap + qa], na4 = M[14 * cap + qa];
-    const na5 = M[15 * cap + qa], na6 = M[16 * cap + qa], na7 = M[17 * cap + qa], na8 = M[18 * cap + qa], na9 = M[19 * cap + qa];
-    const nb0 = M[10 * cap + qb], nb1 = M[11 * cap + qb], nb2 = M[12 * cap + qb], nb3 = M[13 * cap + qb], nb4 = M[14 * cap + qb];
-    const nb5 = M[15 * cap + qb], nb6 = M[16 * cap + qb], nb7 = M[17 * cap + qb], nb8 = M[18 * cap + qb], nb9 = M[19 * cap + qb];
-    let sA = 0, sB = 0;
-    let ca0 = 0, ca1 = 0, ca2 = 0, ca3 = 0, ca4 = 0, ca5 = 0, ca6 = 0, ca7 = 0, ca8 = 0, ca9 = 0;
-    let cb0 = 0, cb1 = 0, cb2 = 0, cb3 = 0, cb4 = 0, cb5 = 0, cb6 = 0, cb7 = 0, cb8 = 0, cb9 = 0;
-    for (let k = loA3; k < mid3; k++) {
-      const b = hBase[k];
-      const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
-      const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
-      {
-        const e = wA + 2 * k, wp = W[e], wd = W[e + 1];
-        ca0 += h0 * wp; ca1 += h1 * wp; ca2 += h2 * wp; ca3 += h3 * wp; ca4 += h4 * wp;
-        ca5 += h5 * wp; ca6 += h6 * wp; ca7 += h7 * wp; ca8 += h8 * wp; ca9 += h9 * wp;
-        sA += (h0 * na0 + h1 * na1 + h2 * na2 + h3 * na3 + h4 * na4 + h5 * na5 + h6 * na6 + h7 * na7 + h8 * na8 + h9 * na9) * wd;
-      }
-    }
-    for (let k = lo3; k < hiA3; k++) {
-      const b = hBase[k];
-      const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
-      const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
-      {
-        const e = wA + 2 * k, wp = W[e], wd = W[e + 1];
-        ca0 += h0 * wp; ca1 += h1 * wp; ca2 += h2 * wp; ca3 += h3 * wp; ca4 += h4 * wp;
-        ca5 += h5 * wp; ca6 += h6 * wp; ca7 += h7 * wp; ca8 += h8 * wp; ca9 += h9 * wp;
-        sA += (h0 * na0 + h1 * na1 + h2 * na2 + h3 * na3 + h4 * na4 + h5 * na5 + h6 * na6 + h7 * na7 + h8 * na8 + h9 * na9) * wd;
-      }
-      {
-        const e = wB + 2 * k, wp = W[e], wd = W[e + 1];
-        cb0 += h0 * wp; cb1 += h1 * wp; cb2 += h2 * wp; cb3 += h3 * wp; cb4 += h4 * wp;
-        cb5 += h5 * wp; cb6 += h6 * wp; cb7 += h7 * wp; cb8 += h8 * wp; cb9 += h9 * wp;
-        sB += (h0 * nb0 + h1 * nb1 + h2 * nb2 + h3 * nb3 + h4 * nb4 + h5 * nb5 + h6 * nb6 + h7 * nb7 + h8 * nb8 + h9 * nb9) * wd;
-      }
-    }
-    for (let k = end3; k < hi3; k++) {
-      const b = hBase[k];
-      const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
-      const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
-      {
-        const e = wB + 2 * k, wp = W[e], wd = W[e + 1];
-        cb0 += h0 * wp; cb1 += h1 * wp; cb2 += h2 * wp; cb3 += h3 * wp; cb4 += h4 * wp;
-        cb5 += h5 * wp; cb6 += h6 * wp; cb7 += h7 * wp; cb8 += h8 * wp; cb9 += h9 * wp;
-        sB += (h0 * nb0 + h1 * nb1 + h2 * nb2 + h3 * nb3 + h4 * nb4 + h5 * nb5 + h6 * nb6 + h7 * nb7 + h8 * nb8 + h9 * nb9) * wd;
-      }
-    }
-    const ma4 = M[4 * cap + qa], ma5 = M[5 * cap + qa], ma6 = M[6 * cap + qa], ma7 = M[7 * cap + qa], ma8 = M[8 * cap + qa], ma9 = M[9 * cap + qa];
-    const mb4 = M[4 * cap + qb], mb5 = M[5 * cap + qb], mb6 = M[6 * cap + qb], mb7 = M[7 * cap + qb], mb8 = M[8 * cap + qb], mb9 = M[9 * cap + qb];
-    // ∂/∂u_x,y,z of Σ c·M (rank 3): each monomial's exponent of the axis times the monomial with that axis removed once.
-    let bxA = 3 * ca0 * ma4 + 2 * ca1 * ma5 + 2 * ca2 * ma6 + ca3 * ma7 + ca4 * ma8 + ca5 * ma9;
-    let byA = ca1 * ma4 + 2 * ca3 * ma5 + ca4 * ma6 + 3 * ca6 * ma7 + 2 * ca7 * ma8 + ca8 * ma9;
-    let bzA = ca2 * ma4 + ca4 * ma5 + 2 * ca5 * ma6 + ca7 * ma7 + 2 * ca8 * ma8 + 3 * ca9 * ma9;
-    let bxB = 3 * cb0 * mb4 + 2 * cb1 * mb5 + 2 * cb2 * mb6 + cb3 * mb7 + cb4 * mb8 + cb5 * mb9;
-    let byB = cb1 * mb4 + 2 * cb3 * mb5 + cb4 * mb6 + 3 * cb6 * mb7 + 2 * cb7 * mb8 + cb8 * mb9;
-    let bzB = cb2 * mb4 + cb4 * mb5 + 2 * cb5 * mb6 + cb7 * mb7 + 2 * cb8 * mb8 + 3 * cb9 * mb9;
-    if (loA4 < hi4) {
-      const oa0 = M[20 * cap + qa], oa1 = M[21 * cap + qa], oa2 = M[22 * cap + qa], oa3 = M[23 * cap + qa], oa4 = M[24 * cap + qa];
-      const oa5 = M[25 * cap + qa], oa6 = M[26 * cap + qa], oa7 = M[27 * cap + qa], oa8 = M[28 * cap + qa], oa9 = M[29 * cap + qa];
-      const oa10 = M[30 * cap + qa], oa11 = M[31 * cap + qa], oa12 = M[32 * cap + qa], oa13 = M[33 * cap + qa], oa14 = M[34 * cap + qa];
-      const ob0 = M[20 * cap + qb], ob1 = M[21 * cap + qb], ob2 = M[22 * cap + qb], ob3 = M[23 * cap + qb], ob4 = M[24 * cap + qb];
-      const ob5 = M[25 * cap + qb], ob6 = M[26 * cap + qb], ob7 = M[27 * cap + qb], ob8 = M[28 * cap + qb], ob9 = M[29 * cap + qb];
-      const ob10 = M[30 * cap + qb], ob11 = M[31 * cap + qb], ob12 = M[32 * cap + qb], ob13 = M[33 * cap + qb], ob14 = M[34 * cap + qb];
-      let da0 = 0, da1 = 0, da2 = 0, da3 = 0, da4 = 0, da5 = 0, da6 = 0, da7 = 0, da8 = 0, da9 = 0, da10 = 0, da11 = 0, da12 = 0, da13 = 0, da14 = 0;
-      let db0 = 0, db1 = 0, db2 = 0, db3 = 0, db4 = 0, db5 = 0, db6 = 0, db7 = 0, db8 = 0, db9 = 0, db10 = 0, db11 = 0, db12 = 0, db13 = 0, db14 = 0;
-      for (let k = loA4; k < mid4; k++) {
-        const b = hBase[k];
-        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
-        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
-        const h10 = gT[b + 10], h11 = gT[b + 11], h12 = gT[b + 12], h13 = gT[b + 13], h14 = gT[b + 14];
-        {
-          const e = wA + 2 * k, wp = W[e], wd = W[e + 1];
-          da0 += h0 * wp; da1 += h1 * wp; da2 += h2 * wp; da3 += h3 * wp; da4 += h4 * wp;
-          da5 += h5 * wp; da6 += h6 * wp; da7 += h7 * wp; da8 += h8 * wp; da9 += h9 * wp;
-          da10 += h10 * wp; da11 += h11 * wp; da12 += h12 * wp; da13 += h13 * wp; da14 += h14 * wp;
-          sA += (h0 * oa0 + h1 * oa1 + h2 * oa2 + h3 * oa3 + h4 * oa4 + h5 * oa5 + h6 * oa6 + h7 * oa7 + h8 * oa8 + h9 * oa9 + h10 * oa10 + h11 * oa11 + h12 * oa12 + h13 * oa13 + h14 * oa14) * wd;
-        }
-      }
-      for (let k = lo4; k < hiA4; k++) {
-        const b = hBase[k];
-        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
-        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
-        const h10 = gT[b + 10], h11 = gT[b + 11], h12 = gT[b + 12], h13 = gT[b + 13], h14 = gT[b + 14];
-        {
-          const e = wA + 2 * k, wp = W[e], wd = W[e + 1];
-          da0 += h0 * wp; da1 += h1 * wp; da2 += h2 * wp; da3 += h3 * wp; da4 += h4 * wp;
-          da5 += h5 * wp; da6 += h6 * wp; da7 += h7 * wp; da8 += h8 * wp; da9 += h9 * wp;
-          da10 += h10 * wp; da11 += h11 * wp; da12 += h12 * wp; da13 += h13 * wp; da14 += h14 * wp;
-          sA += (h0 * oa0 + h1 * oa1 + h2 * oa2 + h3 * oa3 + h4 * oa4 + h5 * oa5 + h6 * oa6 + h7 * oa7 + h8 * oa8 + h9 * oa9 + h10 * oa10 + h11 * oa11 + h12 * oa12 + h13 * oa13 + h14 * oa14) * wd;
-        }
-        {
-          const e = wB + 2 * k, wp = W[e], wd = W[e + 1];
-          db0 += h0 * wp; db1 += h1 * wp; db2 += h2 * wp; db3 += h3 * wp; db4 += h4 * wp;
-          db5 += h5 * wp; db6 += h6 * wp; db7 += h7 * wp; db8 += h8 * wp; db9 += h9 * wp;
-          db10 += h10 * wp; db11 += h11 * wp; db12 += h12 * wp; db13 += h13 * wp; db14 += h14 * wp;
-          sB += (h0 * ob0 + h1 * ob1 + h2 * ob2 + h3 * ob3 + h4 * ob4 + h5 * ob5 + h6 * ob6 + h7 * ob7 + h8 * ob8 + h9 * ob9 + h10 * ob10 + h11 * ob11 + h12 * ob12 + h13 * ob13 + h14 * ob14) * wd;
-        }
-      }
-      for (let k = end4; k < hi4; k++) {
-        const b = hBase[k];
-        const h0 = gT[b], h1 = gT[b + 1], h2 = gT[b + 2], h3 = gT[b + 3], h4 = gT[b + 4];
-        const h5 = gT[b + 5], h6 = gT[b + 6], h7 = gT[b + 7], h8 = gT[b + 8], h9 = gT[b + 9];
-        const h10 = gT[b + 10], h11 = gT[b + 11], h12 = gT[b + 12], h13 = gT[b + 13], h14 = gT[b + 14];
-        {
-          const e = wB + 2 * k, wp = W[e], wd = W[e + 1];
-          db0 += h0 * wp; db1 += h1 * wp; db2 += h2 * wp; db3 += h3 * wp; db4 += h4 * wp;
-          db5 += h5 * wp; db6 += h6 * wp; db7 += h7 * wp; db8 += h8 * wp; db9 += h9 * wp;
-          db10 += h10 * wp; db11 += h11 * wp; db12 += h12 * wp; db13 += h13 * wp; db14 += h14 * wp;
-          sB += (h0 * ob0 + h1 * ob1 + h2 * ob2 + h3 * ob3 + h4 * ob4 + h5 * ob5 + h6 * ob6 + h7 * ob7 + h8 * ob8 + h9 * ob9 + h10 * ob10 + h11 * ob11 + h12 * ob12 + h13 * ob13 + h14 * ob14) * wd;
-        }
-      }
-      bxA += 4 * da0 * na0 + 3 * da1 * na1 + 3 * da2 * na2 + 2 * da3 * na3 + 2 * da4 * na4 + 2 * da5 * na5 + da6 * na6 + da7 * na7 + da8 * na8 + da9 * na9;
-      byA += da1 * na0 + 2 * da3 * na1 + da4 * na2 + 3 * da6 * na3 + 2 * da7 * na4 + da8 * na5 + 4 * da10 * na6 + 3 * da11 * na7 + 2 * da12 * na8 + da13 * na9;
-      bzA += da2 * na0 + da4 * na1 + 2 * da5 * na2 + da7 * na3 + 2 * da8 * na4 + 3 * da9 * na5 + da11 * na6 + 2 * da12 * na7 + 3 * da13 * na8 + 4 * da14 * na9;
-      bxB += 4 * db0 * nb0 + 3 * db1 * nb1 + 3 * db2 * nb2 + 2 * db3 * nb3 + 2 * db4 * nb4 + 2 * db5 * nb5 + db6 * nb6 + db7 * nb7 + db8 * nb8 + db9 * nb9;
-      byB += db1 * nb0 + 2 * db3 * nb1 + db4 * nb2 + 3 * db6 * nb3 + 2 * db7 * nb4 + db8 * nb5 + 4 * db10 * nb6 + 3 * db11 * nb7 + 2 * db12 * nb8 + db13 * nb9;
-      bzB += db2 * nb0 + db4 * nb1 + 2 * db5 * nb2 + db7 * nb3 + 2 * db8 * nb4 + 3 * db9 * nb5 + db11 * nb6 + 2 * db12 * nb7 + 3 * db13 * nb8 + 4 * db14 * nb9;
-    }
-    const out = this.mdHo;
-    out[0] = bxA; out[1] = byA; out[2] = bzA; out[3] = sA;
-    out[4] = bxB; out[5] = byB; out[6] = bzB; out[7] = sB;
+    const F = this.nFunctions, k0 = ti * F, F2 = 2 * F, hC = this.mdHC, rg = this.mdRuns;
+    const S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN, ra = this.mdR[qa], rb = this.mdR[qb];
+    pairRuns(hC, this.mdLo3, this.mdHi3, this.mdSplit[ti], ra, rb, S, rg, 0);
+    this.mdLo3 = rg[2]; this.mdHi3 = rg[5];
+    pairRuns(hC, this.mdLo4, this.mdHi4, this.mdGrp[ti * 5 + 4], ra, rb, S, rg, 6);
+    this.mdLo4 = rg[8]; this.mdHi4 = rg[11];
+    BACK_HIGH_PAIR(rg, this.mdM, this.mdW, this.gT, this.mdHBase, this.mdCap, qa, qb, qa * F2 - 2 * k0, qb * F2 - 2 * k0, this.mdHo);
   }
 
   /**
@@ -1993,6 +1782,24 @@ function runStart(C: Float64Array, k: number, end: number, r: number, S: number)
 function runEnd(C: Float64Array, k: number, end: number, r: number, S: number): number {
   while (k < end && r - C[k] > -S) k++;
   return k;
+}
+
+/**
+ * The runs of sorted functions (centres C, up to end) alive at r_a and then at r_b ≥ r_a,
+ * each moved up from the previous pair's [lo, hi): rg[o … o+5] = a's start, the end of
+ * a's part alone, b's start, a's end (both alive in [b's start, a's end)), the start of
+ * b's part alone, b's end.
+ */
+function pairRuns(C: Float64Array, lo: number, hi: number, end: number, ra: number, rb: number, S: number, rg: Int32Array, o: number): void {
+  lo = runStart(C, lo, end, ra, S);
+  if (hi < lo) hi = lo;
+  hi = runEnd(C, hi, end, ra, S);
+  const loA = lo, hiA = hi;
+  lo = runStart(C, lo, end, rb, S);
+  if (hi < lo) hi = lo;
+  hi = runEnd(C, hi, end, rb, S);
+  rg[o] = loA; rg[o + 1] = lo < hiA ? lo : hiA; rg[o + 2] = lo;
+  rg[o + 3] = hiA; rg[o + 4] = lo > hiA ? lo : hiA; rg[o + 5] = hi;
 }
 
 /** First index k in [lo, hi) with a[k] > x (a sorted ascending), or hi. */
