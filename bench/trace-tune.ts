@@ -23,11 +23,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
-import { StreamingQR } from '../potentials/trace/linalg.ts';
 import { join } from 'node:path';
 import { readExtxyz } from '../src/io/extxyz.ts';
 import { AceBasis, type BasisSpec } from '../potentials/trace/basis.ts';
-import { DEFAULT_IRLS_ITERATIONS, assembleParallel, defaultBasisSpec, energyLossFromText, type Assembled, type EnergyRows, priorWeights, restrictAssembled, selectByCrossValidation } from '../potentials/trace/fit.ts';
+import { DEFAULT_IRLS_ITERATIONS, assembleParallel, defaultBasisSpec, energyLossFromText, type Assembled, type EnergyRows, priorWeights, qrFromState, qrState, type QrState, restrictAssembled, selectByCrossValidation } from '../potentials/trace/fit.ts';
 import type { RadialSpec } from '../potentials/trace/radial.ts';
 import { parseOptions } from '../src/cli/command.ts';
 import { radialFromOptions } from '../src/cli/fit.ts';
@@ -53,6 +52,9 @@ const size = num('size', 300), tolerance = num('tolerance', 0.1);
 const wls = nums('wl', [0.75, 1, 1.25, 1.5]);
 const energyScales = nums('energy-scales', [0.1, 0.2, 0.3, 0.5, 1]);
 const lambdas = nums('lambdas', [1e-17, 1e-15, 1e-13, 1e-11, 1e-9]);
+// A candidate's score is the best of the CV scan over λ × energy scale, and a grid of one
+// point is not scanned (selectByCrossValidation has nothing to choose): ask for two.
+if (lambdas.length * energyScales.length < 2) throw new Error('trace-tune: give at least two values in --lambdas or --energy-scales (each candidate is scored by the cross-validation scan over their grid)');
 const metric = options.metric === 'mae' ? 'mae' : 'rmse', combine = options.combine === 'max' ? 'max' : 'sum';
 const prior = { wl: num('prior-wl', 2), wn: num('prior-wn', 6) };
 const threads = num('threads', availableParallelism());
@@ -71,23 +73,16 @@ const bigBasis = new AceBasis(spec(bigDeg, bigWl));
 const designFile = typeof options.design === 'string' ? options.design : undefined;
 let big: Assembled;
 if (designFile && existsSync(designFile)) {
-  const d = deserialize(readFileSync(designFile)) as { deg: number[]; wl: number; setting: string; folds: { energy: QrLike; rest: QrLike; energyRows?: EnergyRows; atoms: number; restRows: number }[]; foldOf: Int32Array; weights: Assembled['weights']; nCols: number };
+  const d = deserialize(readFileSync(designFile)) as { deg: number[]; wl: number; setting: string; folds: { energy: QrState; rest: QrState; energyRows?: EnergyRows; atoms: number; restRows: number }[]; foldOf: Int32Array; weights: Assembled['weights']; nCols: number };
   if (d.setting !== setting || d.deg.join('/') !== bigDeg.join('/') || d.wl !== bigWl) throw new Error(`${designFile}: design of ${d.setting} ${d.deg.join('/')} wL ${d.wl}, not of this run`);
-  big = { basis: bigBasis, folds: d.folds.map((f) => ({ energy: qr(f.energy), rest: qr(f.rest), energyRows: f.energyRows, atoms: f.atoms, restRows: f.restRows })), foldOf: d.foldOf, weights: d.weights, nCols: d.nCols, e0Fixed: null };
+  big = { basis: bigBasis, folds: d.folds.map((f) => ({ energy: qrFromState(f.energy), rest: qrFromState(f.rest), energyRows: f.energyRows, atoms: f.atoms, restRows: f.restRows })), foldOf: d.foldOf, weights: d.weights, nCols: d.nCols, e0Fixed: null };
   console.log(`# ${setting}: design of ${bigBasis.nFunctions} functions (${bigDeg.join('/')}, wL ${bigWl}) read from ${designFile}`);
 } else {
   big = await assembleParallel({ basis: spec(bigDeg, bigWl), train, weights: { energy: 30, energyPerAtom: !!options['energy-per-atom'] }, source: `${el}_train.xyz` }, threads, bigBasis);
   console.log(`# ${setting}: design of ${bigBasis.nFunctions} functions (${bigDeg.join('/')}, wL ${bigWl}) in ${((performance.now() - t0) / 1000).toFixed(1)} s wall, ${(process.cpuUsage(c0).user / 1e6).toFixed(1)} s CPU (all threads)`);
   if (designFile) {
-    const strip = (q: StreamingQR): QrLike => ({ n: q.n, R: q.R, z: q.z, residual2: q.residual2, rows: q.rows });
-    writeFileSync(designFile, serialize({ deg: bigDeg, wl: bigWl, setting, folds: big.folds.map((f) => ({ energy: strip(f.energy), rest: strip(f.rest), energyRows: f.energyRows, atoms: f.atoms, restRows: f.restRows })), foldOf: big.foldOf, weights: big.weights, nCols: big.nCols }));
+    writeFileSync(designFile, serialize({ deg: bigDeg, wl: bigWl, setting, folds: big.folds.map((f) => ({ energy: qrState(f.energy), rest: qrState(f.rest), energyRows: f.energyRows, atoms: f.atoms, restRows: f.restRows })), foldOf: big.foldOf, weights: big.weights, nCols: big.nCols }));
   }
-}
-interface QrLike { n: number; R: Float64Array; z: Float64Array; residual2: number; rows: number }
-function qr(s: QrLike): StreamingQR {
-  const q = new StreamingQR(s.n);
-  q.R.set(s.R); q.z.set(s.z); q.residual2 = s.residual2; q.rows = s.rows;
-  return q;
 }
 
 interface Row { degree: string; wL: number; functions: number; byOrder: string; criterion: number; rmse_E: number; rmse_F: number; mae_E?: number; mae_F?: number; lambda: number; energyWeight: number }

@@ -375,7 +375,8 @@ export function qrState(q: StreamingQR): QrState {
   return { n: q.n, R: q.R, z: q.z, residual2: q.residual2, rows: q.rows };
 }
 
-function qrFromState(s: QrState): StreamingQR {
+/** A factorisation rebuilt from its state (qrState, or a design file's). */
+export function qrFromState(s: QrState): StreamingQR {
   const q = new StreamingQR(s.n);
   q.R.set(s.R); q.z.set(s.z);
   q.residual2 = s.residual2; q.rows = s.rows;
