@@ -48,7 +48,7 @@ type Chunk2 = (a: Float64Array, b: Float64Array) => void;
 type Chunk3 = (a: Float64Array, b: Float64Array, c: Float64Array) => void;
 
 /** A strict-mode function of the named (typed-array) parameters from generated statements. */
-function compile<F>(params: readonly string[], body: readonly string[]): F {
+export function compile<F>(params: readonly string[], body: readonly string[]): F {
   return new Function(...params, `'use strict';\n${body.join('\n')}`) as F;
 }
 

@@ -1,11 +1,11 @@
 /**
  * The rank-3 and rank-4 loops of LATTE's MD path (LatteModel.mdForwardHigh and
  * mdBackHighPair), generated once at module load from the compact component tables
- * (pattern.ts TUPLES): their bodies run over every component of a tensor (10 for rank
- * 3, 15 for rank 4), each component in a local, which written by hand was six
- * near-copies of each loop. The derivative of Σ_c A_c M_c(u) along an axis is read off
- * the tuples too (each tuple's count of the axis times the tuple with one copy of it
- * removed), where the hand-written code spelled out those coefficients.
+ * (pattern.ts TUPLES). Their bodies run over every component of a tensor (10 for rank
+ * 3, 15 for rank 4), each component in a local; written by hand they were near-copies
+ * of one another. The derivative of Σ_c A_c M_c(u) along an axis is read off the tuples
+ * too (each tuple's count of the axis times the tuple with one copy of it removed),
+ * where the hand-written code spelled out those coefficients.
  *
  * The generated code performs the same floating-point operations in the same order as
  * the hand-written loops it replaced (sums left to right, products left to right), so
@@ -13,15 +13,16 @@
  * run margin enter the source; nothing from a model file does.
  */
 
+import { compile } from './mdgen.ts';
 import { TUPLES } from './pattern.ts';
 
 /** First row of each rank's compact components in the monomial table M (rank p: TUPLES[p].length rows). */
 const ROW: number[] = [];
 for (let p = 0, o = 0; p < TUPLES.length; p++) { ROW.push(o); o += TUPLES[p].length; }
 
-/** n comma- or space-joined copies of f(c), c = 0 … n−1. */
-function each(n: number, f: (c: number) => string, sep = ', '): string {
-  return Array.from({ length: n }, (_, c) => f(c)).join(sep);
+/** f(i) for i = 0 … n−1, joined by sep. */
+function each(n: number, f: (i: number) => string, sep = ', '): string {
+  return Array.from({ length: n }, (_, i) => f(i)).join(sep);
 }
 
 /** Compact index of a sorted tuple of rank p. */
@@ -61,8 +62,9 @@ export type ForwardHigh = (ti: number, kStart: number, kEnd: number, F: number, 
 
 /**
  * Backward pass of ranks 3 and 4 for two adjacent sorted neighbours qa, qb over the
- * function runs in rg (per rank: a only [0, 1), both [2, 3), b only [4, 5); rank 4 at
- * 6…11): out = (b_a, radial sum a, b_b, radial sum b).
+ * function runs in rg (rank 3: a alone over [rg[0], rg[1]), both over [rg[2], rg[3]),
+ * b alone over [rg[4], rg[5]); rank 4 likewise in rg[6 … 11]): out = (b_a, radial sum
+ * a, b_b, radial sum b).
  */
 export type BackHighPair = (rg: Int32Array, M: Float64Array, W: Float64Array, gT: Float64Array, hBase: Int32Array,
   cap: number, qa: number, qb: number, wA: number, wB: number, out: Float64Array) => void;
@@ -71,13 +73,14 @@ export type BackHighPair = (rg: Int32Array, M: Float64Array, W: Float64Array, gT
 export function compileForwardHigh(runMargin: number): ForwardHigh {
   if (!Number.isFinite(runMargin)) throw new Error('LATTE code generation: non-finite run margin');
   const n3 = TUPLES[3].length, n4 = TUPLES[4].length;
-  const run = (lo: string, hi: string): string[] => [
+  // The run of sorted neighbours inside the support of the functions centred at cLo, cHi.
+  const run = (cLo: string, cHi: string): string[] => [
     'for (let tj = 0; tj < ns; tj++) {',
     '  const qEnd = seg[tj + 1];',
     '  let lo = segLo[tj], hi = segHi[tj];',
-    `  while (lo < qEnd && !(R[lo] - ${lo} > -S)) lo++;`,
+    `  while (lo < qEnd && !(R[lo] - ${cLo} > -S)) lo++;`,
     '  if (hi < lo) hi = lo;',
-    `  while (hi < qEnd && R[hi] - ${hi} < S) hi++;`,
+    `  while (hi < qEnd && R[hi] - ${cHi} < S) hi++;`,
     '  segLo[tj] = lo; segHi[tj] = hi;',
   ];
   // One function at a time, rank p, monomial arrays named X0, X1, …
@@ -102,7 +105,6 @@ export function compileForwardHigh(runMargin: number): ForwardHigh {
     ];
   };
   const body = [
-    `'use strict';`,
     'const k0 = ti * F, F2 = 2 * F;',
     `const ${each(n3, (c) => `N${c} = mv[${ROW[3] + c}]`)};`,
     `const ${each(n4, (c) => `O${c} = mv[${ROW[4] + c}]`)};`,
@@ -135,8 +137,8 @@ export function compileForwardHigh(runMargin: number): ForwardHigh {
     'for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; }',
     ...single(4, 'O', 'kEnd'),
   ];
-  return new Function('ti', 'kStart', 'kEnd', 'F', 'ns', 'split', 'R', 'T', 'W', 'seg', 'segLo', 'segHi',
-    'ordIs', 'CA', 'CB', 'hC', 'hBase', 'mv', 'grpSmax', body.join('\n')) as ForwardHigh;
+  return compile<ForwardHigh>(['ti', 'kStart', 'kEnd', 'F', 'ns', 'split', 'R', 'T', 'W', 'seg', 'segLo', 'segHi',
+    'ordIs', 'CA', 'CB', 'hC', 'hBase', 'mv', 'grpSmax'], body);
 }
 
 export function compileBackHighPair(): BackHighPair {
@@ -162,8 +164,7 @@ export function compileBackHighPair(): BackHighPair {
     out.push('}');
     return out;
   };
-  const rank = (p: number, r0: number): string[] => [
-    `const ${['loA', 'mid', 'lo', 'hiA', 'end', 'hi'].map((v, i) => `${v}${p} = rg[${r0 + i}]`).join(', ')};`,
+  const rank = (p: number): string[] => [
     `let ${each(TUPLES[p].length, (c) => `ca${p}_${c} = 0`)};`,
     `let ${each(TUPLES[p].length, (c) => `cb${p}_${c} = 0`)};`,
     ...loop(p, `loA${p}`, `mid${p}`, ['a']),
@@ -172,19 +173,20 @@ export function compileBackHighPair(): BackHighPair {
   ];
   const axes = ['x', 'y', 'z'];
   const body = [
-    `'use strict';`,
+    // The runs, rank 3 then rank 4 (LatteModel.mdBackHighPair, pairRuns).
+    ...[3, 4].map((p, r) => `const ${['loA', 'mid', 'lo', 'hiA', 'end', 'hi'].map((v, i) => `${v}${p} = rg[${6 * r + i}]`).join(', ')};`),
     loads(3, 'a'), loads(3, 'b'),
     'let sA = 0, sB = 0;',
-    ...rank(3, 0),
+    ...rank(3),
     loads(2, 'a'), loads(2, 'b'),
     ...['a', 'b'].flatMap((s) => axes.map((x, a) => `let b${x}${s.toUpperCase()} = ${derivative(3, a, `c${s}3_`, `m${s}2_`)};`)),
-    'if (rg[6] < rg[11]) {',
+    'if (loA4 < hi4) {',
     loads(4, 'a'), loads(4, 'b'),
-    ...rank(4, 6),
+    ...rank(4),
     ...['a', 'b'].flatMap((s) => axes.map((x, a) => `b${x}${s.toUpperCase()} += ${derivative(4, a, `c${s}4_`, `m${s}3_`)};`)),
     '}',
     'out[0] = bxA; out[1] = byA; out[2] = bzA; out[3] = sA;',
     'out[4] = bxB; out[5] = byB; out[6] = bzB; out[7] = sB;',
   ];
-  return new Function('rg', 'M', 'W', 'gT', 'hBase', 'cap', 'qa', 'qb', 'wA', 'wB', 'out', body.join('\n')) as BackHighPair;
+  return compile<BackHighPair>(['rg', 'M', 'W', 'gT', 'hBase', 'cap', 'qa', 'qb', 'wA', 'wB', 'out'], body);
 }

@@ -1591,11 +1591,10 @@ export class LatteModel {
    * Writes a's b and radial sum to mdHo[0..3], b's to mdHo[4..7].
    */
   private mdBackHighPair(qa: number, qb: number, ti: number): void {
-    const F = this.nFunctions, k0 = ti * F, F2 = 2 * F, hC = this.mdHC, rg = this.mdRuns;
-    const S = this.grpSmax[ti * 4 + 3] + RUN_MARGIN, ra = this.mdR[qa], rb = this.mdR[qb];
-    pairRuns(hC, this.mdLo3, this.mdHi3, this.mdSplit[ti], ra, rb, S, rg, 0);
+    const F = this.nFunctions, k0 = ti * F, F2 = 2 * F, hC = this.mdHC, R = this.mdR, smax = this.grpSmax, rg = this.mdRuns;
+    pairRuns(hC, this.mdLo3, this.mdHi3, this.mdSplit[ti], R, qa, qb, smax, ti * 4 + 3, rg, 0);
     this.mdLo3 = rg[2]; this.mdHi3 = rg[5];
-    pairRuns(hC, this.mdLo4, this.mdHi4, this.mdGrp[ti * 5 + 4], ra, rb, S, rg, 6);
+    pairRuns(hC, this.mdLo4, this.mdHi4, this.mdGrp[ti * 5 + 4], R, qa, qb, smax, ti * 4 + 3, rg, 6);
     this.mdLo4 = rg[8]; this.mdHi4 = rg[11];
     BACK_HIGH_PAIR(rg, this.mdM, this.mdW, this.gT, this.mdHBase, this.mdCap, qa, qb, qa * F2 - 2 * k0, qb * F2 - 2 * k0, this.mdHo);
   }
@@ -1785,12 +1784,15 @@ function runEnd(C: Float64Array, k: number, end: number, r: number, S: number): 
 }
 
 /**
- * The runs of sorted functions (centres C, up to end) alive at r_a and then at r_b ≥ r_a,
- * each moved up from the previous pair's [lo, hi): rg[o … o+5] = a's start, the end of
- * a's part alone, b's start, a's end (both alive in [b's start, a's end)), the start of
- * b's part alone, b's end.
+ * The runs of sorted functions (centres C, up to end; group width smax[g]) alive at
+ * r_a = R[qa] and then at r_b = R[qb] ≥ r_a, each moved up from the previous pair's
+ * [lo, hi): rg[o … o+5] = a's start, the end of a's part alone, b's start, a's end (both
+ * alive from b's start to a's end), the start of b's part alone, b's end. Integer and
+ * array arguments only: a double passed to a call V8 does not inline is boxed.
  */
-function pairRuns(C: Float64Array, lo: number, hi: number, end: number, ra: number, rb: number, S: number, rg: Int32Array, o: number): void {
+function pairRuns(C: Float64Array, lo: number, hi: number, end: number, R: Float64Array, qa: number, qb: number,
+  smax: Float64Array, g: number, rg: Int32Array, o: number): void {
+  const S = smax[g] + RUN_MARGIN, ra = R[qa], rb = R[qb];
   lo = runStart(C, lo, end, ra, S);
   if (hi < lo) hi = lo;
   hi = runEnd(C, hi, end, ra, S);
