@@ -17,7 +17,7 @@
  * identical bits (a change meant to be exact must print `identical: true`).
  */
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { buildMd } from './build-md.ts';
 import { peakRssMb, report } from './harness.ts';
 
 const [distA, distB, modelArg] = process.argv.slice(2, 5);
@@ -26,40 +26,6 @@ const steps = Number(process.argv[5] ?? 20);
 const model = resolve(modelArg);
 const WARMUP = 5;
 
-interface Run {
-  n: number;
-  step(): void;
-  energy(): number;
-  forces(): Float64Array;
-}
-
-/** One build's system, potential and integrator (every module from that build). */
-async function setup(dist: string): Promise<Run> {
-  const from = (path: string): Promise<Record<string, unknown>> => import(pathToFileURL(resolve(dist, path)).href);
-  const { loadPotential } = (await from('src/index.js')) as any; // the library entry registers the built-in kinds
-  const { ForceEvaluator } = (await from('src/forces.js')) as any;
-  const { lattice } = (await from('src/lattice.js')) as any;
-  const { Rng } = (await from('src/rng.js')) as any;
-  const { Langevin } = (await from('integrators/langevin.js')) as any;
-  const kind = /[\\/]trace[\\/]/.test(model) ? 'trace' : 'latte';
-  const potential = await loadPotential({ kind, model });
-  const element: string = potential.elements?.[0] ?? 'Si';
-  const system = element === 'Cu' ? lattice('fcc', { element: 'Cu', a: 3.62, repeat: 8 })
-    : element === 'Mo' ? lattice('bcc', { element: 'Mo', a: 3.16, repeat: 10 })
-      : lattice('diamond', { element: 'Si', a: 5.43, repeat: 7 });
-  system.setTemperature(300, new Rng(1));
-  const forces = new ForceEvaluator(potential, { skin: 1 });
-  const integrator = new Langevin({ dt: 1, temperature: 300, seed: 2 });
-  let last = forces.evaluate(system);
-  for (let s = 0; s < WARMUP; s++) last = integrator.step(system, forces);
-  return {
-    n: system.n,
-    step: () => { last = integrator.step(system, forces); },
-    energy: () => last.energy,
-    forces: () => system.forces,
-  };
-}
-
 function cpuMicros(f: () => void): number {
   const c0 = process.cpuUsage();
   f();
@@ -67,7 +33,7 @@ function cpuMicros(f: () => void): number {
   return c.user + c.system;
 }
 
-const a = await setup(distA), b = await setup(distB);
+const a = await buildMd(distA, model, WARMUP), b = await buildMd(distB, model, WARMUP);
 const ta: number[] = [], tb: number[] = [], ratio: number[] = [];
 for (let s = 0; s < steps; s++) {
   // Alternate which build goes first, so that neither always follows the other.

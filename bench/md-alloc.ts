@@ -14,8 +14,9 @@
  */
 import { Session } from 'node:inspector/promises';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseOptions } from '../src/cli/command.ts';
+import { buildMd } from './build-md.ts';
 import { report } from './harness.ts';
 
 const { options, positional } = parseOptions(process.argv.slice(2));
@@ -24,32 +25,15 @@ if (!modelArg) throw new Error('usage: md-alloc.js MODEL.msgpack [steps] [--dist
 const model = resolve(modelArg), steps = Number(positional[1] ?? 10), WARMUP = 15;
 // Runs compiled (dist/bench/md-alloc.js): the build measured is this one, or --dist.
 const dist = typeof options.dist === 'string' ? resolve(options.dist) : resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const from = (path: string): Promise<Record<string, unknown>> => import(pathToFileURL(resolve(dist, path)).href);
+const md = await buildMd(dist, model, WARMUP);
 
 interface HeapNode { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: HeapNode[] }
-
-const { loadPotential } = (await from('src/index.js')) as { loadPotential: (spec: unknown) => Promise<{ elements: readonly string[] | null }> };
-const { ForceEvaluator } = (await from('src/forces.js')) as { ForceEvaluator: new (p: unknown, o: unknown) => { evaluate(s: unknown): unknown } };
-const { lattice } = (await from('src/lattice.js')) as { lattice: (kind: string, o: unknown) => { n: number; setTemperature(t: number, r: unknown): void } };
-const { Rng } = (await from('src/rng.js')) as { Rng: new (seed: number) => unknown };
-const { Langevin } = (await from('integrators/langevin.js')) as { Langevin: new (o: unknown) => { step(s: unknown, f: unknown): unknown } };
-const kind = /[\\/]trace[\\/]/.test(model) ? 'trace' : 'latte';
-const potential = await loadPotential({ kind, model });
-const element = potential.elements?.[0] ?? 'Si';
-const system = element === 'Cu' ? lattice('fcc', { element: 'Cu', a: 3.62, repeat: 8 })
-  : element === 'Mo' ? lattice('bcc', { element: 'Mo', a: 3.16, repeat: 10 })
-    : lattice('diamond', { element: 'Si', a: 5.43, repeat: 7 });
-system.setTemperature(300, new Rng(1));
-const forces = new ForceEvaluator(potential, { skin: 1 });
-const integrator = new Langevin({ dt: 1, temperature: 300, seed: 2 });
-forces.evaluate(system);
-for (let s = 0; s < WARMUP; s++) integrator.step(system, forces);
 
 const session = new Session();
 session.connect();
 await session.post('HeapProfiler.enable');
 await session.post('HeapProfiler.startSampling', { samplingInterval: 512, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
-for (let s = 0; s < steps; s++) integrator.step(system, forces);
+for (let s = 0; s < steps; s++) md.step();
 const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: HeapNode } };
 session.disconnect();
 
@@ -66,9 +50,9 @@ const walk = (node: HeapNode): void => {
   for (const child of node.children) walk(child);
 };
 walk(profile.head);
-const perAtomStep = total / (steps * system.n);
-console.log(`${model}, ${system.n} atoms, ${steps} steps after ${WARMUP} of warm-up: ${perAtomStep.toFixed(0)} bytes allocated per atom-step (${(total / 1e6).toFixed(2)} MB sampled)`);
+const perAtomStep = total / (steps * md.n);
+console.log(`${model}, ${md.n} atoms, ${steps} steps after ${WARMUP} of warm-up: ${perAtomStep.toFixed(0)} bytes allocated per atom-step (${(total / 1e6).toFixed(2)} MB sampled)`);
 for (const [where, bytes] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 5)) {
-  console.log(`  ${(bytes / (steps * system.n)).toFixed(1)} B/atom-step  ${where}`);
+  console.log(`  ${(bytes / (steps * md.n)).toFixed(1)} B/atom-step  ${where}`);
 }
-report({ atoms: system.n, steps, bytes_per_atom_step: perAtomStep, sampled_mb: total / 1e6 });
+report({ atoms: md.n, steps, bytes_per_atom_step: perAtomStep, sampled_mb: total / 1e6 });

@@ -14,7 +14,7 @@
  */
 
 import { compile } from './mdgen.ts';
-import { TUPLES } from './pattern.ts';
+import { compactIndex, TUPLES } from './pattern.ts';
 
 /** First row of each rank's compact components in the monomial table M (rank p: TUPLES[p].length rows). */
 const ROW: number[] = [];
@@ -23,13 +23,6 @@ for (let p = 0, o = 0; p < TUPLES.length; p++) { ROW.push(o); o += TUPLES[p].len
 /** f(i) for i = 0 … n−1, joined by sep. */
 function each(n: number, f: (i: number) => string, sep = ', '): string {
   return Array.from({ length: n }, (_, i) => f(i)).join(sep);
-}
-
-/** Compact index of a sorted tuple of rank p. */
-function indexOf(p: number, t: readonly number[]): number {
-  const k = TUPLES[p].findIndex((u) => u.every((a, i) => a === t[i]));
-  if (k < 0) throw new Error(`LATTE code generation: no rank-${p} tuple ${t.join('')}`);
-  return k;
 }
 
 /**
@@ -43,7 +36,7 @@ function derivative(p: number, axis: number, acc: string, lower: string): string
     if (e === 0) return;
     const rest = t.slice();
     rest.splice(rest.indexOf(axis), 1);
-    const m = `${lower}${indexOf(p - 1, rest)}`;
+    const m = `${lower}${compactIndex(rest)}`;
     terms.push(e > 1 ? `${e} * ${acc}${c} * ${m}` : `${acc}${c} * ${m}`);
   });
   return terms.join(' + ');

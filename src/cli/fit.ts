@@ -8,20 +8,25 @@ import type { RadialKind, RadialSpec } from '../../potentials/trace/radial.ts';
 import { saveModel } from '../../potentials/trace/model.ts';
 import { parseOptions, type Command } from './command.ts';
 
+type Options = Readonly<Record<string, string | true | undefined>>;
+
+/** Option --name as a finite number, or fallback when absent. */
+function optionNumber(options: Options, name: string, fallback: number): number {
+  const v = options[name];
+  if (v === undefined) return fallback;
+  const x = Number(v);
+  if (!Number.isFinite(x)) throw new Error(`--${name} must be a number, got ${String(v)}`);
+  return x;
+}
+
 /**
  * The radial basis of N functions named by --radial (chebexpcos | poly | agnesi, default
  * chebexpcos) with its own options: --radial-lambda (chebexpcos, default 1), --r0
  * (agnesi, required) and --p, --q (agnesi, default 2 and 4). Shared by `tensormd fit`
  * and the ACE benches, so that all read them alike.
  */
-export function radialFromOptions(options: Readonly<Record<string, string | true | undefined>>, n: number, cutoff: number): RadialSpec {
-  const num = (name: string, fallback: number): number => {
-    const v = options[name];
-    if (v === undefined) return fallback;
-    const x = Number(v);
-    if (!Number.isFinite(x)) throw new Error(`--${name} must be a number, got ${String(v)}`);
-    return x;
-  };
+export function radialFromOptions(options: Options, n: number, cutoff: number): RadialSpec {
+  const num = (name: string, fallback: number): number => optionNumber(options, name, fallback);
   const kind = String(options.radial ?? 'chebexpcos') as RadialKind;
   if (kind === 'chebexpcos') return { kind, n, cutoff, lambda: num('radial-lambda', 1) };
   if (kind !== 'agnesi') return { kind, n, cutoff }; // an unknown kind is named by the basis's validation
@@ -76,13 +81,7 @@ Fit:
       return options.help ? 0 : 2;
     }
     const list = (v: unknown): string[] => String(v).split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-    const num = (name: string, fallback: number): number => {
-      const v = options[name];
-      if (v === undefined) return fallback;
-      const x = Number(v);
-      if (!Number.isFinite(x)) throw new Error(`--${name} must be a number, got ${String(v)}`);
-      return x;
-    };
+    const num = (name: string, fallback: number): number => optionNumber(options, name, fallback);
     const numbers = (name: string): number[] => {
       const xs = list(options[name]).map(Number);
       if (xs.length === 0 || xs.some((x) => !(x > 0) || !Number.isFinite(x))) throw new Error(`--${name} must list positive numbers, got '${String(options[name])}'`);
