@@ -111,6 +111,12 @@ describe('LATTE MD path equals the general path (to 1e-12 relative)', () => {
     expectSamePaths(mixedWidthModel({ activation: 'tanh' }, 41, PATTERN_RANK2), randomStructure(43));
   });
 
+  // mdloops.ts generates the loops for each maximum rank; ranks ≤ 0 and ≤ 1 have no rank-2 terms in b.
+  it.each(['3,-:2,-', '3,-:3,a,a:2,a,a'])('maximum rank below 2: %s', (pattern) => {
+    expectSamePaths(mixedWidthModel({}, 61, pattern), randomStructure(63));
+    expectSamePaths(mixedWidthModel({ elements: ['Si'], activation: 'tanh' }, 65, pattern), randomTriclinic(67, 13, () => 'Si', WIDE_TRICLINIC));
+  });
+
   it.each(HIGH_PATTERNS)('rank-3/4 blocks %s: two species (specific and embedding), one species', (pattern) => {
     const seed = 100 + 10 * HIGH_PATTERNS.indexOf(pattern);
     const two = randomStructure(seed);

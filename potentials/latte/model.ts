@@ -24,7 +24,7 @@
 import { Rng } from '../../src/rng.ts';
 import { ACT_GAUSS, ACT_TANH, activationCode } from './activation.ts';
 import { compileContract, compileContractBackward, compileMlp, type MlpKernel } from './mdgen.ts';
-import { compileBackHighPair, compileForwardHigh } from './mdhigh.ts';
+import { mdLoops, type Backward, type Forward } from './mdloops.ts';
 import { compactSize, contractionPlan, descriptorSize, MAX_RANK, parseDescriptor, TUPLES, type BlockSpec } from './pattern.ts';
 
 export type Activation = 'gaussian' | 'tanh' | 'silu';
@@ -56,15 +56,11 @@ export interface LatteConfig {
   embeddingDim?: number;
 }
 
-// evaluateMd writes ranks 3 and 4 out in mdGather, and mdhigh.ts generates their loops for ranks 3 and 4 only: a higher MAX_RANK needs code there.
+// evaluateMd writes the monomials up to rank 4 out in mdGather, and keeps rank 4 with rank 3 in one group: a higher MAX_RANK needs code there.
 if (MAX_RANK !== 4) throw new Error(`LATTE evaluateMd handles ranks up to 4, MAX_RANK is ${MAX_RANK}`);
 
 /** Margin (Å) added to the largest width of a rank group when finding runs of (neighbour, function) pairs in evaluateMd. */
 const RUN_MARGIN = 1e-9;
-
-/** The rank-3/4 loops of evaluateMd, generated from the component tables (mdhigh.ts). */
-const FORWARD_HIGH = compileForwardHigh(RUN_MARGIN);
-const BACK_HIGH_PAIR = compileBackHighPair();
 
 /** Flat monomial table of u: ranks 0..MAX_RANK, compact components. */
 const MONO_OFF: number[] = [];
@@ -1128,8 +1124,6 @@ export class LatteModel {
   private mdSeg = new Int32Array(0);
   private mdSegLo = new Int32Array(0);
   private mdSegHi = new Int32Array(0);
-  /** ∂E/∂T of ranks 0–2 in sorted function order, 6 slots per function. */
-  private mdGT = new Float64Array(0);
   /**
    * Radial coefficients in sorted function order: 1/s per (central species, kk), and
    * per (central species, neighbour species, kk) w/c² and −6w/(c²s), so that
@@ -1258,7 +1252,6 @@ export class LatteModel {
   }
 
   private mdEnsure(n: number): void {
-    if (this.mdGT.length !== 6 * this.nFunctions) this.mdGT = new Float64Array(6 * this.nFunctions);
     if (this.mdSeg.length !== this.nSpecies + 1) {
       this.mdSeg = new Int32Array(this.nSpecies + 1);
       this.mdSegLo = new Int32Array(this.nSpecies);
@@ -1322,6 +1315,7 @@ export class LatteModel {
   /** Generated kernels (see mdgen.ts) and the parameters they were generated from. */
   private mdContract: ((T: Float64Array, G: Float64Array) => void) | null = null;
   private mdContractBack: ((T: Float64Array, dG: Float64Array, gT: Float64Array) => void) | null = null;
+  private mdLoops: { forward: Forward; backward: Backward } | null = null;
   private mdMlps: MlpKernel[] = [];
   private mdS = new Float64Array(0);
   private mdSnap = new Float64Array(0);
@@ -1336,6 +1330,7 @@ export class LatteModel {
       const plans = this.blocks.map((b, q) => ({ n: b.n, coef: this.blockCoef[q], abs: this.blockAbs[q], stride: this.blockStride[q], g0: this.blockG[q] }));
       this.mdContract = compileContract(plans);
       this.mdContractBack = compileContractBackward(plans, this.tSize);
+      this.mdLoops = mdLoops(this.maxRank, RUN_MARGIN);
     }
     const mlpStart = this.offMlp[0], th = this.theta, mean = this.mean, istd = this.invStd, sc = this.outScale;
     const nMlp = th.length - mlpStart, snap = this.mdSnap;
@@ -1443,302 +1438,19 @@ export class LatteModel {
   }
 
   /**
-   * T = Σ_j w·phi·M(u_j), one sorted function at a time over its run of sorted
-   * neighbours in each species segment (w constant there).
+   * T = Σ_j w·phi·M(u_j) over the sorted functions of centre species ti, each over its
+   * run of sorted neighbours in each species segment (w constant there); writes w·phi
+   * and w·phi' to mdW for the backward pass (the generated loops of mdloops.ts).
    */
   private mdForward(ti: number): void {
-    const F = this.nFunctions, ns = this.nSpecies, k0 = ti * F;
-    const R = this.mdR, T = this.T, W = this.mdW, F2 = 2 * F, seg = this.mdSeg, segLo = this.mdSegLo, segHi = this.mdSegHi;
-    const ordIs = this.mdIs, CA = this.mdCA, CB = this.mdCB, ordC = this.mdHC, ordBase = this.mdHBase;
-    const mv = this.mdMv, M1 = mv[1], M2 = mv[2], M3 = mv[3], M4 = mv[4], M5 = mv[5], M6 = mv[6], M7 = mv[7], M8 = mv[8], M9 = mv[9];
-    for (let g = 0; g < 4; g++) {
-      const kStart = this.mdGrp[ti * 5 + g], kEnd = this.mdGrp[ti * 5 + g + 1];
-      if (g === 3) { if (kStart < kEnd) this.mdForwardHigh(ti, kStart, kEnd); continue; }
-      const S = this.grpSmax[ti * 4 + g] + RUN_MARGIN;
-      for (let tj = 0; tj < ns; tj++) { segLo[tj] = seg[tj]; segHi[tj] = seg[tj]; }
-      let k = kStart;
-      // Ranks 0–2: two adjacent sorted functions per pass (sharing the loads of r and
-      // the monomials) over the union of their runs, from the first one's start to the
-      // second one's end. A neighbour outside a function's own run has |y| ≥ 1, so it
-      // adds an exact zero: each function's sum is the same as one function at a time.
-      if (g < 3) {
-        for (; k + 1 < kEnd; k += 2) {
-          const ca = ordC[k], cb = ordC[k + 1], isa = ordIs[k], isb = ordIs[k + 1], kk = k - k0, ba = ordBase[k], bb = ordBase[k + 1];
-          const wo = 2 * kk;
-          let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0;
-          for (let tj = 0; tj < ns; tj++) {
-            const qEnd = seg[tj + 1];
-            let lo = segLo[tj], hi = segHi[tj];
-            while (lo < qEnd && !(R[lo] - ca > -S)) lo++;
-            if (hi < lo) hi = lo;
-            while (hi < qEnd && R[hi] - cb < S) hi++;
-            segLo[tj] = lo; segHi[tj] = hi;
-            const e = (ti * ns + tj) * F + kk, wa = CA[e], wb = CA[e + 1], da = CB[e], db = CB[e + 1];
-            if (g === 0) {
-              for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
-                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
-                let pa = 0, pb = 0, qa = 0, qb = 0;
-                { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
-                { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
-                W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
-                a0 += pa; b0 += pb;
-              }
-            } else if (g === 1) {
-              for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
-                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
-                let pa = 0, pb = 0, qa = 0, qb = 0;
-                { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
-                { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
-                W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
-                const x = M1[q], y = M2[q], z = M3[q];
-                a0 += pa * x; a1 += pa * y; a2 += pa * z;
-                b0 += pb * x; b1 += pb * y; b2 += pb * z;
-              }
-            } else {
-              for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {
-                const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;
-                let pa = 0, pb = 0, qa = 0, qb = 0;
-                { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }
-                { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }
-                W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;
-                const m4 = M4[q], m5 = M5[q], m6 = M6[q], m7 = M7[q], m8 = M8[q], m9 = M9[q];
-                a0 += pa * m4; a1 += pa * m5; a2 += pa * m6; a3 += pa * m7; a4 += pa * m8; a5 += pa * m9;
-                b0 += pb * m4; b1 += pb * m5; b2 += pb * m6; b3 += pb * m7; b4 += pb * m8; b5 += pb * m9;
-              }
-            }
-          }
-          if (g === 0) { T[ba] = a0; T[bb] = b0; }
-          else if (g === 1) { T[ba] = a0; T[ba + 1] = a1; T[ba + 2] = a2; T[bb] = b0; T[bb + 1] = b1; T[bb + 2] = b2; }
-          else {
-            T[ba] = a0; T[ba + 1] = a1; T[ba + 2] = a2; T[ba + 3] = a3; T[ba + 4] = a4; T[ba + 5] = a5;
-            T[bb] = b0; T[bb + 1] = b1; T[bb + 2] = b2; T[bb + 3] = b3; T[bb + 4] = b4; T[bb + 5] = b5;
-          }
-        }
-      }
-      // The odd function left (one at a time).
-      for (; k < kEnd; k++) {
-        const c = ordC[k], is = ordIs[k], kk = k - k0, base = ordBase[k];
-        let t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0;
-        for (let tj = 0; tj < ns; tj++) {
-          // Run of this segment: fl(r − c) in (−S, S); both ends only move up as c grows.
-          const qEnd = seg[tj + 1];
-          let lo = segLo[tj], hi = segHi[tj];
-          while (lo < qEnd && !(R[lo] - c > -S)) lo++;
-          if (hi < lo) hi = lo;
-          while (hi < qEnd && R[hi] - c < S) hi++;
-          segLo[tj] = lo; segHi[tj] = hi;
-          const ca = CA[(ti * ns + tj) * F + kk], cb = CB[(ti * ns + tj) * F + kk];
-          if (g === 0) {
-            for (let q = lo; q < hi; q++) {
-              const y = (R[q] - c) * is;
-              let wp = 0, wd = 0;
-              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
-              W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
-              t0 += wp;
-            }
-          } else if (g === 1) {
-            for (let q = lo; q < hi; q++) {
-              const y = (R[q] - c) * is;
-              let wp = 0, wd = 0;
-              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
-              W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
-              t1 += wp * M1[q]; t2 += wp * M2[q]; t3 += wp * M3[q];
-            }
-          } else if (g === 2) {
-            for (let q = lo; q < hi; q++) {
-              const y = (R[q] - c) * is;
-              let wp = 0, wd = 0;
-              { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }
-              W[q * F2 + 2 * kk] = wp; W[q * F2 + 2 * kk + 1] = wd;
-              t4 += wp * M4[q]; t5 += wp * M5[q]; t6 += wp * M6[q];
-              t7 += wp * M7[q]; t8 += wp * M8[q]; t9 += wp * M9[q];
-            }
-          }
-        }
-        if (g === 0) T[base] = t0;
-        else if (g === 1) { T[base] = t1; T[base + 1] = t2; T[base + 2] = t3; }
-        else { T[base] = t4; T[base + 1] = t5; T[base + 2] = t6; T[base + 3] = t7; T[base + 4] = t8; T[base + 5] = t9; }
-      }
-    }
-  }
-
-  /**
-   * mdForward for rank group 3 in its MD order (rank 3 then rank 4, each by centre):
-   * rank 3 two adjacent functions per pass over the union of their runs (as ranks
-   * 0–2), rank 4 one at a time; the 10 or 15 compact components summed in locals.
-   */
-  private mdForwardHigh(ti: number, kStart: number, kEnd: number): void {
-    FORWARD_HIGH(ti, kStart, kEnd, this.nFunctions, this.nSpecies, this.mdSplit[ti], this.mdR, this.T, this.mdW,
+    this.mdLoops!.forward(ti, this.nFunctions, this.nSpecies, this.mdGrp, this.mdSplit[ti], this.mdR, this.T, this.mdW,
       this.mdSeg, this.mdSegLo, this.mdSegHi, this.mdIs, this.mdCA, this.mdCB, this.mdHC, this.mdHBase, this.mdMv, this.grpSmax);
   }
 
-  /** mdBackHighPair's runs of sorted functions, carried from pair to pair: rank 3 [mdLo3, mdHi3), rank 4 [mdLo4, mdHi4). */
-  private mdLo3 = 0;
-  private mdHi3 = 0;
-  private mdLo4 = 0;
-  private mdHi4 = 0;
-  /** The runs of one pair for the generated kernel (pairRuns layout, rank 3 then rank 4) and its result: b (x, y, z) and the radial sum of each neighbour. */
-  private readonly mdRuns = new Int32Array(12);
-  private readonly mdHo = new Float64Array(8);
-
-  /**
-   * The rank-3/4 part of the pair gradients of two adjacent sorted neighbours a, b of
-   * one species segment (r_a ≤ r_b; a = b for a neighbour without a partner), for
-   * mdBackwardPairs: over the runs of rank 3's and rank 4's functions alive at each
-   * distance (each run moves up from the previous neighbour's), A = Σ_k ∂E/∂T_k·w·phi
-   * and the radial sum Σ_k (∂E/∂T_k·M)·w·phi', the loads of ∂E/∂T shared over the
-   * functions alive for both; then b = Σ_c A_c ∇_u M_c in closed form (mdhigh.ts).
-   * Writes a's b and radial sum to mdHo[0..3], b's to mdHo[4..7].
-   */
-  private mdBackHighPair(qa: number, qb: number, ti: number): void {
-    const F = this.nFunctions, k0 = ti * F, F2 = 2 * F, hC = this.mdHC, R = this.mdR, smax = this.grpSmax, rg = this.mdRuns;
-    pairRuns(hC, this.mdLo3, this.mdHi3, this.mdSplit[ti], R, qa, qb, smax, ti * 4 + 3, rg, 0);
-    this.mdLo3 = rg[2]; this.mdHi3 = rg[5];
-    pairRuns(hC, this.mdLo4, this.mdHi4, this.mdGrp[ti * 5 + 4], R, qa, qb, smax, ti * 4 + 3, rg, 6);
-    this.mdLo4 = rg[8]; this.mdHi4 = rg[11];
-    BACK_HIGH_PAIR(rg, this.mdM, this.mdW, this.gT, this.mdHBase, this.mdCap, qa, qb, qa * F2 - 2 * k0, qb * F2 - 2 * k0, this.mdHo);
-  }
-
-  /**
-   * Forces from ∂E/∂T (in this.gT), reading the forward pass's w·phi and w·phi'.
-   * Ranks ≤ 2: two adjacent sorted neighbours a, b (same species
-   * segment, r_a ≤ r_b) per pass: over the functions alive for both, ∂E/∂T and the
-   * loop are shared; the functions alive for one only are visited for it alone
-   * (the forward pass wrote w·phi only where |fl(r − c)| < S). A neighbour left
-   * without a partner is processed as a pair with itself, the copy's result unused.
-   * Ranks 3 and 4 (rank group 3): the same pairs, in mdBackHighPair.
-   */
+  /** Forces from ∂E/∂T (in this.gT), reading the forward pass's w·phi and w·phi' (the generated loops of mdloops.ts). */
   private mdBackwardPairs(i: number, nn: number, ti: number, forces: Float64Array): void {
-    const F = this.nFunctions, cap = this.mdCap, k0 = ti * F, monoSize = this.monoSize;
-    const J = this.mdJ, R = this.mdR, M = this.mdM, gT = this.gT, gS = this.mdGT;
-    const ordC = this.mdHC, ordBase = this.mdHBase, W = this.mdW, F2 = 2 * F;
-    const gs = this.mdGrp, g0 = gs[ti * 5], g1 = gs[ti * 5 + 1], g2 = gs[ti * 5 + 2], g3 = gs[ti * 5 + 3];
-    const S0 = this.grpSmax[ti * 4] + RUN_MARGIN, S1 = this.grpSmax[ti * 4 + 1] + RUN_MARGIN, S2 = this.grpSmax[ti * 4 + 2] + RUN_MARGIN;
-    for (let k = g0; k < g3; k++) {
-      const b = ordBase[k], o = 6 * (k - k0);
-      gS[o] = gT[b];
-      if (k >= g1) { gS[o + 1] = gT[b + 1]; gS[o + 2] = gT[b + 2]; }
-      if (k >= g2) { gS[o + 3] = gT[b + 3]; gS[o + 4] = gT[b + 4]; gS[o + 5] = gT[b + 5]; }
-    }
-    let lo0 = g0, hi0 = g0, lo1 = g1, hi1 = g1, lo2 = g2, hi2 = g2;
-    let fx = 0, fy = 0, fz = 0;
-    const keyT = this.mdKeyT, highRank = this.maxRank > 2, ho = this.mdHo;
-    this.mdLo3 = g3; this.mdHi3 = g3; this.mdLo4 = this.mdSplit[ti]; this.mdHi4 = this.mdLo4;
-    let qa = 0;
-    while (qa < nn) {
-      if (qa > 0 && keyT[qa] !== keyT[qa - 1]) { lo0 = g0; hi0 = g0; lo1 = g1; hi1 = g1; lo2 = g2; hi2 = g2; this.mdLo3 = g3; this.mdHi3 = g3; this.mdLo4 = this.mdSplit[ti]; this.mdHi4 = this.mdLo4; }
-      const paired = qa + 1 < nn && keyT[qa + 1] === keyT[qa];
-      const qb = paired ? qa + 1 : qa;
-      const ra = R[qa], rb = R[qb], wA = qa * F2 - 2 * k0, wB = qb * F2 - 2 * k0;
-      const xa = monoSize > 1 ? M[cap + qa] : 0, ya = monoSize > 1 ? M[2 * cap + qa] : 0, za = monoSize > 1 ? M[3 * cap + qa] : 0;
-      const xb = monoSize > 1 ? M[cap + qb] : 0, yb = monoSize > 1 ? M[2 * cap + qb] : 0, zb = monoSize > 1 ? M[3 * cap + qb] : 0;
-      let sA = 0, sB = 0;
-      // Rank 0. Runs of a, then b (both ends move up with r).
-      lo0 = runStart(ordC, lo0, g1, ra, S0);
-      if (hi0 < lo0) hi0 = lo0;
-      hi0 = runEnd(ordC, hi0, g1, ra, S0);
-      let loB = lo0, hiA = hi0;
-      loB = runStart(ordC, loB, g1, rb, S0);
-      const loA = lo0;
-      lo0 = loB; if (hi0 < lo0) hi0 = lo0;
-      hi0 = runEnd(ordC, hi0, g1, rb, S0);
-      let mid = loB < hiA ? loB : hiA, end = loB > hiA ? loB : hiA;
-      for (let k = loA; k < mid; k++) sA += gS[6 * (k - k0)] * W[wA + 2 * k + 1];
-      for (let k = loB; k < hiA; k++) { const h = gS[6 * (k - k0)]; sA += h * W[wA + 2 * k + 1]; sB += h * W[wB + 2 * k + 1]; }
-      for (let k = end; k < hi0; k++) sB += gS[6 * (k - k0)] * W[wB + 2 * k + 1];
-      // Rank 1.
-      let a1 = 0, a2 = 0, a3 = 0, b1 = 0, b2 = 0, b3 = 0;
-      lo1 = runStart(ordC, lo1, g2, ra, S1);
-      if (hi1 < lo1) hi1 = lo1;
-      hi1 = runEnd(ordC, hi1, g2, ra, S1);
-      const loA1 = lo1; loB = lo1; hiA = hi1;
-      loB = runStart(ordC, loB, g2, rb, S1);
-      lo1 = loB; if (hi1 < lo1) hi1 = lo1;
-      hi1 = runEnd(ordC, hi1, g2, rb, S1);
-      mid = loB < hiA ? loB : hiA; end = loB > hiA ? loB : hiA;
-      for (let k = loA1, o = 6 * (loA1 - k0), e = wA + 2 * loA1; k < mid; k++, o += 6, e += 2) {
-        const wp = W[e], wd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
-        a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp; sA += (h1 * xa + h2 * ya + h3 * za) * wd;
-      }
-      for (let k = loB, o = 6 * (loB - k0), e = wA + 2 * loB, f = wB + 2 * loB; k < hiA; k++, o += 6, e += 2, f += 2) {
-        const h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
-        const wp = W[e], wd = W[e + 1], vp = W[f], vd = W[f + 1];
-        a1 += h1 * wp; a2 += h2 * wp; a3 += h3 * wp; sA += (h1 * xa + h2 * ya + h3 * za) * wd;
-        b1 += h1 * vp; b2 += h2 * vp; b3 += h3 * vp; sB += (h1 * xb + h2 * yb + h3 * zb) * vd;
-      }
-      for (let k = end, o = 6 * (end - k0), e = wB + 2 * end; k < hi1; k++, o += 6, e += 2) {
-        const vp = W[e], vd = W[e + 1], h1 = gS[o], h2 = gS[o + 1], h3 = gS[o + 2];
-        b1 += h1 * vp; b2 += h2 * vp; b3 += h3 * vp; sB += (h1 * xb + h2 * yb + h3 * zb) * vd;
-      }
-      // Rank 2.
-      let a4 = 0, a5 = 0, a6 = 0, a7 = 0, a8 = 0, a9 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0, b8 = 0, b9 = 0;
-      lo2 = runStart(ordC, lo2, g3, ra, S2);
-      if (hi2 < lo2) hi2 = lo2;
-      hi2 = runEnd(ordC, hi2, g3, ra, S2);
-      const loA2 = lo2; loB = lo2; hiA = hi2;
-      loB = runStart(ordC, loB, g3, rb, S2);
-      lo2 = loB; if (hi2 < lo2) hi2 = lo2;
-      hi2 = runEnd(ordC, hi2, g3, rb, S2);
-      mid = loB < hiA ? loB : hiA; end = loB > hiA ? loB : hiA;
-      if (loA2 < hi2) {
-        const a4m = monoSize > 4 ? M[4 * cap + qa] : 0, a5m = monoSize > 4 ? M[5 * cap + qa] : 0, a6m = monoSize > 4 ? M[6 * cap + qa] : 0;
-        const a7m = monoSize > 4 ? M[7 * cap + qa] : 0, a8m = monoSize > 4 ? M[8 * cap + qa] : 0, a9m = monoSize > 4 ? M[9 * cap + qa] : 0;
-        const b4m = monoSize > 4 ? M[4 * cap + qb] : 0, b5m = monoSize > 4 ? M[5 * cap + qb] : 0, b6m = monoSize > 4 ? M[6 * cap + qb] : 0;
-        const b7m = monoSize > 4 ? M[7 * cap + qb] : 0, b8m = monoSize > 4 ? M[8 * cap + qb] : 0, b9m = monoSize > 4 ? M[9 * cap + qb] : 0;
-        for (let k = loA2, o = 6 * (loA2 - k0), e = wA + 2 * loA2; k < mid; k++, o += 6, e += 2) {
-          const wp = W[e], wd = W[e + 1];
-          const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
-          a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
-          sA += (h4 * a4m + h5 * a5m + h6 * a6m + h7 * a7m + h8 * a8m + h9 * a9m) * wd;
-        }
-        for (let k = loB, o = 6 * (loB - k0), e = wA + 2 * loB, f = wB + 2 * loB; k < hiA; k++, o += 6, e += 2, f += 2) {
-          const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
-          const wp = W[e], wd = W[e + 1], vp = W[f], vd = W[f + 1];
-          a4 += h4 * wp; a5 += h5 * wp; a6 += h6 * wp; a7 += h7 * wp; a8 += h8 * wp; a9 += h9 * wp;
-          sA += (h4 * a4m + h5 * a5m + h6 * a6m + h7 * a7m + h8 * a8m + h9 * a9m) * wd;
-          b4 += h4 * vp; b5 += h5 * vp; b6 += h6 * vp; b7 += h7 * vp; b8 += h8 * vp; b9 += h9 * vp;
-          sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
-        }
-        for (let k = end, o = 6 * (end - k0), e = wB + 2 * end; k < hi2; k++, o += 6, e += 2) {
-          const vp = W[e], vd = W[e + 1];
-          const h4 = gS[o], h5 = gS[o + 1], h6 = gS[o + 2], h7 = gS[o + 3], h8 = gS[o + 4], h9 = gS[o + 5];
-          b4 += h4 * vp; b5 += h5 * vp; b6 += h6 * vp; b7 += h7 * vp; b8 += h8 * vp; b9 += h9 * vp;
-          sB += (h4 * b4m + h5 * b5m + h6 * b6m + h7 * b7m + h8 * b8m + h9 * b9m) * vd;
-        }
-      }
-      // Ranks 3 and 4, the same pair (an unpaired neighbour with itself, the copy unused, as above).
-      let hax = 0, hay = 0, haz = 0, hbx = 0, hby = 0, hbz = 0;
-      if (highRank) {
-        this.mdBackHighPair(qa, qb, ti);
-        hax = ho[0]; hay = ho[1]; haz = ho[2]; sA += ho[3];
-        if (paired) { hbx = ho[4]; hby = ho[5]; hbz = ho[6]; sB += ho[7]; }
-      }
-      // The pair gradients g = ∂E_i/∂r_ij (written out here rather than in a helper: a call
-      // V8 does not inline boxes each of its double arguments, an allocation per neighbour).
-      // b = Σ_c A_c ∇_u M_c(u), rank-2 components in order xx xy xz yy yz zz.
-      {
-        const bx = a1 + 2 * a4 * xa + a5 * ya + a6 * za + hax;
-        const by = a2 + a5 * xa + 2 * a7 * ya + a8 * za + hay;
-        const bz = a3 + a6 * xa + a8 * ya + 2 * a9 * za + haz;
-        const ub = xa * bx + ya * by + za * bz, ir = 1 / ra;
-        const gx = sA * xa + (bx - ub * xa) * ir, gy = sA * ya + (by - ub * ya) * ir, gz = sA * za + (bz - ub * za) * ir;
-        const j3 = 3 * J[qa];
-        forces[j3] -= gx; forces[j3 + 1] -= gy; forces[j3 + 2] -= gz;
-        fx += gx; fy += gy; fz += gz;
-      }
-      if (paired) {
-        const bx = b1 + 2 * b4 * xb + b5 * yb + b6 * zb + hbx;
-        const by = b2 + b5 * xb + 2 * b7 * yb + b8 * zb + hby;
-        const bz = b3 + b6 * xb + b8 * yb + 2 * b9 * zb + hbz;
-        const ub = xb * bx + yb * by + zb * bz, ir = 1 / rb;
-        const gx = sB * xb + (bx - ub * xb) * ir, gy = sB * yb + (by - ub * yb) * ir, gz = sB * zb + (bz - ub * zb) * ir;
-        const j3 = 3 * J[qb];
-        forces[j3] -= gx; forces[j3 + 1] -= gy; forces[j3 + 2] -= gz;
-        fx += gx; fy += gy; fz += gz;
-      }
-      qa = paired ? qa + 2 : qa + 1;
-    }
-    forces[3 * i] += fx; forces[3 * i + 1] += fy; forces[3 * i + 2] += fz;
+    this.mdLoops!.backward(i, nn, ti, forces, this.nFunctions, this.mdCap, this.mdGrp, this.mdSplit[ti], this.grpSmax, this.mdKeyT,
+      this.mdJ, this.mdR, this.mdM, this.mdW, this.gT, this.mdHC, this.mdHBase);
   }
 
   /** Parameter gradients of one (neighbour, function) term: species weight, centre and width; gs = ∂E/∂R·scale. */
@@ -1764,44 +1476,6 @@ export class LatteModel {
     m.trainable.set(this.trainable);
     return m;
   }
-}
-
-/**
- * Run bounds over functions sorted by centre C for a neighbour at distance r: the
- * first k ≥ k0 (below end) with fl(r − C[k]) < S, and the first with fl(r − C[k]) ≤ −S.
- * Helpers rather than inline loops so that every call site (inlined) shares one
- * feedback: a loop that runs rarely (a second neighbour's start) otherwise deoptimises
- * the backward pass the first time it runs after optimisation.
- */
-function runStart(C: Float64Array, k: number, end: number, r: number, S: number): number {
-  while (k < end && !(r - C[k] < S)) k++;
-  return k;
-}
-
-function runEnd(C: Float64Array, k: number, end: number, r: number, S: number): number {
-  while (k < end && r - C[k] > -S) k++;
-  return k;
-}
-
-/**
- * The runs of sorted functions (centres C, up to end; group width smax[g]) alive at
- * r_a = R[qa] and then at r_b = R[qb] ≥ r_a, each moved up from the previous pair's
- * [lo, hi): rg[o … o+5] = a's start, the end of a's part alone, b's start, a's end (both
- * alive from b's start to a's end), the start of b's part alone, b's end. Integer and
- * array arguments only: a double passed to a call V8 does not inline is boxed.
- */
-function pairRuns(C: Float64Array, lo: number, hi: number, end: number, R: Float64Array, qa: number, qb: number,
-  smax: Float64Array, g: number, rg: Int32Array, o: number): void {
-  const S = smax[g] + RUN_MARGIN, ra = R[qa], rb = R[qb];
-  lo = runStart(C, lo, end, ra, S);
-  if (hi < lo) hi = lo;
-  hi = runEnd(C, hi, end, ra, S);
-  const loA = lo, hiA = hi;
-  lo = runStart(C, lo, end, rb, S);
-  if (hi < lo) hi = lo;
-  hi = runEnd(C, hi, end, rb, S);
-  rg[o] = loA; rg[o + 1] = lo < hiA ? lo : hiA; rg[o + 2] = lo;
-  rg[o + 3] = hiA; rg[o + 4] = lo > hiA ? lo : hiA; rg[o + 5] = hi;
 }
 
 /** First index k in [lo, hi) with a[k] > x (a sorted ascending), or hi. */
