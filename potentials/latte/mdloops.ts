@@ -259,12 +259,8 @@ function compileBackward(maxRank: number, runMargin: number): Backward {
   };
   pair.push(...gradient('a'), 'if (paired)', ...gradient('b'), 'qa = paired ? qa + 2 : qa + 1;');
   const reset = ranks.map((p) => `lo${p} = B${p}; hi${p} = B${p};`).join(' ');
+  const params = ['i', 'nn', 'ti', 'forces', 'F', 'cap', 'grp', 'split', 'smax', 'keyT', 'J', 'R', 'M', 'W', 'gT', 'hC', 'hBase'];
   const body = [
-    // Helpers rather than inline loops so that every call site (inlined) shares one
-    // feedback: a loop that runs rarely (a second neighbour's start) otherwise
-    // deoptimises the kernel the first time it runs after optimisation.
-    'function runStart(C, k, end, r, S) { while (k < end && !(r - C[k] < S)) k++; return k; }',
-    'function runEnd(C, k, end, r, S) { while (k < end && r - C[k] > -S) k++; return k; }',
     'const k0 = ti * F, F2 = 2 * F;',
     // Rank p's sorted functions are [B<p>, B<p+1>): ranks 0–2 are rank groups 0–2, rank group 3 is rank 3 then rank 4.
     'const B0 = grp[ti * 5], B1 = grp[ti * 5 + 1], B2 = grp[ti * 5 + 2], B3 = grp[ti * 5 + 3], B4 = split, B5 = grp[ti * 5 + 4];',
@@ -277,5 +273,15 @@ function compileBackward(maxRank: number, runMargin: number): Backward {
     '}',
     'forces[3 * i] += fx; forces[3 * i + 1] += fy; forces[3 * i + 2] += fz;',
   ];
-  return compile<Backward>(['i', 'nn', 'ti', 'forces', 'F', 'cap', 'grp', 'split', 'smax', 'keyT', 'J', 'R', 'M', 'W', 'gT', 'hC', 'hBase'], body);
+  // The run helpers sit outside the kernel (declared inside, they would be new closures
+  // at every call). Helpers rather than inline loops so that every call site (inlined)
+  // shares one feedback: a loop that runs rarely (a second neighbour's start) otherwise
+  // deoptimises the kernel the first time it runs after optimisation.
+  return compile<() => Backward>([], [
+    'function runStart(C, k, end, r, S) { while (k < end && !(r - C[k] < S)) k++; return k; }',
+    'function runEnd(C, k, end, r, S) { while (k < end && r - C[k] > -S) k++; return k; }',
+    `return function backward(${params.join(', ')}) {`,
+    ...body,
+    '};',
+  ])();
 }
