@@ -8,6 +8,7 @@ import { trainCommand } from '../src/cli/train.ts';
 import { formatExtxyz, systemToFrame } from '../src/io/extxyz.ts';
 import { LatteModel, type Activation } from '../potentials/latte/model.ts';
 import { LossEvaluator, fitStatistics, trainModel, widenHidden, type TrainingStructure } from '../potentials/latte/train.ts';
+import { freezeStructures } from '../potentials/latte/freeze-parallel.ts';
 import { FrozenLossEvaluator, freezeStructure, shareFrozen } from '../potentials/latte/train-frozen.ts';
 import { ParallelLoss } from '../potentials/latte/train-parallel.ts';
 import { LennardJones } from '../potentials/lj.ts';
@@ -150,6 +151,24 @@ describe('LATTE frozen-descriptor training', () => {
       expect(two.history).toEqual(one.history);
       expect(one.theta.some((t, k) => t !== ljModel(prep).theta[k])).toBe(true);
     }
+  });
+
+  it('freezing on worker threads gives every structure\'s arrays bit for bit, in shared memory; a failing structure is named', () => {
+    const model = model2('tanh', [5], DESCRIPTOR_HIGH);
+    const all = structures(model);
+    const serial = all.map((s) => freezeStructure(model, s));
+    const { frozen, byWorkers } = freezeStructures(model, all, 2, { callerComputes: false });
+    expect(byWorkers).toBe(all.length);
+    expect(frozen.map((f) => f.source.name)).toEqual(all.map((s) => s.name));
+    for (let k = 0; k < all.length; k++) {
+      for (const key of ['G', 'blockStart', 'blockAtom', 'jac', 'blockLo', 'blockHi', 'blockJac'] as const) {
+        expect(frozen[k][key].buffer).toBeInstanceOf(SharedArrayBuffer);
+        expect(Array.from(frozen[k][key])).toEqual(Array.from(serial[k][key]));
+      }
+      expect(frozen[k].vir === null ? null : Array.from(frozen[k].vir!)).toEqual(serial[k].vir === null ? null : Array.from(serial[k].vir!));
+    }
+    expect(() => freezeStructures(model, all, 3, { failInWorker: all[1].name, callerComputes: false })).toThrow(new RegExp(`freezing worker \\d of 2, structure ${all[1].name}: Error: injected failure`));
+    expect(() => freezeStructures(model, all, 0)).toThrow(/threads must be a positive integer/);
   });
 
   it('freezes the descriptors of the parameters it trains with: an --init centre outside its bounds is clipped first', () => {

@@ -1,11 +1,14 @@
-/** A training worker thread (see train-parallel.ts): rebuilds the model from its bytes, then serves batches until stopped. */
+/** A training worker thread (see train-parallel.ts, freeze-parallel.ts): rebuilds the model from its bytes, then serves batches until stopped, or freezes the structures it claims. */
 import { recordError } from '../../src/parallel/shared.ts';
+import { runFreezeWorker, type FreezeWorkerInit } from './freeze-parallel.ts';
 import { decodeModel } from './io.ts';
 import { runTrainWorker, type TrainWorkerInit } from './train-parallel.ts';
 
-export function runWorker(init: TrainWorkerInit): void {
+export function runWorker(init: TrainWorkerInit | FreezeWorkerInit): void {
+  const decode = (bytes: Uint8Array) => decodeModel(bytes, 'LATTE training worker model').model;
   try {
-    runTrainWorker(init, (bytes) => decodeModel(bytes, 'LATTE training worker model').model);
+    if ('task' in init && init.task === 'freeze') runFreezeWorker(init, decode);
+    else runTrainWorker(init as TrainWorkerInit, decode);
   } catch (err) {
     recordError(init.ctrl, init.errorText, err, `LATTE training worker ${init.index + 1} of ${init.threads}`);
   }

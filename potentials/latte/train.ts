@@ -21,7 +21,8 @@ import { Rng } from '../../src/rng.ts';
 import type { System } from '../../src/system.ts';
 import { LatteModel, type LatteConfig, type LatteAtoms } from './model.ts';
 import { ParallelLoss, type ParallelLossOptions } from './train-parallel.ts';
-import { FrozenLossEvaluator, freezeStructure, frozenBytes, shareFrozen, type FrozenStructure } from './train-frozen.ts';
+import { freezeStructures } from './freeze-parallel.ts';
+import { FrozenLossEvaluator, freezeStructure, frozenBytes, type FrozenStructure } from './train-frozen.ts';
 
 /** One reference structure prepared for training: extended atoms and a full list (model species indices). */
 export interface TrainingStructure {
@@ -735,7 +736,7 @@ export function trainModel(
   // The optimisers project onto the parameter bounds (clip) before their first step: do it
   // before freezing, so the stored descriptors are those of the parameters trained with.
   if (options.freezeDescriptor) model.clip();
-  const frozen = options.freezeDescriptor ? freezeAll(model, train, validation, weights, log, workers > 1) : null;
+  const frozen = options.freezeDescriptor ? freezeAll(model, train, validation, weights, log, workers) : null;
   const saved = model.trainable.slice();
   if (frozen) model.trainable.fill(0, 0, model.offMlp[0]);
   // Worker threads see train ++ validation; batches name structures by index into it.
@@ -760,12 +761,17 @@ interface FrozenSets {
  * Descriptors and Jacobians of every structure at the model's current parameters
  * (logged: time, memory); in shared memory for worker threads when `shared`.
  */
-function freezeAll(model: LatteModel, train: readonly TrainingStructure[], validation: readonly TrainingStructure[], weights: LossWeights, log: (line: string) => void, shared: boolean): FrozenSets {
-  const t0 = process.cpuUsage();
-  const freeze = (s: TrainingStructure): FrozenStructure => (shared ? shareFrozen(freezeStructure(model, s)) : freezeStructure(model, s));
-  const ft = train.map(freeze), fv = validation.map(freeze);
+function freezeAll(model: LatteModel, train: readonly TrainingStructure[], validation: readonly TrainingStructure[], weights: LossWeights, log: (line: string) => void, threads: number): FrozenSets {
+  const t0 = process.cpuUsage(), w0 = performance.now();
+  let ft: FrozenStructure[], fv: FrozenStructure[];
+  if (threads > 1) {
+    const { frozen } = freezeStructures(model, [...train, ...validation], threads);
+    ft = frozen.slice(0, train.length); fv = frozen.slice(train.length);
+  } else {
+    ft = train.map((s) => freezeStructure(model, s)); fv = validation.map((s) => freezeStructure(model, s));
+  }
   const bytes = frozenBytes(ft) + frozenBytes(fv);
-  log(`frozen descriptor: ${ft.length + fv.length} structures' descriptors and Jacobians in ${cpuSince(t0).toFixed(1)} s CPU, ${(bytes / 2 ** 20).toFixed(0)} MiB`);
+  log(`frozen descriptor: ${ft.length + fv.length} structures' descriptors and Jacobians in ${((performance.now() - w0) / 1000).toFixed(1)} s on ${threads} thread(s) (${cpuSince(t0).toFixed(1)} s CPU), ${(bytes / 2 ** 20).toFixed(0)} MiB`);
   return { train: ft, validation: fv, loss: new FrozenLossEvaluator(model, weights) };
 }
 
