@@ -112,6 +112,7 @@ describe('LATTE MD path equals the general path (to 1e-12 relative)', () => {
   });
 
   // mdloops.ts generates the loops for each maximum rank; ranks ≤ 0 and ≤ 1 have no rank-2 terms in b.
+  // (Rank 0 alone: the hand-written backward pass before 3c18a5b gave zero MD forces.)
   it.each(['3,-:2,-', '3,-:3,a,a:2,a,a'])('maximum rank below 2: %s', (pattern) => {
     expectSamePaths(mixedWidthModel({}, 61, pattern), randomStructure(63));
     expectSamePaths(mixedWidthModel({ elements: ['Si'], activation: 'tanh' }, 65, pattern), randomTriclinic(67, 13, () => 'Si', WIDE_TRICLINIC));

@@ -12,7 +12,7 @@
  * the result has the same bits for any number of threads.
  */
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
-import { CTRL, ERROR_BYTES, readError, recordError, sharedI32 } from '../../src/parallel/shared.ts';
+import { CTRL, ERROR_BYTES, awaitError, recordError, sharedI32 } from '../../src/parallel/shared.ts';
 import { encodeModel } from './io.ts';
 import type { LatteModel } from './model.ts';
 import type { TrainingStructure } from './train.ts';
@@ -37,7 +37,11 @@ export interface FreezeWorkerInit {
 }
 
 export interface FreezeOptions {
-  /** Fail when no structure finishes for this long, ms (default 600000). */
+  /**
+   * Fail when no structure finishes for this long, ms (default 300000). A worker that
+   * dies without recording an error (e.g. out of memory) is found this way: its exit
+   * event cannot arrive while the calling thread waits.
+   */
   stallTimeoutMs?: number;
   /** Testing: a worker throws on the structure of this name. */
   failInWorker?: string;
@@ -61,13 +65,12 @@ export function freezeStructures(model: LatteModel, list: readonly TrainingStruc
   const bytes = encodeModel(model), structures = list.slice();
   const ports: MessagePort[] = [], workers: Worker[] = [];
   const frozen: (FrozenStructure | undefined)[] = new Array(n);
-  let failure: Error | null = null;
   try {
     for (let index = 0; index < nWorkers; index++) {
       const { port1, port2 } = new MessageChannel();
       const init: FreezeWorkerInit = { task: 'freeze', ctrl, errorText, model: bytes, structures, order, port: port2, index, threads: nWorkers, failOn: options.failInWorker ?? null };
       const worker = new Worker(WORKER_ENTRY, { workerData: init, transferList: [port2] });
-      worker.on('error', (err) => { failure ??= err; });
+      worker.on('error', () => {}); // reported through the shared error word (train-worker.mjs, runFreezeWorker)
       worker.unref();
       workers.push(worker);
       ports.push(port1);
@@ -79,15 +82,15 @@ export function freezeStructures(model: LatteModel, list: readonly TrainingStruc
         recordError(ctrl, errorText, err, `main thread, structure ${list[k].name}`);
       }
     });
-    const stallMs = options.stallTimeoutMs ?? 600_000;
+    const stallMs = options.stallTimeoutMs ?? 300_000;
     let last = -1, lastProgress = performance.now();
     for (;;) {
-      if (Atomics.load(ctrl, CTRL.ERROR) !== 0) throw new Error(`LATTE training: freezing the descriptors failed in ${errorMessage(ctrl, errorText)}`);
+      if (Atomics.load(ctrl, CTRL.ERROR) !== 0) throw new Error(`LATTE training: freezing the descriptors failed in ${awaitError(ctrl, errorText)}`);
       const done = Atomics.load(ctrl, CTRL.DONE);
       if (done >= n) break;
       if (done !== last) { last = done; lastProgress = performance.now(); }
       else if (performance.now() - lastProgress > stallMs) {
-        throw new Error(`LATTE training: no progress from the freezing workers for ${(stallMs / 1000).toFixed(0)} s (a worker may have died${failure ? `: ${(failure as Error).message}` : ''})`);
+        throw new Error(`LATTE training: no progress from the freezing workers for ${(stallMs / 1000).toFixed(0)} s (a worker may have died)`);
       }
       Atomics.wait(ctrl, CTRL.DONE, done, 100);
     }
@@ -119,12 +122,6 @@ function claimStructures(ctrl: Int32Array, n: number, order: Int32Array, work: (
     Atomics.add(ctrl, CTRL.DONE, 1);
     Atomics.notify(ctrl, CTRL.DONE);
   }
-}
-
-/** The error a thread recorded (its flag is set before its text is written: wait briefly for the text). */
-function errorMessage(ctrl: Int32Array, text: Uint8Array): string {
-  for (let k = 0; k < 200 && Atomics.load(ctrl, CTRL.ERROR_LENGTH) === 0; k++) Atomics.wait(ctrl, CTRL.ERROR_LENGTH, 0, 10);
-  return readError(ctrl, text);
 }
 
 /** A freezing worker (train-worker.mjs runs it in its thread): freezes the structures it claims and posts each back. */

@@ -10,8 +10,11 @@
  *
  * The generated code performs the same floating-point operations in the same order as
  * the hand-written loops it replaced (sums left to right, products left to right), so
- * MD gives the same bits (bench/build-ab.ts: identical). Only integers and the fixed
- * run margin enter the source; nothing from a model file does.
+ * MD gives the same bits (bench/build-ab.ts: identical) — except for models of rank 0
+ * alone, whose MD forces the hand-written backward pass zeroed (it read u as 0 below
+ * rank 1). The backward pass reads u from rows 1–3 of M, which LatteModel writes for
+ * every model. Only integers and the fixed run margin enter the source; nothing from a
+ * model file does.
  */
 
 import { compile } from './mdgen.ts';

@@ -1087,9 +1087,10 @@ export class LatteModel {
   //     per pass: w·phi and w·phi' are stored (interleaved, per neighbour row), and
   //     the functions' tensor components are summed in registers and written once;
   //  3. contraction and MLP as in evaluate();
-  //  4. backward, one neighbour at a time over the run of functions alive at its
-  //     distance (functions are sorted by centre), with ∂E/∂T copied into the
-  //     functions' sorted order so that the inner loops read contiguous memory.
+  //  4. backward, two adjacent neighbours per pass over the runs of functions
+  //     alive at their distances (functions are sorted by centre), the loads of
+  //     ∂E/∂T shared over the functions alive for both.
+  // The loops of steps 2 and 4 are generated per maximum rank (mdloops.ts).
   // The runs of both passes use one predicate, |fl(r − c)| < S with S the rank
   // group's largest width plus a margin, so each pass visits exactly the (neighbour,
   // function) pairs the other one does; inside a run, phi is tested exactly as in
@@ -1100,9 +1101,13 @@ export class LatteModel {
   /** Sorted neighbours: atom index and distance. */
   private mdJ = new Int32Array(0);
   private mdR = new Float64Array(0);
-  /** Monomials of the sorted neighbours' unit vectors, component-major: [c·cap + q]. */
+  /**
+   * Monomials of the sorted neighbours' unit vectors, component-major: [c·cap + q].
+   * Rows 0–3 (1 and u) exist and are written for every model, whatever its rank: the
+   * backward pass reads u from rows 1–3.
+   */
   private mdM = new Float64Array(0);
-  /** Views of mdM, one per monomial (empty beyond the model's rank): the forward pass's loads index them by q alone. */
+  /** Views of mdM, one per monomial (empty beyond the model's rank, rows 1–3 always there): the forward pass's loads index them by q alone. */
   private mdMv: Float64Array[] = [];
   /** w·phi and w·phi' per (sorted neighbour q, sorted function kk), interleaved: [2(q·F + kk)], [2(q·F + kk) + 1]. */
   private mdW = new Float64Array(0);
@@ -1315,7 +1320,7 @@ export class LatteModel {
   /** Generated kernels (see mdgen.ts) and the parameters they were generated from. */
   private mdContract: ((T: Float64Array, G: Float64Array) => void) | null = null;
   private mdContractBack: ((T: Float64Array, dG: Float64Array, gT: Float64Array) => void) | null = null;
-  private mdLoops: { forward: Forward; backward: Backward } | null = null;
+  private mdKernels: { forward: Forward; backward: Backward } | null = null;
   private mdMlps: MlpKernel[] = [];
   private mdS = new Float64Array(0);
   private mdSnap = new Float64Array(0);
@@ -1330,7 +1335,7 @@ export class LatteModel {
       const plans = this.blocks.map((b, q) => ({ n: b.n, coef: this.blockCoef[q], abs: this.blockAbs[q], stride: this.blockStride[q], g0: this.blockG[q] }));
       this.mdContract = compileContract(plans);
       this.mdContractBack = compileContractBackward(plans, this.tSize);
-      this.mdLoops = mdLoops(this.maxRank, RUN_MARGIN);
+      this.mdKernels = mdLoops(this.maxRank, RUN_MARGIN);
     }
     const mlpStart = this.offMlp[0], th = this.theta, mean = this.mean, istd = this.invStd, sc = this.outScale;
     const nMlp = th.length - mlpStart, snap = this.mdSnap;
@@ -1443,13 +1448,13 @@ export class LatteModel {
    * and w·phi' to mdW for the backward pass (the generated loops of mdloops.ts).
    */
   private mdForward(ti: number): void {
-    this.mdLoops!.forward(ti, this.nFunctions, this.nSpecies, this.mdGrp, this.mdSplit[ti], this.mdR, this.T, this.mdW,
+    this.mdKernels!.forward(ti, this.nFunctions, this.nSpecies, this.mdGrp, this.mdSplit[ti], this.mdR, this.T, this.mdW,
       this.mdSeg, this.mdSegLo, this.mdSegHi, this.mdIs, this.mdCA, this.mdCB, this.mdHC, this.mdHBase, this.mdMv, this.grpSmax);
   }
 
   /** Forces from ∂E/∂T (in this.gT), reading the forward pass's w·phi and w·phi' (the generated loops of mdloops.ts). */
   private mdBackwardPairs(i: number, nn: number, ti: number, forces: Float64Array): void {
-    this.mdLoops!.backward(i, nn, ti, forces, this.nFunctions, this.mdCap, this.mdGrp, this.mdSplit[ti], this.grpSmax, this.mdKeyT,
+    this.mdKernels!.backward(i, nn, ti, forces, this.nFunctions, this.mdCap, this.mdGrp, this.mdSplit[ti], this.grpSmax, this.mdKeyT,
       this.mdJ, this.mdR, this.mdM, this.mdW, this.gT, this.mdHC, this.mdHBase);
   }
 

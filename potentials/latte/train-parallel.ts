@@ -23,7 +23,7 @@
  *   `stallTimeoutMs` fails the batch. Always close() (trainModel does).
  */
 import { Worker } from 'node:worker_threads';
-import { CTRL, ERROR_BYTES, TAG_MASK, claimChunks, readError, recordError, sharedF64, sharedI32, spinWhileEqual } from '../../src/parallel/shared.ts';
+import { CTRL, ERROR_BYTES, TAG_MASK, awaitError, claimChunks, recordError, sharedF64, sharedI32, spinWhileEqual } from '../../src/parallel/shared.ts';
 import { encodeModel } from './io.ts';
 import type { LatteModel } from './model.ts';
 import { LossEvaluator, TERMS, addStructure, type BatchResult, type ForceGradientScheme, type LossWeights, type TrainingStructure } from './train.ts';
@@ -256,14 +256,9 @@ export class ParallelLoss {
     this.workerList = [];
   }
 
-  /**
-   * The recorded error. recordError flags ERROR before it writes the text: a thread
-   * that sees the flag outside a phase's end (e.g. a worker failing at start-up)
-   * waits briefly for the text.
-   */
+  /** The recorded error (also when seen outside a phase's end, e.g. a worker failing at start-up). */
   private errorMessage(): string {
-    for (let k = 0; k < 200 && Atomics.load(this.ctrl, CTRL.ERROR_LENGTH) === 0; k++) Atomics.wait(this.ctrl, CTRL.ERROR_LENGTH, 0, 10);
-    return readError(this.ctrl, this.errorText);
+    return awaitError(this.ctrl, this.errorText);
   }
 
   private fail(message: string): never {

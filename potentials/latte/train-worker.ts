@@ -5,11 +5,12 @@ import { decodeModel } from './io.ts';
 import { runTrainWorker, type TrainWorkerInit } from './train-parallel.ts';
 
 export function runWorker(init: TrainWorkerInit | FreezeWorkerInit): void {
-  const decode = (bytes: Uint8Array) => decodeModel(bytes, 'LATTE training worker model').model;
+  const role = 'task' in init && init.task === 'freeze' ? 'freezing' : 'training';
+  const decode = (bytes: Uint8Array) => decodeModel(bytes, `LATTE ${role} worker model`).model;
   try {
     if ('task' in init && init.task === 'freeze') runFreezeWorker(init, decode);
     else runTrainWorker(init as TrainWorkerInit, decode);
   } catch (err) {
-    recordError(init.ctrl, init.errorText, err, `LATTE training worker ${init.index + 1} of ${init.threads}`);
+    recordError(init.ctrl, init.errorText, err, `LATTE ${role} worker ${init.index + 1} of ${init.threads}`);
   }
 }

@@ -736,7 +736,7 @@ export function trainModel(
   // The optimisers project onto the parameter bounds (clip) before their first step: do it
   // before freezing, so the stored descriptors are those of the parameters trained with.
   if (options.freezeDescriptor) model.clip();
-  const frozen = options.freezeDescriptor ? freezeAll(model, train, validation, weights, log, workers) : null;
+  const frozen = options.freezeDescriptor ? freezeAll(model, train, validation, weights, log, workers, options.parallel?.stallTimeoutMs) : null;
   const saved = model.trainable.slice();
   if (frozen) model.trainable.fill(0, 0, model.offMlp[0]);
   // Worker threads see train ++ validation; batches name structures by index into it.
@@ -759,13 +759,13 @@ interface FrozenSets {
 
 /**
  * Descriptors and Jacobians of every structure at the model's current parameters
- * (logged: time, memory); in shared memory for worker threads when `shared`.
+ * (logged: time, memory); on `threads` threads, in shared memory for the worker threads, when threads > 1.
  */
-function freezeAll(model: LatteModel, train: readonly TrainingStructure[], validation: readonly TrainingStructure[], weights: LossWeights, log: (line: string) => void, threads: number): FrozenSets {
+function freezeAll(model: LatteModel, train: readonly TrainingStructure[], validation: readonly TrainingStructure[], weights: LossWeights, log: (line: string) => void, threads: number, stallTimeoutMs?: number): FrozenSets {
   const t0 = process.cpuUsage(), w0 = performance.now();
   let ft: FrozenStructure[], fv: FrozenStructure[];
   if (threads > 1) {
-    const { frozen } = freezeStructures(model, [...train, ...validation], threads);
+    const { frozen } = freezeStructures(model, [...train, ...validation], threads, { stallTimeoutMs });
     ft = frozen.slice(0, train.length); fv = frozen.slice(train.length);
   } else {
     ft = train.map((s) => freezeStructure(model, s)); fv = validation.map((s) => freezeStructure(model, s));

@@ -254,6 +254,15 @@ export function recordError(ctrl: Int32Array, text: Uint8Array, err: unknown, wh
   Atomics.store(ctrl, CTRL.ERROR_LENGTH, bytes.length);
 }
 
+/**
+ * The recorded error, for a thread that saw the ERROR flag: recordError sets the flag
+ * before it writes the text, so wait briefly for the text.
+ */
+export function awaitError(ctrl: Int32Array, text: Uint8Array): string {
+  for (let k = 0; k < 200 && Atomics.load(ctrl, CTRL.ERROR_LENGTH) === 0; k++) Atomics.wait(ctrl, CTRL.ERROR_LENGTH, 0, 10);
+  return readError(ctrl, text);
+}
+
 export function readError(ctrl: Int32Array, text: Uint8Array): string {
   const n = Atomics.load(ctrl, CTRL.ERROR_LENGTH);
   return new TextDecoder().decode(text.slice(0, n));
