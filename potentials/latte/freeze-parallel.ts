@@ -16,7 +16,7 @@ import { CTRL, ERROR_BYTES, awaitError, recordError, sharedI32 } from '../../src
 import { encodeModel } from './io.ts';
 import type { LatteModel } from './model.ts';
 import type { TrainingStructure } from './train.ts';
-import { freezeStructure, shareFrozen, type FrozenStructure } from './train-frozen.ts';
+import { freezeStructure, preparedCost, shareFrozen, type FrozenStructure } from './train-frozen.ts';
 
 const WORKER_ENTRY = new URL('./train-worker.mjs', import.meta.url);
 
@@ -59,9 +59,8 @@ export function freezeStructures(model: LatteModel, list: readonly TrainingStruc
   const n = list.length, nWorkers = Math.min(threads, n) - 1;
   if (nWorkers <= 0) return { frozen: list.map((s) => shareFrozen(freezeStructure(model, s))), byWorkers: 0 };
   const ctrl = sharedI32(CTRL.LENGTH), errorText = new Uint8Array(new SharedArrayBuffer(ERROR_BYTES));
-  const cost = (s: TrainingStructure): number => s.full.offsets[s.nLocal] + s.nLocal;
   const order = sharedI32(n);
-  order.set(Array.from({ length: n }, (_, k) => k).sort((a, b) => cost(list[b]) - cost(list[a]) || a - b));
+  order.set(Array.from({ length: n }, (_, k) => k).sort((a, b) => preparedCost(list[b]) - preparedCost(list[a]) || a - b));
   const bytes = encodeModel(model), structures = list.slice();
   const ports: MessagePort[] = [], workers: Worker[] = [];
   const frozen: (FrozenStructure | undefined)[] = new Array(n);

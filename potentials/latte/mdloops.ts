@@ -78,22 +78,19 @@ export type Backward = (i: number, nn: number, ti: number, forces: Float64Array,
   grp: Int32Array, split: number, smax: Float64Array, keyT: Int32Array, J: Int32Array, R: Float64Array,
   M: Float64Array, W: Float64Array, gT: Float64Array, hC: Float64Array, hBase: Int32Array) => void;
 
-const kernels = new Map<string, { forward: Forward; backward: Backward }>();
+/** Margin (Å) added to the largest width of a rank group when finding runs of (neighbour, function) pairs. */
+const RUN_MARGIN = 1e-9;
+
+/** The kernels of each maximum rank, generated on first use. */
+const kernels: ({ forward: Forward; backward: Backward } | undefined)[] = [];
 
 /** The loops for models of rank ≤ maxRank (generated on first use, then shared). */
-export function mdLoops(maxRank: number, runMargin: number): { forward: Forward; backward: Backward } {
+export function mdLoops(maxRank: number): { forward: Forward; backward: Backward } {
   if (!Number.isInteger(maxRank) || maxRank < 0 || maxRank > MAX_RANK) throw new Error(`LATTE code generation: bad rank ${String(maxRank)}`);
-  if (!Number.isFinite(runMargin)) throw new Error('LATTE code generation: non-finite run margin');
-  const key = `${maxRank} ${runMargin}`;
-  let k = kernels.get(key);
-  if (k === undefined) {
-    k = { forward: compileForward(maxRank, runMargin), backward: compileBackward(maxRank, runMargin) };
-    kernels.set(key, k);
-  }
-  return k;
+  return (kernels[maxRank] ??= { forward: compileForward(maxRank), backward: compileBackward(maxRank) });
 }
 
-function compileForward(maxRank: number, runMargin: number): Forward {
+function compileForward(maxRank: number): Forward {
   // The run of sorted neighbours inside the support of the functions centred at cLo, cHi.
   const run = (cLo: string, cHi: string): string[] => [
     'for (let tj = 0; tj < ns; tj++) {',
@@ -155,15 +152,14 @@ function compileForward(maxRank: number, runMargin: number): Forward {
       '}',
     ];
   };
-  const margin = String(runMargin);
   const body = ['const k0 = ti * F, F2 = 2 * F;', 'let k = 0, S = 0;'];
   for (let p = 1; p <= maxRank; p++) body.push(`const ${each(TUPLES[p].length, (c) => `X${p}_${c} = mv[${ROW[p] + c}]`)};`);
   for (let g = 0; g <= Math.min(maxRank, 2); g++) {
-    body.push(`k = grp[ti * 5 + ${g}]; S = grpSmax[ti * 4 + ${g}] + ${margin};`, reset,
+    body.push(`k = grp[ti * 5 + ${g}]; S = grpSmax[ti * 4 + ${g}] + ${RUN_MARGIN};`, reset,
       ...paired(g, `grp[ti * 5 + ${g + 1}]`), ...single(g, `grp[ti * 5 + ${g + 1}]`));
   }
   if (maxRank >= 3) {
-    body.push('k = grp[ti * 5 + 3];', 'if (k < grp[ti * 5 + 4]) {', `S = grpSmax[ti * 4 + 3] + ${margin};`, reset,
+    body.push('k = grp[ti * 5 + 3];', 'if (k < grp[ti * 5 + 4]) {', `S = grpSmax[ti * 4 + 3] + ${RUN_MARGIN};`, reset,
       ...paired(3, 'split'), ...single(3, 'split'));
     if (maxRank >= 4) body.push('k = split;', reset, ...single(4, 'grp[ti * 5 + 4]'));
     body.push('}');
@@ -172,7 +168,7 @@ function compileForward(maxRank: number, runMargin: number): Forward {
     'ordIs', 'CA', 'CB', 'hC', 'hBase', 'mv', 'grpSmax'], body);
 }
 
-function compileBackward(maxRank: number, runMargin: number): Backward {
+function compileBackward(maxRank: number): Backward {
   // Loads of side s's rank-p monomials: m<s><p>_<c> = M[(ROW[p] + c)·cap + q<s>].
   const loads = (p: number, s: string): string =>
     `const ${each(TUPLES[p].length, (c) => `m${s}${p}_${c} = M[${ROW[p] + c} * cap + q${s}]`)};`;
@@ -221,7 +217,6 @@ function compileBackward(maxRank: number, runMargin: number): Backward {
   // ∂/∂u of ranks 1 and 2's Σ_c A_c M_c (their part of b).
   const low = (s: string, a: number): string =>
     maxRank === 0 ? '0' : [1, 2].filter((p) => p <= maxRank).map((p) => derivative(p, a, `c${s}${p}_`, `m${s}${p - 1}_`)).join(' + ');
-  const margin = String(runMargin);
   const pair: string[] = [
     'const paired = qa + 1 < nn && keyT[qa + 1] === keyT[qa];',
     'const qb = paired ? qa + 1 : qa;',
@@ -249,16 +244,16 @@ function compileBackward(maxRank: number, runMargin: number): Backward {
   }
   // The pair gradient g = ∂E_i/∂r_ij = s·u + (b − (u·b)·u)/r of a, then of b when paired.
   const gradient = (s: string): string[] => {
-    const S = s.toUpperCase();
+    const S = s.toUpperCase(), u = (a: number): string => `m${s}1_${a}`;
     return [
       '{',
-      `  const ub = ma1_0 * bx${S} + ma1_1 * by${S} + ma1_2 * bz${S}, ir = 1 / r${s};`,
-      `  const gx = s${S} * ma1_0 + (bx${S} - ub * ma1_0) * ir, gy = s${S} * ma1_1 + (by${S} - ub * ma1_1) * ir, gz = s${S} * ma1_2 + (bz${S} - ub * ma1_2) * ir;`,
+      `  const ub = ${u(0)} * bx${S} + ${u(1)} * by${S} + ${u(2)} * bz${S}, ir = 1 / r${s};`,
+      `  const ${axes.map((x, a) => `g${x} = s${S} * ${u(a)} + (b${x}${S} - ub * ${u(a)}) * ir`).join(', ')};`,
       `  const j3 = 3 * J[q${s}];`,
       '  forces[j3] -= gx; forces[j3 + 1] -= gy; forces[j3 + 2] -= gz;',
       '  fx += gx; fy += gy; fz += gz;',
       '}',
-    ].map((line) => line.replace(/ma1_/g, `m${s}1_`));
+    ];
   };
   pair.push(...gradient('a'), 'if (paired)', ...gradient('b'), 'qa = paired ? qa + 2 : qa + 1;');
   const reset = ranks.map((p) => `lo${p} = B${p}; hi${p} = B${p};`).join(' ');
@@ -267,7 +262,7 @@ function compileBackward(maxRank: number, runMargin: number): Backward {
     'const k0 = ti * F, F2 = 2 * F;',
     // Rank p's sorted functions are [B<p>, B<p+1>): ranks 0–2 are rank groups 0–2, rank group 3 is rank 3 then rank 4.
     'const B0 = grp[ti * 5], B1 = grp[ti * 5 + 1], B2 = grp[ti * 5 + 2], B3 = grp[ti * 5 + 3], B4 = split, B5 = grp[ti * 5 + 4];',
-    `const ${ranks.map((p) => `S${p} = smax[ti * 4 + ${Math.min(p, 3)}] + ${margin}`).join(', ')};`,
+    `const ${ranks.map((p) => `S${p} = smax[ti * 4 + ${Math.min(p, 3)}] + ${RUN_MARGIN}`).join(', ')};`,
     `let ${ranks.map((p) => `lo${p} = B${p}, hi${p} = B${p}`).join(', ')};`,
     'let fx = 0, fy = 0, fz = 0;',
     'for (let qa = 0; qa < nn;) {',

@@ -59,9 +59,6 @@ export interface LatteConfig {
 // evaluateMd writes the monomials up to rank 4 out in mdGather, and keeps rank 4 with rank 3 in one group: a higher MAX_RANK needs code there.
 if (MAX_RANK !== 4) throw new Error(`LATTE evaluateMd handles ranks up to 4, MAX_RANK is ${MAX_RANK}`);
 
-/** Margin (Å) added to the largest width of a rank group when finding runs of (neighbour, function) pairs in evaluateMd. */
-const RUN_MARGIN = 1e-9;
-
 /** Flat monomial table of u: ranks 0..MAX_RANK, compact components. */
 const MONO_OFF: number[] = [];
 {
@@ -1335,7 +1332,7 @@ export class LatteModel {
       const plans = this.blocks.map((b, q) => ({ n: b.n, coef: this.blockCoef[q], abs: this.blockAbs[q], stride: this.blockStride[q], g0: this.blockG[q] }));
       this.mdContract = compileContract(plans);
       this.mdContractBack = compileContractBackward(plans, this.tSize);
-      this.mdKernels = mdLoops(this.maxRank, RUN_MARGIN);
+      this.mdKernels = mdLoops(this.maxRank);
     }
     const mlpStart = this.offMlp[0], th = this.theta, mean = this.mean, istd = this.invStd, sc = this.outScale;
     const nMlp = th.length - mlpStart, snap = this.mdSnap;

@@ -134,6 +134,11 @@ function onShared<T extends Float64Array | Int32Array>(a: T): T {
   return copy;
 }
 
+/** Work of one prepared structure (its neighbour-list entries and atoms), for ordering structures over threads (largest first). */
+export function preparedCost(s: TrainingStructure): number {
+  return s.full.offsets[s.nLocal] + s.nLocal;
+}
+
 /** Work of one structure's loss evaluation, for ordering a batch's structures over threads (largest first). */
 export function frozenCost(fs: FrozenStructure): number {
   return fs.jac.length + fs.G.length;

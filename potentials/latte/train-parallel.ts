@@ -27,7 +27,7 @@ import { CTRL, ERROR_BYTES, TAG_MASK, awaitError, claimChunks, recordError, shar
 import { encodeModel } from './io.ts';
 import type { LatteModel } from './model.ts';
 import { LossEvaluator, TERMS, addStructure, type BatchResult, type ForceGradientScheme, type LossWeights, type TrainingStructure } from './train.ts';
-import { FrozenLossEvaluator, frozenCost, type FrozenStructure } from './train-frozen.ts';
+import { FrozenLossEvaluator, frozenCost, preparedCost, type FrozenStructure } from './train-frozen.ts';
 
 const WORKER_ENTRY = new URL('./train-worker.mjs', import.meta.url);
 
@@ -136,7 +136,7 @@ export class ParallelLoss {
     this.model = model;
     this.loss = structureLoss(model, weights, scheme, structures);
     this.structures = structures;
-    this.cost = isFrozenList(structures) ? Float64Array.from(structures, frozenCost) : Float64Array.from(structures as readonly TrainingStructure[], (s) => s.full.offsets[s.nLocal] + s.nLocal);
+    this.cost = isFrozenList(structures) ? Float64Array.from(structures, frozenCost) : Float64Array.from(structures as readonly TrainingStructure[], preparedCost);
     this.maxBatch = Math.max(1, options.maxBatch);
     this.maxItems = Math.max(this.maxBatch, maxItems, 1);
     if (this.maxItems > 0xffff) throw new Error(`LATTE training: at most ${0xffff} structures per phase, got ${this.maxItems}`);
