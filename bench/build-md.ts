@@ -1,12 +1,13 @@
 /**
  * The MD run of bench/build-ab.ts and bench/md-alloc.ts, built from the modules of one
- * compiled build (a `dist` folder inside the repository): the model's potential (LATTE,
- * or ACE for a file under a `trace` folder), the speed benches' system for its element
+ * compiled build (a `dist` folder inside the repository): the model's potential (the kind
+ * its file names), the speed benches' system for its element
  * (diamond Si 7×7×7 = 2,744 atoms, fcc Cu 8×8×8 = 2,048, bcc Mo 10×10×10 = 2,000) at
  * 300 K, and Langevin MD (1 fs, 300 K, one thread) after `warmup` untimed steps.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { modelSpec } from '../src/cli/eval.ts';
 
 export interface BuildMd {
   n: number;
@@ -23,8 +24,7 @@ export async function buildMd(dist: string, model: string, warmup: number): Prom
   const { lattice } = (await from('src/lattice.js')) as any;
   const { Rng } = (await from('src/rng.js')) as any;
   const { Langevin } = (await from('integrators/langevin.js')) as any;
-  const kind = /[\\/]trace[\\/]/.test(model) ? 'trace' : 'latte';
-  const potential = await loadPotential({ kind, model });
+  const potential = await loadPotential(modelSpec(model));
   const element: string = potential.elements?.[0] ?? 'Si';
   const system = element === 'Cu' ? lattice('fcc', { element: 'Cu', a: 3.62, repeat: 8 })
     : element === 'Mo' ? lattice('bcc', { element: 'Mo', a: 3.16, repeat: 10 })

@@ -2,7 +2,7 @@
  * Bytes allocated per atom-step in steady MD (Langevin, 300 K, one thread), by V8's
  * sampling heap profiler counting every sampled allocation, those already collected
  * included, over steps after a warm-up; with the functions that allocate most. The MD
- * step should allocate nothing per atom (DESIGN.md), so the figure is a check that a
+ * step should allocate nothing per atom (no allocation in per-atom loops), so the figure is a check that a
  * per-atom loop does not box numbers or create objects.
  *
  *   npm run build && node dist/bench/md-alloc.js models/latte/Si.msgpack [steps = 10] [--dist DIR]

@@ -27,7 +27,7 @@ import { availableParallelism } from 'node:os';
 import { DEFAULT_IRLS_ITERATIONS, defaultBasisSpec, energyLossFromText, fitTraceAsync } from '../potentials/trace/fit.ts';
 import { saveModel } from '../potentials/trace/model.ts';
 import type { RadialSpec } from '../potentials/trace/radial.ts';
-import { parseOptions } from '../src/cli/command.ts';
+import { optionNumber, parseOptions } from '../src/cli/command.ts';
 import { radialFromOptions } from '../src/cli/fit.ts';
 import { report } from './harness.ts';
 import { DATASETS } from '../test/oracles/datasets.ts';
@@ -49,7 +49,7 @@ const { options, positional } = parseOptions(process.argv.slice(2), ['no-save', 
 const elements = positional.length > 0 ? positional : ['Si', 'Cu', 'Mo', 'Ge', 'Li', 'Ni'];
 const degree = typeof options.degree === 'string' ? options.degree.split(',').map(Number) : [20, 16, 12];
 const cutoff = typeof options.cutoff === 'string' ? Number(options.cutoff) : 5.5;
-const num = (name: string, fallback: number): number => (typeof options[name] === 'string' ? Number(options[name]) : fallback);
+const num = (name: string, fallback: number): number => optionNumber(options, name, fallback);
 const energyWeight = num('energy-weight', 30);
 const threads = num('threads', availableParallelism());
 const lambdas = typeof options.lambdas === 'string' ? options.lambdas.split(',').map(Number) : undefined;

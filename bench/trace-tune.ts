@@ -28,7 +28,7 @@ import { readExtxyz } from '../src/io/extxyz.ts';
 import { AceBasis, type BasisSpec } from '../potentials/trace/basis.ts';
 import { DEFAULT_IRLS_ITERATIONS, assembleParallel, defaultBasisSpec, energyLossFromText, type Assembled, type EnergyRows, priorWeights, qrFromState, qrState, type QrState, restrictAssembled, selectByCrossValidation } from '../potentials/trace/fit.ts';
 import type { RadialSpec } from '../potentials/trace/radial.ts';
-import { parseOptions } from '../src/cli/command.ts';
+import { optionNumber, parseOptions } from '../src/cli/command.ts';
 import { radialFromOptions } from '../src/cli/fit.ts';
 import { report } from './harness.ts';
 import { DATASETS } from '../test/oracles/datasets.ts';
@@ -42,7 +42,7 @@ const BEST: Record<string, { E: number; F: number }> = {
 const { options, positional } = parseOptions(process.argv.slice(2), ['verbose', 'energy-per-atom']);
 const el = positional[0] ?? 'Si';
 if (!BEST[el]) throw new Error(`no zuo2020 data for ${el}`);
-const num = (name: string, fallback: number): number => (typeof options[name] === 'string' ? Number(options[name]) : fallback);
+const num = (name: string, fallback: number): number => optionNumber(options, name, fallback);
 const nums = (name: string, fallback: number[]): number[] => (typeof options[name] === 'string' ? options[name].split(',').map(Number) : fallback);
 const cutoff = num('cutoff', 5.5);
 /** The radial options (--radial, --radial-lambda, --r0, --p, --q), read once; n is set per basis. */

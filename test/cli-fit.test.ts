@@ -112,4 +112,10 @@ describe('tensormd fit (command line)', () => {
     expect(code).toBe(1);
     expect(errors).toMatch(/bare\.xyz.*frame 0.*force/i);
   });
+
+  it('a numeric option given without its value is named (it used to read as 1)', async () => {
+    const { code, errors } = await fitCli(['--train', train, '--out', join(dir, 'r0.msgpack'), ...ARGS, '--r0', '--p', '2']);
+    expect(code).toBe(1);
+    expect(errors).toMatch(/--r0 needs a number, got 'true'/);
+  });
 });

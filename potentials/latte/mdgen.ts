@@ -25,9 +25,9 @@ const CHUNK_TERMS = 480;
 /**
  * Hidden neurons whose sums the forward kernel writes interleaved (z_j = b_j, then
  * z_j += w·a_q for q in order, neuron after neuron at each q): each sum still runs
- * left to right, so the bits are those of one neuron at a time. On the shipped Si it
- * ran at 0.97–0.99 of one neuron at a time in a same-process A/B of two builds (a
- * scratch script, within this host's noise); the backward kernel stays one sum at a time.
+ * left to right, so the bits are those of one neuron at a time. Its speed against one
+ * neuron at a time is in the README (bench/build-ab.ts: within this host's noise); the
+ * backward kernel stays one sum at a time.
  */
 const INTERLEAVE = 4;
 

@@ -45,6 +45,8 @@ export class PairTerm {
   private readonly nSpecies: number;
   private readonly coef: Float64Array;
   private readonly g: Float64Array;
+  /** The distance evaluateAt reads. */
+  private readonly rAt = new Float64Array(1);
   private readonly dg: Float64Array;
 
   constructor(spec: PairSpec, nSpecies: number) {
@@ -63,7 +65,7 @@ export class PairTerm {
   compute(atoms: Neighborhood, smap: Int32Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
     const { offsets, neighbors } = atoms.full!;
     const x = atoms.positions, species = atoms.species, S = this.nSpecies, N = this.radial.n;
-    const c = this.coef, g = this.g, dg = this.dg, rc2 = this.cutoff * this.cutoff;
+    const c = this.coef, g = this.g, dg = this.dg, rAt = this.rAt, rc2 = this.cutoff * this.cutoff;
     let total = 0;
     for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
       const zi = smap[species[i]];
@@ -75,7 +77,8 @@ export class PairTerm {
         const r2 = dx * dx + dy * dy + dz * dz;
         if (r2 >= rc2 || r2 === 0) continue;
         const r = Math.sqrt(r2);
-        this.radial.evaluate(r, g, dg, 0);
+        rAt[0] = r; // read by evaluateAt: a double passed to a call V8 does not inline is boxed
+        this.radial.evaluateAt(rAt, 0, g, dg, 0);
         const zj = smap[species[j]];
         const zlo = zi < zj ? zi : zj, zhi = zi < zj ? zj : zi;
         const cb = (zlo * S - (zlo * (zlo - 1)) / 2 + (zhi - zlo)) * N;

@@ -13,6 +13,15 @@ export interface Command {
 }
 
 /** Parses `--key value`, `--key=value` and `--flag` options; the rest are positional. */
+/** A numeric option (fallback when absent); a missing value or a non-number names the option. */
+export function optionNumber(options: Readonly<Record<string, string | true | undefined>>, name: string, fallback: number): number {
+  const v = options[name];
+  if (v === undefined) return fallback;
+  const x = Number(v);
+  if (v === true || !Number.isFinite(x)) throw new Error(`--${name} needs a number, got '${String(v)}'`);
+  return x;
+}
+
 export function parseOptions(args: string[], flags: readonly string[] = []): { options: Record<string, string | true>; positional: string[] } {
   const options: Record<string, string | true> = {};
   const positional: string[] = [];

@@ -53,7 +53,7 @@ JSON object with the figures.
 };
 
 /** A model file names its own kind (`kind` field of the msgpack object). */
-function modelSpec(path: string): PotentialSpec {
+export function modelSpec(path: string): PotentialSpec {
   const absolute = resolve(path);
   let data: unknown;
   try {

@@ -6,18 +6,11 @@ import { DEFAULT_IRLS_ITERATIONS, defaultBasisSpec, elementsOf, energyLossFromTe
 import type { ChannelSpec } from '../../potentials/trace/basis.ts';
 import type { RadialKind, RadialSpec } from '../../potentials/trace/radial.ts';
 import { saveModel } from '../../potentials/trace/model.ts';
-import { parseOptions, type Command } from './command.ts';
+import { optionNumber, parseOptions, type Command } from './command.ts';
 
 type Options = Readonly<Record<string, string | true | undefined>>;
 
 /** Option --name as a finite number, or fallback when absent. */
-function optionNumber(options: Options, name: string, fallback: number): number {
-  const v = options[name];
-  if (v === undefined) return fallback;
-  const x = Number(v);
-  if (!Number.isFinite(x)) throw new Error(`--${name} must be a number, got ${String(v)}`);
-  return x;
-}
 
 /**
  * The radial basis of N functions named by --radial (chebexpcos | poly | agnesi, default

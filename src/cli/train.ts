@@ -2,15 +2,8 @@
 import { loadModel, saveModel } from '../../potentials/latte/io.ts';
 import { ACTIVATIONS, DEFAULT_EMBEDDING_DIM, SPECIES_MODES, type Activation, type SpeciesMode } from '../../potentials/latte/model.ts';
 import { OPTIMIZERS, parseDescriptorTerms, trainLatte, widenHidden, type DescriptorTerm, type Optimizer } from '../../potentials/latte/train.ts';
-import { parseOptions, type Command } from './command.ts';
+import { optionNumber, parseOptions, type Command } from './command.ts';
 
-function num(options: Record<string, string | true>, key: string, fallback: number): number {
-  const v = options[key];
-  if (v === undefined) return fallback;
-  const x = Number(v);
-  if (v === true || !Number.isFinite(x)) throw new Error(`train: --${key} needs a number, got '${String(v)}'`);
-  return x;
-}
 
 function schedule(v: string | true | undefined): 'exponential' | 'cosine' {
   if (v === undefined) return 'exponential';
@@ -39,7 +32,7 @@ function initialModel(options: Record<string, string | true>) {
   const model = loadModel(options.init).model;
   if (widen === undefined) return model;
   const hidden = String(widen).split(',').map((h) => Number(h));
-  return widenHidden(model, hidden, num(options, 'seed', 1));
+  return widenHidden(model, hidden, optionNumber(options, 'seed', 1));
 }
 
 function addBlocks(v: string | true | undefined): string | undefined {
@@ -134,44 +127,44 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
     if (!SPECIES_MODES.includes(speciesMode)) throw new Error(`train: --species-mode must be one of ${SPECIES_MODES.join(', ')}, got '${String(speciesMode)}'`);
     const optimizer = (options.optimizer ?? 'adam') as Optimizer;
     if (!OPTIMIZERS.includes(optimizer)) throw new Error(`train: --optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${String(optimizer)}'`);
-    const width = num(options, 'width', 1.5);
+    const width = optionNumber(options, 'width', 1.5);
     const hidden = String(options.hidden ?? '32,16').split(',').map((h) => Number(h));
     const out = options.out;
     const curves = typeof options.curves === 'string' ? options.curves : out.replace(/\.msgpack$/, '') + '.csv';
     const result = trainLatte({
       model: {
-        cutoff: num(options, 'cutoff', 5),
+        cutoff: optionNumber(options, 'cutoff', 5),
         descriptor: String(options.descriptor ?? '8,-:8,a,a:8,ab,ab:4,a,b,ab'),
         width,
         trainWidths: options['train-widths'] === true,
-        widthMin: num(options, 'width-min', width),
-        widthMax: num(options, 'width-max', width),
+        widthMin: optionNumber(options, 'width-min', width),
+        widthMax: optionNumber(options, 'width-max', width),
         hidden,
         activation,
         speciesMode,
-        embeddingDim: num(options, 'embedding-dim', DEFAULT_EMBEDDING_DIM),
+        embeddingDim: optionNumber(options, 'embedding-dim', DEFAULT_EMBEDDING_DIM),
       },
       initial: initialModel(options),
       addBlocks: addBlocks(options['add-blocks']),
       dropTerms: dropTerms(options['drop-blocks']),
       train: positional,
       validation: typeof options.validation === 'string' ? options.validation.split(',') : undefined,
-      validationFraction: num(options, 'val-fraction', 0.1),
-      seed: num(options, 'seed', 1),
-      epochs: num(options, 'epochs', 200),
-      batchSize: num(options, 'batch', 8),
-      learningRate: num(options, 'lr', 0.005),
-      decay: num(options, 'decay', 0.99),
+      validationFraction: optionNumber(options, 'val-fraction', 0.1),
+      seed: optionNumber(options, 'seed', 1),
+      epochs: optionNumber(options, 'epochs', 200),
+      batchSize: optionNumber(options, 'batch', 8),
+      learningRate: optionNumber(options, 'lr', 0.005),
+      decay: optionNumber(options, 'decay', 0.99),
       schedule: schedule(options.schedule),
-      learningRateMin: options['lr-min'] !== undefined ? num(options, 'lr-min', 0) : undefined,
-      patience: num(options, 'patience', 50),
+      learningRateMin: options['lr-min'] !== undefined ? optionNumber(options, 'lr-min', 0) : undefined,
+      patience: optionNumber(options, 'patience', 50),
       select: options.select === 'mae' ? 'mae' : options.select === undefined || options.select === 'loss' ? 'loss' : badSelect(options.select),
-      weights: { energy: num(options, 'w-energy', 100), forces: num(options, 'w-forces', 1), virial: num(options, 'w-virial', 1) },
+      weights: { energy: optionNumber(options, 'w-energy', 100), forces: optionNumber(options, 'w-forces', 1), virial: optionNumber(options, 'w-virial', 1) },
       curves,
-      maxSeconds: options['max-seconds'] !== undefined ? num(options, 'max-seconds', Infinity) : undefined,
+      maxSeconds: options['max-seconds'] !== undefined ? optionNumber(options, 'max-seconds', Infinity) : undefined,
       forceGradient: options['force-gradient'] === 'forward' ? 'forward' : 'central',
       optimizer,
-      lbfgsMemory: num(options, 'lbfgs-memory', 20),
+      lbfgsMemory: optionNumber(options, 'lbfgs-memory', 20),
       freezeDescriptor: options['freeze-descriptor'] === true,
       workers: options.workers !== undefined ? workersOption(options.workers) : undefined,
       log: (line) => console.log(line),
