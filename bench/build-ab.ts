@@ -18,20 +18,13 @@
  */
 import { resolve } from 'node:path';
 import { buildMd } from './build-md.ts';
-import { peakRssMb, report } from './harness.ts';
+import { cpuMicros, median, peakRssMb, report } from './harness.ts';
 
 const [distA, distB, modelArg] = process.argv.slice(2, 5);
 if (!distA || !distB || !modelArg) throw new Error('usage: build-ab.js DIST_A DIST_B MODEL.msgpack [steps]');
 const steps = Number(process.argv[5] ?? 20);
 const model = resolve(modelArg);
 const WARMUP = 5;
-
-function cpuMicros(f: () => void): number {
-  const c0 = process.cpuUsage();
-  f();
-  const c = process.cpuUsage(c0);
-  return c.user + c.system;
-}
 
 const a = await buildMd(distA, model, WARMUP), b = await buildMd(distB, model, WARMUP);
 const ta: number[] = [], tb: number[] = [], ratio: number[] = [];
@@ -41,7 +34,6 @@ for (let s = 0; s < steps; s++) {
   if (s % 2 === 0) { x = cpuMicros(a.step); y = cpuMicros(b.step); } else { y = cpuMicros(b.step); x = cpuMicros(a.step); }
   ta.push(x / a.n); tb.push(y / b.n); ratio.push(y / x);
 }
-const median = (v: number[]): number => [...v].sort((p, q) => p - q)[v.length >> 1];
 const fa = a.forces(), fb = b.forces();
 let identical = a.energy() === b.energy() && fa.length === fb.length;
 for (let k = 0; identical && k < fa.length; k++) identical = Object.is(fa[k], fb[k]);

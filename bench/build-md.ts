@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { modelSpec } from '../src/cli/eval.ts';
+import { speedLattice } from './harness.ts';
 
 export interface BuildMd {
   n: number;
@@ -26,9 +27,7 @@ export async function buildMd(dist: string, model: string, warmup: number): Prom
   const { Langevin } = (await from('integrators/langevin.js')) as any;
   const potential = await loadPotential(modelSpec(model));
   const element: string = potential.elements?.[0] ?? 'Si';
-  const system = element === 'Cu' ? lattice('fcc', { element: 'Cu', a: 3.62, repeat: 8 })
-    : element === 'Mo' ? lattice('bcc', { element: 'Mo', a: 3.16, repeat: 10 })
-      : lattice('diamond', { element: 'Si', a: 5.43, repeat: 7 });
+  const system = lattice(...speedLattice(element));
   system.setTemperature(300, new Rng(1));
   const forces = new ForceEvaluator(potential, { skin: 1 });
   const integrator = new Langevin({ dt: 1, temperature: 300, seed: 2 });

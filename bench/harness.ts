@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { LatticeKind, LatticeOptions } from '../src/lattice.ts';
 
 export interface LammpsTiming {
   /** LAMMPS's own "Loop time" of the last run command, s. */
@@ -54,6 +55,31 @@ export function seconds(fn: () => void): number {
   const t0 = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** CPU time (user + system) of this process while fn runs, µs: less disturbed than wall time by other work on shared cores. */
+export function cpuMicros(fn: () => void): number {
+  const c0 = process.cpuUsage();
+  fn();
+  const c = process.cpuUsage(c0);
+  return c.user + c.system;
+}
+
+/** Median of a non-empty list (the upper one of an even count). */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[values.length >> 1];
+}
+
+/**
+ * The MD speed benches' crystal per element, ≥ 2,000 atoms: diamond Si 7×7×7 = 2,744,
+ * fcc Cu 8×8×8 = 2,048, bcc Mo 10×10×10 = 2,000. The arguments of `lattice()`, so that
+ * a bench loading another build's modules (build-md.ts) builds it with that build's.
+ */
+export function speedLattice(element: string): [LatticeKind, LatticeOptions] {
+  if (element === 'Si') return ['diamond', { element: 'Si', a: 5.43, repeat: 7 }];
+  if (element === 'Cu') return ['fcc', { element: 'Cu', a: 3.62, repeat: 8 }];
+  if (element === 'Mo') return ['bcc', { element: 'Mo', a: 3.16, repeat: 10 }];
+  throw new Error(`no speed-bench system for element '${element}' (Si, Cu or Mo)`);
 }
 
 /** Prints the benchmark's figures as the last line. */

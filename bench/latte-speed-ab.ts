@@ -16,8 +16,7 @@ import { LattePotential, resolveModelPath } from '../potentials/latte/potential.
 import { ForceEvaluator } from '../src/forces.ts';
 import { lattice } from '../src/lattice.ts';
 import { Rng } from '../src/rng.ts';
-import type { System } from '../src/system.ts';
-import { peakRssMb, report } from './harness.ts';
+import { cpuMicros, median, peakRssMb, report, speedLattice } from './harness.ts';
 
 const [fileA, fileB] = [process.argv[2], process.argv[3]];
 if (!fileA || !fileB) throw new Error('usage: latte-speed-ab.ts A.msgpack B.msgpack [steps] [Si|Cu|Mo]');
@@ -25,24 +24,11 @@ const steps = Number(process.argv[4] ?? 20);
 const element = process.argv[5] ?? 'Si';
 const WARMUP = 5;
 
-function build(): System {
-  if (element === 'Si') return lattice('diamond', { element: 'Si', a: 5.43, repeat: 7 });
-  if (element === 'Cu') return lattice('fcc', { element: 'Cu', a: 3.62, repeat: 8 });
-  if (element === 'Mo') return lattice('bcc', { element: 'Mo', a: 3.16, repeat: 10 });
-  throw new Error(`latte-speed-ab: element must be Si, Cu or Mo, got '${element}'`);
-}
-
-function cpuMicros(f: () => void): number {
-  const c0 = process.cpuUsage();
-  f();
-  const c = process.cpuUsage(c0);
-  return c.user + c.system;
-}
 
 function setup(file: string) {
   const path = resolveModelPath(file);
   const { model } = loadModel(path);
-  const system = build();
+  const system = lattice(...speedLattice(element));
   system.setTemperature(300, new Rng(1));
   const forces = new ForceEvaluator(new LattePotential(model, path), { skin: 1 });
   forces.evaluate(system);
@@ -50,8 +36,6 @@ function setup(file: string) {
   for (let s = 0; s < WARMUP; s++) integrator.step(system, forces);
   return { system, step: () => integrator.step(system, forces), shape: model.describe() };
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const a = setup(fileA), b = setup(fileB);
 const ta: number[] = [], tb: number[] = [], ratio: number[] = [];

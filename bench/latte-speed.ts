@@ -24,7 +24,7 @@ import { ForceEvaluator } from '../src/forces.ts';
 import { lattice } from '../src/lattice.ts';
 import type { NeighborList } from '../src/neighbors.ts';
 import { Rng } from '../src/rng.ts';
-import { peakRssMb, report, seconds } from './harness.ts';
+import { cpuMicros, median, peakRssMb, report, seconds, speedLattice } from './harness.ts';
 
 const steps = Number(process.argv[2] ?? 10);
 /** Alternating (MD path, general path) evaluation pairs for the same-process ratio. */
@@ -32,18 +32,11 @@ const PAIRS = 3;
 /** Untimed MD steps before timing each model (JIT warm-up). */
 const WARMUP = 5;
 const cases = [
-  { name: 'Si', model: 'models/latte/Si.msgpack', build: () => lattice('diamond', { element: 'Si', a: 5.43, repeat: 7 }) },
-  { name: 'Si-fast', model: 'models/latte/Si-fast.msgpack', build: () => lattice('diamond', { element: 'Si', a: 5.43, repeat: 7 }) },
-  { name: 'Cu', model: 'models/latte/Cu.msgpack', build: () => lattice('fcc', { element: 'Cu', a: 3.62, repeat: 8 }) },
-  { name: 'Mo', model: 'models/latte/Mo.msgpack', build: () => lattice('bcc', { element: 'Mo', a: 3.16, repeat: 10 }) },
+  { name: 'Si', model: 'models/latte/Si.msgpack', element: 'Si' },
+  { name: 'Si-fast', model: 'models/latte/Si-fast.msgpack', element: 'Si' },
+  { name: 'Cu', model: 'models/latte/Cu.msgpack', element: 'Cu' },
+  { name: 'Mo', model: 'models/latte/Mo.msgpack', element: 'Mo' },
 ];
-
-function cpuMicros(f: () => void): number {
-  const c0 = process.cpuUsage();
-  f();
-  const c = process.cpuUsage(c0);
-  return c.user + c.system;
-}
 
 /** Median CPU-time ratio (MD path / general path) of alternating force evaluations on the evaluator's current list. */
 function pathRatio(model: LatteModel, nl: NeighborList, typeMap: Int32Array): number {
@@ -56,8 +49,7 @@ function pathRatio(model: LatteModel, nl: NeighborList, typeMap: Int32Array): nu
     const a = cpuMicros(md), b = cpuMicros(general);
     ratios.push(a / b);
   }
-  ratios.sort((x, y) => x - y);
-  return ratios[ratios.length >> 1];
+  return median(ratios);
 }
 
 const figures: Record<string, unknown> = { steps };
@@ -82,7 +74,7 @@ for (const c of cases.filter((x) => x.name === only)) {
   const path = resolveModelPath(c.model);
   if (!existsSync(path)) { console.log(`${c.name}: no model at ${path}`); continue; }
   const { model } = loadModel(path);
-  const system = c.build();
+  const system = lattice(...speedLattice(c.element));
   system.setTemperature(300, new Rng(1));
   const potential = new LattePotential(model, path);
   const forces = new ForceEvaluator(potential, { skin: 1 });
@@ -101,8 +93,7 @@ for (const c of cases.filter((x) => x.name === only)) {
   const us = (t / (steps * system.n)) * 1e6;
   // CPU time of this (single-threaded) process, median over the steps: less disturbed than
   // wall time on shared cores and than the mean by a step that hits a re-optimisation.
-  stepCpu.sort((a, b) => a - b);
-  const usCpu = stepCpu[stepCpu.length >> 1] / system.n;
+  const usCpu = median(stepCpu) / system.n;
   const typeMap = Int32Array.from(system.elements, (e) => model.config.elements.indexOf(e));
   const ratio = pathRatio(model, forces.neighbors, typeMap);
   console.log(
