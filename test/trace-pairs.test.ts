@@ -82,12 +82,17 @@ describe('trace pair-symmetric MD path equals the reference and the row path', (
         if (cname.startsWith('dense')) expect(maxRow).toBeGreaterThan(64);
         const ev = new AceEvaluator(pot.basis);
         ev.bind(sys.elements);
+        // The same path with the JavaScript pair contraction (what runs without WebAssembly SIMD).
+        const evJs = new AceEvaluator(pot.basis);
+        evJs.bind(sys.elements);
+        (evJs as unknown as { wasmContract: unknown[] }).wasmContract = [];
         const coef = foldCoefficients(pot.basis, Float64Array.from(pot.model.coefficients)), e0 = Float64Array.from(pot.model.e0);
         const nT = nl.nTotal, nL = sys.n;
-        const run = (which: 'pairs' | 'rows' | 'ref') => {
+        const run = (which: 'pairs' | 'pairs-js' | 'rows' | 'ref') => {
           const f = new Float64Array(3 * nT), a = new Float64Array(nT);
           let e: number;
           if (which === 'pairs') e = ev.energyPairs(nl, coef, e0, f, a);
+          else if (which === 'pairs-js') e = evJs.energyPairs(nl, coef, e0, f, a);
           else if (which === 'ref') e = ev.energyReference(nl, coef, e0, f, a);
           else {
             // Rows in two chunks, as the parallel evaluator splits them.
@@ -102,10 +107,10 @@ describe('trace pair-symmetric MD path equals the reference and the row path', (
           for (let k = 0; k < nT; k++) for (let c = 0; c < 3; c++) F[3 * nl.owner[k] + c] += f[3 * k + c];
           return { e, F, a, W: virial(nl, f) };
         };
-        const P = run('pairs'), R = run('ref'), Q = run('rows');
+        const P = run('pairs'), PJ = run('pairs-js'), R = run('ref'), Q = run('rows');
         const fmax = Math.max(...R.F.map(Math.abs)), amax = Math.max(...R.a.map(Math.abs)), wmax = Math.max(...R.W.map(Math.abs));
         expect(fmax).toBeGreaterThan(1e-3);
-        for (const X of [P, Q]) {
+        for (const X of [P, PJ, Q]) {
           expect(Math.abs(X.e - R.e)).toBeLessThan(1e-12 * Math.abs(R.e));
           for (let i = 0; i < nL; i++) expect(Math.abs(X.a[i] - R.a[i])).toBeLessThan(1e-12 * amax);
           for (let k = 0; k < 3 * nL; k++) expect(Math.abs(X.F[k] - R.F[k])).toBeLessThan(1e-12 * fmax);

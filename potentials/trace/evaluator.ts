@@ -11,7 +11,8 @@
 import type { Neighborhood } from '../potential.ts';
 import type { AceBasis } from './basis.ts';
 import { SphericalHarmonics } from './sph.ts';
-import { compilePairContraction, compilePolynomial, type PairContraction, type PolyChunk } from './polygen.ts';
+import { compilePairContraction, compilePolynomial, pairContractionWasm, type PairContraction, type PolyChunk } from './polygen.ts';
+import { WasmArena, instantiate, wasmSimdAvailable } from './wasm.ts';
 
 export interface DesignBlock {
   /** Σ_i B_{i,b} per centre species: length S·F, column z·F + b. */
@@ -96,11 +97,20 @@ export class AceEvaluator {
   // --- pair-symmetric serial path (see `energyPairs`) ---
   /** True when every active (species, l) block reads its radial values directly (full ACE): the pair path applies. */
   private readonly pairwiseOk: boolean;
-  /** ω of every local atom in the fast layout (nLocal × nA), grown as needed. */
+  /** ω of every local atom in the fast layout (pairCap × nA), grown as needed. */
   private pairW = new Float64Array(0);
+  private pairCap = 0;
   /** Compiled same-species pair contraction per model species (see polygen.ts), and its output (Σ t ∇G, Σ s Y). */
   private readonly pairContract: PairContraction[] = [];
-  private readonly pairOut = new Float64Array(4);
+  private pairOut = new Float64Array(4);
+  /**
+   * The pair path's WebAssembly contraction per model species (polygen.ts
+   * pairContractionWasm), where the runtime has SIMD: then pairOut, pairW, fY, fDG,
+   * fR and fDR are regions of `arena` (see relayout), which the kernel addresses by
+   * byte. Null: the JavaScript contraction (pairContract) on ordinary arrays.
+   */
+  private arena: WasmArena | null = null;
+  private wasmContract: ((wi: number, wj: number, g: number, dg: number, y: number, dgy: number, out: number) => void)[] = [];
 
   constructor(basis: AceBasis) {
     this.basis = basis;
@@ -174,40 +184,61 @@ export class AceEvaluator {
     this.fSpStart = new Int32Array(S + 1);
     this.fastA = new Float64Array(basis.nA);
     this.fastOmega = new Float64Array(basis.nA);
-    this.growFast(64);
     let ok = true;
     for (let q = 0; q < S * (L + 1); q++) if (this.fastActive[2 * q] !== this.fastActive[2 * q + 1] && this.fastDirect[q] === 0) ok = false;
     this.pairwiseOk = ok;
     if (ok) {
-      for (let z = 0; z < S; z++) {
-        const blocks = [];
-        for (let l = 0; l <= L; l++) {
-          const q = z * (L + 1) + l;
-          blocks.push({ lo: this.fastActive[2 * q], hi: this.fastActive[2 * q + 1], shift: this.fastShift[q], base: this.fastBase[l], count: this.fastCount[l] });
-        }
-        this.pairContract.push(compilePairContraction(blocks));
+      // Per model species, the blocks of its same-species pairs: per l, active range, radial shift, A base, pair count.
+      const blocksOf = (z: number) => Array.from({ length: L + 1 }, (_, l) => {
+        const q = z * (L + 1) + l;
+        return { lo: this.fastActive[2 * q], hi: this.fastActive[2 * q + 1], shift: this.fastShift[q], base: this.fastBase[l], count: this.fastCount[l] };
+      });
+      for (let z = 0; z < S; z++) this.pairContract.push(compilePairContraction(blocksOf(z)));
+      if (wasmSimdAvailable()) {
+        this.arena = new WasmArena();
+        const kernels = instantiate(Array.from({ length: S }, (_, z) => pairContractionWasm(blocksOf(z), `z${z}`)), this.arena.memory);
+        this.wasmContract = Array.from({ length: S }, (_, z) => kernels[`z${z}`]);
       }
     }
+    this.growFast(64);
   }
 
   private growFast(n: number): void {
     if (n <= this.fcap) return;
     const cap = Math.max(n, Math.ceil(this.fcap * 1.5));
-    const P = this.basis.nPairs, N = this.basis.radial.n, nY = this.nY;
     this.fIndex = new Int32Array(cap);
     this.fZ = new Int32Array(cap);
     this.fUnit = new Float64Array(3 * cap);
     this.fInv = new Float64Array(cap);
     this.fDist = new Float64Array(cap);
-    this.fY = new Float64Array(cap * nY);
-    this.fDG = new Float64Array(3 * cap * nY);
-    // Per neighbour: base radial g_n (N entries) then per-pair R_p (P entries).
-    this.fR = new Float64Array(cap * (N + P));
-    this.fDR = new Float64Array(cap * (N + P));
     this.fOrd = new Int32Array(cap);
     this.fHalf = new Uint8Array(cap);
     this.fG = new Float64Array(4 * cap);
     this.fcap = cap;
+    this.relayout();
+  }
+
+  /**
+   * (Re)allocates the tables the pair contraction reads, for fcap neighbours and pairCap
+   * atoms: pairOut, pairW, fY, fDG and per neighbour fR, fDR (base radial g_n, N entries,
+   * then per-pair R_p, P entries). In the arena when there is one (contents not kept);
+   * ordinary arrays when there is none or it cannot grow that far (then for good).
+   */
+  private relayout(): void {
+    const cap = this.fcap, nY = this.nY, RW = this.basis.radial.n + this.basis.nPairs;
+    const lengths = [4, this.pairCap * this.basis.nA, cap * nY, 3 * cap * nY, cap * RW, cap * RW];
+    let views: Float64Array<ArrayBuffer>[] | null = null;
+    if (this.arena !== null) {
+      try {
+        views = this.arena.layout(lengths);
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        this.arena = null;
+        this.wasmContract = [];
+      }
+    }
+    views ??= lengths.map((n) => new Float64Array(n));
+    [this.pairOut, this.pairW, this.fY, this.fDG, this.fR, this.fDR] = views;
   }
 
   /**
@@ -257,8 +288,15 @@ export class AceEvaluator {
     const { offsets, neighbors } = atoms.full!;
     const species = atoms.species, owner = atoms.owner, smap = this.speciesMap;
     const fCount = this.fastCount, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift;
-    if (this.pairW.length < n * nA) this.pairW = new Float64Array(Math.ceil(n * 1.2) * nA);
-    const W = this.pairW, fW = this.fastOmega, contract = this.pairContract;
+    // Size every table before the sweep, so that none is re-laid out (W emptied) inside it.
+    let maxRow = 0;
+    for (let i = 0; i < n; i++) maxRow = Math.max(maxRow, offsets[i + 1] - offsets[i]);
+    if (maxRow > this.fcap) this.growFast(maxRow);
+    if (this.pairCap < n) { this.pairCap = Math.ceil(n * 1.2); this.relayout(); }
+    const W = this.pairW, fW = this.fastOmega, contract = this.pairContract, wasm = this.wasmContract, po = this.pairOut;
+    const Y = this.fY, DG = this.fDG, g = this.fR, dg = this.fDR;
+    // Byte addresses of the tables in the arena (for the WebAssembly contraction).
+    const wAt = W.byteOffset, yAt = Y.byteOffset, dgyAt = DG.byteOffset, gAt = g.byteOffset, dgAt = dg.byteOffset, outAt = po.byteOffset;
     let total = 0;
     // Rows in decreasing order: the pairs of row i have owners ≥ i, whose ω is known by then.
     for (let i = n - 1; i >= 0; i--) {
@@ -269,8 +307,6 @@ export class AceEvaluator {
       if (atomEnergies !== null) atomEnergies[i] += e;
       const ai = i * nA;
       W.set(fW, ai);
-      // Per-neighbour tables (read after gatherFast, which may have regrown them).
-      const Y = this.fY, DG = this.fDG, g = this.fR, dg = this.fDR;
       const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fHalf = this.fHalf;
       let fix = 0, fiy = 0, fiz = 0;
       for (let k = 0; k < nn; k++) {
@@ -278,9 +314,10 @@ export class AceEvaluator {
         const j = fIndex[k], aj = owner[j] * nA, sj = fZ[k], yOff = k * nY, rOff = k * RW;
         let gx0 = 0, gy0 = 0, gz0 = 0, rad = 0;
         if (sj === si) {
-          // Same species on both sides: the compiled contraction (straight-line, same sums).
-          const po = this.pairOut;
-          contract[si](W, ai, aj, g, dg, rOff, Y, DG, yOff, po);
+          // Same species on both sides: the compiled contraction (straight-line, same sums
+          // in JavaScript; two at a time in WebAssembly).
+          if (wasm.length !== 0) wasm[si](wAt + 8 * ai, wAt + 8 * aj, gAt + 8 * rOff, dgAt + 8 * rOff, yAt + 8 * yOff, dgyAt + 24 * yOff, outAt);
+          else contract[si](W, ai, aj, g, dg, rOff, Y, DG, yOff, po);
           gx0 = po[0]; gy0 = po[1]; gz0 = po[2]; rad = po[3];
         } else for (let l = 0; l <= L; l++) {
           const odd = (l & 1) === 1, cnt = fCount[l], lb = yOff + l * l, nm = 2 * l + 1;

@@ -16,6 +16,8 @@
  * double returned from a call V8 does not inline is boxed, an allocation per call).
  */
 
+import { WasmFunction } from './wasm.ts';
+
 export type PolyChunk = (A: Float64Array, w: Float64Array, e: Float64Array) => void;
 
 /** Monomials per chunk: keeps a chunk's bytecode well under V8's optimisation limit. */
@@ -128,4 +130,63 @@ export function compilePairContraction(blocks: readonly { lo: number; hi: number
   });
   src.push('out[0] = gx; out[1] = gy; out[2] = gz; out[3] = rad;');
   return new Function('W', 'ai', 'aj', 'g', 'dg', 'rOff', 'Y', 'DG', 'yOff', 'out', src.join('\n')) as PairContraction;
+}
+
+/**
+ * The same pair contraction as a WebAssembly function (see wasm.ts) of byte addresses
+ * (wi, wj: ω_i and ω_j rows; g, dg: the pair's radial row; y, dgy: its Y and ∇G rows;
+ * out: 4 f64), two radial indices a per f64x2 instruction (an odd block's last one in
+ * f64). Sums in another order than the JavaScript one: equal to rounding.
+ */
+export function pairContractionWasm(blocks: readonly { lo: number; hi: number; shift: number; base: number; count: number }[], exportName: string): WasmFunction {
+  const f = new WasmFunction(exportName, 7);
+  const WI = 0, WJ = 1, G = 2, DG = 3, Y = 4, DGY = 5, OUT = 6;
+  const maxPairs = Math.max(0, ...blocks.map((b) => (b.hi - b.lo) >> 1));
+  const gv = Array.from({ length: maxPairs }, () => f.v128()), dv = Array.from({ length: maxPairs }, () => f.v128());
+  const o = f.v128(), t = f.v128(), s = f.v128();
+  const os = f.f64(), ts = f.f64(), ss = f.f64(), rad = f.f64(), gx = f.f64(), gy = f.f64(), gz = f.f64();
+  blocks.forEach((b, l) => {
+    if (b.lo === b.hi) return;
+    const pairs = (b.hi - b.lo) >> 1, odd = ((b.hi - b.lo) & 1) === 1, minus = (l & 1) === 1;
+    // The block's radial values, two at a time, shared by its 2l + 1 rows.
+    for (let k = 0; k < pairs; k++) {
+      const n = b.lo + 2 * k + b.shift;
+      f.get(G).loadV128(8 * n).set(gv[k]).get(DG).loadV128(8 * n).set(dv[k]);
+    }
+    for (let m = 0; m <= 2 * l; m++) {
+      const row = b.base + m * b.count;
+      for (let k = 0; k < pairs; k++) {
+        const K = 8 * (row + b.lo + 2 * k);
+        f.get(WI).loadV128(K).get(WJ).loadV128(K);
+        if (minus) f.subF64x2(); else f.addF64x2();
+        f.set(o);
+        if (k === 0) {
+          f.get(gv[k]).get(o).mulF64x2().set(t).get(dv[k]).get(o).mulF64x2().set(s);
+        } else {
+          f.get(t).get(gv[k]).get(o).mulF64x2().addF64x2().set(t).get(s).get(dv[k]).get(o).mulF64x2().addF64x2().set(s);
+        }
+      }
+      if (pairs > 0) {
+        f.get(t).extractLane(0).get(t).extractLane(1).addF64().set(ts);
+        f.get(s).extractLane(0).get(s).extractLane(1).addF64().set(ss);
+      } else {
+        f.constF64(0).set(ts).constF64(0).set(ss);
+      }
+      if (odd) {
+        const a = b.hi - 1, K = 8 * (row + a), n = a + b.shift;
+        f.get(WI).loadF64(K).get(WJ).loadF64(K);
+        if (minus) f.subF64(); else f.addF64();
+        f.set(os);
+        f.get(ts).get(G).loadF64(8 * n).get(os).mulF64().addF64().set(ts);
+        f.get(ss).get(DG).loadF64(8 * n).get(os).mulF64().addF64().set(ss);
+      }
+      const lm = l * l + m;
+      f.get(rad).get(ss).get(Y).loadF64(8 * lm).mulF64().addF64().set(rad);
+      f.get(gx).get(ts).get(DGY).loadF64(8 * (3 * lm)).mulF64().addF64().set(gx);
+      f.get(gy).get(ts).get(DGY).loadF64(8 * (3 * lm + 1)).mulF64().addF64().set(gy);
+      f.get(gz).get(ts).get(DGY).loadF64(8 * (3 * lm + 2)).mulF64().addF64().set(gz);
+    }
+  });
+  f.get(OUT).get(gx).storeF64(0).get(OUT).get(gy).storeF64(8).get(OUT).get(gz).storeF64(16).get(OUT).get(rad).storeF64(24);
+  return f;
 }

@@ -1,0 +1,175 @@
+/**
+ * A minimal WebAssembly binary writer for kernels generated at load time: one module
+ * importing one memory ("e", "m") and exporting functions whose parameters are i32
+ * (byte addresses in that memory) and which return nothing. Only the instructions the
+ * kernels use are here: locals, f64 and v128 loads and stores with constant offsets,
+ * f64 and f64x2 add, sub, mul, and f64x2 lane extraction (WebAssembly 2.0 core and its
+ * fixed-width SIMD; binary format as in the specification, §5).
+ *
+ * Why WebAssembly: a kernel's array accesses become single loads at constant offsets
+ * from a base address (no bounds check or index arithmetic per access, as a typed
+ * array needs), and f64x2 does two multiply-adds per instruction. A generated kernel
+ * is checked against the straight-line JavaScript one (test/trace-wasm.test.ts).
+ */
+
+const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
+const SIMD = 0xfd;
+
+function uleb(out: number[], value: number): void {
+  let v = value >>> 0;
+  do {
+    const byte = v & 0x7f;
+    v >>>= 7;
+    out.push(v !== 0 ? byte | 0x80 : byte);
+  } while (v !== 0);
+}
+
+function name(out: number[], text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  uleb(out, bytes.length);
+  for (const b of bytes) out.push(b);
+}
+
+function section(out: number[], id: number, body: number[]): void {
+  out.push(id);
+  uleb(out, body.length);
+  for (const b of body) out.push(b);
+}
+
+/** The body of one function: i32 parameters 0 … nParams−1, then locals added with f64() and v128(). */
+export class WasmFunction {
+  readonly code: number[] = [];
+  private readonly locals: number[] = [];
+
+  constructor(readonly exportName: string, readonly nParams: number) {}
+
+  /** A new f64 local; returns its index. */
+  f64(): number { return this.addLocal(F64); }
+  /** A new v128 local; returns its index. */
+  v128(): number { return this.addLocal(V128); }
+
+  get(local: number): this { this.code.push(0x20); uleb(this.code, local); return this; }
+  set(local: number): this { this.code.push(0x21); uleb(this.code, local); return this; }
+  /** f64.load from (address on the stack) + offset bytes. */
+  loadF64(offset: number): this { this.code.push(0x2b, 3); uleb(this.code, offset); return this; }
+  /** f64.store of (address, value) at address + offset bytes. */
+  storeF64(offset: number): this { this.code.push(0x39, 3); uleb(this.code, offset); return this; }
+  /** v128.load of two f64 from (address) + offset bytes; 8-byte alignment promised, not 16. */
+  loadV128(offset: number): this { this.simd(0x00); this.code.push(3); uleb(this.code, offset); return this; }
+  constF64(value: number): this {
+    this.code.push(0x44);
+    const bytes = new Uint8Array(Float64Array.of(value).buffer);
+    for (const b of bytes) this.code.push(b);
+    return this;
+  }
+  addF64(): this { this.code.push(0xa0); return this; }
+  subF64(): this { this.code.push(0xa1); return this; }
+  mulF64(): this { this.code.push(0xa2); return this; }
+  addF64x2(): this { return this.simd(0xf0); }
+  subF64x2(): this { return this.simd(0xf1); }
+  mulF64x2(): this { return this.simd(0xf2); }
+  extractLane(lane: 0 | 1): this { this.simd(0x21); this.code.push(lane); return this; }
+
+  /** The function's code-section entry: size, local declarations, body, end. */
+  encode(): number[] {
+    const body: number[] = [];
+    const groups: [number, number][] = [];
+    for (const t of this.locals) {
+      const last = groups[groups.length - 1];
+      if (last && last[1] === t) last[0]++;
+      else groups.push([1, t]);
+    }
+    uleb(body, groups.length);
+    for (const [count, type] of groups) { uleb(body, count); body.push(type); }
+    for (const b of this.code) body.push(b);
+    body.push(0x0b);
+    const out: number[] = [];
+    uleb(out, body.length);
+    for (const b of body) out.push(b);
+    return out;
+  }
+
+  private addLocal(type: number): number {
+    this.locals.push(type);
+    return this.nParams + this.locals.length - 1;
+  }
+
+  private simd(op: number): this {
+    this.code.push(SIMD);
+    uleb(this.code, op);
+    return this;
+  }
+}
+
+/** The module's bytes: functions (each its own type) and the imported memory "e"."m". */
+export function wasmModule(functions: readonly WasmFunction[]): Uint8Array<ArrayBuffer> {
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const types: number[] = [];
+  uleb(types, functions.length);
+  for (const f of functions) {
+    types.push(0x60);
+    uleb(types, f.nParams);
+    for (let p = 0; p < f.nParams; p++) types.push(I32);
+    types.push(0);
+  }
+  section(out, 1, types);
+  const imports: number[] = [1];
+  name(imports, 'e'); name(imports, 'm');
+  imports.push(0x02, 0x00, 0x00); // memory, limits: minimum 0 pages, no maximum
+  section(out, 2, imports);
+  const funcs: number[] = [];
+  uleb(funcs, functions.length);
+  functions.forEach((_, k) => uleb(funcs, k));
+  section(out, 3, funcs);
+  const exports: number[] = [];
+  uleb(exports, functions.length);
+  functions.forEach((f, k) => { name(exports, f.exportName); exports.push(0x00); uleb(exports, k); });
+  section(out, 7, exports);
+  const code: number[] = [];
+  uleb(code, functions.length);
+  for (const f of functions) for (const b of f.encode()) code.push(b);
+  section(out, 10, code);
+  return new Uint8Array(out);
+}
+
+/** Compiles and instantiates a module of the functions on the memory; returns the exports by name. */
+export function instantiate(functions: readonly WasmFunction[], memory: WebAssembly.Memory): Record<string, (...args: number[]) => void> {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(wasmModule(functions)), { e: { m: memory } });
+  return instance.exports as Record<string, (...args: number[]) => void>;
+}
+
+let simdSupport: boolean | null = null;
+
+/** Whether this runtime compiles fixed-width SIMD (Node ≥ 16.4 does). */
+export function wasmSimdAvailable(): boolean {
+  if (simdSupport === null) {
+    const probe = new WasmFunction('probe', 1);
+    const v = probe.v128();
+    probe.get(0).loadV128(0).set(v).get(0).get(v).get(v).addF64x2().extractLane(0).storeF64(0);
+    try {
+      simdSupport = typeof WebAssembly === 'object' && WebAssembly.validate(wasmModule([probe]));
+    } catch {
+      simdSupport = false;
+    }
+  }
+  return simdSupport;
+}
+
+/**
+ * Float64 regions laid out one after another (16-byte aligned) in one WebAssembly
+ * memory, for kernels that address them by byte. `layout` lays them out afresh, growing
+ * the memory when needed (which detaches every earlier view): regions do not keep their
+ * contents. It throws a RangeError when the memory cannot grow that far.
+ */
+export class WasmArena {
+  readonly memory = new WebAssembly.Memory({ initial: 1 });
+
+  layout(lengths: readonly number[]): Float64Array<ArrayBuffer>[] {
+    const starts: number[] = [];
+    let bytes = 0;
+    for (const n of lengths) { starts.push(bytes); bytes += Math.ceil((8 * n) / 16) * 16; }
+    const pages = Math.ceil(bytes / 65536) - this.memory.buffer.byteLength / 65536;
+    if (pages > 0) this.memory.grow(pages);
+    return lengths.map((n, k) => new Float64Array(this.memory.buffer, starts[k], n));
+  }
+}

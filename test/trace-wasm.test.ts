@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { compilePairContraction, pairContractionWasm } from '../potentials/trace/polygen.ts';
+import { WasmArena, WasmFunction, instantiate, wasmModule, wasmSimdAvailable } from '../potentials/trace/wasm.ts';
+import { AceBasis } from '../potentials/trace/basis.ts';
+import { AceEvaluator } from '../potentials/trace/evaluator.ts';
+import { Rng } from '../src/rng.ts';
+
+// The WebAssembly writer (potentials/trace/wasm.ts) and the pair contraction it
+// compiles, against values worked by hand and against the JavaScript contraction.
+// The evaluator's results through either contraction are compared with the per-pair
+// reference in test/trace-pairs.test.ts.
+
+describe('WebAssembly writer', () => {
+  it('runs on this runtime with fixed-width SIMD', () => {
+    expect(wasmSimdAvailable()).toBe(true);
+  });
+
+  it('encodes loads, stores, f64 and f64x2 arithmetic, lanes, constants and LEB128 offsets', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const f = new WasmFunction('k', 2);
+    const v = f.v128(), x = f.f64();
+    // v = [a0·a2, a1·a3] − [a0, a1]; x = v0 + v1 + 0.25; stored at b + 200 (offset ≥ 128: a two-byte LEB128).
+    f.get(0).loadV128(0).get(0).loadV128(16).mulF64x2().get(0).loadV128(0).subF64x2().set(v);
+    f.get(v).extractLane(0).get(v).extractLane(1).addF64().constF64(0.25).addF64().set(x);
+    f.get(1).get(x).storeF64(200);
+    const { k } = instantiate([f], memory);
+    const a = new Float64Array(memory.buffer);
+    a.set([1.5, -2, 3, 4]);
+    k(0, 64);
+    expect(a[(64 + 200) / 8]).toBe((1.5 * 3 - 1.5) + (-2 * 4 + 2) + 0.25);
+  });
+
+  it('writes a module the runtime validates, with several functions', () => {
+    const fs = [new WasmFunction('a', 1), new WasmFunction('b', 3)];
+    fs[0].get(0).constF64(1).storeF64(0);
+    fs[1].get(2).get(0).loadF64(8).get(1).loadF64(16).subF64().storeF64(0);
+    expect(WebAssembly.validate(wasmModule(fs))).toBe(true);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const { a, b } = instantiate(fs, memory);
+    const m = new Float64Array(memory.buffer);
+    a(32);
+    expect(m[4]).toBe(1);
+    m[2] = 10; m[4] = 2.5;
+    b(8, 16, 48);
+    expect(m[6]).toBe(7.5);
+  });
+
+  it('lays regions out 16-byte aligned, growing the memory', () => {
+    const arena = new WasmArena();
+    const [p, q, r] = arena.layout([3, 20000, 5]);
+    expect([p.byteOffset, q.byteOffset, r.byteOffset]).toEqual([0, 32, 32 + 160000]);
+    expect(arena.memory.buffer.byteLength).toBeGreaterThanOrEqual(r.byteOffset + 40);
+    expect(r.length).toBe(5);
+  });
+});
+
+describe('pair contraction in WebAssembly', () => {
+  // Blocks with even and odd pair counts, an empty one, a start above 0 and radial shifts.
+  const blocks = [
+    { lo: 0, hi: 7, shift: 0, base: 0, count: 7 },
+    { lo: 1, hi: 5, shift: 2, base: 7, count: 6 },
+    { lo: 0, hi: 0, shift: 0, base: 25, count: 3 },
+    { lo: 2, hi: 5, shift: -1, base: 40, count: 5 },
+  ];
+  const nA = 75, RW = 9, nY = 16;
+
+  it('equals the JavaScript contraction to rounding', () => {
+    const rng = new Rng(4);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const all = new Float64Array(memory.buffer);
+    // Layout: W (2 rows of nA), g, dg (RW), Y (nY), DG (3 nY), out (4).
+    const W = all.subarray(0, 2 * nA), g = all.subarray(160, 160 + RW), dg = all.subarray(176, 176 + RW);
+    const Y = all.subarray(192, 192 + nY), DG = all.subarray(208, 208 + 3 * nY), out = all.subarray(256, 260);
+    for (const v of [W, g, dg, Y, DG]) for (let k = 0; k < v.length; k++) v[k] = rng.normal();
+    const js = compilePairContraction(blocks), expected = new Float64Array(4);
+    js(W, 0, nA, g, dg, 0, Y, DG, 0, expected);
+    const { k } = instantiate([pairContractionWasm(blocks, 'k')], memory);
+    k(0, 8 * nA, 8 * 160, 8 * 176, 8 * 192, 8 * 208, 8 * 256);
+    for (let c = 0; c < 4; c++) {
+      expect(Math.abs(expected[c])).toBeGreaterThan(0.1);
+      expect(Math.abs(out[c] - expected[c])).toBeLessThan(1e-13 * Math.abs(expected[c]) * 10);
+    }
+  });
+
+  it('is what the evaluator of a full-ACE basis uses', () => {
+    const basis = new AceBasis({ elements: ['Si'], radial: { kind: 'chebexpcos', n: 5, cutoff: 4.6 }, order: 3, maxDegree: [5, 6, 6] });
+    const ev = new AceEvaluator(basis) as unknown as { wasmContract: unknown[]; arena: unknown };
+    expect(ev.wasmContract.length).toBe(1);
+    expect(ev.arena).not.toBeNull();
+  });
+});
