@@ -82,10 +82,10 @@ describe('trace pair-symmetric MD path equals the reference and the row path', (
         if (cname.startsWith('dense')) expect(maxRow).toBeGreaterThan(64);
         const ev = new AceEvaluator(pot.basis);
         ev.bind(sys.elements);
-        // The same path with the JavaScript pair contraction (what runs without WebAssembly SIMD).
+        // The same path with the JavaScript kernels (what runs without WebAssembly SIMD).
         const evJs = new AceEvaluator(pot.basis);
         evJs.bind(sys.elements);
-        (evJs as unknown as { wasmContract: unknown[] }).wasmContract = [];
+        Object.assign(evJs, { wasmContract: [], wasmAccumulate: [] });
         const coef = foldCoefficients(pot.basis, Float64Array.from(pot.model.coefficients)), e0 = Float64Array.from(pot.model.e0);
         const nT = nl.nTotal, nL = sys.n;
         const run = (which: 'pairs' | 'pairs-js' | 'rows' | 'ref') => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePairContraction, pairContractionWasm } from '../potentials/trace/polygen.ts';
+import { accumulationWasm, compilePairContraction, pairContractionWasm } from '../potentials/trace/polygen.ts';
 import { WasmArena, WasmFunction, instantiate, wasmModule, wasmSimdAvailable } from '../potentials/trace/wasm.ts';
 import { AceBasis } from '../potentials/trace/basis.ts';
 import { AceEvaluator } from '../potentials/trace/evaluator.ts';
@@ -82,10 +82,26 @@ describe('pair contraction in WebAssembly', () => {
     }
   });
 
+  it('accumulates one neighbour into A as A_lma += Y_lm g_(a+shift)', () => {
+    const rng = new Rng(5);
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const all = new Float64Array(memory.buffer);
+    const A = all.subarray(0, nA), g = all.subarray(80, 80 + RW), Y = all.subarray(96, 96 + nY);
+    for (const v of [A, g, Y]) for (let k = 0; k < v.length; k++) v[k] = rng.normal();
+    const expected = Float64Array.from(A);
+    blocks.forEach((b, l) => {
+      for (let m = 0; m <= 2 * l; m++) for (let a = b.lo; a < b.hi; a++) expected[b.base + m * b.count + a] += Y[l * l + m] * g[a + b.shift];
+    });
+    const { k } = instantiate([accumulationWasm(blocks, 'k')], memory);
+    k(0, 8 * 80, 8 * 96);
+    for (let c = 0; c < nA; c++) expect(A[c]).toBe(expected[c]);
+  });
+
   it('is what the evaluator of a full-ACE basis uses', () => {
     const basis = new AceBasis({ elements: ['Si'], radial: { kind: 'chebexpcos', n: 5, cutoff: 4.6 }, order: 3, maxDegree: [5, 6, 6] });
     const ev = new AceEvaluator(basis) as unknown as { wasmContract: unknown[]; arena: unknown };
     expect(ev.wasmContract.length).toBe(1);
+    expect((ev as unknown as { wasmAccumulate: unknown[] }).wasmAccumulate.length).toBe(1);
     expect(ev.arena).not.toBeNull();
   });
 });

@@ -11,7 +11,7 @@
 import type { Neighborhood } from '../potential.ts';
 import type { AceBasis } from './basis.ts';
 import { SphericalHarmonics } from './sph.ts';
-import { compilePairContraction, compilePolynomial, pairContractionWasm, type PairContraction, type PolyChunk } from './polygen.ts';
+import { accumulationWasm, compilePairContraction, compilePolynomial, pairContractionWasm, type PairContraction, type PolyChunk } from './polygen.ts';
 import { WasmArena, instantiate, wasmSimdAvailable } from './wasm.ts';
 
 export interface DesignBlock {
@@ -74,7 +74,7 @@ export class AceEvaluator {
   /** A polynomial chunk's part of E_i. */
   private readonly polyE = new Float64Array(1);
   private polyOf: Float64Array | null = null;
-  private readonly fastA: Float64Array;
+  private fastA: Float64Array;
   private readonly fastOmega: Float64Array;
   private fcap = 0;
   private fIndex = new Int32Array(0);
@@ -111,6 +111,8 @@ export class AceEvaluator {
    */
   private arena: WasmArena | null = null;
   private wasmContract: ((wi: number, wj: number, g: number, dg: number, y: number, dgy: number, out: number) => void)[] = [];
+  /** With the arena: one neighbour's A update per neighbour species (polygen.ts accumulationWasm); fastA is a region too. */
+  private wasmAccumulate: ((a: number, r: number, y: number) => void)[] = [];
 
   constructor(basis: AceBasis) {
     this.basis = basis;
@@ -182,7 +184,7 @@ export class AceEvaluator {
       this.fastMono[k] = v < 0 ? -1 : perm[v];
     }
     this.fSpStart = new Int32Array(S + 1);
-    this.fastA = new Float64Array(basis.nA);
+    this.fastA = new Float64Array(0);
     this.fastOmega = new Float64Array(basis.nA);
     let ok = true;
     for (let q = 0; q < S * (L + 1); q++) if (this.fastActive[2 * q] !== this.fastActive[2 * q + 1] && this.fastDirect[q] === 0) ok = false;
@@ -196,8 +198,13 @@ export class AceEvaluator {
       for (let z = 0; z < S; z++) this.pairContract.push(compilePairContraction(blocksOf(z)));
       if (wasmSimdAvailable()) {
         this.arena = new WasmArena();
-        const kernels = instantiate(Array.from({ length: S }, (_, z) => pairContractionWasm(blocksOf(z), `z${z}`)), this.arena.memory);
-        this.wasmContract = Array.from({ length: S }, (_, z) => kernels[`z${z}`]);
+        const species = Array.from({ length: S }, (_, z) => z);
+        const kernels = instantiate([
+          ...species.map((z) => pairContractionWasm(blocksOf(z), `c${z}`)),
+          ...species.map((z) => accumulationWasm(blocksOf(z), `a${z}`)),
+        ], this.arena.memory);
+        this.wasmContract = species.map((z) => kernels[`c${z}`]);
+        this.wasmAccumulate = species.map((z) => kernels[`a${z}`]);
       }
     }
     this.growFast(64);
@@ -219,14 +226,14 @@ export class AceEvaluator {
   }
 
   /**
-   * (Re)allocates the tables the pair contraction reads, for fcap neighbours and pairCap
-   * atoms: pairOut, pairW, fY, fDG and per neighbour fR, fDR (base radial g_n, N entries,
-   * then per-pair R_p, P entries). In the arena when there is one (contents not kept);
+   * (Re)allocates the tables the WebAssembly kernels read, for fcap neighbours and pairCap
+   * atoms: pairOut, pairW, fY, fDG, per neighbour fR, fDR (base radial g_n, N entries,
+   * then per-pair R_p, P entries) and fastA. In the arena when there is one (contents not kept);
    * ordinary arrays when there is none or it cannot grow that far (then for good).
    */
   private relayout(): void {
     const cap = this.fcap, nY = this.nY, RW = this.basis.radial.n + this.basis.nPairs;
-    const lengths = [4, this.pairCap * this.basis.nA, cap * nY, 3 * cap * nY, cap * RW, cap * RW];
+    const lengths = [4, this.pairCap * this.basis.nA, cap * nY, 3 * cap * nY, cap * RW, cap * RW, this.basis.nA];
     let views: Float64Array<ArrayBuffer>[] | null = null;
     if (this.arena !== null) {
       try {
@@ -235,10 +242,11 @@ export class AceEvaluator {
         if (!(e instanceof RangeError)) throw e;
         this.arena = null;
         this.wasmContract = [];
+        this.wasmAccumulate = [];
       }
     }
     views ??= lengths.map((n) => new Float64Array(n));
-    [this.pairOut, this.pairW, this.fY, this.fDG, this.fR, this.fDR] = views;
+    [this.pairOut, this.pairW, this.fY, this.fDG, this.fR, this.fDR, this.fastA] = views;
   }
 
   /**
@@ -475,6 +483,14 @@ export class AceEvaluator {
     for (let k = 0; k < count; k++) ord[spStart[fZ[k]]++] = k;
     for (let z = S; z > 0; z--) spStart[z] = spStart[z - 1];
     spStart[0] = 0;
+    // (The grouping above is for forcesFast, the row path's force pass.)
+    const acc = this.wasmAccumulate;
+    if (acc.length !== 0) {
+      // A_l += Y_l ⊗ R_l one neighbour at a time, in WebAssembly (f64x2).
+      const aAt = A.byteOffset, rAt = fR.byteOffset, yAt = fY.byteOffset;
+      for (let k = 0; k < count; k++) acc[fZ[k]](aAt, rAt + 8 * k * RW, yAt + 8 * k * nY);
+      return count;
+    }
     // A_l += Y_l ⊗ R_l over the neighbours of each species, four neighbours at a time.
     for (let z = 0; z < S; z++) {
       const q0 = spStart[z], q1 = spStart[z + 1];

@@ -190,3 +190,37 @@ export function pairContractionWasm(blocks: readonly { lo: number; hi: number; s
   f.get(OUT).get(gx).storeF64(0).get(OUT).get(gy).storeF64(8).get(OUT).get(gz).storeF64(16).get(OUT).get(rad).storeF64(24);
   return f;
 }
+
+/**
+ * One neighbour's contribution to the atomic base in the fast layout, as a WebAssembly
+ * function of byte addresses (A; r: the neighbour's radial row; y: its Y row): per
+ * block l and row m, A_lma += Y_lm g_{a+shift}, two a per f64x2 instruction. For the
+ * blocks of one neighbour species (all direct: full ACE).
+ */
+export function accumulationWasm(blocks: readonly { lo: number; hi: number; shift: number; base: number; count: number }[], exportName: string): WasmFunction {
+  const f = new WasmFunction(exportName, 3);
+  const A = 0, R = 1, Y = 2;
+  const maxPairs = Math.max(0, ...blocks.map((b) => (b.hi - b.lo) >> 1));
+  const rv = Array.from({ length: maxPairs }, () => f.v128());
+  const yv = f.v128(), ys = f.f64(), rs = f.f64();
+  blocks.forEach((b, l) => {
+    if (b.lo === b.hi) return;
+    const pairs = (b.hi - b.lo) >> 1, odd = ((b.hi - b.lo) & 1) === 1;
+    for (let k = 0; k < pairs; k++) f.get(R).loadV128(8 * (b.lo + 2 * k + b.shift)).set(rv[k]);
+    if (odd) f.get(R).loadF64(8 * (b.hi - 1 + b.shift)).set(rs);
+    for (let m = 0; m <= 2 * l; m++) {
+      const row = b.base + m * b.count;
+      f.get(Y).loadF64(8 * (l * l + m)).set(ys);
+      if (pairs > 0) f.get(ys).splatF64x2().set(yv);
+      for (let k = 0; k < pairs; k++) {
+        const K = 8 * (row + b.lo + 2 * k);
+        f.get(A).get(A).loadV128(K).get(yv).get(rv[k]).mulF64x2().addF64x2().storeV128(K);
+      }
+      if (odd) {
+        const K = 8 * (row + b.hi - 1);
+        f.get(A).get(A).loadF64(K).get(ys).get(rs).mulF64().addF64().storeF64(K);
+      }
+    }
+  });
+  return f;
+}
