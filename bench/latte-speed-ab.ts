@@ -24,7 +24,6 @@ const steps = Number(process.argv[4] ?? 20);
 const element = process.argv[5] ?? 'Si';
 const WARMUP = 5;
 
-
 function setup(file: string) {
   const path = resolveModelPath(file);
   const { model } = loadModel(path);

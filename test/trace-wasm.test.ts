@@ -55,30 +55,32 @@ describe('WebAssembly writer', () => {
 });
 
 describe('pair contraction in WebAssembly', () => {
-  // Blocks with even and odd pair counts, an empty one, a start above 0 and radial shifts.
+  // Blocks with even and odd entry counts, an empty one, a single entry (no f64x2 pair),
+  // a start above 0 and radial shifts.
   const blocks = [
     { lo: 0, hi: 7, shift: 0, base: 0, count: 7 },
     { lo: 1, hi: 5, shift: 2, base: 7, count: 6 },
     { lo: 0, hi: 0, shift: 0, base: 25, count: 3 },
     { lo: 2, hi: 5, shift: -1, base: 40, count: 5 },
+    { lo: 3, hi: 4, shift: 1, base: 75, count: 4 },
   ];
-  const nA = 75, RW = 9, nY = 16;
+  const nA = 111, RW = 9, nY = 25;
 
   it('equals the JavaScript contraction to rounding', () => {
     const rng = new Rng(4);
     const memory = new WebAssembly.Memory({ initial: 1 });
     const all = new Float64Array(memory.buffer);
-    // Layout: W (2 rows of nA), g, dg (RW), Y (nY), DG (3 nY), out (4).
-    const W = all.subarray(0, 2 * nA), g = all.subarray(160, 160 + RW), dg = all.subarray(176, 176 + RW);
-    const Y = all.subarray(192, 192 + nY), DG = all.subarray(208, 208 + 3 * nY), out = all.subarray(256, 260);
+    // Layout (f64 indices): W (2 rows of nA), g, dg (RW), Y (nY), DG (3 nY), out (4).
+    const W = all.subarray(0, 2 * nA), g = all.subarray(240, 240 + RW), dg = all.subarray(256, 256 + RW);
+    const Y = all.subarray(272, 272 + nY), DG = all.subarray(304, 304 + 3 * nY), out = all.subarray(384, 388);
     for (const v of [W, g, dg, Y, DG]) for (let k = 0; k < v.length; k++) v[k] = rng.normal();
     const js = compilePairContraction(blocks), expected = new Float64Array(4);
     js(W, 0, nA, g, dg, 0, Y, DG, 0, expected);
     const { k } = instantiate([pairContractionWasm(blocks, 'k')], memory);
-    k(0, 8 * nA, 8 * 160, 8 * 176, 8 * 192, 8 * 208, 8 * 256);
+    k(0, 8 * nA, 8 * 240, 8 * 256, 8 * 272, 8 * 304, 8 * 384);
     for (let c = 0; c < 4; c++) {
       expect(Math.abs(expected[c])).toBeGreaterThan(0.1);
-      expect(Math.abs(out[c] - expected[c])).toBeLessThan(1e-13 * Math.abs(expected[c]) * 10);
+      expect(Math.abs(out[c] - expected[c])).toBeLessThan(1e-12 * Math.abs(expected[c]));
     }
   });
 
@@ -86,22 +88,25 @@ describe('pair contraction in WebAssembly', () => {
     const rng = new Rng(5);
     const memory = new WebAssembly.Memory({ initial: 1 });
     const all = new Float64Array(memory.buffer);
-    const A = all.subarray(0, nA), g = all.subarray(80, 80 + RW), Y = all.subarray(96, 96 + nY);
+    const A = all.subarray(0, nA), g = all.subarray(120, 120 + RW), Y = all.subarray(136, 136 + nY);
     for (const v of [A, g, Y]) for (let k = 0; k < v.length; k++) v[k] = rng.normal();
     const expected = Float64Array.from(A);
     blocks.forEach((b, l) => {
       for (let m = 0; m <= 2 * l; m++) for (let a = b.lo; a < b.hi; a++) expected[b.base + m * b.count + a] += Y[l * l + m] * g[a + b.shift];
     });
     const { k } = instantiate([accumulationWasm(blocks, 'k')], memory);
-    k(0, 8 * 80, 8 * 96);
+    k(0, 8 * 120, 8 * 136);
     for (let c = 0; c < nA; c++) expect(A[c]).toBe(expected[c]);
   });
 
-  it('is what the evaluator of a full-ACE basis uses', () => {
+  it('is what the evaluator of a full-ACE basis builds at its first MD evaluation, unless told not to', () => {
     const basis = new AceBasis({ elements: ['Si'], radial: { kind: 'chebexpcos', n: 5, cutoff: 4.6 }, order: 3, maxDegree: [5, 6, 6] });
-    const ev = new AceEvaluator(basis) as unknown as { wasmContract: unknown[]; arena: unknown };
-    expect(ev.wasmContract.length).toBe(1);
-    expect((ev as unknown as { wasmAccumulate: unknown[] }).wasmAccumulate.length).toBe(1);
+    type Inside = { wasmContract: unknown[]; wasmAccumulate: unknown[]; arena: unknown; buildKernels: (() => void) | null };
+    const ev = new AceEvaluator(basis) as unknown as Inside;
+    expect(ev.arena).toBeNull();
+    ev.buildKernels!();
+    expect([ev.wasmContract.length, ev.wasmAccumulate.length, ev.buildKernels]).toEqual([1, 1, null]);
     expect(ev.arena).not.toBeNull();
+    expect((new AceEvaluator(basis, { wasm: false }) as unknown as Inside).buildKernels).toBeNull();
   });
 });

@@ -104,17 +104,21 @@ export class AceEvaluator {
   private readonly pairContract: PairContraction[] = [];
   private pairOut = new Float64Array(4);
   /**
-   * The pair path's WebAssembly contraction per model species (polygen.ts
-   * pairContractionWasm), where the runtime has SIMD: then pairOut, pairW, fY, fDG,
-   * fR and fDR are regions of `arena` (see relayout), which the kernel addresses by
-   * byte. Null: the JavaScript contraction (pairContract) on ordinary arrays.
+   * WebAssembly kernels of full-ACE models, built at the first MD evaluation (buildKernels)
+   * where the runtime has SIMD and a memory can be had: the pair path's contraction per
+   * model species (polygen.ts pairContractionWasm) and a neighbour's A update per
+   * neighbour species (accumulationWasm). With them pairOut, pairW, fY, fDG, fR, fDR and
+   * fastA are regions of `arena` (see relayout), which the kernels address by byte.
+   * Empty lists and no arena: the JavaScript kernels on ordinary arrays.
    */
   private arena: WasmArena | null = null;
   private wasmContract: ((wi: number, wj: number, g: number, dg: number, y: number, dgy: number, out: number) => void)[] = [];
-  /** With the arena: one neighbour's A update per neighbour species (polygen.ts accumulationWasm); fastA is a region too. */
   private wasmAccumulate: ((a: number, r: number, y: number) => void)[] = [];
+  /** Builds the WebAssembly kernels (null once tried, or when the model cannot use them). */
+  private buildKernels: (() => void) | null = null;
 
-  constructor(basis: AceBasis) {
+  /** options.wasm: false keeps the JavaScript kernels (for comparing the two; default true). */
+  constructor(basis: AceBasis, options: { wasm?: boolean } = {}) {
     this.basis = basis;
     this.sh = new SphericalHarmonics(basis.lmax);
     this.nY = this.sh.size;
@@ -196,16 +200,28 @@ export class AceEvaluator {
         return { lo: this.fastActive[2 * q], hi: this.fastActive[2 * q + 1], shift: this.fastShift[q], base: this.fastBase[l], count: this.fastCount[l] };
       });
       for (let z = 0; z < S; z++) this.pairContract.push(compilePairContraction(blocksOf(z)));
-      if (wasmSimdAvailable()) {
-        this.arena = new WasmArena();
-        const species = Array.from({ length: S }, (_, z) => z);
-        const kernels = instantiate([
-          ...species.map((z) => pairContractionWasm(blocksOf(z), `c${z}`)),
-          ...species.map((z) => accumulationWasm(blocksOf(z), `a${z}`)),
-        ], this.arena.memory);
-        this.wasmContract = species.map((z) => kernels[`c${z}`]);
-        this.wasmAccumulate = species.map((z) => kernels[`a${z}`]);
-      }
+      // Not at construction: fitting builds evaluators that never run MD, and each
+      // WebAssembly memory reserves gigabytes of address space (a ulimit -v can refuse it).
+      if (options.wasm !== false) this.buildKernels = () => {
+        this.buildKernels = null;
+        if (!wasmSimdAvailable()) return;
+        try {
+          const arena = new WasmArena(), species = Array.from({ length: S }, (_, z) => z);
+          const kernels = instantiate([
+            ...species.map((z) => pairContractionWasm(blocksOf(z), `c${z}`)),
+            ...species.map((z) => accumulationWasm(blocksOf(z), `a${z}`)),
+          ], arena.memory);
+          this.arena = arena;
+          this.wasmContract = species.map((z) => kernels[`c${z}`]);
+          this.wasmAccumulate = species.map((z) => kernels[`a${z}`]);
+          this.relayout();
+        } catch (e) {
+          if (!(e instanceof RangeError)) throw e;
+          this.arena = null;
+          this.wasmContract = [];
+          this.wasmAccumulate = [];
+        }
+      };
     }
     this.growFast(64);
   }
@@ -266,6 +282,7 @@ export class AceEvaluator {
 
   /** The row-additive MD path (each row i computes E_i and its forces alone): honours rowStart/rowEnd. */
   energyRows(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
+    if (this.buildKernels !== null) this.buildKernels();
     const { offsets, neighbors } = atoms.full!;
     const smap = this.speciesMap, species = atoms.species;
     let total = 0;
@@ -292,15 +309,19 @@ export class AceEvaluator {
    */
   energyPairs(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
     if (!this.pairwiseOk) throw new Error('trace evaluator: the pair path needs direct radial blocks (full ACE channels); use energyRows');
+    if (this.buildKernels !== null) this.buildKernels();
     const basis = this.basis, n = atoms.nLocal, nA = basis.nA, L = basis.lmax, nY = this.nY, RW = basis.radial.n + basis.nPairs;
     const { offsets, neighbors } = atoms.full!;
     const species = atoms.species, owner = atoms.owner, smap = this.speciesMap;
     const fCount = this.fastCount, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift;
-    // Size every table before the sweep, so that none is re-laid out (W emptied) inside it.
+    // Size every table before the sweep: a relayout inside it would empty W and detach
+    // the views and byte addresses taken below.
     let maxRow = 0;
     for (let i = 0; i < n; i++) maxRow = Math.max(maxRow, offsets[i + 1] - offsets[i]);
+    const pairsGrow = this.pairCap < n;
+    if (pairsGrow) this.pairCap = Math.ceil(n * 1.2);
     if (maxRow > this.fcap) this.growFast(maxRow);
-    if (this.pairCap < n) { this.pairCap = Math.ceil(n * 1.2); this.relayout(); }
+    else if (pairsGrow) this.relayout();
     const W = this.pairW, fW = this.fastOmega, contract = this.pairContract, wasm = this.wasmContract, po = this.pairOut;
     const Y = this.fY, DG = this.fDG, g = this.fR, dg = this.fDR;
     // Byte addresses of the tables in the arena (for the WebAssembly contraction).
@@ -475,7 +496,14 @@ export class AceEvaluator {
         }
       }
     }
-    // Group neighbour slots by species.
+    const acc = this.wasmAccumulate;
+    if (acc.length !== 0) {
+      // A_l += Y_l ⊗ R_l one neighbour at a time, in WebAssembly (f64x2).
+      const aAt = A.byteOffset, rAt = fR.byteOffset, yAt = fY.byteOffset;
+      for (let k = 0; k < count; k++) acc[fZ[k]](aAt, rAt + 8 * k * RW, yAt + 8 * k * nY);
+      if (pairs) return count;
+    }
+    // Group neighbour slots by species (for the accumulation below and the row path's forcesFast).
     const ord = this.fOrd, spStart = this.fSpStart;
     spStart.fill(0);
     for (let k = 0; k < count; k++) spStart[fZ[k] + 1]++;
@@ -483,14 +511,7 @@ export class AceEvaluator {
     for (let k = 0; k < count; k++) ord[spStart[fZ[k]]++] = k;
     for (let z = S; z > 0; z--) spStart[z] = spStart[z - 1];
     spStart[0] = 0;
-    // (The grouping above is for forcesFast, the row path's force pass.)
-    const acc = this.wasmAccumulate;
-    if (acc.length !== 0) {
-      // A_l += Y_l ⊗ R_l one neighbour at a time, in WebAssembly (f64x2).
-      const aAt = A.byteOffset, rAt = fR.byteOffset, yAt = fY.byteOffset;
-      for (let k = 0; k < count; k++) acc[fZ[k]](aAt, rAt + 8 * k * RW, yAt + 8 * k * nY);
-      return count;
-    }
+    if (acc.length !== 0) return count;
     // A_l += Y_l ⊗ R_l over the neighbours of each species, four neighbours at a time.
     for (let z = 0; z < S; z++) {
       const q0 = spStart[z], q1 = spStart[z + 1];

@@ -140,9 +140,11 @@ export function compilePairContraction(blocks: readonly { lo: number; hi: number
  */
 export function pairContractionWasm(blocks: readonly { lo: number; hi: number; shift: number; base: number; count: number }[], exportName: string): WasmFunction {
   const f = new WasmFunction(exportName, 7);
-  const WI = 0, WJ = 1, G = 2, DG = 3, Y = 4, DGY = 5, OUT = 6;
+  // Parameters: ω rows, radial values g and derivatives g′, Y and ∇G rows, output.
+  const WI = 0, WJ = 1, G = 2, DR = 3, Y = 4, GRADY = 5, OUT = 6;
   const maxPairs = Math.max(0, ...blocks.map((b) => (b.hi - b.lo) >> 1));
   const gv = Array.from({ length: maxPairs }, () => f.v128()), dv = Array.from({ length: maxPairs }, () => f.v128());
+  // o = ω_i ± ω_j of two entries; t = Σ_a g_a o_a, s = Σ_a g′_a o_a (two lanes, then ts, ss).
   const o = f.v128(), t = f.v128(), s = f.v128();
   const os = f.f64(), ts = f.f64(), ss = f.f64(), rad = f.f64(), gx = f.f64(), gy = f.f64(), gz = f.f64();
   blocks.forEach((b, l) => {
@@ -151,7 +153,7 @@ export function pairContractionWasm(blocks: readonly { lo: number; hi: number; s
     // The block's radial values, two at a time, shared by its 2l + 1 rows.
     for (let k = 0; k < pairs; k++) {
       const n = b.lo + 2 * k + b.shift;
-      f.get(G).loadV128(8 * n).set(gv[k]).get(DG).loadV128(8 * n).set(dv[k]);
+      f.get(G).loadV128(8 * n).set(gv[k]).get(DR).loadV128(8 * n).set(dv[k]);
     }
     for (let m = 0; m <= 2 * l; m++) {
       const row = b.base + m * b.count;
@@ -178,13 +180,13 @@ export function pairContractionWasm(blocks: readonly { lo: number; hi: number; s
         if (minus) f.subF64(); else f.addF64();
         f.set(os);
         f.get(ts).get(G).loadF64(8 * n).get(os).mulF64().addF64().set(ts);
-        f.get(ss).get(DG).loadF64(8 * n).get(os).mulF64().addF64().set(ss);
+        f.get(ss).get(DR).loadF64(8 * n).get(os).mulF64().addF64().set(ss);
       }
       const lm = l * l + m;
       f.get(rad).get(ss).get(Y).loadF64(8 * lm).mulF64().addF64().set(rad);
-      f.get(gx).get(ts).get(DGY).loadF64(8 * (3 * lm)).mulF64().addF64().set(gx);
-      f.get(gy).get(ts).get(DGY).loadF64(8 * (3 * lm + 1)).mulF64().addF64().set(gy);
-      f.get(gz).get(ts).get(DGY).loadF64(8 * (3 * lm + 2)).mulF64().addF64().set(gz);
+      f.get(gx).get(ts).get(GRADY).loadF64(8 * (3 * lm)).mulF64().addF64().set(gx);
+      f.get(gy).get(ts).get(GRADY).loadF64(8 * (3 * lm + 1)).mulF64().addF64().set(gy);
+      f.get(gz).get(ts).get(GRADY).loadF64(8 * (3 * lm + 2)).mulF64().addF64().set(gz);
     }
   });
   f.get(OUT).get(gx).storeF64(0).get(OUT).get(gy).storeF64(8).get(OUT).get(gz).storeF64(16).get(OUT).get(rad).storeF64(24);

@@ -16,6 +16,7 @@ const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
 const SIMD = 0xfd;
 
 function uleb(out: number[], value: number): void {
+  if (!(Number.isInteger(value) && value >= 0 && value <= 0xffffffff)) throw new Error(`wasm writer: ${value} is not an unsigned 32-bit integer (an offset or index)`);
   let v = value >>> 0;
   do {
     const byte = v & 0x7f;
@@ -58,8 +59,9 @@ export class WasmFunction {
   loadV128(offset: number): this { this.simd(0x00); this.code.push(3); uleb(this.code, offset); return this; }
   constF64(value: number): this {
     this.code.push(0x44);
-    const bytes = new Uint8Array(Float64Array.of(value).buffer);
-    for (const b of bytes) this.code.push(b);
+    const bytes = new DataView(new ArrayBuffer(8));
+    bytes.setFloat64(0, value, true);
+    for (let k = 0; k < 8; k++) this.code.push(bytes.getUint8(k));
     return this;
   }
   addF64(): this { this.code.push(0xa0); return this; }
@@ -144,9 +146,14 @@ export function instantiate(functions: readonly WasmFunction[], memory: WebAssem
 
 let simdSupport: boolean | null = null;
 
-/** Whether this runtime compiles fixed-width SIMD (Node ≥ 16.4 does). */
+/**
+ * Whether this runtime compiles fixed-width SIMD (Node ≥ 16.4 does) on a little-endian
+ * machine (WebAssembly memory is little-endian; the typed arrays that fill it use the
+ * machine's order).
+ */
 export function wasmSimdAvailable(): boolean {
   if (simdSupport === null) {
+    if (new Uint8Array(Float64Array.of(1).buffer)[7] !== 0x3f) return (simdSupport = false);
     const probe = new WasmFunction('probe', 1);
     const v = probe.v128();
     probe.get(0).loadV128(0).set(v).get(0).get(v).get(v).addF64x2().extractLane(0).storeF64(0);
