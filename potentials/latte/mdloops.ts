@@ -105,6 +105,9 @@ function compileForward(maxRank: number): Forward {
   // Rank p's monomial arrays are X<p>_0, X<p>_1, …; rank 0's is the constant 1.
   const term = (p: number, acc: string, w: string, m: (c: number) => string): string =>
     p === 0 ? `${acc}0 += ${w}` : each(TUPLES[p].length, (c) => `${acc}${c} += ${w} * ${m(c)}`, '; ');
+  // w·phi and w·phi' of a function at scaled distance y (zero outside |y| < 1): into val, der.
+  const bump = (y: string, w: string, d: string, val: string, der: string): string =>
+    `{ const t = 1 - ${y} * ${y}; if (t > 0) { const u = t * t; ${val} = ${w} * t * u; ${der} = ${d} * ${y} * u; } }`;
   // Two adjacent functions of rank p per pass (the loads of r and M shared).
   const paired = (p: number, end: string): string[] => {
     const n = TUPLES[p].length;
@@ -118,8 +121,8 @@ function compileForward(maxRank: number): Forward {
       '  for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {',
       '    const r = R[q], ya = (r - ca) * isa, yb = (r - cb) * isb;',
       '    let pa = 0, pb = 0, qa = 0, qb = 0;',
-      '    { const t = 1 - ya * ya; if (t > 0) { const u = t * t; pa = wa * t * u; qa = da * ya * u; } }',
-      '    { const t = 1 - yb * yb; if (t > 0) { const u = t * t; pb = wb * t * u; qb = db * yb * u; } }',
+      `    ${bump('ya', 'wa', 'da', 'pa', 'qa')}`,
+      `    ${bump('yb', 'wb', 'db', 'pb', 'qb')}`,
       '    W[o] = pa; W[o + 1] = qa; W[o + 2] = pb; W[o + 3] = qb;',
       ...(p === 0 ? [] : [`    const ${each(n, (c) => `n${c} = X${p}_${c}[q]`)};`]),
       `    ${term(p, 'a', 'pa', (c) => `n${c}`)};`,
@@ -143,7 +146,7 @@ function compileForward(maxRank: number): Forward {
       '  for (let q = lo, o = lo * F2 + wo; q < hi; q++, o += F2) {',
       '    const y = (R[q] - c) * is;',
       '    let wp = 0, wd = 0;',
-      '    { const t = 1 - y * y; if (t > 0) { const u = t * t; wp = ca * t * u; wd = cb * y * u; } }',
+      `    ${bump('y', 'ca', 'cb', 'wp', 'wd')}`,
       '    W[o] = wp; W[o + 1] = wd;',
       `    ${term(p, 't', 'wp', (c) => `X${p}_${c}[q]`)};`,
       '  }',

@@ -11,7 +11,7 @@
 import type { Neighborhood } from '../potential.ts';
 import type { AceBasis } from './basis.ts';
 import { SphericalHarmonics } from './sph.ts';
-import { accumulationWasm, compilePairContraction, compilePolynomial, pairContractionWasm, type PairContraction, type PolyChunk } from './polygen.ts';
+import { accumulationWasm, compilePairContraction, compilePolynomial, pairContractionWasm, type BlockLayout, type PairContraction, type PolyChunk } from './polygen.ts';
 import { WasmArena, instantiate, wasmSimdAvailable } from './wasm.ts';
 
 export interface DesignBlock {
@@ -194,8 +194,8 @@ export class AceEvaluator {
     for (let q = 0; q < S * (L + 1); q++) if (this.fastActive[2 * q] !== this.fastActive[2 * q + 1] && this.fastDirect[q] === 0) ok = false;
     this.pairwiseOk = ok;
     if (ok) {
-      // Per model species, the blocks of its same-species pairs: per l, active range, radial shift, A base, pair count.
-      const blocksOf = (z: number) => Array.from({ length: L + 1 }, (_, l) => {
+      // Per neighbour species, its blocks (for the contraction: of same-species pairs).
+      const blocksOf = (z: number): BlockLayout[] => Array.from({ length: L + 1 }, (_, l) => {
         const q = z * (L + 1) + l;
         return { lo: this.fastActive[2 * q], hi: this.fastActive[2 * q + 1], shift: this.fastShift[q], base: this.fastBase[l], count: this.fastCount[l] };
       });
@@ -217,9 +217,7 @@ export class AceEvaluator {
           this.relayout();
         } catch (e) {
           if (!(e instanceof RangeError)) throw e;
-          this.arena = null;
-          this.wasmContract = [];
-          this.wasmAccumulate = [];
+          this.dropKernels();
         }
       };
     }
@@ -256,13 +254,18 @@ export class AceEvaluator {
         views = this.arena.layout(lengths);
       } catch (e) {
         if (!(e instanceof RangeError)) throw e;
-        this.arena = null;
-        this.wasmContract = [];
-        this.wasmAccumulate = [];
+        this.dropKernels();
       }
     }
     views ??= lengths.map((n) => new Float64Array(n));
     [this.pairOut, this.pairW, this.fY, this.fDG, this.fR, this.fDR, this.fastA] = views;
+  }
+
+  /** The JavaScript kernels for good (the runtime refused the memory the arena needs). */
+  private dropKernels(): void {
+    this.arena = null;
+    this.wasmContract = [];
+    this.wasmAccumulate = [];
   }
 
   /**

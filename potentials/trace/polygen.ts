@@ -109,8 +109,14 @@ export function compilePolynomial(idx: Int32Array, start: Int32Array, coef: Floa
 export type PairContraction = (W: Float64Array, ai: number, aj: number, g: Float64Array, dg: Float64Array, rOff: number,
   Y: Float64Array, DG: Float64Array, yOff: number, out: Float64Array) => void;
 
-/** blocks: per l, [lo, hi) active pairs, radial shift, A base of block l and its pair count. */
-export function compilePairContraction(blocks: readonly { lo: number; hi: number; shift: number; base: number; count: number }[]): PairContraction {
+/**
+ * Block l of the fast layout for one neighbour species (the kernels take one per l):
+ * active pairs [lo, hi), whose radial values are g_{a+shift}; A base of the block and
+ * its pair count (entry (m, a) at base + m·count + a).
+ */
+export interface BlockLayout { lo: number; hi: number; shift: number; base: number; count: number }
+
+export function compilePairContraction(blocks: readonly BlockLayout[]): PairContraction {
   const src = [`'use strict';`];
   const ns = new Set<number>();
   blocks.forEach((b) => { for (let a = b.lo; a < b.hi; a++) ns.add(a + b.shift); });
@@ -138,7 +144,7 @@ export function compilePairContraction(blocks: readonly { lo: number; hi: number
  * out: 4 f64), two radial indices a per f64x2 instruction (an odd block's last one in
  * f64). Sums in another order than the JavaScript one: equal to rounding.
  */
-export function pairContractionWasm(blocks: readonly { lo: number; hi: number; shift: number; base: number; count: number }[], exportName: string): WasmFunction {
+export function pairContractionWasm(blocks: readonly BlockLayout[], exportName: string): WasmFunction {
   const f = new WasmFunction(exportName, 7);
   // Parameters: ω rows, radial values g and derivatives g′, Y and ∇G rows, output.
   const WI = 0, WJ = 1, G = 2, DR = 3, Y = 4, GRADY = 5, OUT = 6;
@@ -199,7 +205,7 @@ export function pairContractionWasm(blocks: readonly { lo: number; hi: number; s
  * block l and row m, A_lma += Y_lm g_{a+shift}, two a per f64x2 instruction. For the
  * blocks of one neighbour species (all direct: full ACE).
  */
-export function accumulationWasm(blocks: readonly { lo: number; hi: number; shift: number; base: number; count: number }[], exportName: string): WasmFunction {
+export function accumulationWasm(blocks: readonly BlockLayout[], exportName: string): WasmFunction {
   const f = new WasmFunction(exportName, 3);
   const A = 0, R = 1, Y = 2;
   const maxPairs = Math.max(0, ...blocks.map((b) => (b.hi - b.lo) >> 1));
