@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compilePolynomial } from '../potentials/trace/polygen.ts';
+import { compilePolynomial, interleaveWasm, polynomialWasm } from '../potentials/trace/polygen.ts';
+import { WasmArena, instantiate } from '../potentials/trace/wasm.ts';
 import { SphericalHarmonics } from '../potentials/trace/sph.ts';
 import { Rng } from '../src/rng.ts';
 
@@ -7,22 +8,27 @@ import { Rng } from '../src/rng.ts';
 // monomials and its product-rule gradient, on random monomials of orders 1–4 with
 // repeated factors, duplicated monomials and zero coefficients, two species blocks.
 
+function randomPolynomial(seed: number) {
+  const rng = new Rng(seed), nA = 40, counts = [9, 150, 700, 300], S = 2;
+  const start = new Int32Array(5);
+  for (let nu = 1; nu <= 4; nu++) start[nu] = start[nu - 1] + counts[nu - 1];
+  const nMono = start[4], idx = new Int32Array(4 * nMono).fill(-1);
+  for (let nu = 1; nu <= 4; nu++) {
+    for (let a = start[nu - 1]; a < start[nu]; a++) {
+      // Small index range for the leading factors: many shared prefixes and repeats.
+      for (let t = 0; t < nu; t++) idx[4 * a + t] = Math.floor(rng.uniform() * (t < 2 ? 12 : nA));
+    }
+  }
+  const coef = new Float64Array(S * nMono);
+  for (let k = 0; k < coef.length; k++) coef[k] = k % 17 === 0 ? 0 : rng.normal();
+  const A = new Float64Array(nA);
+  for (let v = 0; v < nA; v++) A[v] = rng.normal();
+  return { rng, nA, S, start, nMono, idx, coef, A };
+}
+
 describe('compiled trace polynomial', () => {
   it('equals the monomial sum and its gradient', () => {
-    const rng = new Rng(7), nA = 40, counts = [9, 150, 700, 300], S = 2;
-    const start = new Int32Array(5);
-    for (let nu = 1; nu <= 4; nu++) start[nu] = start[nu - 1] + counts[nu - 1];
-    const nMono = start[4], idx = new Int32Array(4 * nMono).fill(-1);
-    for (let nu = 1; nu <= 4; nu++) {
-      for (let a = start[nu - 1]; a < start[nu]; a++) {
-        // Small index range for the leading factors: many shared prefixes and repeats.
-        for (let t = 0; t < nu; t++) idx[4 * a + t] = Math.floor(rng.uniform() * (t < 2 ? 12 : nA));
-      }
-    }
-    const coef = new Float64Array(S * nMono);
-    for (let k = 0; k < coef.length; k++) coef[k] = k % 17 === 0 ? 0 : rng.normal();
-    const A = new Float64Array(nA);
-    for (let v = 0; v < nA; v++) A[v] = rng.normal();
+    const { nA, S, start, nMono, idx, coef, A } = randomPolynomial(7);
     for (let z = 0; z < S; z++) {
       const chunks = compilePolynomial(idx, start, coef, z * nMono);
       expect(chunks.length).toBeGreaterThan(1);
@@ -46,6 +52,33 @@ describe('compiled trace polynomial', () => {
       expect(Math.abs(e - eRef)).toBeLessThan(1e-13 * scale);
       const wScale = Math.max(...Array.from(wRef, Math.abs));
       for (let v = 0; v < nA; v++) expect(Math.abs(w[v] - wRef[v])).toBeLessThan(1e-12 * wScale);
+    }
+  });
+
+  it('in WebAssembly, two atoms at once: each lane has the bits of the JavaScript chunks', () => {
+    const { rng, nA, S, start, nMono, idx, coef, A } = randomPolynomial(11);
+    const B = Float64Array.from(A, () => rng.normal());
+    // The A and ω rows start 8 bytes into their regions (they need not be 16-byte aligned).
+    const arena = new WasmArena();
+    const [a2, a0r, a1r, w0r, w1r, e2] = arena.layout([2 * nA, nA + 1, nA + 1, nA + 1, nA + 1, 2]);
+    const a0 = a0r.subarray(1), a1 = a1r.subarray(1), w0 = w0r.subarray(1), w1 = w1r.subarray(1);
+    for (let z = 0; z < S; z++) {
+      const fns = polynomialWasm(idx, start, coef, z * nMono, 'p');
+      const k = instantiate([...fns, interleaveWasm(nA, 'interleave')], arena.memory);
+      a0.set(A); a1.set(B);
+      k.interleave(a0.byteOffset, a1.byteOffset, a2.byteOffset);
+      for (let v = 0; v < nA; v++) { expect(a2[2 * v]).toBe(A[v]); expect(a2[2 * v + 1]).toBe(B[v]); }
+      w0.fill(0); w1.fill(0);
+      e2[0] = -1.25; e2[1] = -1.25;
+      for (const f of fns) k[f.exportName](a2.byteOffset, w0.byteOffset, w1.byteOffset, e2.byteOffset);
+      const chunks = compilePolynomial(idx, start, coef, z * nMono);
+      for (const [lane, X, W] of [[0, A, w0], [1, B, w1]] as const) {
+        const w = new Float64Array(nA), part = new Float64Array(1);
+        let e = -1.25;
+        for (const f of chunks) { f(X, w, part); e += part[0]; }
+        expect(e2[lane]).toBe(e);
+        expect(Array.from(W)).toEqual(Array.from(w));
+      }
     }
   });
 });

@@ -11,7 +11,8 @@
 import type { Neighborhood } from '../potential.ts';
 import type { AceBasis } from './basis.ts';
 import { SphericalHarmonics } from './sph.ts';
-import { accumulationWasm, compilePairContraction, compilePolynomial, pairContractionWasm, type BlockLayout, type PairContraction, type PolyChunk } from './polygen.ts';
+import { accumulationWasm, compilePairContraction, compilePolynomial, interleaveWasm, pairContractionWasm, polynomialWasm, type BlockLayout, type PairContraction, type PolyChunk } from './polygen.ts';
+import { RowTables } from './rowtables.ts';
 import { WasmArena, instantiate, wasmSimdAvailable } from './wasm.ts';
 
 export interface DesignBlock {
@@ -74,26 +75,12 @@ export class AceEvaluator {
   /** A polynomial chunk's part of E_i. */
   private readonly polyE = new Float64Array(1);
   private polyOf: Float64Array | null = null;
-  private fastA: Float64Array;
+  /** ω = ∂E_i/∂A of the JavaScript polynomial (fast layout). */
   private readonly fastOmega: Float64Array;
+  /** Neighbour tables of a row; the pair path gathers two rows, one into each. */
+  private readonly rows: readonly [RowTables, RowTables];
+  /** Neighbours the row tables have room for. */
   private fcap = 0;
-  private fIndex = new Int32Array(0);
-  private fZ = new Int32Array(0);
-  private fUnit = new Float64Array(0);
-  private fInv = new Float64Array(0);
-  /** Each gathered neighbour's distance (radial.evaluateAt reads it from here). */
-  private fDist = new Float64Array(0);
-  private fY = new Float64Array(0);
-  private fDG = new Float64Array(0);
-  private fR = new Float64Array(0);
-  private fDR = new Float64Array(0);
-  /** Neighbour slots grouped by species (counting sort): fOrd[fSpStart[z] .. fSpStart[z+1]). */
-  private fOrd = new Int32Array(0);
-  /** Pair path: 1 where the neighbour slot is a pair owned by the current row (see energyPairs). */
-  private fHalf = new Uint8Array(0);
-  private readonly fSpStart: Int32Array;
-  /** Per neighbour: Σ t_lm ∇G_lm (3) and Σ s_lm Y_lm (1). */
-  private fG = new Float64Array(0);
   // --- pair-symmetric serial path (see `energyPairs`) ---
   /** True when every active (species, l) block reads its radial values directly (full ACE): the pair path applies. */
   private readonly pairwiseOk: boolean;
@@ -114,6 +101,15 @@ export class AceEvaluator {
   private arena: WasmArena | null = null;
   private wasmContract: ((wi: number, wj: number, g: number, dg: number, y: number, dgy: number, out: number) => void)[] = [];
   private wasmAccumulate: ((a: number, r: number, y: number) => void)[] = [];
+  /**
+   * The polynomial of two same-species rows at once (polygen.ts polynomialWasm), per model
+   * species, for the coefficient array polyOf; the interleaving of their A into polyA2,
+   * and their energies in polyE2 (regions of the arena).
+   */
+  private wasmPoly: ((a2: number, w0: number, w1: number, e2: number) => void)[][] = [];
+  private wasmInterleave: ((a0: number, a1: number, a2: number) => void) | null = null;
+  private polyA2 = new Float64Array(0);
+  private polyE2 = new Float64Array(2);
   /** Builds the WebAssembly kernels (null once tried, or when the model cannot use them). */
   private buildKernels: (() => void) | null = null;
 
@@ -187,8 +183,7 @@ export class AceEvaluator {
       const v = basis.monoIdx[k];
       this.fastMono[k] = v < 0 ? -1 : perm[v];
     }
-    this.fSpStart = new Int32Array(S + 1);
-    this.fastA = new Float64Array(0);
+    this.rows = [new RowTables(S, this.nY, N + P, basis.nA), new RowTables(S, this.nY, N + P, basis.nA)];
     this.fastOmega = new Float64Array(basis.nA);
     let ok = true;
     for (let q = 0; q < S * (L + 1); q++) if (this.fastActive[2 * q] !== this.fastActive[2 * q + 1] && this.fastDirect[q] === 0) ok = false;
@@ -210,10 +205,13 @@ export class AceEvaluator {
           const kernels = instantiate([
             ...species.map((z) => pairContractionWasm(blocksOf(z), `c${z}`)),
             ...species.map((z) => accumulationWasm(blocksOf(z), `a${z}`)),
+            interleaveWasm(basis.nA, 'interleave'),
           ], arena.memory);
           this.arena = arena;
           this.wasmContract = species.map((z) => kernels[`c${z}`]);
           this.wasmAccumulate = species.map((z) => kernels[`a${z}`]);
+          this.wasmInterleave = kernels.interleave;
+          this.polyOf = null;
           this.relayout();
         } catch (e) {
           if (!(e instanceof RangeError)) throw e;
@@ -227,27 +225,21 @@ export class AceEvaluator {
   private growFast(n: number): void {
     if (n <= this.fcap) return;
     const cap = Math.max(n, Math.ceil(this.fcap * 1.5));
-    this.fIndex = new Int32Array(cap);
-    this.fZ = new Int32Array(cap);
-    this.fUnit = new Float64Array(3 * cap);
-    this.fInv = new Float64Array(cap);
-    this.fDist = new Float64Array(cap);
-    this.fOrd = new Int32Array(cap);
-    this.fHalf = new Uint8Array(cap);
-    this.fG = new Float64Array(4 * cap);
+    for (const t of this.rows) t.grow(cap);
     this.fcap = cap;
     this.relayout();
   }
 
   /**
    * (Re)allocates the tables the WebAssembly kernels read, for fcap neighbours and pairCap
-   * atoms: pairOut, pairW, fY, fDG, per neighbour fR, fDR (base radial g_n, N entries,
-   * then per-pair R_p, P entries) and fastA. In the arena when there is one (contents not kept);
-   * ordinary arrays when there is none or it cannot grow that far (then for good).
+   * atoms: pairOut, pairW, the arena part of both row tables (Y, ∇G, per neighbour the
+   * radial rows — base g_n, N entries, then per-pair R_p, P entries — and A), polyA2 and
+   * polyE2. In the arena when there is one (contents not kept); ordinary arrays when
+   * there is none or it cannot grow that far (then for good).
    */
   private relayout(): void {
-    const cap = this.fcap, nY = this.nY, RW = this.basis.radial.n + this.basis.nPairs;
-    const lengths = [4, this.pairCap * this.basis.nA, cap * nY, 3 * cap * nY, cap * RW, cap * RW, this.basis.nA];
+    const [t0, t1] = this.rows, nA = this.basis.nA;
+    const lengths = [4, this.pairCap * nA, ...t0.arenaLengths(), ...t1.arenaLengths(), 2 * nA, 2];
     let views: Float64Array<ArrayBuffer>[] | null = null;
     if (this.arena !== null) {
       try {
@@ -258,7 +250,10 @@ export class AceEvaluator {
       }
     }
     views ??= lengths.map((n) => new Float64Array(n));
-    [this.pairOut, this.pairW, this.fY, this.fDG, this.fR, this.fDR, this.fastA] = views;
+    [this.pairOut, this.pairW] = views;
+    t0.adopt(views.slice(2, 7));
+    t1.adopt(views.slice(7, 12));
+    [this.polyA2, this.polyE2] = views.slice(12);
   }
 
   /** The JavaScript kernels for good (the runtime refused the memory the arena needs). */
@@ -266,6 +261,8 @@ export class AceEvaluator {
     this.arena = null;
     this.wasmContract = [];
     this.wasmAccumulate = [];
+    this.wasmPoly = [];
+    this.wasmInterleave = null;
   }
 
   /**
@@ -287,14 +284,15 @@ export class AceEvaluator {
   energyRows(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
     if (this.buildKernels !== null) this.buildKernels();
     const { offsets, neighbors } = atoms.full!;
-    const smap = this.speciesMap, species = atoms.species;
+    const smap = this.speciesMap, species = atoms.species, t = this.rows[0];
+    if (coef !== this.polyOf) this.compilePolynomials(coef);
     let total = 0;
     for (let i = atoms.rowStart ?? 0, rowEnd = atoms.rowEnd ?? atoms.nLocal; i < rowEnd; i++) {
-      const nn = this.gatherFast(atoms, i, offsets, neighbors);
-      const e = this.polynomial(smap[species[i]], coef, e0);
+      const nn = this.gatherFast(atoms, i, offsets, neighbors, t);
+      const e = this.polynomial(smap[species[i]], e0, t.A);
       total += e;
       if (atomEnergies !== null) atomEnergies[i] += e;
-      this.forcesFast(nn, i, forces);
+      this.forcesFast(nn, i, forces, t);
     }
     return total;
   }
@@ -313,10 +311,9 @@ export class AceEvaluator {
   energyPairs(atoms: Neighborhood, coef: Float64Array, e0: Float64Array, forces: Float64Array, atomEnergies: Float64Array | null): number {
     if (!this.pairwiseOk) throw new Error('trace evaluator: the pair path needs direct radial blocks (full ACE channels); use energyRows');
     if (this.buildKernels !== null) this.buildKernels();
-    const basis = this.basis, n = atoms.nLocal, nA = basis.nA, L = basis.lmax, nY = this.nY, RW = basis.radial.n + basis.nPairs;
+    const n = atoms.nLocal, nA = this.basis.nA;
     const { offsets, neighbors } = atoms.full!;
-    const species = atoms.species, owner = atoms.owner, smap = this.speciesMap;
-    const fCount = this.fastCount, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift;
+    const species = atoms.species, smap = this.speciesMap;
     // Size every table before the sweep: a relayout inside it would empty W and detach
     // the views and byte addresses taken below.
     let maxRow = 0;
@@ -325,117 +322,174 @@ export class AceEvaluator {
     if (pairsGrow) this.pairCap = Math.ceil(n * 1.2);
     if (maxRow > this.fcap) this.growFast(maxRow);
     else if (pairsGrow) this.relayout();
-    const W = this.pairW, fW = this.fastOmega, contract = this.pairContract, wasm = this.wasmContract, po = this.pairOut;
-    const Y = this.fY, DG = this.fDG, g = this.fR, dg = this.fDR;
-    // Byte addresses of the tables in the arena (for the WebAssembly contraction).
-    const wAt = W.byteOffset, yAt = Y.byteOffset, dgyAt = DG.byteOffset, gAt = g.byteOffset, dgAt = dg.byteOffset, outAt = po.byteOffset;
+    if (coef !== this.polyOf) this.compilePolynomials(coef);
+    const W = this.pairW, poly2 = this.wasmPoly, [t0, t1] = this.rows;
     let total = 0;
-    // Rows in decreasing order: the pairs of row i have owners ≥ i, whose ω is known by then.
-    for (let i = n - 1; i >= 0; i--) {
-      const nn = this.gatherFast(atoms, i, offsets, neighbors, true);
+    // Rows in decreasing order: the pairs of row i have owners ≥ i, whose ω is known by
+    // then. With the WebAssembly polynomial, two rows of one species at a time: i and
+    // i − 1 are gathered, their polynomial evaluated at once, then their pairs contracted
+    // (those of i − 1 may need ω_i, known by then).
+    for (let i = n - 1; i >= 0;) {
       const si = smap[species[i]];
-      const e = this.polynomial(si, coef, e0);
-      total += e;
-      if (atomEnergies !== null) atomEnergies[i] += e;
-      const ai = i * nA;
-      W.set(fW, ai);
-      const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fHalf = this.fHalf;
-      let fix = 0, fiy = 0, fiz = 0;
-      for (let k = 0; k < nn; k++) {
-        if (fHalf[k] === 0) continue;
-        const j = fIndex[k], aj = owner[j] * nA, sj = fZ[k], yOff = k * nY, rOff = k * RW;
-        let gx0 = 0, gy0 = 0, gz0 = 0, rad = 0;
-        if (sj === si) {
-          // Same species on both sides: the compiled contraction (straight-line, same sums
-          // in JavaScript; two at a time in WebAssembly).
-          if (wasm.length !== 0) wasm[si](wAt + 8 * ai, wAt + 8 * aj, gAt + 8 * rOff, dgAt + 8 * rOff, yAt + 8 * yOff, dgyAt + 24 * yOff, outAt);
-          else contract[si](W, ai, aj, g, dg, rOff, Y, DG, yOff, po);
-          gx0 = po[0]; gy0 = po[1]; gz0 = po[2]; rad = po[3];
-        } else for (let l = 0; l <= L; l++) {
-          const odd = (l & 1) === 1, cnt = fCount[l], lb = yOff + l * l, nm = 2 * l + 1;
-          const qi = sj * (L + 1) + l, qj = si * (L + 1) + l;
-          const loI = fAct[2 * qi], hiI = fAct[2 * qi + 1], loJ = fAct[2 * qj], hiJ = fAct[2 * qj + 1];
-          if (loI === hiI && loJ === hiJ) continue;
-          const gI = rOff + fShift[qi], gJ = rOff + fShift[qj];
-          if (qi === qj) {
-            // Same block on both sides: one contraction with ω_i ± ω_j, two m rows at a time.
-            const ai0 = ai + fBase[l], aj0 = aj + fBase[l];
-            let m = 0;
-            for (; m + 1 < nm; m += 2) {
-              const ri = ai0 + m * cnt, rj = aj0 + m * cnt, ri2 = ri + cnt, rj2 = rj + cnt;
-              let t = 0, s = 0, t2 = 0, s2 = 0;
-              if (odd) {
-                for (let a = loI; a < hiI; a++) {
-                  const R = g[a + gI], dR = dg[a + gI], om = W[ri + a] - W[rj + a], om2 = W[ri2 + a] - W[rj2 + a];
-                  t += R * om; s += dR * om; t2 += R * om2; s2 += dR * om2;
-                }
-              } else {
-                for (let a = loI; a < hiI; a++) {
-                  const R = g[a + gI], dR = dg[a + gI], om = W[ri + a] + W[rj + a], om2 = W[ri2 + a] + W[rj2 + a];
-                  t += R * om; s += dR * om; t2 += R * om2; s2 += dR * om2;
-                }
-              }
-              const y = lb + m, y2 = y + 1;
-              rad += s * Y[y] + s2 * Y[y2];
-              gx0 += t * DG[3 * y] + t2 * DG[3 * y2];
-              gy0 += t * DG[3 * y + 1] + t2 * DG[3 * y2 + 1];
-              gz0 += t * DG[3 * y + 2] + t2 * DG[3 * y2 + 2];
-            }
-            if (m < nm) {
-              const ri = ai0 + m * cnt, rj = aj0 + m * cnt, sgn = odd ? -1 : 1;
-              let t = 0, s = 0;
-              for (let a = loI; a < hiI; a++) {
-                const om = W[ri + a] + sgn * W[rj + a];
-                t += g[a + gI] * om; s += dg[a + gI] * om;
-              }
-              const y = lb + m;
-              rad += s * Y[y]; gx0 += t * DG[3 * y]; gy0 += t * DG[3 * y + 1]; gz0 += t * DG[3 * y + 2];
-            }
-          } else {
-            const sgn = odd ? -1 : 1;
-            for (let m = 0, row = fBase[l]; m < nm; m++, row += cnt) {
-              const ri = ai + row, rj = aj + row;
-              let t = 0, s = 0;
-              for (let a = loI; a < hiI; a++) { const om = W[ri + a]; t += g[a + gI] * om; s += dg[a + gI] * om; }
-              for (let a = loJ; a < hiJ; a++) { const om = sgn * W[rj + a]; t += g[a + gJ] * om; s += dg[a + gJ] * om; }
-              const y = lb + m;
-              rad += s * Y[y]; gx0 += t * DG[3 * y]; gy0 += t * DG[3 * y + 1]; gz0 += t * DG[3 * y + 2];
-            }
-          }
-        }
-        const ux = fUnit[3 * k], uy = fUnit[3 * k + 1], uz = fUnit[3 * k + 2], inv = fInv[k];
-        const dot = ux * gx0 + uy * gy0 + uz * gz0;
-        const gx = (gx0 - ux * dot) * inv + rad * ux;
-        const gy = (gy0 - uy * dot) * inv + rad * uy;
-        const gz = (gz0 - uz * dot) * inv + rad * uz;
-        forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
-        fix += gx; fiy += gy; fiz += gz;
+      const nn0 = this.gatherFast(atoms, i, offsets, neighbors, t0, true);
+      if (poly2.length !== 0 && i > 0 && smap[species[i - 1]] === si) {
+        const nn1 = this.gatherFast(atoms, i - 1, offsets, neighbors, t1, true);
+        this.polynomialPair(si, e0, i, i - 1);
+        const ea = this.polyE2[0], eb = this.polyE2[1];
+        total += ea;
+        total += eb;
+        if (atomEnergies !== null) { atomEnergies[i] += ea; atomEnergies[i - 1] += eb; }
+        this.forcesPairs(atoms.owner, i, si, nn0, t0, forces);
+        this.forcesPairs(atoms.owner, i - 1, si, nn1, t1, forces);
+        i -= 2;
+      } else {
+        const e = this.polynomial(si, e0, t0.A);
+        total += e;
+        if (atomEnergies !== null) atomEnergies[i] += e;
+        W.set(this.fastOmega, i * nA);
+        this.forcesPairs(atoms.owner, i, si, nn0, t0, forces);
+        i -= 1;
       }
-      forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz;
     }
     return total;
   }
 
-  /** E_i of an atom of model species zi from A in fastA (fast layout); writes ω = ∂E_i/∂A into fastOmega. */
-  private polynomial(zi: number, coef: Float64Array, e0: Float64Array): number {
-    if (coef !== this.polyOf) this.compilePolynomials(coef);
-    const chunks = this.polyChunks[zi], A = this.fastA, w = this.fastOmega;
+  /**
+   * The pair path's force pass of row i (species si, nn neighbours gathered into t, ω of
+   * row i and of every owner above it in pairW): each pair the row owns gets
+   * ∇φ(r_ij) contracted with ω_i + (−1)^l ω_j (see energyPairs).
+   */
+  private forcesPairs(owner: Int32Array, i: number, si: number, nn: number, t: RowTables, forces: Float64Array): void {
+    const basis = this.basis, nA = basis.nA, L = basis.lmax, nY = this.nY, RW = basis.radial.n + basis.nPairs;
+    const fCount = this.fastCount, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift;
+    const W = this.pairW, contract = this.pairContract, wasm = this.wasmContract, po = this.pairOut;
+    const Y = t.Y, DG = t.gradG, g = t.R, dg = t.dR;
+    // Byte addresses of the tables in the arena (for the WebAssembly contraction).
+    const wAt = W.byteOffset, yAt = Y.byteOffset, dgyAt = DG.byteOffset, gAt = g.byteOffset, dgAt = dg.byteOffset, outAt = po.byteOffset;
+    const fIndex = t.index, fZ = t.species, fUnit = t.unit, fInv = t.inv, fHalf = t.owned;
+    const ai = i * nA;
+    let fix = 0, fiy = 0, fiz = 0;
+    for (let k = 0; k < nn; k++) {
+      if (fHalf[k] === 0) continue;
+      const j = fIndex[k], aj = owner[j] * nA, sj = fZ[k], yOff = k * nY, rOff = k * RW;
+      let gx0 = 0, gy0 = 0, gz0 = 0, rad = 0;
+      if (sj === si) {
+        // Same species on both sides: the compiled contraction (straight-line, same sums
+        // in JavaScript; two at a time in WebAssembly).
+        if (wasm.length !== 0) wasm[si](wAt + 8 * ai, wAt + 8 * aj, gAt + 8 * rOff, dgAt + 8 * rOff, yAt + 8 * yOff, dgyAt + 24 * yOff, outAt);
+        else contract[si](W, ai, aj, g, dg, rOff, Y, DG, yOff, po);
+        gx0 = po[0]; gy0 = po[1]; gz0 = po[2]; rad = po[3];
+      } else for (let l = 0; l <= L; l++) {
+        const odd = (l & 1) === 1, cnt = fCount[l], lb = yOff + l * l, nm = 2 * l + 1;
+        const qi = sj * (L + 1) + l, qj = si * (L + 1) + l;
+        const loI = fAct[2 * qi], hiI = fAct[2 * qi + 1], loJ = fAct[2 * qj], hiJ = fAct[2 * qj + 1];
+        if (loI === hiI && loJ === hiJ) continue;
+        const gI = rOff + fShift[qi], gJ = rOff + fShift[qj];
+        if (qi === qj) {
+          // Same block on both sides: one contraction with ω_i ± ω_j, two m rows at a time.
+          const ai0 = ai + fBase[l], aj0 = aj + fBase[l];
+          let m = 0;
+          for (; m + 1 < nm; m += 2) {
+            const ri = ai0 + m * cnt, rj = aj0 + m * cnt, ri2 = ri + cnt, rj2 = rj + cnt;
+            let t = 0, s = 0, t2 = 0, s2 = 0;
+            if (odd) {
+              for (let a = loI; a < hiI; a++) {
+                const R = g[a + gI], dR = dg[a + gI], om = W[ri + a] - W[rj + a], om2 = W[ri2 + a] - W[rj2 + a];
+                t += R * om; s += dR * om; t2 += R * om2; s2 += dR * om2;
+              }
+            } else {
+              for (let a = loI; a < hiI; a++) {
+                const R = g[a + gI], dR = dg[a + gI], om = W[ri + a] + W[rj + a], om2 = W[ri2 + a] + W[rj2 + a];
+                t += R * om; s += dR * om; t2 += R * om2; s2 += dR * om2;
+              }
+            }
+            const y = lb + m, y2 = y + 1;
+            rad += s * Y[y] + s2 * Y[y2];
+            gx0 += t * DG[3 * y] + t2 * DG[3 * y2];
+            gy0 += t * DG[3 * y + 1] + t2 * DG[3 * y2 + 1];
+            gz0 += t * DG[3 * y + 2] + t2 * DG[3 * y2 + 2];
+          }
+          if (m < nm) {
+            const ri = ai0 + m * cnt, rj = aj0 + m * cnt, sgn = odd ? -1 : 1;
+            let t = 0, s = 0;
+            for (let a = loI; a < hiI; a++) {
+              const om = W[ri + a] + sgn * W[rj + a];
+              t += g[a + gI] * om; s += dg[a + gI] * om;
+            }
+            const y = lb + m;
+            rad += s * Y[y]; gx0 += t * DG[3 * y]; gy0 += t * DG[3 * y + 1]; gz0 += t * DG[3 * y + 2];
+          }
+        } else {
+          const sgn = odd ? -1 : 1;
+          for (let m = 0, row = fBase[l]; m < nm; m++, row += cnt) {
+            const ri = ai + row, rj = aj + row;
+            let t = 0, s = 0;
+            for (let a = loI; a < hiI; a++) { const om = W[ri + a]; t += g[a + gI] * om; s += dg[a + gI] * om; }
+            for (let a = loJ; a < hiJ; a++) { const om = sgn * W[rj + a]; t += g[a + gJ] * om; s += dg[a + gJ] * om; }
+            const y = lb + m;
+            rad += s * Y[y]; gx0 += t * DG[3 * y]; gy0 += t * DG[3 * y + 1]; gz0 += t * DG[3 * y + 2];
+          }
+        }
+      }
+      const ux = fUnit[3 * k], uy = fUnit[3 * k + 1], uz = fUnit[3 * k + 2], inv = fInv[k];
+      const dot = ux * gx0 + uy * gy0 + uz * gz0;
+      const gx = (gx0 - ux * dot) * inv + rad * ux;
+      const gy = (gy0 - uy * dot) * inv + rad * uy;
+      const gz = (gz0 - uz * dot) * inv + rad * uz;
+      forces[3 * j] -= gx; forces[3 * j + 1] -= gy; forces[3 * j + 2] -= gz;
+      fix += gx; fiy += gy; fiz += gz;
+    }
+    forces[3 * i] += fix; forces[3 * i + 1] += fiy; forces[3 * i + 2] += fiz;
+  }
+
+  /**
+   * E_i of an atom of model species zi from its A (fast layout) with the compiled
+   * JavaScript polynomial (compilePolynomials first); writes ω = ∂E_i/∂A into fastOmega.
+   */
+  private polynomial(zi: number, e0: Float64Array, A: Float64Array): number {
+    const chunks = this.polyChunks[zi], w = this.fastOmega;
     w.fill(0);
     let e = e0[zi];
     for (let c = 0; c < chunks.length; c++) { chunks[c](A, w, this.polyE); e += this.polyE[0]; }
     return e;
   }
 
-  /** Compiles the polynomial of every centre species for the coefficient array coef (a coefficient array is not to be modified in place between calls). */
+  /**
+   * The WebAssembly polynomial of rows ia and ib, both of model species zi, from the A of
+   * the two row tables: ω into their rows of pairW, E_ia and E_ib into polyE2 (same bits
+   * as `polynomial`: each chunk's E added in turn to e0).
+   */
+  private polynomialPair(zi: number, e0: Float64Array, ia: number, ib: number): void {
+    const nA = this.basis.nA, W = this.pairW, E2 = this.polyE2, [t0, t1] = this.rows;
+    W.fill(0, ia * nA, ia * nA + nA);
+    W.fill(0, ib * nA, ib * nA + nA);
+    E2[0] = e0[zi];
+    E2[1] = e0[zi];
+    const a2 = this.polyA2.byteOffset, w0 = W.byteOffset + 8 * ia * nA, w1 = W.byteOffset + 8 * ib * nA, e2 = E2.byteOffset;
+    this.wasmInterleave!(t0.A.byteOffset, t1.A.byteOffset, a2);
+    const chunks = this.wasmPoly[zi];
+    for (let c = 0; c < chunks.length; c++) chunks[c](a2, w0, w1, e2);
+  }
+
+  /**
+   * Compiles the polynomial of every centre species for the coefficient array coef (a
+   * coefficient array is not to be modified in place between calls): to JavaScript, and
+   * to WebAssembly where the arena is (for the pair path).
+   */
   private compilePolynomials(coef: Float64Array): void {
     const basis = this.basis, out: PolyChunk[][] = [];
     for (let z = 0; z < basis.nSpecies; z++) out.push(compilePolynomial(this.fastMono, basis.monoStart, coef, z * basis.nMono));
     this.polyChunks = out;
+    if (this.arena !== null && this.pairwiseOk) {
+      const perSpecies = out.map((_, z) => polynomialWasm(this.fastMono, basis.monoStart, coef, z * basis.nMono, `p${z}_`));
+      const kernels = instantiate(perSpecies.flat(), this.arena.memory);
+      this.wasmPoly = perSpecies.map((fns) => fns.map((f) => kernels[f.exportName]));
+    }
     this.polyOf = coef;
   }
 
   /** Fast-path neighbour pass: per-neighbour tables and A in the fast layout. Returns the neighbour count. */
-  private gatherFast(atoms: Neighborhood, i: number, offsets: Int32Array, neighbors: Int32Array, pairs = false): number {
+  private gatherFast(atoms: Neighborhood, i: number, offsets: Int32Array, neighbors: Int32Array, t: RowTables, pairs = false): number {
     const basis = this.basis, x = atoms.positions, species = atoms.species, smap = this.speciesMap;
     const rc = basis.radial.cutoff, rc2 = rc * rc;
     const start = offsets[i], end = offsets[i + 1];
@@ -443,9 +497,9 @@ export class AceEvaluator {
     const P = basis.nPairs, S = basis.nSpecies, N = basis.radial.n, nY = this.nY, L = basis.lmax;
     const pairW = basis.pairWeight, pairDense = basis.pairDense;
     const fN = this.fastN, fOld = this.fastOld, fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive;
-    const A = this.fastA, shVal = this.sh.valuesFast, shGrad = this.sh.polyGradientsFast, radial = basis.radial, fShift = this.fastShift, fDirect = this.fastDirect, RW = N + P;
-    const fIndex = this.fIndex, fZ = this.fZ, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
-    const owner = atoms.owner, fHalf = this.fHalf, fDist = this.fDist;
+    const A = t.A, shVal = this.sh.valuesFast, shGrad = this.sh.polyGradientsFast, radial = basis.radial, fShift = this.fastShift, fDirect = this.fastDirect, RW = N + P;
+    const fIndex = t.index, fZ = t.species, fUnit = t.unit, fInv = t.inv, fY = t.Y, fDG = t.gradG, fR = t.R, fDR = t.dR;
+    const owner = atoms.owner, fHalf = t.owned, fDist = t.dist;
     const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
     A.fill(0);
     let count = 0;
@@ -507,7 +561,7 @@ export class AceEvaluator {
       if (pairs) return count;
     }
     // Group neighbour slots by species (for the accumulation below and the row path's forcesFast).
-    const ord = this.fOrd, spStart = this.fSpStart;
+    const ord = t.order, spStart = t.speciesStart;
     spStart.fill(0);
     for (let k = 0; k < count; k++) spStart[fZ[k] + 1]++;
     for (let z = 0; z < S; z++) spStart[z + 1] += spStart[z];
@@ -560,15 +614,15 @@ export class AceEvaluator {
   }
 
   /**
-   * Fast-path force pass with ω in fastOmega: per (l, m), t = Σ_a R_a ω_lma and
+   * Fast-path force pass of row i (tables t) with ω in fastOmega: per (l, m), t = Σ_a R_a ω_lma and
    * s = Σ_a R′_a ω_lma for four neighbours of one species at a time, folded into
-   * fG = (Σ t ∇G, Σ s Y); then g_ij = r̂ fG_3 + (I − r̂r̂ᵀ) fG_xyz / r, F_j −= g, F_i += g.
+   * t.G = (Σ t ∇G, Σ s Y); then g_ij = r̂ fG_3 + (I − r̂r̂ᵀ) fG_xyz / r, F_j −= g, F_i += g.
    */
-  private forcesFast(nn: number, i: number, forces: Float64Array): void {
+  private forcesFast(nn: number, i: number, forces: Float64Array, t: RowTables): void {
     const basis = this.basis, S = basis.nSpecies, N = basis.radial.n, RW = N + basis.nPairs, nY = this.nY, L = basis.lmax;
     const fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive, fShift = this.fastShift, fDirect = this.fastDirect, w = this.fastOmega;
-    const fIndex = this.fIndex, fUnit = this.fUnit, fInv = this.fInv, fY = this.fY, fDG = this.fDG, fR = this.fR, fDR = this.fDR;
-    const ord = this.fOrd, spStart = this.fSpStart, G = this.fG;
+    const fIndex = t.index, fUnit = t.unit, fInv = t.inv, fY = t.Y, fDG = t.gradG, fR = t.R, fDR = t.dR;
+    const ord = t.order, spStart = t.speciesStart, G = t.G;
     G.fill(0, 0, 4 * nn);
     for (let z = 0; z < S; z++) {
       const q0 = spStart[z], q1 = spStart[z + 1];

@@ -23,16 +23,18 @@ export type PolyChunk = (A: Float64Array, w: Float64Array, e: Float64Array) => v
 /** Monomials per chunk: keeps a chunk's bytecode well under V8's optimisation limit. */
 const CHUNK_MONOMIALS = 240;
 
+/** The monomial tree below one first factor v1 (see the file comment). */
+interface Node3 { c: number; leaves: Map<number, number> }
+interface Node2 { c: number; kids: Map<number, Node3> }
+interface Node1 { c: number; kids: Map<number, Node2>; size: number }
+type MonomialTree = Map<number, Node1>;
+
 /**
- * Compiles the polynomial with monomial factors idx[4·α .. 4·α+3] (−1 padded; order ν
- * monomials in [start[ν−1], start[ν])) and coefficients coef[cb + α].
+ * The tree of the polynomial with monomial factors idx[4·α .. 4·α+3] (−1 padded; order ν
+ * monomials in [start[ν−1], start[ν])) and coefficients coef[cb + α]; zero ones left out.
  */
-export function compilePolynomial(idx: Int32Array, start: Int32Array, coef: Float64Array, cb: number): PolyChunk[] {
-  // Tree: v1 → { c1, kids: v2 → { c2, kids: v3 → { c3, leaves: v4 → c4 } } }
-  interface N3 { c: number; leaves: Map<number, number> }
-  interface N2 { c: number; kids: Map<number, N3> }
-  interface N1 { c: number; kids: Map<number, N2>; size: number }
-  const tree = new Map<number, N1>();
+function monomialTree(idx: Int32Array, start: Int32Array, coef: Float64Array, cb: number): MonomialTree {
+  const tree: MonomialTree = new Map();
   const maxOrder = start.length - 1;
   for (let nu = 1; nu <= maxOrder; nu++) {
     for (let a = start[nu - 1]; a < start[nu]; a++) {
@@ -52,12 +54,56 @@ export function compilePolynomial(idx: Int32Array, start: Int32Array, coef: Floa
       n3.leaves.set(v4, (n3.leaves.get(v4) ?? 0) + c);
     }
   }
+  return tree;
+}
+
+/** The tree's v1 subtrees in chunks of about CHUNK_MONOMIALS monomials. */
+function chunksOf(tree: MonomialTree): [number, Node1][][] {
+  const chunks: [number, Node1][][] = [];
+  let chunk: [number, Node1][] = [], count = 0;
+  for (const entry of tree) {
+    chunk.push(entry);
+    count += entry[1].size;
+    if (count >= CHUNK_MONOMIALS) { chunks.push(chunk); chunk = []; count = 0; }
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
+}
+
+/**
+ * Compiles the polynomial with monomial factors idx[4·α .. 4·α+3] (−1 padded; order ν
+ * monomials in [start[ν−1], start[ν])) and coefficients coef[cb + α].
+ */
+export function compilePolynomial(idx: Int32Array, start: Int32Array, coef: Float64Array, cb: number): PolyChunk[] {
   const lit = (c: number): string => (c < 0 || Object.is(c, -0) ? `(${String(c)})` : String(c));
-  const chunks: PolyChunk[] = [];
-  let body: string[] = [];
-  let reads = new Set<number>(), writes = new Set<number>(), count = 0;
-  const flush = (): void => {
-    if (count === 0) return;
+  return chunksOf(monomialTree(idx, start, coef, cb)).map((chunk) => {
+    const body: string[] = [], reads = new Set<number>(), writes = new Set<number>();
+    for (const [v1, n1] of chunk) {
+      reads.add(v1); writes.add(v1);
+      body.push(`H = ${lit(n1.c)};`);
+      for (const [v2, n2] of n1.kids) {
+        reads.add(v2); writes.add(v2);
+        const has3 = n2.kids.size > 0;
+        if (has3) body.push(`p = a${v1} * a${v2};`);
+        body.push(`h = ${lit(n2.c)};`);
+        for (const [v3, n3] of n2.kids) {
+          reads.add(v3); writes.add(v3);
+          if (n3.leaves.size === 0) {
+            body.push(`h += ${lit(n3.c)} * a${v3}; w${v3} += ${lit(n3.c)} * p;`);
+            continue;
+          }
+          // Order 4 below (v1, v2, v3): k = c3 + Σ c4 a_v4; h += a_v3 k; ω_v3 += p k; ω_v4 += c4 p a_v3.
+          body.push(`q = p * a${v3}; k = ${lit(n3.c)};`);
+          for (const [v4, c4] of n3.leaves) {
+            reads.add(v4); writes.add(v4);
+            body.push(`k += ${lit(c4)} * a${v4}; w${v4} += ${lit(c4)} * q;`);
+          }
+          body.push(`h += a${v3} * k; w${v3} += p * k;`);
+        }
+        body.push(`H += a${v2} * h; w${v2} += a${v1} * h;`);
+      }
+      body.push(`E += a${v1} * H; w${v1} += H;`);
+    }
     const head = [`'use strict';`];
     for (const v of reads) head.push(`const a${v} = A[${v}];`);
     for (const v of writes) head.push(`let w${v} = 0;`);
@@ -65,39 +111,82 @@ export function compilePolynomial(idx: Int32Array, start: Int32Array, coef: Floa
     const tail: string[] = [];
     for (const v of writes) tail.push(`w[${v}] += w${v};`);
     tail.push('e[0] = E;');
-    chunks.push(new Function('A', 'w', 'e', [...head, ...body, ...tail].join('\n')) as PolyChunk);
-    body = []; reads = new Set(); writes = new Set(); count = 0;
-  };
-  for (const [v1, n1] of tree) {
-    reads.add(v1); writes.add(v1);
-    body.push(`H = ${lit(n1.c)};`);
-    for (const [v2, n2] of n1.kids) {
-      reads.add(v2); writes.add(v2);
-      const has3 = n2.kids.size > 0;
-      if (has3) body.push(`p = a${v1} * a${v2};`);
-      body.push(`h = ${lit(n2.c)};`);
-      for (const [v3, n3] of n2.kids) {
-        reads.add(v3); writes.add(v3);
-        if (n3.leaves.size === 0) {
-          body.push(`h += ${lit(n3.c)} * a${v3}; w${v3} += ${lit(n3.c)} * p;`);
-          continue;
+    return new Function('A', 'w', 'e', [...head, ...body, ...tail].join('\n')) as PolyChunk;
+  });
+}
+
+/**
+ * The same polynomial for two atoms at once, as WebAssembly functions of byte addresses
+ * (see wasm.ts), one per chunk, each lane of an f64x2 one atom: A2 holds A of both
+ * interleaved (entry v of lane λ at A2 + 16v + 8λ; `interleaveWasm` writes it), ω of
+ * lane 0 is added into the row at W0 and of lane 1 into W1, and the E of both into the
+ * two f64 at E2. Per monomial the same operations as the JavaScript chunks in the same
+ * order: the two lanes have the same bits as two calls of those.
+ */
+export function polynomialWasm(idx: Int32Array, start: Int32Array, coef: Float64Array, cb: number, exportPrefix: string): WasmFunction[] {
+  return chunksOf(monomialTree(idx, start, coef, cb)).map((chunk, c) => {
+    const f = new WasmFunction(`${exportPrefix}${c}`, 4);
+    const A2 = 0, W0 = 1, W1 = 2, E2 = 3;
+    const w = new Map<number, number>();
+    const omega = (v: number): number => {
+      let local = w.get(v);
+      if (local === undefined) { local = f.v128(); w.set(v, local); }
+      return local;
+    };
+    const E = f.v128(), H = f.v128(), h = f.v128(), k = f.v128(), p = f.v128(), q = f.v128();
+    const a = (v: number): WasmFunction => f.get(A2).loadV128(16 * v);
+    // x += y · z, with y and z pushed by the callbacks.
+    const fma = (x: number, y: () => void, z: () => void): void => { f.get(x); y(); z(); f.mulF64x2().addF64x2().set(x); };
+    const lit = (c: number) => (): void => { f.constF64x2(c); };
+    const at = (v: number) => (): void => { a(v); };
+    const local = (l: number) => (): void => { f.get(l); };
+    // The ω locals start at zero (WebAssembly zeroes locals), as the JavaScript ones.
+    f.constF64x2(0).set(E);
+    for (const [v1, n1] of chunk) {
+      f.constF64x2(n1.c).set(H);
+      for (const [v2, n2] of n1.kids) {
+        if (n2.kids.size > 0) { a(v1); a(v2); f.mulF64x2().set(p); }
+        f.constF64x2(n2.c).set(h);
+        for (const [v3, n3] of n2.kids) {
+          if (n3.leaves.size === 0) {
+            fma(h, lit(n3.c), at(v3));
+            fma(omega(v3), lit(n3.c), local(p));
+            continue;
+          }
+          f.get(p); a(v3); f.mulF64x2().set(q);
+          f.constF64x2(n3.c).set(k);
+          for (const [v4, c4] of n3.leaves) {
+            fma(k, lit(c4), at(v4));
+            fma(omega(v4), lit(c4), local(q));
+          }
+          fma(h, at(v3), local(k));
+          fma(omega(v3), local(p), local(k));
         }
-        // Order 4 below (v1, v2, v3): k = c3 + Σ c4 a_v4; h += a_v3 k; ω_v3 += p k; ω_v4 += c4 p a_v3.
-        body.push(`q = p * a${v3}; k = ${lit(n3.c)};`);
-        for (const [v4, c4] of n3.leaves) {
-          reads.add(v4); writes.add(v4);
-          body.push(`k += ${lit(c4)} * a${v4}; w${v4} += ${lit(c4)} * q;`);
-        }
-        body.push(`h += a${v3} * k; w${v3} += p * k;`);
+        fma(H, at(v2), local(h));
+        fma(omega(v2), at(v1), local(h));
       }
-      body.push(`H += a${v2} * h; w${v2} += a${v1} * h;`);
+      fma(E, at(v1), local(H));
+      const o1 = omega(v1);
+      f.get(o1).get(H).addF64x2().set(o1);
     }
-    body.push(`E += a${v1} * H; w${v1} += H;`);
-    count += n1.size;
-    if (count >= CHUNK_MONOMIALS) flush();
+    for (const [v, l] of w) {
+      f.get(W0).get(W0).loadF64(8 * v).get(l).extractLane(0).addF64().storeF64(8 * v);
+      f.get(W1).get(W1).loadF64(8 * v).get(l).extractLane(1).addF64().storeF64(8 * v);
+    }
+    f.get(E2).get(E2).loadV128(0).get(E).addF64x2().storeV128(0);
+    return f;
+  });
+}
+
+/** A2[2v + λ] = (A0, A1)[λ][v] for v < n, as a WebAssembly function of the three byte addresses. */
+export function interleaveWasm(n: number, exportName: string): WasmFunction {
+  const f = new WasmFunction(exportName, 3);
+  const A0 = 0, A1 = 1, A2 = 2;
+  for (let v = 0; v < n; v++) {
+    f.get(A2).get(A0).loadF64(8 * v).storeF64(16 * v);
+    f.get(A2).get(A1).loadF64(8 * v).storeF64(16 * v + 8);
   }
-  flush();
-  return chunks;
+  return f;
 }
 
 /**

@@ -3,8 +3,9 @@
  * importing one memory ("e", "m") and exporting functions whose parameters are i32
  * (byte addresses in that memory) and which return nothing. Only the instructions the
  * kernels use are here: locals, f64 and v128 loads and stores with constant offsets,
- * f64 and f64x2 add, sub, mul, and f64x2 splat and lane extraction (WebAssembly 2.0 core and its
- * fixed-width SIMD; binary format as in the specification, §5).
+ * f64 and f64x2 constants, add, sub, mul, and f64x2 splat and lane extraction
+ * (WebAssembly 2.0 core and its fixed-width SIMD; binary format as in the
+ * specification, §5).
  *
  * Why WebAssembly: a kernel's array accesses become single loads at constant offsets
  * from a base address (no bounds check or index arithmetic per access, as a typed
@@ -62,6 +63,15 @@ export class WasmFunction {
     const bytes = new DataView(new ArrayBuffer(8));
     bytes.setFloat64(0, value, true);
     for (let k = 0; k < 8; k++) this.code.push(bytes.getUint8(k));
+    return this;
+  }
+  /** v128.const with both f64 lanes the value. */
+  constF64x2(value: number): this {
+    this.simd(0x0c);
+    const bytes = new DataView(new ArrayBuffer(16));
+    bytes.setFloat64(0, value, true);
+    bytes.setFloat64(8, value, true);
+    for (let k = 0; k < 16; k++) this.code.push(bytes.getUint8(k));
     return this;
   }
   addF64(): this { this.code.push(0xa0); return this; }
