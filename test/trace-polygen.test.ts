@@ -106,4 +106,30 @@ describe('compiled spherical harmonics', () => {
       }
     }
   });
+
+  it('in WebAssembly, two vectors at once: each lane has the bits of the compiled JavaScript', () => {
+    const rng = new Rng(9);
+    for (let L = 0; L <= 6; L++) {
+      const sh = new SphericalHarmonics(L), n = sh.size, arena = new WasmArena();
+      const { shGrad, shVal } = instantiate([sh.wasmKernel(true, 'shGrad'), sh.wasmKernel(false, 'shVal')], arena.memory);
+      // Rows at 8-byte (not 16-byte) offsets, as a neighbour slot's rows may be.
+      const [u, ya, yb, ga, gb, yc, yd] = arena.layout([7, n + 1, n + 1, 3 * n + 1, 3 * n + 1, n + 1, n + 1]);
+      for (let t = 0; t < 20; t++) {
+        const unit = (): number[] => { const v = [rng.normal(), rng.normal(), rng.normal()], r = Math.hypot(v[0], v[1], v[2]); return v.map((c) => c / r); };
+        const a = t === 0 ? [0, 0, 1] : unit(), b = t === 1 ? [0, 0, -1] : unit();
+        u.set([...a, ...b], 1);
+        const at = (v: Float64Array, k = 1): number => v.byteOffset + 8 * k;
+        shGrad(at(u), at(u, 4), at(ya), at(yb), at(ga), at(gb));
+        shVal(at(u), at(u, 4), at(yc), at(yd));
+        for (const [vec, Y, G, V] of [[a, ya, ga, yc], [b, yb, gb, yd]] as const) {
+          const y1 = new Float64Array(n), g1 = new Float64Array(3 * n), y2 = new Float64Array(n);
+          sh.polyGradientsFast(Float64Array.from(vec), 0, y1, g1, 0);
+          sh.valuesFast(Float64Array.from(vec), 0, y2, 0);
+          expect(Array.from(Y.subarray(1))).toEqual(Array.from(y1));
+          expect(Array.from(G.subarray(1))).toEqual(Array.from(g1));
+          expect(Array.from(V.subarray(1))).toEqual(Array.from(y2));
+        }
+      }
+    }
+  });
 });

@@ -108,6 +108,9 @@ export class AceEvaluator {
    */
   private wasmPoly: ((a2: number, w0: number, w1: number, e2: number) => void)[][] = [];
   private wasmInterleave: ((a0: number, a1: number, a2: number) => void) | null = null;
+  /** Y and ∇G (or Y alone) of two neighbours at once (sph.ts wasmKernel). */
+  private wasmShGrad: ((ua: number, ub: number, ya: number, yb: number, ga: number, gb: number) => void) | null = null;
+  private wasmShVal: ((ua: number, ub: number, ya: number, yb: number) => void) | null = null;
   private polyA2 = new Float64Array(0);
   private polyE2 = new Float64Array(2);
   /** Builds the WebAssembly kernels (null once tried, or when the model cannot use them). */
@@ -206,11 +209,15 @@ export class AceEvaluator {
             ...species.map((z) => pairContractionWasm(blocksOf(z), `c${z}`)),
             ...species.map((z) => accumulationWasm(blocksOf(z), `a${z}`)),
             interleaveWasm(basis.nA, 'interleave'),
+            this.sh.wasmKernel(true, 'shGrad'),
+            this.sh.wasmKernel(false, 'shVal'),
           ], arena.memory);
           this.arena = arena;
           this.wasmContract = species.map((z) => kernels[`c${z}`]);
           this.wasmAccumulate = species.map((z) => kernels[`a${z}`]);
           this.wasmInterleave = kernels.interleave;
+          this.wasmShGrad = kernels.shGrad;
+          this.wasmShVal = kernels.shVal;
           this.polyOf = null;
           this.relayout();
         } catch (e) {
@@ -232,7 +239,7 @@ export class AceEvaluator {
 
   /**
    * (Re)allocates the tables the WebAssembly kernels read, for fcap neighbours and pairCap
-   * atoms: pairOut, pairW, the arena part of both row tables (Y, ∇G, per neighbour the
+   * atoms: pairOut, pairW, the arena part of both row tables (r̂, Y, ∇G, per neighbour the
    * radial rows — base g_n, N entries, then per-pair R_p, P entries — and A), polyA2 and
    * polyE2. In the arena when there is one (contents not kept); ordinary arrays when
    * there is none or it cannot grow that far (then for good).
@@ -251,9 +258,9 @@ export class AceEvaluator {
     }
     views ??= lengths.map((n) => new Float64Array(n));
     [this.pairOut, this.pairW] = views;
-    t0.adopt(views.slice(2, 7));
-    t1.adopt(views.slice(7, 12));
-    [this.polyA2, this.polyE2] = views.slice(12);
+    t0.adopt(views.slice(2, 8));
+    t1.adopt(views.slice(8, 14));
+    [this.polyA2, this.polyE2] = views.slice(14);
   }
 
   /** The JavaScript kernels for good (the runtime refused the memory the arena needs). */
@@ -263,6 +270,8 @@ export class AceEvaluator {
     this.wasmAccumulate = [];
     this.wasmPoly = [];
     this.wasmInterleave = null;
+    this.wasmShGrad = null;
+    this.wasmShVal = null;
   }
 
   /**
@@ -488,6 +497,23 @@ export class AceEvaluator {
     this.polyOf = coef;
   }
 
+  /**
+   * Y and ∇G of the slots shSlots[0 .. nGrad), Y alone of shSlots[firstValue .. cap), two
+   * slots per call of the WebAssembly kernels (a lone last slot paired with itself).
+   */
+  private harmonicsWasm(t: RowTables, nGrad: number, firstValue: number): void {
+    const slots = t.shSlots, nY = this.nY, grad = this.wasmShGrad!, values = this.wasmShVal!;
+    const uAt = t.unit.byteOffset, yAt = t.Y.byteOffset, gAt = t.gradG.byteOffset;
+    for (let q = 0; q < nGrad; q += 2) {
+      const a = slots[q], b = slots[q + 1 < nGrad ? q + 1 : q];
+      grad(uAt + 24 * a, uAt + 24 * b, yAt + 8 * nY * a, yAt + 8 * nY * b, gAt + 24 * nY * a, gAt + 24 * nY * b);
+    }
+    for (let q = firstValue, end = t.cap; q < end; q += 2) {
+      const a = slots[q], b = slots[q + 1 < end ? q + 1 : q];
+      values(uAt + 24 * a, uAt + 24 * b, yAt + 8 * nY * a, yAt + 8 * nY * b);
+    }
+  }
+
   /** Fast-path neighbour pass: per-neighbour tables and A in the fast layout. Returns the neighbour count. */
   private gatherFast(atoms: Neighborhood, i: number, offsets: Int32Array, neighbors: Int32Array, t: RowTables, pairs = false): number {
     const basis = this.basis, x = atoms.positions, species = atoms.species, smap = this.speciesMap;
@@ -500,6 +526,10 @@ export class AceEvaluator {
     const A = t.A, shVal = this.sh.valuesFast, shGrad = this.sh.polyGradientsFast, radial = basis.radial, fShift = this.fastShift, fDirect = this.fastDirect, RW = N + P;
     const fIndex = t.index, fZ = t.species, fUnit = t.unit, fInv = t.inv, fY = t.Y, fDG = t.gradG, fR = t.R, fDR = t.dR;
     const owner = atoms.owner, fHalf = t.owned, fDist = t.dist;
+    // With the WebAssembly kernels Y and ∇G come after the loop, two slots at a time:
+    // slots with gradients listed from the front of shSlots, values only from the back.
+    const shLater = this.wasmShGrad !== null, shSlots = t.shSlots;
+    let nGrad = 0, firstValue = t.cap;
     const xi = x[3 * i], yi = x[3 * i + 1], zi = x[3 * i + 2];
     A.fill(0);
     let count = 0;
@@ -521,15 +551,15 @@ export class AceEvaluator {
         const o = owner[j], mine = o > i || (o === i && firstPositive(dx, dy, dz));
         fHalf[k] = mine ? 1 : 0;
         if (mine) {
-          shGrad(fUnit, 3 * k, fY, fDG, yOff);
+          if (shLater) shSlots[nGrad++] = k; else shGrad(fUnit, 3 * k, fY, fDG, yOff);
           radial.evaluateAt(fDist, k, fR, fDR, rOff);
         } else {
-          shVal(fUnit, 3 * k, fY, yOff);
+          if (shLater) shSlots[--firstValue] = k; else shVal(fUnit, 3 * k, fY, yOff);
           radial.valuesAt(fDist, k, fR, rOff);
         }
         continue;
       }
-      shGrad(fUnit, 3 * k, fY, fDG, yOff);
+      if (shLater) shSlots[nGrad++] = k; else shGrad(fUnit, 3 * k, fY, fDG, yOff);
       radial.evaluateAt(fDist, k, fR, fDR, rOff);
       const qb = zj * (L + 1);
       for (let l = 0; l <= L; l++) {
@@ -553,6 +583,7 @@ export class AceEvaluator {
         }
       }
     }
+    if (shLater) this.harmonicsWasm(t, nGrad, firstValue);
     const acc = this.wasmAccumulate;
     if (acc.length !== 0) {
       // A_l += Y_l ⊗ R_l one neighbour at a time, in WebAssembly (f64x2).

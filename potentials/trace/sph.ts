@@ -14,6 +14,8 @@
  * ∂C_m/∂x = m C_{m−1}, ∂C_m/∂y = −m S_{m−1}, ∂S_m/∂x = m S_{m−1}, ∂S_m/∂y = m C_{m−1}.
  */
 
+import { WasmFunction } from './wasm.ts';
+
 export function lmIndex(l: number, m: number): number {
   return l * l + l + m;
 }
@@ -113,6 +115,89 @@ export class SphericalHarmonics {
       }
     }
     return src;
+  }
+
+  /**
+   * `values` (grad false) or `valuesAndPolyGradients` (grad true) of two unit vectors at
+   * once as a WebAssembly function of byte addresses (see wasm.ts): parameters ua, ub
+   * (the vectors, 3 f64 each), ya, yb (their Y rows) and, with grad, ga, gb (their ∇G
+   * rows). Each lane of an f64x2 one vector, with the operations of `source` in its
+   * order: the same bits as polyGradientsFast and valuesFast.
+   */
+  wasmKernel(grad: boolean, exportName: string): WasmFunction {
+    const L = this.lmax, w = L + 2;
+    const f = new WasmFunction(exportName, grad ? 6 : 4);
+    const UA = 0, UB = 1, YA = 2, YB = 3, GA = 4, GB = 5;
+    const vec = (): number => f.v128();
+    const load = (component: number): number => {
+      const v = vec();
+      f.get(UA).loadF64(8 * component).splatF64x2().get(UB).loadF64(8 * component).replaceLane(1).set(v);
+      return v;
+    };
+    const x = load(0), y = load(1), z = load(2);
+    const c: number[] = [vec()], s: number[] = [vec()];
+    f.constF64x2(1).set(c[0]).constF64x2(0).set(s[0]);
+    for (let m = 1; m <= L; m++) {
+      c.push(vec()); s.push(vec());
+      f.get(x).get(c[m - 1]).mulF64x2().get(y).get(s[m - 1]).mulF64x2().subF64x2().set(c[m]);
+      f.get(x).get(s[m - 1]).mulF64x2().get(y).get(c[m - 1]).mulF64x2().addF64x2().set(s[m]);
+    }
+    const p: number[][] = Array.from({ length: L + 1 }, () => []);
+    for (let m = 0; m <= L; m++) {
+      p[m][m] = vec();
+      f.constF64x2(this.pmm[m]).set(p[m][m]);
+      if (m + 1 <= L) {
+        p[m + 1][m] = vec();
+        f.constF64x2(2 * m + 1).get(z).mulF64x2().get(p[m][m]).mulF64x2().set(p[m + 1][m]);
+      }
+      for (let l = m + 2; l <= L; l++) {
+        const q = l * w + m;
+        p[l][m] = vec();
+        f.constF64x2(this.alpha[q]).get(z).mulF64x2().get(p[l - 1][m]).mulF64x2();
+        f.constF64x2(this.beta[q]).get(p[l - 2][m]).mulF64x2().subF64x2().set(p[l][m]);
+      }
+    }
+    // Stores lane 0 at (a + offset) and lane 1 at (b + offset) of the value in local v.
+    const store = (a: number, b: number, offset: number, v: number): void => {
+      f.get(a).get(v).extractLane(0).storeF64(offset).get(b).get(v).extractLane(1).storeF64(offset);
+    };
+    const t = vec(), am = vec(), az = vec(), neg = vec();
+    const zero = vec();
+    f.constF64x2(0).set(zero);
+    // nrm · P̄_l^{m+1} (the z derivative), a literal 0 times nrm where m + 1 > l, as in `source`.
+    const pz = (l: number, m: number, nrm: number): void => {
+      f.constF64x2(nrm);
+      if (m + 1 <= l) f.get(p[l][m + 1]); else f.constF64x2(0);
+      f.mulF64x2();
+    };
+    for (let l = 0; l <= L; l++) {
+      const nb = (l * (l + 1)) >> 1, base = l * l + l;
+      f.constF64x2(this.norm[nb]).get(p[l][0]).mulF64x2().set(t);
+      store(YA, YB, 8 * base, t);
+      if (grad) {
+        store(GA, GB, 8 * 3 * base, zero);
+        store(GA, GB, 8 * (3 * base + 1), zero);
+        pz(l, 0, this.norm[nb]); f.set(t);
+        store(GA, GB, 8 * (3 * base + 2), t);
+      }
+      for (let m = 1; m <= l; m++) {
+        const nm = this.norm[nb + m], a = vec();
+        f.constF64x2(nm).get(p[l][m]).mulF64x2().set(a);
+        f.get(a).get(c[m]).mulF64x2().set(t); store(YA, YB, 8 * (base + m), t);
+        f.get(a).get(s[m]).mulF64x2().set(t); store(YA, YB, 8 * (base - m), t);
+        if (!grad) continue;
+        f.get(a).constF64x2(m).mulF64x2().set(am);
+        pz(l, m, nm); f.set(az);
+        f.get(am).negF64x2().set(neg);
+        f.get(am).get(c[m - 1]).mulF64x2().set(t); store(GA, GB, 8 * 3 * (base + m), t);
+        f.get(neg).get(s[m - 1]).mulF64x2().set(t); store(GA, GB, 8 * (3 * (base + m) + 1), t);
+        f.get(az).get(c[m]).mulF64x2().set(t); store(GA, GB, 8 * (3 * (base + m) + 2), t);
+        f.get(am).get(s[m - 1]).mulF64x2().set(t); store(GA, GB, 8 * 3 * (base - m), t);
+        f.get(am).get(c[m - 1]).mulF64x2().set(t); store(GA, GB, 8 * (3 * (base - m) + 1), t);
+        f.get(az).get(s[m]).mulF64x2().set(t); store(GA, GB, 8 * (3 * (base - m) + 2), t);
+      }
+    }
+    return f;
   }
 
   /** Fills P̄_l^m(z), C_m, S_m for the unit vector (x, y, z). */

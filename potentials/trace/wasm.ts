@@ -3,7 +3,7 @@
  * importing one memory ("e", "m") and exporting functions whose parameters are i32
  * (byte addresses in that memory) and which return nothing. Only the instructions the
  * kernels use are here: locals, f64 and v128 loads and stores with constant offsets,
- * f64 and f64x2 constants, add, sub, mul, and f64x2 splat and lane extraction
+ * f64 and f64x2 constants, add, sub, mul, f64x2 neg, splat and lane extraction and replacement
  * (WebAssembly 2.0 core and its fixed-width SIMD; binary format as in the
  * specification, §5).
  *
@@ -81,6 +81,9 @@ export class WasmFunction {
   subF64x2(): this { return this.simd(0xf1); }
   mulF64x2(): this { return this.simd(0xf2); }
   extractLane(lane: 0 | 1): this { this.simd(0x21); this.code.push(lane); return this; }
+  /** f64x2.replace_lane: (v128, f64) → the v128 with that lane the f64. */
+  replaceLane(lane: 0 | 1): this { this.simd(0x22); this.code.push(lane); return this; }
+  negF64x2(): this { return this.simd(0xed); }
   /** f64x2.splat: both lanes the f64 on the stack. */
   splatF64x2(): this { return this.simd(0x14); }
   /** v128.store of (address, value) at address + offset bytes. */
