@@ -489,7 +489,7 @@ export class AceEvaluator {
     const basis = this.basis, out: PolyChunk[][] = [];
     for (let z = 0; z < basis.nSpecies; z++) out.push(compilePolynomial(this.fastMono, basis.monoStart, coef, z * basis.nMono));
     this.polyChunks = out;
-    if (this.arena !== null && this.pairwiseOk) {
+    if (this.arena !== null) {
       const perSpecies = out.map((_, z) => polynomialWasm(this.fastMono, basis.monoStart, coef, z * basis.nMono, `p${z}_`));
       const kernels = instantiate(perSpecies.flat(), this.arena.memory);
       this.wasmPoly = perSpecies.map((fns) => fns.map((f) => kernels[f.exportName]));

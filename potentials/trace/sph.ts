@@ -161,8 +161,7 @@ export class SphericalHarmonics {
     const store = (a: number, b: number, offset: number, v: number): void => {
       f.get(a).get(v).extractLane(0).storeF64(offset).get(b).get(v).extractLane(1).storeF64(offset);
     };
-    const t = vec(), am = vec(), az = vec(), neg = vec();
-    const zero = vec();
+    const t = vec(), a = vec(), am = vec(), az = vec(), neg = vec(), zero = vec();
     f.constF64x2(0).set(zero);
     // nrm · P̄_l^{m+1} (the z derivative), a literal 0 times nrm where m + 1 > l, as in `source`.
     const pz = (l: number, m: number, nrm: number): void => {
@@ -181,7 +180,7 @@ export class SphericalHarmonics {
         store(GA, GB, 8 * (3 * base + 2), t);
       }
       for (let m = 1; m <= l; m++) {
-        const nm = this.norm[nb + m], a = vec();
+        const nm = this.norm[nb + m];
         f.constF64x2(nm).get(p[l][m]).mulF64x2().set(a);
         f.get(a).get(c[m]).mulF64x2().set(t); store(YA, YB, 8 * (base + m), t);
         f.get(a).get(s[m]).mulF64x2().set(t); store(YA, YB, 8 * (base - m), t);
