@@ -242,6 +242,11 @@ export function pairContractionWasm(blocks: readonly BlockLayout[], exportName: 
   // o = ω_i ± ω_j of two entries; t = Σ_a g_a o_a, s = Σ_a g′_a o_a (two lanes, then ts, ss).
   const o = f.v128(), t = f.v128(), s = f.v128();
   const os = f.f64(), ts = f.f64(), ss = f.f64(), rad = f.f64(), gx = f.f64(), gy = f.f64(), gz = f.f64();
+  // The sums are stored after every row, not once at the end: TurboFan keeps the loads
+  // in program order but sinks pure arithmetic towards its first use, so with one store
+  // at the end every loaded ω and Y waits there, spilled (a 12 kB stack frame for
+  // Si-large, 4× slower). A store per row keeps each row's work with its loads.
+  const store = (): void => { f.get(OUT).get(gx).storeF64(0).get(OUT).get(gy).storeF64(8).get(OUT).get(gz).storeF64(16).get(OUT).get(rad).storeF64(24); };
   blocks.forEach((b, l) => {
     if (b.lo === b.hi) return;
     const pairs = (b.hi - b.lo) >> 1, odd = ((b.hi - b.lo) & 1) === 1, minus = (l & 1) === 1;
@@ -282,9 +287,10 @@ export function pairContractionWasm(blocks: readonly BlockLayout[], exportName: 
       f.get(gx).get(ts).get(GRADY).loadF64(8 * (3 * lm)).mulF64().addF64().set(gx);
       f.get(gy).get(ts).get(GRADY).loadF64(8 * (3 * lm + 1)).mulF64().addF64().set(gy);
       f.get(gz).get(ts).get(GRADY).loadF64(8 * (3 * lm + 2)).mulF64().addF64().set(gz);
+      store();
     }
   });
-  f.get(OUT).get(gx).storeF64(0).get(OUT).get(gy).storeF64(8).get(OUT).get(gz).storeF64(16).get(OUT).get(rad).storeF64(24);
+  if (blocks.every((b) => b.lo === b.hi)) store();
   return f;
 }
 
