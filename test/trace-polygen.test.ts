@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compilePolynomial, interleaveWasm, polynomialWasm } from '../potentials/trace/polygen.ts';
+import { compilePolynomial, interleaveWasm, polynomialTable, polynomialTableWasm } from '../potentials/trace/polygen.ts';
 import { WasmArena, instantiate } from '../potentials/trace/wasm.ts';
 import { SphericalHarmonics } from '../potentials/trace/sph.ts';
 import { Rng } from '../src/rng.ts';
@@ -55,29 +55,35 @@ describe('compiled trace polynomial', () => {
     }
   });
 
-  it('in WebAssembly, two atoms at once: each lane has the bits of the JavaScript chunks', () => {
+  it('in WebAssembly, two atoms at once from a table: each lane has the bits of the JavaScript chunks', () => {
     const { rng, nA, S, start, nMono, idx, coef, A } = randomPolynomial(11);
     const B = Float64Array.from(A, () => rng.normal());
+    const tables = Array.from({ length: S }, (_, z) => polynomialTable(idx, start, coef, z * nMono));
     // The A and ω rows start 8 bytes into their regions (they need not be 16-byte aligned).
     const arena = new WasmArena();
-    const [a2, a0r, a1r, w0r, w1r, e2] = arena.layout([2 * nA, nA + 1, nA + 1, nA + 1, nA + 1, 2]);
+    const [a2, a0r, a1r, w0r, w1r, e2, ...tableAt] = arena.layout([4 * nA, nA + 1, nA + 1, nA + 1, nA + 1, 2, ...tables.map((t) => t.length)]);
     const a0 = a0r.subarray(1), a1 = a1r.subarray(1), w0 = w0r.subarray(1), w1 = w1r.subarray(1);
+    const k = instantiate([polynomialTableWasm(nA, 'poly'), interleaveWasm(nA, 'interleave')], arena.memory);
+    a0.set(A); a1.set(B);
+    k.interleave(a0.byteOffset, a1.byteOffset, a2.byteOffset);
+    for (let v = 0; v < nA; v++) { expect(a2[2 * v]).toBe(A[v]); expect(a2[2 * v + 1]).toBe(B[v]); }
     for (let z = 0; z < S; z++) {
-      const fns = polynomialWasm(idx, start, coef, z * nMono, 'p');
-      const k = instantiate([...fns, interleaveWasm(nA, 'interleave')], arena.memory);
-      a0.set(A); a1.set(B);
-      k.interleave(a0.byteOffset, a1.byteOffset, a2.byteOffset);
-      for (let v = 0; v < nA; v++) { expect(a2[2 * v]).toBe(A[v]); expect(a2[2 * v + 1]).toBe(B[v]); }
-      w0.fill(0); w1.fill(0);
-      e2[0] = -1.25; e2[1] = -1.25;
-      for (const f of fns) k[f.exportName](a2.byteOffset, w0.byteOffset, w1.byteOffset, e2.byteOffset);
+      tableAt[z].set(tables[z]);
       const chunks = compilePolynomial(idx, start, coef, z * nMono);
-      for (const [lane, X, W] of [[0, A, w0], [1, B, w1]] as const) {
-        const w = new Float64Array(nA), part = new Float64Array(1);
-        let e = -1.25;
-        for (const f of chunks) { f(X, w, part); e += part[0]; }
-        expect(e2[lane]).toBe(e);
-        expect(Array.from(W)).toEqual(Array.from(w));
+      expect(chunks.length).toBeGreaterThan(1);
+      // Twice: the kernel must leave its scratch at zero for the next call.
+      for (let call = 0; call < 2; call++) {
+        w0.fill(0); w1.fill(0);
+        e2[0] = -1.25; e2[1] = -1.25;
+        k.poly(a2.byteOffset, tableAt[z].byteOffset, w0.byteOffset, w1.byteOffset, e2.byteOffset);
+        for (const [lane, X, W] of [[0, A, w0], [1, B, w1]] as const) {
+          const w = new Float64Array(nA), part = new Float64Array(1);
+          let e = -1.25;
+          for (const f of chunks) { f(X, w, part); e += part[0]; }
+          expect(e2[lane]).toBe(e);
+          expect(Array.from(W)).toEqual(Array.from(w));
+        }
+        for (let v = 0; v < 2 * nA; v++) expect(a2[2 * nA + v]).toBe(0);
       }
     }
   });

@@ -11,7 +11,7 @@
 import type { Neighborhood } from '../potential.ts';
 import type { AceBasis } from './basis.ts';
 import { SphericalHarmonics } from './sph.ts';
-import { accumulationWasm, compilePairContraction, compilePolynomial, interleaveWasm, pairContractionWasm, polynomialWasm, type BlockLayout, type PairContraction, type PolyChunk } from './polygen.ts';
+import { accumulationWasm, compilePairContraction, compilePolynomial, interleaveWasm, pairContractionWasm, polynomialTable, polynomialTableWasm, type BlockLayout, type PairContraction, type PolyChunk } from './polygen.ts';
 import { RowTables } from './rowtables.ts';
 import { WasmArena, instantiate, wasmSimdAvailable } from './wasm.ts';
 
@@ -102,11 +102,14 @@ export class AceEvaluator {
   private wasmContract: ((wi: number, wj: number, g: number, dg: number, y: number, dgy: number, out: number) => void)[] = [];
   private wasmAccumulate: ((a: number, r: number, y: number) => void)[] = [];
   /**
-   * The polynomial of two same-species rows at once (polygen.ts polynomialWasm), per model
-   * species, for the coefficient array polyOf; the interleaving of their A into polyA2,
-   * and their energies in polyE2 (regions of the arena).
+   * The polynomial of two same-species rows at once (polygen.ts polynomialTableWasm): it
+   * walks polyTableAt[z] (the table of model species z for the coefficient array polyOf,
+   * copied from polyTables into the arena), reads the interleaving of their A from polyA2
+   * (followed by its scratch) and adds their energies into polyE2.
    */
-  private wasmPoly: ((a2: number, w0: number, w1: number, e2: number) => void)[][] = [];
+  private wasmPoly: ((a2: number, table: number, w0: number, w1: number, e2: number) => void) | null = null;
+  private polyTables: Float64Array<ArrayBuffer>[] = [];
+  private polyTableAt: Float64Array<ArrayBuffer>[] = [];
   private wasmInterleave: ((a0: number, a1: number, a2: number) => void) | null = null;
   /** Y and ∇G (or Y alone) of two neighbours at once (sph.ts wasmKernel). */
   private wasmShGrad: ((ua: number, ub: number, ya: number, yb: number, ga: number, gb: number) => void) | null = null;
@@ -209,6 +212,7 @@ export class AceEvaluator {
             ...species.map((z) => pairContractionWasm(blocksOf(z), `c${z}`)),
             ...species.map((z) => accumulationWasm(blocksOf(z), `a${z}`)),
             interleaveWasm(basis.nA, 'interleave'),
+            polynomialTableWasm(basis.nA, 'poly'),
             this.sh.wasmKernel(true, 'shGrad'),
             this.sh.wasmKernel(false, 'shVal'),
           ], arena.memory);
@@ -216,6 +220,7 @@ export class AceEvaluator {
           this.wasmContract = species.map((z) => kernels[`c${z}`]);
           this.wasmAccumulate = species.map((z) => kernels[`a${z}`]);
           this.wasmInterleave = kernels.interleave;
+          this.wasmPoly = kernels.poly;
           this.wasmShGrad = kernels.shGrad;
           this.wasmShVal = kernels.shVal;
           this.polyOf = null;
@@ -246,7 +251,7 @@ export class AceEvaluator {
    */
   private relayout(): void {
     const [t0, t1] = this.rows, nA = this.basis.nA;
-    const lengths = [4, this.pairCap * nA, ...t0.arenaLengths(), ...t1.arenaLengths(), 2 * nA, 2];
+    const lengths = [4, this.pairCap * nA, ...t0.arenaLengths(), ...t1.arenaLengths(), 4 * nA, 2, ...this.polyTables.map((t) => t.length)];
     let views: Float64Array<ArrayBuffer>[] | null = null;
     if (this.arena !== null) {
       try {
@@ -260,7 +265,11 @@ export class AceEvaluator {
     [this.pairOut, this.pairW] = views;
     t0.adopt(views.slice(2, 8));
     t1.adopt(views.slice(8, 14));
-    [this.polyA2, this.polyE2] = views.slice(14);
+    [this.polyA2, this.polyE2] = views.slice(14, 16);
+    // The polynomial kernel's scratch (after A) starts at zero; its tables are copied in.
+    this.polyA2.fill(0);
+    this.polyTableAt = views.slice(16);
+    this.polyTables.forEach((t, z) => this.polyTableAt[z].set(t));
   }
 
   /** The JavaScript kernels for good (the runtime refused the memory the arena needs). */
@@ -268,7 +277,8 @@ export class AceEvaluator {
     this.arena = null;
     this.wasmContract = [];
     this.wasmAccumulate = [];
-    this.wasmPoly = [];
+    this.wasmPoly = null;
+    this.polyTables = [];
     this.wasmInterleave = null;
     this.wasmShGrad = null;
     this.wasmShVal = null;
@@ -332,7 +342,7 @@ export class AceEvaluator {
     if (maxRow > this.fcap) this.growFast(maxRow);
     else if (pairsGrow) this.relayout();
     if (coef !== this.polyOf) this.compilePolynomials(coef);
-    const W = this.pairW, poly2 = this.wasmPoly, [t0, t1] = this.rows;
+    const W = this.pairW, poly2 = this.wasmPoly !== null, [t0, t1] = this.rows;
     let total = 0;
     // Rows in decreasing order: the pairs of row i have owners ≥ i, whose ω is known by
     // then. With the WebAssembly polynomial, two rows of one species at a time: i and
@@ -341,7 +351,7 @@ export class AceEvaluator {
     for (let i = n - 1; i >= 0;) {
       const si = smap[species[i]];
       const nn0 = this.gatherFast(atoms, i, offsets, neighbors, t0, true);
-      if (poly2.length !== 0 && i > 0 && smap[species[i - 1]] === si) {
+      if (poly2 && i > 0 && smap[species[i - 1]] === si) {
         const nn1 = this.gatherFast(atoms, i - 1, offsets, neighbors, t1, true);
         this.polynomialPair(si, e0, i, i - 1);
         const ea = this.polyE2[0], eb = this.polyE2[1];
@@ -476,8 +486,7 @@ export class AceEvaluator {
     E2[1] = e0[zi];
     const a2 = this.polyA2.byteOffset, w0 = W.byteOffset + 8 * ia * nA, w1 = W.byteOffset + 8 * ib * nA, e2 = E2.byteOffset;
     this.wasmInterleave!(t0.A.byteOffset, t1.A.byteOffset, a2);
-    const chunks = this.wasmPoly[zi];
-    for (let c = 0; c < chunks.length; c++) chunks[c](a2, w0, w1, e2);
+    this.wasmPoly!(a2, this.polyTableAt[zi].byteOffset, w0, w1, e2);
   }
 
   /**
@@ -489,10 +498,11 @@ export class AceEvaluator {
     const basis = this.basis, out: PolyChunk[][] = [];
     for (let z = 0; z < basis.nSpecies; z++) out.push(compilePolynomial(this.fastMono, basis.monoStart, coef, z * basis.nMono));
     this.polyChunks = out;
-    if (this.arena !== null) {
-      const perSpecies = out.map((_, z) => polynomialWasm(this.fastMono, basis.monoStart, coef, z * basis.nMono, `p${z}_`));
-      const kernels = instantiate(perSpecies.flat(), this.arena.memory);
-      this.wasmPoly = perSpecies.map((fns) => fns.map((f) => kernels[f.exportName]));
+    if (this.wasmPoly !== null) {
+      // The tables go into the arena with the next layout; that empties the other regions,
+      // which is why this runs before a sweep, never inside one.
+      this.polyTables = out.map((_, z) => polynomialTable(this.fastMono, basis.monoStart, coef, z * basis.nMono));
+      this.relayout();
     }
     this.polyOf = coef;
   }

@@ -54,6 +54,14 @@ function monomialTree(idx: Int32Array, start: Int32Array, coef: Float64Array, cb
       n3.leaves.set(v4, (n3.leaves.get(v4) ?? 0) + c);
     }
   }
+  // Below each (v1, v2), the v3 without order-4 terms first: the table kernel runs them
+  // as one loop, then the others (the sums of h follow this order in both kernels).
+  for (const n1 of tree.values()) {
+    for (const n2 of n1.kids.values()) {
+      const kids = [...n2.kids];
+      n2.kids = new Map([...kids.filter(([, n3]) => n3.leaves.size === 0), ...kids.filter(([, n3]) => n3.leaves.size > 0)]);
+    }
+  }
   return tree;
 }
 
@@ -115,67 +123,145 @@ export function compilePolynomial(idx: Int32Array, start: Int32Array, coef: Floa
   });
 }
 
+/** Bytes per record of a polynomial table: an f64 coefficient, then two i32 fields. */
+const RECORD = 16;
+
 /**
- * The same polynomial for two atoms at once, as WebAssembly functions of byte addresses
- * (see wasm.ts), one per chunk, each lane of an f64x2 one atom: A2 holds A of both
- * interleaved (entry v of lane λ at A2 + 16v + 8λ; `interleaveWasm` writes it), ω of
- * lane 0 is added into the row at W0 and of lane 1 into W1, and the E of both into the
- * two f64 at E2. Per monomial the same operations as the JavaScript chunks in the same
- * order: the two lanes have the same bits as two calls of those.
+ * The polynomial of `compilePolynomial` as a table of 16-byte records that
+ * `polynomialTableWasm` walks: the same chunks and, per chunk, the same tree in the same
+ * order (records [c f64][x i32][y i32]):
+ *   [0][chunks][0], then per chunk: [0][v1 nodes][ω entries written], then each v1 node
+ *   [c1][16·v1][v2 nodes], each v2 node [c2][16·v2][leaves | nodes << 16], its v3 leaves
+ *   [c3][16·v3][0], its v3 nodes with order-4 terms [c3][16·v3][v4 leaves] each followed
+ *   by those [c4][16·v4][0]; then per ω entry v the chunk wrote [0][16·v][8·v].
  */
-export function polynomialWasm(idx: Int32Array, start: Int32Array, coef: Float64Array, cb: number, exportPrefix: string): WasmFunction[] {
-  return chunksOf(monomialTree(idx, start, coef, cb)).map((chunk, c) => {
-    const f = new WasmFunction(`${exportPrefix}${c}`, 4);
-    const A2 = 0, W0 = 1, W1 = 2, E2 = 3;
-    const w = new Map<number, number>();
-    const omega = (v: number): number => {
-      let local = w.get(v);
-      if (local === undefined) { local = f.v128(); w.set(v, local); }
-      return local;
-    };
-    const E = f.v128(), H = f.v128(), h = f.v128(), k = f.v128(), p = f.v128(), q = f.v128();
-    const a = (v: number): WasmFunction => f.get(A2).loadV128(16 * v);
-    // x += y · z, with y and z pushed by the callbacks.
-    const fma = (x: number, y: () => void, z: () => void): void => { f.get(x); y(); z(); f.mulF64x2().addF64x2().set(x); };
-    const lit = (c: number) => (): void => { f.constF64x2(c); };
-    const at = (v: number) => (): void => { a(v); };
-    const local = (l: number) => (): void => { f.get(l); };
-    // The ω locals start at zero (WebAssembly zeroes locals), as the JavaScript ones.
-    f.constF64x2(0).set(E);
+export function polynomialTable(idx: Int32Array, start: Int32Array, coef: Float64Array, cb: number): Float64Array<ArrayBuffer> {
+  const chunks = chunksOf(monomialTree(idx, start, coef, cb));
+  const rows: [number, number, number][] = [[0, chunks.length, 0]];
+  for (const chunk of chunks) {
+    const head: [number, number, number] = [0, chunk.length, 0], touched = new Set<number>();
+    rows.push(head);
     for (const [v1, n1] of chunk) {
-      f.constF64x2(n1.c).set(H);
+      touched.add(v1);
+      rows.push([n1.c, 16 * v1, n1.kids.size]);
       for (const [v2, n2] of n1.kids) {
-        if (n2.kids.size > 0) { a(v1); a(v2); f.mulF64x2().set(p); }
-        f.constF64x2(n2.c).set(h);
+        touched.add(v2);
+        let leaves = 0, nodes = 0;
+        for (const n3 of n2.kids.values()) if (n3.leaves.size === 0) leaves++; else nodes++;
+        if (leaves > 0xffff || nodes > 0x7fff) throw new Error(`polynomial table: ${leaves} + ${nodes} terms below one pair of factors, more than a record holds`);
+        rows.push([n2.c, 16 * v2, leaves | (nodes << 16)]);
         for (const [v3, n3] of n2.kids) {
-          if (n3.leaves.size === 0) {
-            fma(h, lit(n3.c), at(v3));
-            fma(omega(v3), lit(n3.c), local(p));
-            continue;
-          }
-          f.get(p); a(v3); f.mulF64x2().set(q);
-          f.constF64x2(n3.c).set(k);
-          for (const [v4, c4] of n3.leaves) {
-            fma(k, lit(c4), at(v4));
-            fma(omega(v4), lit(c4), local(q));
-          }
-          fma(h, at(v3), local(k));
-          fma(omega(v3), local(p), local(k));
+          touched.add(v3);
+          rows.push([n3.c, 16 * v3, n3.leaves.size]);
+          for (const [v4, c4] of n3.leaves) { touched.add(v4); rows.push([c4, 16 * v4, 0]); }
         }
-        fma(H, at(v2), local(h));
-        fma(omega(v2), at(v1), local(h));
       }
-      fma(E, at(v1), local(H));
-      const o1 = omega(v1);
-      f.get(o1).get(H).addF64x2().set(o1);
     }
-    for (const [v, l] of w) {
-      f.get(W0).get(W0).loadF64(8 * v).get(l).extractLane(0).addF64().storeF64(8 * v);
-      f.get(W1).get(W1).loadF64(8 * v).get(l).extractLane(1).addF64().storeF64(8 * v);
-    }
+    head[2] = touched.size;
+    for (const v of touched) rows.push([0, 16 * v, 8 * v]);
+  }
+  const bytes = new ArrayBuffer(RECORD * rows.length), c = new Float64Array(bytes), x = new Int32Array(bytes);
+  rows.forEach(([coefficient, a, b], r) => { c[2 * r] = coefficient; x[4 * r + 2] = a; x[4 * r + 3] = b; });
+  return c;
+}
+
+/**
+ * The WebAssembly kernel that evaluates a `polynomialTable` for two atoms at once, one
+ * per f64x2 lane: parameters A2 (A of both interleaved, entry v of lane λ at
+ * A2 + 16v + 8λ, as `interleaveWasm` writes it), T (the table), W0 and W1 (ω of lane 0
+ * and 1 is added into these rows) and E2 (the energies of both are added into the two
+ * f64 there). Per monomial the operations of the JavaScript chunks in the same order, so
+ * each lane has their bits. ω is summed per chunk in a scratch of interleaved pairs after
+ * A (A2 + 16·nA, nA pairs; zero before a call, and left zero).
+ *
+ * A loop over a table, not straight-line code with the coefficients as constants: that
+ * code (~60 bytes per monomial, over a megabyte for a thousand-function model) did not
+ * fit the instruction caches, so fetching it, not arithmetic, set the speed.
+ */
+export function polynomialTableWasm(nA: number, exportName: string): WasmFunction {
+  const f = new WasmFunction(exportName, 5);
+  const A2 = 0, T = 1, W0 = 2, W1 = 3, E2 = 4, S = 16 * nA;
+  const chunks = f.i32(), n1 = f.i32(), n2 = f.i32(), leaves = f.i32(), nodes = f.i32(), n4 = f.i32(), written = f.i32();
+  const at1 = f.i32(), at2 = f.i32(), at3 = f.i32(), at4 = f.i32(), wAt = f.i32();
+  const a1 = f.v128(), a2 = f.v128(), a3 = f.v128(), E = f.v128(), H = f.v128(), h = f.v128(), k = f.v128(), p = f.v128(), q = f.v128(), c = f.v128();
+  const next = (): void => { f.get(T).constI32(RECORD).addI32().set(T); };
+  // at = A2 + (the record's x field).
+  const address = (at: number): void => { f.get(A2).get(T).loadI32(8).addI32().set(at); };
+  // Counted loop: while (count ≠ 0) { count −= 1; body }.
+  const repeat = (count: number, body: () => void): void => {
+    f.block().loop();
+    f.get(count).eqzI32().brIf(1);
+    f.get(count).constI32(1).subI32().set(count);
+    body();
+    f.br(0).end().end();
+  };
+  // The scratch sum of the entry at `at` += y · z.
+  const addScratch = (at: number, y: () => void, z: () => void): void => {
+    f.get(at).get(at).loadV128(S);
+    y(); z();
+    f.mulF64x2().addF64x2().storeV128(S);
+  };
+  const local = (l: number) => (): void => { f.get(l); };
+  f.get(T).loadI32(8).set(chunks);
+  next();
+  repeat(chunks, () => {
+    f.get(T).loadI32(8).set(n1).get(T).loadI32(12).set(written);
+    next();
+    f.constF64x2(0).set(E);
+    repeat(n1, () => {
+      f.get(T).loadSplatF64(0).set(H).get(T).loadI32(12).set(n2);
+      address(at1);
+      next();
+      f.get(at1).loadV128(0).set(a1);
+      repeat(n2, () => {
+        f.get(T).loadSplatF64(0).set(h);
+        f.get(T).loadI32(12).tee(nodes).constI32(0xffff).andI32().set(leaves);
+        f.get(nodes).constI32(16).shrUI32().set(nodes);
+        address(at2);
+        next();
+        f.get(at2).loadV128(0).set(a2);
+        f.get(a1).get(a2).mulF64x2().set(p);
+        repeat(leaves, () => {
+          f.get(T).loadSplatF64(0).set(c);
+          address(at3);
+          next();
+          f.get(h).get(c).get(at3).loadV128(0).mulF64x2().addF64x2().set(h);
+          addScratch(at3, local(c), local(p));
+        });
+        repeat(nodes, () => {
+          f.get(T).loadSplatF64(0).set(k).get(T).loadI32(12).set(n4);
+          address(at3);
+          next();
+          f.get(at3).loadV128(0).set(a3);
+          f.get(p).get(a3).mulF64x2().set(q);
+          repeat(n4, () => {
+            f.get(T).loadSplatF64(0).set(c);
+            address(at4);
+            next();
+            f.get(k).get(c).get(at4).loadV128(0).mulF64x2().addF64x2().set(k);
+            addScratch(at4, local(c), local(q));
+          });
+          f.get(h).get(a3).get(k).mulF64x2().addF64x2().set(h);
+          addScratch(at3, local(p), local(k));
+        });
+        f.get(H).get(a2).get(h).mulF64x2().addF64x2().set(H);
+        addScratch(at2, local(a1), local(h));
+      });
+      f.get(E).get(a1).get(H).mulF64x2().addF64x2().set(E);
+      f.get(at1).get(at1).loadV128(S).get(H).addF64x2().storeV128(S);
+    });
     f.get(E2).get(E2).loadV128(0).get(E).addF64x2().storeV128(0);
-    return f;
+    // The chunk's ω into the two rows; its scratch back to zero.
+    repeat(written, () => {
+      address(at1);
+      f.get(T).loadI32(12).set(wAt);
+      next();
+      f.get(W0).get(wAt).addI32().get(W0).get(wAt).addI32().loadF64(0).get(at1).loadV128(S).extractLane(0).addF64().storeF64(0);
+      f.get(W1).get(wAt).addI32().get(W1).get(wAt).addI32().loadF64(0).get(at1).loadV128(S).extractLane(1).addF64().storeF64(0);
+      f.get(at1).constF64x2(0).storeV128(S);
+    });
   });
+  return f;
 }
 
 /** A2[2v + λ] = (A0, A1)[λ][v] for v < n, as a WebAssembly function of the three byte addresses. */

@@ -2,8 +2,9 @@
  * A minimal WebAssembly binary writer for kernels generated at load time: one module
  * importing one memory ("e", "m") and exporting functions whose parameters are i32
  * (byte addresses in that memory) and which return nothing. Only the instructions the
- * kernels use are here: locals, f64 and v128 loads and stores with constant offsets,
- * f64 and f64x2 constants, add, sub, mul, f64x2 neg, splat and lane extraction and replacement
+ * kernels use are here: locals, f64, i32 and v128 loads and stores with constant offsets,
+ * f64, i32 and f64x2 constants, add, sub, mul, f64x2 neg, splat and lane extraction and
+ * replacement, a few i32 operations, and blocks, loops and branches
  * (WebAssembly 2.0 core and its fixed-width SIMD; binary format as in the
  * specification, §5).
  *
@@ -49,15 +50,50 @@ export class WasmFunction {
   f64(): number { return this.addLocal(F64); }
   /** A new v128 local; returns its index. */
   v128(): number { return this.addLocal(V128); }
+  /** A new i32 local; returns its index. */
+  i32(): number { return this.addLocal(I32); }
 
   get(local: number): this { this.code.push(0x20); uleb(this.code, local); return this; }
   set(local: number): this { this.code.push(0x21); uleb(this.code, local); return this; }
+  /** local.tee: sets the local and leaves the value on the stack. */
+  tee(local: number): this { this.code.push(0x22); uleb(this.code, local); return this; }
+  /** block … end (no result): `br` to it jumps past its end. */
+  block(): this { this.code.push(0x02, 0x40); return this; }
+  /** loop … end (no result): `br` to it jumps back to its start. */
+  loop(): this { this.code.push(0x03, 0x40); return this; }
+  end(): this { this.code.push(0x0b); return this; }
+  /** Branch to the enclosing block or loop `depth` levels out (0: the innermost). */
+  br(depth: number): this { this.code.push(0x0c); uleb(this.code, depth); return this; }
+  /** Branch (as br) when the i32 on the stack is not zero. */
+  brIf(depth: number): this { this.code.push(0x0d); uleb(this.code, depth); return this; }
+  constI32(value: number): this {
+    if (!(Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff)) throw new Error(`wasm writer: ${value} is not a signed 32-bit integer`);
+    this.code.push(0x41);
+    let v = value | 0;
+    for (;;) {
+      const byte = v & 0x7f;
+      v >>= 7;
+      const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
+      this.code.push(done ? byte : byte | 0x80);
+      if (done) return this;
+    }
+  }
+  /** i32.load from (address on the stack) + offset bytes. */
+  loadI32(offset: number): this { this.code.push(0x28, 2); uleb(this.code, offset); return this; }
+  addI32(): this { this.code.push(0x6a); return this; }
+  subI32(): this { this.code.push(0x6b); return this; }
+  andI32(): this { this.code.push(0x71); return this; }
+  shrUI32(): this { this.code.push(0x76); return this; }
+  /** i32.eqz: 1 when the i32 on the stack is zero. */
+  eqzI32(): this { this.code.push(0x45); return this; }
   /** f64.load from (address on the stack) + offset bytes. */
   loadF64(offset: number): this { this.code.push(0x2b, 3); uleb(this.code, offset); return this; }
   /** f64.store of (address, value) at address + offset bytes. */
   storeF64(offset: number): this { this.code.push(0x39, 3); uleb(this.code, offset); return this; }
   /** v128.load of two f64 from (address) + offset bytes; 8-byte alignment promised, not 16. */
   loadV128(offset: number): this { this.simd(0x00); this.code.push(3); uleb(this.code, offset); return this; }
+  /** v128.load64_splat: the f64 at (address) + offset bytes in both lanes. */
+  loadSplatF64(offset: number): this { this.simd(0x0a); this.code.push(3); uleb(this.code, offset); return this; }
   constF64(value: number): this {
     this.code.push(0x44);
     const bytes = new DataView(new ArrayBuffer(8));
