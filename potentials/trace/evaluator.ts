@@ -245,9 +245,10 @@ export class AceEvaluator {
   /**
    * (Re)allocates the tables the WebAssembly kernels read, for fcap neighbours and pairCap
    * atoms: pairOut, pairW, the arena part of both row tables (r̂, Y, ∇G, per neighbour the
-   * radial rows — base g_n, N entries, then per-pair R_p, P entries — and A), polyA2 and
-   * polyE2. In the arena when there is one (contents not kept); ordinary arrays when
-   * there is none or it cannot grow that far (then for good).
+   * radial rows — base g_n, N entries, then per-pair R_p, P entries — and A), polyA2,
+   * polyE2 and the polynomial tables. In the arena when there is one (contents not kept,
+   * except the tables, copied in again); ordinary arrays when there is none or it cannot
+   * grow that far (then for good).
    */
   private relayout(): void {
     const [t0, t1] = this.rows, nA = this.basis.nA;
