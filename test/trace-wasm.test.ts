@@ -30,6 +30,37 @@ describe('WebAssembly writer', () => {
     expect(a[(64 + 200) / 8]).toBe((1.5 * 3 - 1.5) + (-2 * 4 + 2) + 0.25);
   });
 
+  it('encodes i32 constants (signed LEB128), i32 loads and arithmetic, loops and branches', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const f = new WasmFunction('k', 1);
+    const n = f.i32(), sum = f.i32();
+    const constants = [63, 64, -64, -65, 0x1234, -0x1234, 10000, -10000, 300, -129];
+    // sum = the n i32 at b added (n read from b + 64), the constants (one to three LEB128
+    // bytes, either sign), then sum + (sum & 0xf0) + (sum >>> 4); the f64 at b + 1000 + sum is
+    // copied to b + 128 (the kernels have no i32 store: a wrong sum reads another f64).
+    f.get(0).loadI32(64).set(n);
+    f.block().loop();
+    f.get(n).eqzI32().brIf(1);
+    f.get(n).constI32(1).subI32().tee(n);
+    f.get(n).addI32().get(n).addI32().get(n).addI32(); // 4n, the word's byte offset
+    f.get(0).addI32().loadI32(0).get(sum).addI32().set(sum);
+    f.br(0).end().end();
+    for (const c of constants) f.get(sum).constI32(c).addI32().set(sum);
+    f.get(sum).get(sum).constI32(0xf0).andI32().addI32().get(sum).constI32(4).shrUI32().addI32().set(sum);
+    f.get(0).get(0).get(sum).addI32().loadF64(1000).storeF64(128);
+    const { k } = instantiate([f], memory);
+    const b = 256, words = new Int32Array(memory.buffer), view = new DataView(memory.buffer);
+    words.set([5, -7, 11], b / 4);
+    words[(b + 64) / 4] = 3;
+    let expected = 5 - 7 + 11;
+    for (const c of constants) expected += c;
+    expected = expected + (expected & 0xf0) + (expected >>> 4);
+    expect(expected).toBe(365);
+    view.setFloat64(b + 1000 + expected, -3.75, true);
+    k(b);
+    expect(view.getFloat64(b + 128, true)).toBe(-3.75);
+  });
+
   it('writes a module the runtime validates, with several functions', () => {
     const fs = [new WasmFunction('a', 1), new WasmFunction('b', 3)];
     fs[0].get(0).constF64(1).storeF64(0);

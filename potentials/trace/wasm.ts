@@ -8,10 +8,10 @@
  * (WebAssembly 2.0 core and its fixed-width SIMD; binary format as in the
  * specification, §5).
  *
- * Why WebAssembly: a kernel's array accesses become single loads at constant offsets
- * from a base address (no bounds check or index arithmetic per access, as a typed
+ * Why WebAssembly: a kernel's array accesses become single loads from a base address
+ * plus a constant offset (no bounds check or index arithmetic per access, as a typed
  * array needs), and f64x2 does two multiply-adds per instruction. A generated kernel
- * is checked against the straight-line JavaScript one (test/trace-wasm.test.ts).
+ * is checked against the JavaScript one (test/trace-wasm.test.ts, trace-polygen.test.ts).
  */
 
 const I32 = 0x7f, F64 = 0x7c, V128 = 0x7b;
