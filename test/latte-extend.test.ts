@@ -109,6 +109,33 @@ describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
     });
   }
 
+  it('extendDescriptor with radial placement: the new functions get the width and centres from LO towards HI, bodies staggered; the old ones and the energies are kept', () => {
+    const model = model2('specific');
+    const prep = structures(model);
+    fitStatistics(model, prep);
+    const ext = extendDescriptor(model, '2,-:2,a,b,ab', prep, 5, { width: 0.9, centres: [1.0, 2.5] });
+    const F = model.nFunctions, Fn = ext.nFunctions;
+    expect(Fn).toBe(F + 2 + 6);
+    const centre = (m: LatteModel, t: number, f: number) => m.theta[m.offCentres + t * m.nFunctions + f];
+    for (let f = 0; f < F; f++) {
+      expect(ext.theta[ext.offWidths + f]).toBe(model.theta[model.offWidths + f]);
+      for (let t = 0; t < 2; t++) expect(centre(ext, t, f)).toBe(centre(model, t, f));
+    }
+    // Block '2,-': one body, centres 1.0 and 1.0 + 1.5·1/1.5 = 2.0. Block '2,a,b,ab': three
+    // bodies k = 0, 1, 2 staggered by k/6 of a step: 1.0 + 1.5·(u + k/6)/1.5.
+    const expected = [1.0, 2.0, ...[0, 1, 2].flatMap((k) => [0, 1].map((u) => 1.0 + u + k / 6))];
+    expected.forEach((c, q) => {
+      expect(ext.theta[ext.offWidths + F + q]).toBe(0.9);
+      for (let t = 0; t < 2; t++) expect(centre(ext, t, F + q)).toBeCloseTo(c, 14);
+    });
+    for (const s of prep) expect(Math.abs(ext.evaluate(atomsOf(s), identity) - model.evaluate(atomsOf(s), identity))).toBeLessThan(1e-12 * Math.abs(model.evaluate(atomsOf(s), identity)));
+    // The clip rules of training: widths in the trained range, centres in [width, rc − width].
+    expect(() => extendDescriptor(model, '2,-', prep, 5, { width: 0.7, centres: [1.0, 2.0] })).toThrow(/blocks 4–4: radial width 0.7 is outside the model's trained range \[0.8, 1.4\]/);
+    expect(() => extendDescriptor(model, '2,-', prep, 5, { width: 0.9, centres: [0.8, 2.0] })).toThrow(/centres \[0.8, 2\] must lie in \[width, cutoff − width\] = \[0.9, 3.3/);
+    expect(() => extendDescriptor(model, '2,-', prep, 5, { width: 0.9, centres: [1.0, 3.4] })).toThrow(/must lie in/);
+    expect(() => extendDescriptor(model, '2,-', prep, 5, { width: 0.9, centres: [2.0, 1.0] })).toThrow(/must lie in/);
+  });
+
   for (const mode of ['specific', 'embedding'] as const) {
     it(`${mode} species weights: dropDescriptorBlocks keeps the other blocks' descriptors; its energy is that of zero weights on the dropped inputs`, () => {
       const { full, prep } = weightedFull(mode);
@@ -147,6 +174,9 @@ describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
     expect(result.model.config.descriptor).toBe('3,-:2,a,a:2,ab,ab:2,abc,abc');
     const swapped = trainLatte({ model: model.config, initial: model, dropTerms: [{ block: 2 }], addBlocks: '1,abcd,abcd', train: [file], validationFraction: 0.2, epochs: 1, workers: 1 });
     expect(swapped.model.config.descriptor).toBe('3,-:2,ab,ab:1,abcd,abcd');
+    const placed = trainLatte({ model: model.config, initial: model, addBlocks: '2,-', addRadial: { width: 0.85, centres: [1.2, 2.0] }, train: [file], validationFraction: 0.2, epochs: 1, workers: 1 });
+    expect(placed.model.theta[placed.model.offWidths + model.nFunctions]).toBe(0.85);
+    expect(() => trainLatte({ model: model.config, initial: model, addRadial: { width: 0.85, centres: [1.2, 2.0] }, train: [file], epochs: 1, workers: 1 })).toThrow(/addRadial places the functions of appended blocks: give addBlocks too/);
     const thinned = trainLatte({ model: model.config, initial: model, dropTerms: [{ block: 3 }, { block: 1, term: 3 }], train: [file], validationFraction: 0.2, epochs: 1, workers: 1 });
     expect(thinned.model.config.descriptor).toBe('2,-:2,a,a');
     expect(() => trainLatte({ model: model.config, addBlocks: '2,abc,abc', train: [file], epochs: 1, workers: 1 })).toThrow(/addBlocks extends an initial model/);
@@ -157,6 +187,10 @@ describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
       expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--add-blocks', '2,abc,abc'])).rejects.toThrow(/--add-blocks needs --init MODEL/),
       expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--add-blocks'])).rejects.toThrow(/--add-blocks needs descriptor blocks/),
       expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--drop-blocks', '2'])).rejects.toThrow(/--drop-blocks needs --init MODEL/),
+      expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--add-width', '0.9', '--add-centres', '1,2'])).rejects.toThrow(/give --add-blocks too/),
+      expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--add-blocks', '2,-', '--add-width', '0.9'])).rejects.toThrow(/--add-width S and --add-centres LO,HI go together/),
+      expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--add-blocks', '2,-', '--add-width', '0.9', '--add-centres', '1'])).rejects.toThrow(/--add-centres needs LO,HI in Å, got '1'/),
+      expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--add-blocks', '2,-', '--add-width', 'wide', '--add-centres', '1,2'])).rejects.toThrow(/--add-width needs a width in Å, got 'wide'/),
       expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--drop-blocks', '0'])).rejects.toThrow(/--drop-blocks needs block numbers from 1/),
       expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--drop-blocks', '2.0'])).rejects.toThrow(/or BLOCK.TERM for one term/),
       expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--init', init, '--drop-blocks', '2.1.1'])).rejects.toThrow(/or BLOCK.TERM for one term/),

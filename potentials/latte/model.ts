@@ -366,6 +366,38 @@ export class LatteModel {
   }
 
   /**
+   * Places the radial functions of blocks `fromBlock`… (0-based) afresh: width `width`,
+   * centres spread over [lo, hi] as initialise spreads them (the bodies of a block
+   * staggered), for every central species. For blocks appended to a trained model that
+   * should resolve a range the defaults do not, e.g. narrow functions at close contacts.
+   * The centres must respect the clip [width, rc − width] and the width [widthMin, widthMax]
+   * when widths are trained.
+   */
+  placeRadial(fromBlock: number, width: number, lo: number, hi: number): void {
+    const { cutoff: rc, trainWidths, widthMin, widthMax } = this.config;
+    const where = `blocks ${fromBlock + 1}–${this.blocks.length}`;
+    if (!(width > 0) || 2 * width > rc) throw new Error(`${where}: radial width must be in (0, cutoff/2 = ${rc / 2}], got ${width}`);
+    if (trainWidths && (width < widthMin || width > widthMax)) {
+      throw new Error(`${where}: radial width ${width} is outside the model's trained range [${widthMin}, ${widthMax}]`);
+    }
+    if (!(lo <= hi) || lo < width - 1e-12 || hi > rc - width + 1e-12) {
+      throw new Error(`${where}: centres [${lo}, ${hi}] must lie in [width, cutoff − width] = [${width}, ${rc - width}]`);
+    }
+    const ns = this.nSpecies, F = this.nFunctions, th = this.theta;
+    for (let b = fromBlock; b < this.blocks.length; b++) {
+      const ids = this.blockBodies[b], m = ids.length;
+      for (let k = 0; k < m; k++) {
+        const q = ids[k], n = this.bodyN[q], f0 = this.bodyF[q];
+        for (let u = 0; u < n; u++) {
+          const c = spreadCentre(lo, hi, u, n, k, m);
+          for (let t = 0; t < ns; t++) th[this.offCentres + t * F + f0 + u] = c;
+          th[this.offWidths + f0 + u] = width;
+        }
+      }
+    }
+  }
+
+  /**
    * Initial parameters: centres evenly spread over [s, rc − s] (staggered between the
    * bodies of a block), all widths s, species weights 1 (+ small noise; in embedding
    * mode C = (1 + noise)/K and embeddings 1 + noise, so that w ≈ 1 too), MLP weights
@@ -379,10 +411,8 @@ export class LatteModel {
       const n = this.bodyN[q], f0 = this.bodyF[q];
       const bodiesInBlock = this.blockBodies.find((ids) => ids.includes(q))!;
       const k = bodiesInBlock.indexOf(q), m = bodiesInBlock.length;
-      const lo = s, hi = rc - s;
       for (let u = 0; u < n; u++) {
-        const frac = n === 1 ? 0.5 : (u + (k / m) * 0.5) / (n - 1 + 0.5);
-        const c = lo + (hi - lo) * Math.min(1, frac);
+        const c = spreadCentre(s, rc - s, u, n, k, m);
         for (let t = 0; t < ns; t++) th[this.offCentres + t * F + f0 + u] = c;
         th[this.offWidths + f0 + u] = s;
       }
@@ -1496,4 +1526,13 @@ function lowerBoundAtLeast(a: Float64Array, lo: number, hi: number, x: number): 
     if (a[mid] >= x) hi = mid; else lo = mid + 1;
   }
   return lo;
+}
+
+/**
+ * Initial centre of term u (of n) of body k (of m) in a block: spread evenly over [lo, hi],
+ * the bodies of one block staggered by up to half a step so that their functions differ.
+ */
+export function spreadCentre(lo: number, hi: number, u: number, n: number, k: number, m: number): number {
+  const frac = n === 1 ? 0.5 : (u + (k / m) * 0.5) / (n - 1 + 0.5);
+  return lo + (hi - lo) * Math.min(1, frac);
 }

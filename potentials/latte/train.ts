@@ -312,6 +312,8 @@ export interface TrainOptions {
    * over the training structures, with zero first-layer weights (same energies at the start).
    */
   addBlocks?: string;
+  /** Radial functions of the appended blocks (default: spread over [width, rc − width] at the model's width). */
+  addRadial?: AddedRadial;
   /** With `initial`: drop these blocks, or single terms of blocks, first (dropDescriptorTerms; before addBlocks). */
   dropTerms?: DescriptorTerm[];
   /** Training extxyz files. */
@@ -590,16 +592,31 @@ function transplantParameters(from: LatteModel, to: LatteModel, fMap: readonly n
   to.outScale.set(from.outScale);
 }
 
+/** Where the radial functions of appended blocks go (LatteModel.placeRadial). */
+export interface AddedRadial {
+  width: number;
+  /** Centres spread evenly over [lo, hi], Å. */
+  centres: [number, number];
+}
+
 /**
  * The same model with more descriptor blocks appended (`extra`, e.g. '8,abc,abc:6,abcd,abcd'):
  * the existing centres, widths, species weights, MLP and standardisation are copied;
- * the new functions get the usual initial centres, widths and weights (seeded), their
+ * the new functions get the usual initial centres, widths and weights (seeded), or with
+ * `radial` the given width and centres spread over the given range; their
  * descriptors are standardised over `structures`, and their first-layer MLP weights are
  * zero — the energies are unchanged until training uses the new inputs.
  */
-export function extendDescriptor(model: LatteModel, extra: string, structures: readonly TrainingStructure[], seed = 1): LatteModel {
+export function extendDescriptor(
+  model: LatteModel,
+  extra: string,
+  structures: readonly TrainingStructure[],
+  seed = 1,
+  radial?: AddedRadial,
+): LatteModel {
   const m = new LatteModel({ ...model.config, descriptor: `${model.config.descriptor}:${extra}` });
   m.initialise(seed);
+  if (radial) m.placeRadial(model.blocks.length, radial.width, radial.centres[0], radial.centres[1]);
   // The old blocks' functions and descriptors keep their indices; the new blocks follow.
   const F = model.nFunctions, D = model.nDescriptors;
   transplantParameters(model, m, Array.from({ length: m.nFunctions }, (_, f) => (f < F ? f : -1)), Array.from({ length: m.nDescriptors }, (_, d) => (d < D ? d : -1)));
@@ -697,12 +714,14 @@ export function trainLatte(options: TrainOptions): TrainResult {
   if (train.length === 0) throw new Error('no training structures left after the validation split');
   if (!options.initial) {
     if (options.addBlocks !== undefined) throw new Error('addBlocks extends an initial model: give initial too');
+    if (options.addRadial !== undefined) throw new Error('addRadial places appended blocks: give initial and addBlocks too');
     if (options.dropTerms?.length) throw new Error('dropTerms changes an initial model: give initial too');
     model.initialise(seed);
     fitStatistics(model, train);
   }
+  if (options.addRadial !== undefined && options.addBlocks === undefined) throw new Error('addRadial places the functions of appended blocks: give addBlocks too');
   const kept = options.dropTerms?.length ? dropDescriptorTerms(model, options.dropTerms) : model;
-  const trained = options.addBlocks !== undefined ? extendDescriptor(kept, options.addBlocks, train, seed) : kept;
+  const trained = options.addBlocks !== undefined ? extendDescriptor(kept, options.addBlocks, train, seed, options.addRadial) : kept;
   return trainModel(trained, train, validation, { ...options, seed }, rng);
 }
 

@@ -1,7 +1,7 @@
 /** `tensormd train`: fits a LATTE model on extxyz files and writes a msgpack model file. */
 import { loadModel, saveModel } from '../../potentials/latte/io.ts';
 import { ACTIVATIONS, DEFAULT_EMBEDDING_DIM, SPECIES_MODES, type Activation, type SpeciesMode } from '../../potentials/latte/model.ts';
-import { OPTIMIZERS, parseDescriptorTerms, trainLatte, widenHidden, type DescriptorTerm, type Optimizer } from '../../potentials/latte/train.ts';
+import { OPTIMIZERS, parseDescriptorTerms, trainLatte, widenHidden, type AddedRadial, type DescriptorTerm, type Optimizer } from '../../potentials/latte/train.ts';
 import { optionNumber, parseOptions, type Command } from './command.ts';
 
 
@@ -38,6 +38,18 @@ function initialModel(options: Record<string, string | true>) {
 function addBlocks(v: string | true | undefined): string | undefined {
   if (v === true) throw new Error('train: --add-blocks needs descriptor blocks, e.g. 8,abc,abc');
   return v;
+}
+
+/** --add-width S and --add-centres LO,HI place the appended blocks' radial functions. */
+function addRadial(options: Record<string, string | true>): AddedRadial | undefined {
+  const width = options['add-width'], centres = options['add-centres'];
+  if (width === undefined && centres === undefined) return undefined;
+  if (options['add-blocks'] === undefined) throw new Error('train: --add-width and --add-centres place the functions of --add-blocks: give --add-blocks too');
+  if (typeof width !== 'string' || typeof centres !== 'string') throw new Error('train: --add-width S and --add-centres LO,HI go together, e.g. --add-width 0.75 --add-centres 1.7,3.2');
+  const s = Number(width), range = centres.split(',').map(Number);
+  if (!(s > 0)) throw new Error(`train: --add-width needs a width in Å, got '${width}'`);
+  if (range.length !== 2 || !range.every(Number.isFinite)) throw new Error(`train: --add-centres needs LO,HI in Å, got '${centres}'`);
+  return { width: s, centres: [range[0], range[1]] };
 }
 
 function dropTerms(v: string | true | undefined): DescriptorTerm[] | undefined {
@@ -103,6 +115,12 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
                         first non-zero order of a cubic crystal's neighbour shell
                         is l = 4, of a tetrahedral one l = 3). New inputs enter
                         with zero weights: same energies at the start
+  --add-width S, --add-centres LO,HI
+                        with --add-blocks: the new functions' width, and their
+                        centres spread from LO towards HI as the defaults are over
+                        [width, rc − width] (the default), e.g. --add-width 0.75
+                        --add-centres 1.6,3.2: narrow functions that resolve close
+                        contacts (LO ≥ S, HI ≤ rc − S, S in the trained width range)
   --drop-blocks 4,5     with --init: drop these descriptor blocks (numbered from 1)
                         first, e.g. to trade an expensive block for a rank-3 one
                         with --add-blocks; BLOCK.TERM drops one term of a block
@@ -146,6 +164,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       },
       initial: initialModel(options),
       addBlocks: addBlocks(options['add-blocks']),
+      addRadial: addRadial(options),
       dropTerms: dropTerms(options['drop-blocks']),
       train: positional,
       validation: typeof options.validation === 'string' ? options.validation.split(',') : undefined,
