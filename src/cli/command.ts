@@ -13,6 +13,20 @@ export interface Command {
 }
 
 /** Parses `--key value`, `--key=value` and `--flag` options; the rest are positional. */
+/**
+ * Rejects an option that the command's help text does not name (a typo such as
+ * `--add-widht` would otherwise be ignored, silently, for the whole of a long run).
+ * The help text is the list: every `--name` in it is accepted, and `--help`.
+ */
+export function rejectUnknownOptions(options: Readonly<Record<string, unknown>>, command: Pick<Command, 'name' | 'usage'>): void {
+  const known = new Set([...command.usage.matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1]));
+  known.add('help');
+  const unknown = Object.keys(options).filter((name) => !known.has(name));
+  if (unknown.length) {
+    throw new Error(`${command.name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `--${n}`).join(', ')} (tensormd ${command.name} --help lists them)`);
+  }
+}
+
 /** A numeric option (fallback when absent); a missing value or a non-number names the option. */
 export function optionNumber(options: Readonly<Record<string, string | true | undefined>>, name: string, fallback: number): number {
   const v = options[name];

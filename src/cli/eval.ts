@@ -8,7 +8,7 @@ import { readExtxyz } from '../io/extxyz.ts';
 import '../../potentials/builtin.ts';
 import { loadPotential } from '../../potentials/registry.ts';
 import type { PotentialSpec } from '../../potentials/potential.ts';
-import { parseOptions, type Command } from './command.ts';
+import { parseOptions, rejectUnknownOptions, type Command } from './command.ts';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -30,6 +30,7 @@ JSON object with the figures.
 
   async run(args) {
     const { options, positional } = parseOptions(args, ['help', 'per-frame']);
+    rejectUnknownOptions(options, this);
     if (options.help || positional.length === 0 || (!options.model && !options.potential)) {
       console.log(this.usage);
       return options.help ? 0 : 2;

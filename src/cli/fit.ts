@@ -6,7 +6,7 @@ import { DEFAULT_IRLS_ITERATIONS, defaultBasisSpec, elementsOf, energyLossFromTe
 import type { ChannelSpec } from '../../potentials/trace/basis.ts';
 import type { RadialKind, RadialSpec } from '../../potentials/trace/radial.ts';
 import { saveModel } from '../../potentials/trace/model.ts';
-import { optionNumber, parseOptions, type Command } from './command.ts';
+import { optionNumber, parseOptions, rejectUnknownOptions, type Command } from './command.ts';
 
 type Options = Readonly<Record<string, string | true | undefined>>;
 
@@ -65,10 +65,12 @@ Fit:
   --irls-iterations 8    reweighting iterations for l1/huber
   --folds 5              cross-validation folds
   --cv                   also report cross-validated errors (refits per fold)
-  --threads N            worker threads assembling the design (default: all cores; same result for any N)`,
+  --threads N            worker threads assembling the design (default: all cores; same result for any N)
+  --report FILE          also write the summary (the last line's figures) to FILE as JSON`,
 
   async run(args) {
     const { options } = parseOptions(args, ['help', 'cv']);
+    rejectUnknownOptions(options, this);
     if (options.help || typeof options.train !== 'string' || typeof options.out !== 'string') {
       console.log(this.usage);
       return options.help ? 0 : 2;

@@ -15,7 +15,7 @@ import { ParallelForceEvaluator } from '../parallel/evaluator.ts';
 import { runReplicas } from '../parallel/replicas.ts';
 import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
-import { parseOptions, type Command } from './command.ts';
+import { parseOptions, rejectUnknownOptions, type Command } from './command.ts';
 
 export const runCommand: Command = {
   name: 'run',
@@ -66,6 +66,7 @@ Options:
 
   async run(args) {
     const { options, positional } = parseOptions(args, ['quiet', 'help']);
+    rejectUnknownOptions(options, this);
     if (options.help || positional.length === 0) {
       console.log(this.usage);
       return options.help ? 0 : 2;

@@ -2,7 +2,7 @@
 import { loadModel, saveModel } from '../../potentials/latte/io.ts';
 import { ACTIVATIONS, DEFAULT_EMBEDDING_DIM, SPECIES_MODES, type Activation, type SpeciesMode } from '../../potentials/latte/model.ts';
 import { OPTIMIZERS, parseDescriptorTerms, trainLatte, widenHidden, type AddedRadial, type DescriptorTerm, type Optimizer } from '../../potentials/latte/train.ts';
-import { optionNumber, parseOptions, type Command } from './command.ts';
+import { optionNumber, parseOptions, rejectUnknownOptions, type Command } from './command.ts';
 
 
 function schedule(v: string | true | undefined): 'exponential' | 'cosine' {
@@ -135,6 +135,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
 
   async run(args) {
     const { options, positional } = parseOptions(args, ['help', 'train-widths', 'freeze-descriptor']);
+    rejectUnknownOptions(options, this);
     if (options.help || positional.length === 0 || typeof options.out !== 'string') {
       console.log(this.usage);
       return options.help ? 0 : 2;

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { evalCommand } from '../src/cli/eval.ts';
+import { fitCommand } from '../src/cli/fit.ts';
+import { runCommand } from '../src/cli/run.ts';
+import { trainCommand } from '../src/cli/train.ts';
+
+const COMMANDS = [
+  { command: evalCommand, file: 'src/cli/eval.ts', args: ['x.xyz', '--model', 'm.msgpack'] },
+  { command: fitCommand, file: 'src/cli/fit.ts', args: ['--train', 'x.xyz', '--out', 'm.msgpack'] },
+  { command: runCommand, file: 'src/cli/run.ts', args: ['in.yaml'] },
+  { command: trainCommand, file: 'src/cli/train.ts', args: ['x.xyz', '--out', 'm.msgpack'] },
+];
+
+describe('CLI options', () => {
+  for (const { command, file, args } of COMMANDS) {
+    it(`${command.name}: an option its help does not name is an error naming it, before any work`, async () => {
+      await expect(command.run([...args, '--add-widht', '0.7'])).rejects.toThrow(new RegExp(`${command.name}: unknown option --add-widht \\(tensormd ${command.name} --help lists them\\)`));
+      await expect(command.run([...args, '--quite', '--stpes=5'])).rejects.toThrow(/unknown options --quite, --stpes/);
+    });
+
+    it(`${command.name}: every option the command reads is in its help (so none is rejected)`, () => {
+      const source = readFileSync(file, 'utf8');
+      const read = new Set<string>();
+      for (const m of source.matchAll(/options\['([a-z0-9-]+)'\]|options\.([a-z][a-zA-Z]*)\b|optionNumber\(options, '([a-z0-9-]+)'|num\('([a-z0-9-]+)'|numbers\('([a-z0-9-]+)'/g)) {
+        read.add(m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5]);
+      }
+      expect(read.size).toBeGreaterThan(1);
+      const named = new Set([...command.usage.matchAll(/--([a-z][a-z0-9-]*)/g)].map((m) => m[1]));
+      expect([...read].filter((name) => name !== 'help' && !named.has(name))).toEqual([]);
+    });
+  }
+});
