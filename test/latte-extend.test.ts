@@ -130,9 +130,9 @@ describe('LATTE extendDescriptor (append blocks to a trained model)', () => {
     });
     for (const s of prep) expect(Math.abs(ext.evaluate(atomsOf(s), identity) - model.evaluate(atomsOf(s), identity))).toBeLessThan(1e-12 * Math.abs(model.evaluate(atomsOf(s), identity)));
     // The clip rules of training: widths in the trained range, centres in [width, rc − width].
-    expect(() => extendDescriptor(model, '2,-', prep, 5, { width: 0.7, centres: [1.0, 2.0] })).toThrow(/blocks 4–4: radial width 0.7 is outside the model's trained range \[0.8, 1.4\]/);
+    expect(() => extendDescriptor(model, '2,-', prep, 5, { width: 0.7, centres: [1.0, 2.0] })).toThrow(/block 4: radial width 0.7 is outside the model's trained range \[0.8, 1.4\]/);
     expect(() => extendDescriptor(model, '2,-', prep, 5, { width: 0.9, centres: [0.8, 2.0] })).toThrow(/centres \[0.8, 2\] must lie in \[width, cutoff − width\] = \[0.9, 3.3/);
-    expect(() => extendDescriptor(model, '2,-', prep, 5, { width: 0.9, centres: [1.0, 3.4] })).toThrow(/must lie in/);
+    expect(() => extendDescriptor(model, '2,-:2,a,a', prep, 5, { width: 0.9, centres: [1.0, 3.4] })).toThrow(/blocks 4–5: centres \[1, 3.4\] must lie in/);
     expect(() => extendDescriptor(model, '2,-', prep, 5, { width: 0.9, centres: [2.0, 1.0] })).toThrow(/must lie in/);
   });
 

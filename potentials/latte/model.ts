@@ -375,7 +375,7 @@ export class LatteModel {
    */
   placeRadial(fromBlock: number, width: number, lo: number, hi: number): void {
     const { cutoff: rc, trainWidths, widthMin, widthMax } = this.config;
-    const where = `blocks ${fromBlock + 1}–${this.blocks.length}`;
+    const nb = this.blocks.length, where = fromBlock + 1 === nb ? `block ${nb}` : `blocks ${fromBlock + 1}–${nb}`;
     if (!(width > 0) || 2 * width > rc) throw new Error(`${where}: radial width must be in (0, cutoff/2 = ${rc / 2}], got ${width}`);
     if (trainWidths && (width < widthMin || width > widthMax)) {
       throw new Error(`${where}: radial width ${width} is outside the model's trained range [${widthMin}, ${widthMax}]`);
