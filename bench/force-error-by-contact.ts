@@ -10,12 +10,11 @@
  * --emin keeps only frames whose reference energy per atom is above it (e.g. the hot
  * frames). One line per bin, then one JSON object with every figure.
  */
-import { readFileSync } from 'node:fs';
-import { unpack } from 'msgpackr';
 import { ForceEvaluator } from '../src/forces.ts';
 import { frameEnergy, frameForces, frameToSystem, readExtxyz } from '../src/io/extxyz.ts';
 import { NeighborList } from '../src/neighbors.ts';
 import { optionNumber, parseOptions } from '../src/cli/command.ts';
+import { modelSpec } from '../src/cli/eval.ts';
 import '../potentials/builtin.ts';
 import { loadPotential } from '../potentials/registry.ts';
 import { report } from './harness.ts';
@@ -23,9 +22,7 @@ import { report } from './harness.ts';
 const { options, positional } = parseOptions(process.argv.slice(2));
 const [modelPath, file] = positional;
 if (!modelPath || !file) throw new Error('usage: force-error-by-contact.ts MODEL.msgpack FILE.xyz [--emin EV_PER_ATOM] [--edges 1.8,2.0,…]');
-const kind = (unpack(readFileSync(modelPath)) as { kind?: unknown }).kind;
-if (typeof kind !== 'string') throw new Error(`${modelPath}: the model file does not name its kind`);
-const potential = await loadPotential({ kind, model: modelPath });
+const potential = await loadPotential(modelSpec(modelPath));
 const emin = options.emin !== undefined ? optionNumber(options, 'emin', -Infinity) : -Infinity;
 const edges = (typeof options.edges === 'string' ? options.edges : '1.8,2.0,2.1,2.2,2.3,2.4,2.5').split(',').map(Number);
 if (!edges.every((e, k) => Number.isFinite(e) && (k === 0 || e > edges[k - 1]))) throw new Error(`--edges must be increasing distances in Å, got '${String(options.edges)}'`);

@@ -367,8 +367,8 @@ export class LatteModel {
 
   /**
    * Places the radial functions of blocks `fromBlock`… (0-based) afresh: width `width`,
-   * centres spread over [lo, hi] as initialise spreads them (the bodies of a block
-   * staggered), for every central species. For blocks appended to a trained model that
+   * centres spread from lo towards hi as initialise spreads them over [s, rc − s]
+   * (spreadCentre: the bodies of a block staggered), for every central species. For blocks appended to a trained model that
    * should resolve a range the defaults do not, e.g. narrow functions at close contacts.
    * The centres must respect the clip [width, rc − width] and the width [widthMin, widthMax]
    * when widths are trained.
@@ -1529,8 +1529,9 @@ function lowerBoundAtLeast(a: Float64Array, lo: number, hi: number, x: number): 
 }
 
 /**
- * Initial centre of term u (of n) of body k (of m) in a block: spread evenly over [lo, hi],
- * the bodies of one block staggered by up to half a step so that their functions differ.
+ * Initial centre of term u (of n) of body k (of m) in a block: lo + (hi − lo)·(u + k/(2m))/(n − ½),
+ * even steps from lo that stay below hi (n = 1: the midpoint), the bodies of one block staggered by up to half a
+ * step so that their functions differ.
  */
 export function spreadCentre(lo: number, hi: number, u: number, n: number, k: number, m: number): number {
   const frac = n === 1 ? 0.5 : (u + (k / m) * 0.5) / (n - 1 + 0.5);

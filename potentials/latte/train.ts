@@ -595,7 +595,7 @@ function transplantParameters(from: LatteModel, to: LatteModel, fMap: readonly n
 /** Where the radial functions of appended blocks go (LatteModel.placeRadial). */
 export interface AddedRadial {
   width: number;
-  /** Centres spread evenly over [lo, hi], Å. */
+  /** [lo, hi], Å: centres spread from lo towards hi as the defaults are (spreadCentre). */
   centres: [number, number];
 }
 
@@ -603,7 +603,7 @@ export interface AddedRadial {
  * The same model with more descriptor blocks appended (`extra`, e.g. '8,abc,abc:6,abcd,abcd'):
  * the existing centres, widths, species weights, MLP and standardisation are copied;
  * the new functions get the usual initial centres, widths and weights (seeded), or with
- * `radial` the given width and centres spread over the given range; their
+ * `radial` the given width and centres spread from its lo towards its hi; their
  * descriptors are standardised over `structures`, and their first-layer MLP weights are
  * zero — the energies are unchanged until training uses the new inputs.
  */
@@ -712,14 +712,13 @@ export function trainLatte(options: TrainOptions): TrainResult {
     train = order.slice(nVal).map((k) => train[k]);
   }
   if (train.length === 0) throw new Error('no training structures left after the validation split');
+  if (options.addRadial !== undefined && options.addBlocks === undefined) throw new Error('addRadial places the functions of appended blocks: give addBlocks too');
   if (!options.initial) {
     if (options.addBlocks !== undefined) throw new Error('addBlocks extends an initial model: give initial too');
-    if (options.addRadial !== undefined) throw new Error('addRadial places appended blocks: give initial and addBlocks too');
     if (options.dropTerms?.length) throw new Error('dropTerms changes an initial model: give initial too');
     model.initialise(seed);
     fitStatistics(model, train);
   }
-  if (options.addRadial !== undefined && options.addBlocks === undefined) throw new Error('addRadial places the functions of appended blocks: give addBlocks too');
   const kept = options.dropTerms?.length ? dropDescriptorTerms(model, options.dropTerms) : model;
   const trained = options.addBlocks !== undefined ? extendDescriptor(kept, options.addBlocks, train, seed, options.addRadial) : kept;
   return trainModel(trained, train, validation, { ...options, seed }, rng);

@@ -79,8 +79,6 @@ export class AceEvaluator {
   private readonly fastOmega: Float64Array;
   /** Neighbour tables of a row; the pair path gathers two rows, one into each. */
   private readonly rows: readonly [RowTables, RowTables];
-  /** Neighbours the row tables have room for. */
-  private fcap = 0;
   // --- pair-symmetric serial path (see `energyPairs`) ---
   /** True when every active (species, l) block reads its radial values directly (full ACE): the pair path applies. */
   private readonly pairwiseOk: boolean;
@@ -94,8 +92,9 @@ export class AceEvaluator {
    * WebAssembly kernels of full-ACE models, built at the first MD evaluation (buildKernels)
    * where the runtime has SIMD and a memory can be had: the pair path's contraction per
    * model species (polygen.ts pairContractionWasm) and a neighbour's A update per
-   * neighbour species (accumulationWasm). With them pairOut, pairW, fY, fDG, fR, fDR and
-   * fastA are regions of `arena` (see relayout), which the kernels address by byte.
+   * neighbour species (accumulationWasm). With them pairOut, pairW, the rows' r̂, Y, ∇G,
+   * radial rows and A, and the polynomial's tables are regions of `arena` (see relayout),
+   * which the kernels address by byte.
    * Empty lists and no arena: the JavaScript kernels on ordinary arrays.
    */
   private arena: WasmArena | null = null;
@@ -235,15 +234,15 @@ export class AceEvaluator {
   }
 
   private growFast(n: number): void {
-    if (n <= this.fcap) return;
-    const cap = Math.max(n, Math.ceil(this.fcap * 1.5));
+    const have = this.rows[0].cap;
+    if (n <= have) return;
+    const cap = Math.max(n, Math.ceil(have * 1.5));
     for (const t of this.rows) t.grow(cap);
-    this.fcap = cap;
     this.relayout();
   }
 
   /**
-   * (Re)allocates the tables the WebAssembly kernels read, for fcap neighbours and pairCap
+   * (Re)allocates the tables the WebAssembly kernels read, for the rows' neighbour capacity and pairCap
    * atoms: pairOut, pairW, the arena part of both row tables (r̂, Y, ∇G, per neighbour the
    * radial rows — base g_n, N entries, then per-pair R_p, P entries — and A), polyA2,
    * polyE2 and the polynomial tables. In the arena when there is one (contents not kept,
@@ -340,7 +339,7 @@ export class AceEvaluator {
     for (let i = 0; i < n; i++) maxRow = Math.max(maxRow, offsets[i + 1] - offsets[i]);
     const pairsGrow = this.pairCap < n;
     if (pairsGrow) this.pairCap = Math.ceil(n * 1.2);
-    if (maxRow > this.fcap) this.growFast(maxRow);
+    if (maxRow > this.rows[0].cap) this.growFast(maxRow);
     else if (pairsGrow) this.relayout();
     if (coef !== this.polyOf) this.compilePolynomials(coef);
     const W = this.pairW, poly2 = this.wasmPoly !== null, [t0, t1] = this.rows;
@@ -530,7 +529,7 @@ export class AceEvaluator {
     const basis = this.basis, x = atoms.positions, species = atoms.species, smap = this.speciesMap;
     const rc = basis.radial.cutoff, rc2 = rc * rc;
     const start = offsets[i], end = offsets[i + 1];
-    if (end - start > this.fcap) this.growFast(end - start);
+    if (end - start > t.cap) this.growFast(end - start);
     const P = basis.nPairs, S = basis.nSpecies, N = basis.radial.n, nY = this.nY, L = basis.lmax;
     const pairW = basis.pairWeight, pairDense = basis.pairDense;
     const fN = this.fastN, fOld = this.fastOld, fCount = this.fastCount, fStart = this.fastPairStart, fBase = this.fastBase, fAct = this.fastActive;

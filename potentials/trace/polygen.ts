@@ -327,7 +327,8 @@ export function pairContractionWasm(blocks: readonly BlockLayout[], exportName: 
   // The sums are stored after every row, not once at the end: TurboFan keeps the loads
   // in program order but sinks pure arithmetic towards its first use, so with one store
   // at the end every loaded ω and Y waits there, spilled (a 12 kB stack frame for
-  // Si-large, 4× slower). A store per row keeps each row's work with its loads.
+  // Si-large; a call ~4× slower in a scratch timing). A store per row keeps each row's
+  // work with its loads.
   const store = (): void => { f.get(OUT).get(gx).storeF64(0).get(OUT).get(gy).storeF64(8).get(OUT).get(gz).storeF64(16).get(OUT).get(rad).storeF64(24); };
   blocks.forEach((b, l) => {
     if (b.lo === b.hi) return;

@@ -39,7 +39,7 @@ function section(out: number[], id: number, body: number[]): void {
   for (const b of body) out.push(b);
 }
 
-/** The body of one function: i32 parameters 0 … nParams−1, then locals added with f64() and v128(). */
+/** The body of one function: i32 parameters 0 … nParams−1, then locals added with f64(), v128() and i32(). */
 export class WasmFunction {
   readonly code: number[] = [];
   private readonly locals: number[] = [];

@@ -12,7 +12,6 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-/** Parses `--key value`, `--key=value` and `--flag` options; the rest are positional. */
 /**
  * Rejects an option that the command's help text does not name (a typo such as
  * `--add-widht` would otherwise be ignored, silently, for the whole of a long run).
@@ -36,6 +35,7 @@ export function optionNumber(options: Readonly<Record<string, string | true | un
   return x;
 }
 
+/** Parses `--key value`, `--key=value` and `--flag` options; the rest are positional. */
 export function parseOptions(args: string[], flags: readonly string[] = []): { options: Record<string, string | true>; positional: string[] } {
   const options: Record<string, string | true> = {};
   const positional: string[] = [];
