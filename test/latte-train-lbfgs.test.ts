@@ -79,3 +79,57 @@ describe('widenModel', () => {
     expect(() => widenModel(model, { widthMin: 0.5, widthMax: 1.2 })).toThrow(/width 1.5 outside \[0.5, 1.2\]/);
   });
 });
+
+describe('LATTE weight decay', () => {
+  it('weightPenalty is λ Σ w² over the weight matrices only: its gradient matches finite differences, biases and descriptor parameters get none', () => {
+    const model = new LatteModel({ elements: ['Ge', 'Si'], cutoff: 5, width: 1.5, hidden: [6, 4], activation: 'silu', descriptor: '3,-:2,a,a' });
+    model.initialise(4);
+    const lambda = 0.37, th = model.theta, P = model.nParameters;
+    const grad = new Float64Array(P);
+    const value = model.weightPenalty(lambda, grad);
+    // Weight matrices per species: D×6 + 6×4 + 4×1 with D = 3 + 2 descriptors.
+    const nWeights = 2 * (5 * 6 + 6 * 4 + 4 * 1);
+    expect(Array.from(grad).filter((g) => g !== 0).length).toBe(nWeights);
+    const scratch = new Float64Array(P);
+    const penalty = (): number => model.weightPenalty(lambda, scratch);
+    let sum = 0;
+    for (let k = 0; k < P; k++) {
+      const x = th[k], h = 1e-4;
+      th[k] = x + h; const up = penalty();
+      th[k] = x - h; const down = penalty();
+      th[k] = x;
+      const fd = (up - down) / (2 * h);
+      expect(Math.abs(fd - grad[k])).toBeLessThan(1e-9 * Math.max(1, Math.abs(fd)));
+      if (grad[k] !== 0) sum += x * x;
+    }
+    expect(value).toBeCloseTo(lambda * sum, 12);
+    expect(model.weightPenalty(lambda, scratch.fill(0))).toBe(value); // theta unchanged by the probing
+  });
+
+  it('training with weightDecay shrinks the weights, minimises data loss + penalty, and validates on the data loss alone', () => {
+    const prep = ljStructures(10, 1);
+    const train = prep.filter((_, k) => k % 5 !== 2), validation = prep.filter((_, k) => k % 5 === 2);
+    const weights = { energy: 100, forces: 100, virial: 0 };
+    const squares = (m: LatteModel): number => m.weightPenalty(1, new Float64Array(m.nParameters));
+    const plain = ljModel(prep), decayed = ljModel(prep);
+    const options = { epochs: 25, optimizer: 'lbfgs' as const, learningRate: 0.03, weights, workers: 1, patience: 1000 };
+    trainModel(plain, train, validation, options);
+    const lambda = 1e-2; // λ Σ w² ≈ 0.11 at the start, ~6× the data loss plain training reaches
+    const r = trainModel(decayed, train, validation, { ...options, weightDecay: lambda });
+    expect(squares(decayed)).toBeLessThan(0.5 * squares(plain));
+    const best = r.history[r.bestEpoch - 1];
+    // Validation loss: the data loss alone (the penalty is not part of it).
+    expect(new LossEvaluator(decayed, weights).batch(validation, null).loss).toBeCloseTo(best.valLoss, 12);
+    // Training loss: data loss + λ Σ w², and L-BFGS never lets it rise.
+    const data = new LossEvaluator(decayed, weights).batch(train, null).loss;
+    expect(best.trainLoss).toBeCloseTo(data + lambda * squares(decayed), 12);
+    for (let k = 1; k < r.history.length; k++) expect(r.history[k].trainLoss).toBeLessThanOrEqual(r.history[k - 1].trainLoss);
+  });
+
+  it('a negative or non-finite weightDecay is rejected by name', () => {
+    const prep = ljStructures(3, 1);
+    for (const bad of [-1e-3, Number.NaN, Infinity]) {
+      expect(() => trainModel(ljModel(prep), prep, [], { epochs: 1, weightDecay: bad, workers: 1 })).toThrow(/weightDecay must be a finite number ≥ 0/);
+    }
+  });
+});

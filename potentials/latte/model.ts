@@ -359,6 +359,28 @@ export class LatteModel {
     return this.theta.length;
   }
 
+  /**
+   * L2 penalty λ Σ w² over the MLPs' weight matrices (not their biases, not the
+   * descriptor's parameters): added to a training loss, it keeps the networks smooth
+   * where inputs lie beyond the training data. Adds its gradient 2λw to `grad` and
+   * returns the penalty.
+   */
+  weightPenalty(lambda: number, grad: Float64Array): number {
+    const th = this.theta, sizes = this.layerSizes, L = sizes.length - 1;
+    let sum = 0;
+    for (let s = 0; s < this.nSpecies; s++) {
+      for (let l = 0; l < L; l++) {
+        const o = this.layerOffset[s * L + l], end = o + sizes[l] * sizes[l + 1];
+        for (let k = o; k < end; k++) {
+          const w = th[k];
+          sum += w * w;
+          grad[k] += 2 * lambda * w;
+        }
+      }
+    }
+    return lambda * sum;
+  }
+
   /** Human-readable shape, e.g. "16,-:16,a,a (D=32, F=48) → 64 → 32 → 1, rc 5 Å". */
   describe(): string {
     const species = this.embeddingDim > 0 ? `, species embedding K=${this.embeddingDim}` : '';

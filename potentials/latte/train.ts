@@ -370,6 +370,13 @@ export interface TrainOptions {
    * batchSize, decay and schedule are not used.
    */
   optimizer?: Optimizer;
+  /**
+   * L2 penalty λ on the MLPs' weights (default 0, none): the optimisers minimise the
+   * data loss + λ Σ w² (LatteModel.weightPenalty; with Adam a term of the loss, not
+   * decoupled decay). The training loss reported includes it; the validation loss and
+   * the selection of the best parameters do not.
+   */
+  weightDecay?: number;
   /** Pairs (s, y) kept by L-BFGS (default 20). */
   lbfgsMemory?: number;
   /**
@@ -743,6 +750,8 @@ export function trainModel(
   if (select !== 'loss' && select !== 'mae') throw new Error(`unknown model selection '${String(select)}' (loss, mae)`);
   const selectMae = select === 'mae';
   const patience = options.patience ?? 50;
+  const weightDecay = options.weightDecay ?? 0;
+  if (!(Number.isFinite(weightDecay) && weightDecay >= 0)) throw new Error(`weightDecay must be a finite number ≥ 0, got ${weightDecay}`);
   const weights: LossWeights = { energy: 100, forces: 1, virial: 1, ...options.weights };
   const log = options.log ?? (() => {});
   const scheme = options.forceGradient ?? 'central';
@@ -762,7 +771,7 @@ export function trainModel(
   const parallel = workers > 1 ? new ParallelLoss(model, weights, scheme, all, validation.length, { ...options.parallel, workers, maxBatch: optimizer === 'lbfgs' ? train.length : batchSize }) : null;
   try {
     if (parallel && options.waitForWorkers) parallel.waitReady();
-    return (optimizer === 'lbfgs' ? optimiseLbfgs : optimise)(model, train, validation, options, rng, { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weights, log, loss, parallel, frozen });
+    return (optimizer === 'lbfgs' ? optimiseLbfgs : optimise)(model, train, validation, options, rng, { epochs, batchSize, lr0, decay, schedule, lrMin, selectMae, patience, weightDecay, weights, log, loss, parallel, frozen });
   } finally {
     parallel?.close();
     model.trainable.set(saved);
@@ -802,6 +811,7 @@ interface LoopSettings {
   lrMin: number;
   selectMae: boolean;
   patience: number;
+  weightDecay: number;
   weights: LossWeights;
   log: (line: string) => void;
   loss: LossEvaluator;
@@ -819,7 +829,7 @@ function optimise(
 ): TrainResult {
   const { epochs, batchSize, lr0, decay, schedule, lrMin, parallel } = settings;
   const valIndices = Array.from(validation, (_, k) => train.length + k);
-  const evalBatch = batchEvaluator(train, validation, settings);
+  const evalBatch = batchEvaluator(model, train, validation, settings);
   const P = model.nParameters;
   const grad = new Float64Array(P), m1 = new Float64Array(P), m2 = new Float64Array(P);
   const mask = model.trainable;
@@ -879,7 +889,7 @@ function optimiseLbfgs(
   const { epochs, lr0, log, parallel } = settings;
   const all = Array.from(train, (_, k) => k);
   const valIndices = Array.from(validation, (_, k) => train.length + k);
-  const evalBatch = batchEvaluator(train, validation, settings);
+  const evalBatch = batchEvaluator(model, train, validation, settings);
   const P = model.nParameters, mask = model.trainable, th = model.theta;
   const M = Math.max(1, Math.floor(options.lbfgsMemory ?? 20));
   const S = Array.from({ length: M }, () => new Float64Array(P)), Y = Array.from({ length: M }, () => new Float64Array(P));
@@ -995,11 +1005,20 @@ function freezeActiveBounds(model: LatteModel, grad: Float64Array): void {
 }
 
 /** Loss and gradient of structures by index: training set first, then validation. */
-function batchEvaluator(train: readonly TrainingStructure[], validation: readonly TrainingStructure[], settings: LoopSettings) {
-  const { loss, parallel, frozen } = settings;
-  if (parallel) return (indices: number[], grad: Float64Array | null): BatchResult => parallel.batch(indices, grad);
-  if (frozen) return (indices: number[], grad: Float64Array | null): BatchResult => frozen.loss.batch(indices.map((k) => (k < train.length ? frozen.train[k] : frozen.validation[k - train.length])), grad);
-  return (indices: number[], grad: Float64Array | null): BatchResult => loss.batch(indices.map((k) => (k < train.length ? train[k] : validation[k - train.length])), grad);
+function batchEvaluator(model: LatteModel, train: readonly TrainingStructure[], validation: readonly TrainingStructure[], settings: LoopSettings) {
+  const { loss, parallel, frozen, weightDecay } = settings;
+  type Evaluate = (indices: number[], grad: Float64Array | null) => BatchResult;
+  const data: Evaluate = parallel
+    ? (indices, grad) => parallel.batch(indices, grad)
+    : frozen
+      ? (indices, grad) => frozen.loss.batch(indices.map((k) => (k < train.length ? frozen.train[k] : frozen.validation[k - train.length])), grad)
+      : (indices, grad) => loss.batch(indices.map((k) => (k < train.length ? train[k] : validation[k - train.length])), grad);
+  if (weightDecay === 0) return data;
+  // The penalty belongs to the objective (evaluations with a gradient), not to validation.
+  return (indices: number[], grad: Float64Array | null): BatchResult => {
+    const r = data(indices, grad);
+    return grad ? { ...r, loss: r.loss + model.weightPenalty(weightDecay, grad) } : r;
+  };
 }
 
 /**

@@ -95,6 +95,8 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
   --select loss|mae     keep the epoch with the lowest validation loss (default) or
                         the lowest √wE·MAE(E/atom) + √wF·MAE(F)
   --w-energy X          default 100     --w-forces X    default 1     --w-virial X default 1
+  --weight-decay X      L2 penalty X·Σw² on the MLP weights (not biases), default 0:
+                        smoother networks where inputs leave the training range
   --seed N              default 1
   --init MODEL          continue training from a model file (its shape and
                         standardisation are kept; shape options are ignored)
@@ -185,6 +187,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       forceGradient: options['force-gradient'] === 'forward' ? 'forward' : 'central',
       optimizer,
       lbfgsMemory: optionNumber(options, 'lbfgs-memory', 20),
+      weightDecay: optionNumber(options, 'weight-decay', 0),
       freezeDescriptor: options['freeze-descriptor'] === true,
       workers: options.workers !== undefined ? workersOption(options.workers) : undefined,
       log: (line) => console.log(line),
