@@ -42,6 +42,15 @@ describe('LATTE L-BFGS training', () => {
     expect(val.loss).toBeCloseTo(best, 12);
   });
 
+  it('early stopping names the criterion it stopped on', () => {
+    for (const [select, criterion] of [['mae', 'validation MAE score'], ['loss', 'validation loss']] as const) {
+      const lines: string[] = [];
+      const r = trainModel(ljModel(prep), train, validation, { epochs: 60, optimizer: 'lbfgs', learningRate: 0.03, weights, workers: 1, patience: 2, select, log: (l) => lines.push(l) });
+      expect(r.history.length).toBeLessThan(60);
+      expect(lines).toContain(`early stop: no better ${criterion} for 2 iterations (best iteration ${r.bestEpoch})`);
+    }
+  });
+
   it('an unknown optimizer is rejected by name', () => {
     const m = ljModel(prep);
     expect(() => trainModel(m, train, [], { epochs: 1, optimizer: 'sgd' as never, workers: 1 })).toThrow(/unknown optimizer 'sgd' \(adam, lbfgs\)/);

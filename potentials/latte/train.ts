@@ -1075,7 +1075,8 @@ class TrainingProgress {
       this.bestTheta.set(this.model.theta);
       this.options.onImproved?.(this.model, rec);
     } else if (epoch - this.bestEpoch >= patience) {
-      log(`early stop: no better validation loss for ${patience} ${this.unit}s (best ${this.unit} ${this.bestEpoch})`);
+      const criterion = `${val ? 'validation' : 'training'} ${selectMae ? 'MAE score' : 'loss'}`;
+      log(`early stop: no better ${criterion} for ${patience} ${this.unit}s (best ${this.unit} ${this.bestEpoch})`);
       return true;
     }
     if (this.options.maxSeconds !== undefined && rec.seconds > this.options.maxSeconds) {
