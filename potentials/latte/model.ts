@@ -361,9 +361,8 @@ export class LatteModel {
 
   /**
    * L2 penalty λ Σ w² over the MLPs' weight matrices (not their biases, not the
-   * descriptor's parameters): added to a training loss, it keeps the networks smooth
-   * where inputs lie beyond the training data. Adds its gradient 2λw to `grad` and
-   * returns the penalty.
+   * descriptor's parameters): added to a training loss, it keeps the weights small and
+   * the networks smoother. Adds its gradient 2λw to `grad` and returns the penalty.
    */
   weightPenalty(lambda: number, grad: Float64Array): number {
     const th = this.theta, sizes = this.layerSizes, L = sizes.length - 1;

@@ -95,8 +95,8 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
   --select loss|mae     keep the epoch with the lowest validation loss (default) or
                         the lowest √wE·MAE(E/atom) + √wF·MAE(F)
   --w-energy X          default 100     --w-forces X    default 1     --w-virial X default 1
-  --weight-decay X      L2 penalty X·Σw² on the MLP weights (not biases), default 0:
-                        smoother networks where inputs leave the training range
+  --weight-decay X      L2 penalty X·Σw² on the MLP weights (not biases) added to the
+                        training loss (not to validation), default 0
   --seed N              default 1
   --init MODEL          continue training from a model file (its shape and
                         standardisation are kept; shape options are ignored)
