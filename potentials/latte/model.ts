@@ -389,10 +389,10 @@ export class LatteModel {
   /**
    * Places the radial functions of blocks `fromBlock`… (0-based) afresh: width `width`,
    * centres spread from lo towards hi as initialise spreads them over [s, rc − s]
-   * (spreadCentre: the bodies of a block staggered), for every central species. For blocks appended to a trained model that
-   * should resolve a range the defaults do not, e.g. narrow functions at close contacts.
-   * The centres must respect the clip [width, rc − width] and the width [widthMin, widthMax]
-   * when widths are trained.
+   * (spreadCentre: the bodies of a block staggered), for every central species. For
+   * blocks appended to a trained model that should resolve a range the defaults do not,
+   * e.g. narrow functions at close contacts. The centres must respect the clip
+   * [width, rc − width] and the width [widthMin, widthMax] when widths are trained.
    */
   placeRadial(fromBlock: number, width: number, lo: number, hi: number): void {
     const { cutoff: rc, trainWidths, widthMin, widthMax } = this.config;
@@ -405,7 +405,7 @@ export class LatteModel {
       throw new Error(`${where}: centres [${lo}, ${hi}] must lie in [width, cutoff − width] = [${width}, ${rc - width}]`);
     }
     const ns = this.nSpecies, F = this.nFunctions, th = this.theta;
-    for (let b = fromBlock; b < this.blocks.length; b++) {
+    for (let b = fromBlock; b < nb; b++) {
       const ids = this.blockBodies[b], m = ids.length;
       for (let k = 0; k < m; k++) {
         const q = ids[k], n = this.bodyN[q], f0 = this.bodyF[q];

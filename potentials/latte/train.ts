@@ -373,8 +373,9 @@ export interface TrainOptions {
   /**
    * L2 penalty λ on the MLPs' weights (default 0, none): the optimisers minimise the
    * data loss + λ Σ w² (LatteModel.weightPenalty; with Adam a term of the loss, not
-   * decoupled decay). The training loss reported includes it; the validation loss and
-   * the selection of the best parameters do not.
+   * decoupled decay). The training loss reported includes it; the validation loss does
+   * not, so neither does a selection on validation (without validation structures the
+   * selection is on the training loss, penalty included).
    */
   weightDecay?: number;
   /** Pairs (s, y) kept by L-BFGS (default 20). */
