@@ -10,7 +10,9 @@
  *
  * --latte: a linear model in the LATTE model's descriptors (E_i = c0 + Σ_d w_d G_id,
  *   inputs standardised on the training file) fitted by ridge least squares to energies
- *   and forces, the rows weighted as `tensormd fit` weighs them (energy rows w_E/√N, forces 1).
+ *   and forces, the rows weighted as `tensormd fit` weighs them (energy rows w_E/√N with
+ *   w_E = --energy-weight, forces 1), for each ridge strength of --lambdas (relative to the
+ *   mean diagonal of the normal matrix; the constant is not penalised).
  *   It measures what the descriptors carry, not the MLP: a proxy that is cheap to refit.
  *   --add-blocks (and --cutoff) first extend the descriptor as `tensormd train --add-blocks`
  *   does, so candidate blocks can be compared. Also prints a 5-fold cross-validated
@@ -108,7 +110,9 @@ function vacuumWidth(f: Frame): number {
 
 /**
  * Per-frame pieces of the weighted normal equations of the linear LATTE proxy, so that
- * any set of frames can be held out by subtraction. Column 0 is the per-atom constant.
+ * any set of frames can be held out by subtraction (why normal equations and Cholesky
+ * here, not the streaming QR of `tensormd fit`: a QR cannot remove rows, and refactoring
+ * the whole design per held-out set is what this avoids). Column 0 is the per-atom constant.
  */
 function latteNormalEquations(path: string): { describe: string; heldOutErrors(out: number[], lambda: number): number[] } {
   let { model } = loadLatte(path);
