@@ -49,6 +49,7 @@ export { StillingerWeber, type StillingerWeberSpec } from '../potentials/sw.ts';
 export { Tersoff, type TersoffSpec } from '../potentials/tersoff.ts';
 export { frameEnergy, frameForces, frameToSystem, frameVirial, formatExtxyz, parseExtxyz, readExtxyz, systemToFrame, writeExtxyz, ExtxyzWriter, ExtxyzError, type Frame } from './io/extxyz.ts';
 export { evaluateErrors, type ErrorReport } from './analysis/errors.ts';
+export { labelFrames, type LabelOptions, type LabelledFrame } from './workflows/label.ts';
 export { MtkBarostat, type MtkOptions } from '../integrators/npt.ts';
 export { StochasticCellRescale, type CellRescaleOptions } from '../integrators/cell-rescale.ts';
 export { reduceCell, reduceCellInPlace, maxSkew } from './cell-reduce.ts';

@@ -67,7 +67,7 @@ export function modelSpec(path: string): PotentialSpec {
   return { kind, model: absolute };
 }
 
-function potentialSpec(text: string): PotentialSpec {
+export function potentialSpec(text: string): PotentialSpec {
   const source = /\.(ya?ml|json)$/i.test(text) ? readFileSync(text, 'utf8') : text;
   const spec = parseYaml(source) as PotentialSpec;
   if (!spec || typeof spec.kind !== 'string') throw new Error(`--potential must be a spec with a 'kind', got ${text}`);

@@ -1,0 +1,93 @@
+/**
+ * Frames labelled by a potential: each frame optionally relaxed, then copied with
+ * Gaussian displacements, and every copy given the potential's energy and forces
+ * (and stress, for a cell with volume). This is synthetic training data: a model
+ * fitted to first-principles data labels structures that data does not cover, and
+ * another model trains on them beside the first-principles frames (Gardner, Baker &
+ * Deringer, Mach. Learn.: Sci. Technol. 5, 015003 (2024), pre-train neural networks
+ * on GAP-labelled structures). LATTE Mo trains with surfaces labelled by ACE this way.
+ */
+import { ForceEvaluator } from '../forces.ts';
+import { frameToSystem, systemToFrame, type Frame } from '../io/extxyz.ts';
+import type { InfoValue } from '../io/extxyz-header.ts';
+import { Rng } from '../rng.ts';
+import { stress } from '../thermo.ts';
+import { fire } from '../../integrators/minimize/fire.ts';
+import { PositionTarget } from '../../integrators/minimize/target.ts';
+import type { Potential } from '../../potentials/potential.ts';
+
+export interface LabelOptions {
+  /** Relax each frame's positions (FIRE, cell fixed) until the largest atomic force is at most this, eV/Å, before labelling; absent: no relaxation. */
+  relaxFmax?: number;
+  /** Most FIRE iterations per frame (default 2000); a frame not relaxed by then is an error naming it. */
+  maxSteps?: number;
+  /** Gaussian displacement σ per Cartesian component, Å: one labelled copy per value, 0 the (relaxed) frame itself. Default [0]. */
+  rattle?: readonly number[];
+  /** Seed of the displacements (default 1); the same seed and frames give the same labels. */
+  seed?: number;
+  /** Also write the stress (frames with a cell volume only; the virial then trains too). Default false. */
+  stress?: boolean;
+  /** Names frame i in errors (default `frame i`). */
+  frameName?: (index: number) => string;
+  /** Called once per labelled copy. */
+  onFrame?: (index: number, labelled: LabelledFrame) => void;
+}
+
+export interface LabelledFrame {
+  frame: Frame;
+  atoms: number;
+  rattle: number;
+  /** FIRE iterations the relaxation took (0 without relaxation). */
+  relaxSteps: number;
+  energyPerAtom: number;
+}
+
+/** Labels every frame (see LabelOptions); the copies of frame 0 first, in the order of `rattle`. */
+export function labelFrames(potential: Potential, frames: readonly Frame[], options: LabelOptions = {}): Frame[] {
+  const rattle = options.rattle ?? [0];
+  if (rattle.length === 0 || !rattle.every((s) => s >= 0 && Number.isFinite(s))) {
+    throw new Error(`label: rattle amplitudes must be finite numbers ≥ 0 Å, got [${rattle.join(', ')}]`);
+  }
+  const relaxFmax = options.relaxFmax;
+  if (relaxFmax !== undefined && !(relaxFmax > 0)) throw new Error(`label: relaxFmax must be a positive force in eV/Å, got ${relaxFmax}`);
+  const maxSteps = options.maxSteps ?? 2000;
+  const rng = new Rng(options.seed ?? 1);
+  const out: Frame[] = [];
+  frames.forEach((source, index) => {
+    const name = options.frameName?.(index) ?? `frame ${index}`;
+    const system = frameToSystem(source);
+    const evaluator = new ForceEvaluator(potential, { skin: 0 });
+    let relaxSteps = 0;
+    try {
+      if (relaxFmax !== undefined) {
+        const result = fire(new PositionTarget(system, evaluator), { fmax: relaxFmax, maxSteps });
+        if (!result.converged) throw new Error(`not relaxed to ${relaxFmax} eV/Å in ${maxSteps} FIRE steps (largest force ${result.fmax.toPrecision(3)} eV/Å)`);
+        relaxSteps = result.steps;
+      }
+      const relaxed = Float64Array.from(system.positions);
+      for (const sigma of rattle) {
+        const positions = system.positions;
+        for (let k = 0; k < positions.length; k++) positions[k] = relaxed[k] + (sigma > 0 ? sigma * rng.normal() : 0);
+        const ev = evaluator.evaluate(system);
+        const info: Record<string, InfoValue> = { ...infoWithoutLabels(source.info), label_rattle: sigma };
+        if (relaxFmax !== undefined) info.label_relaxed_fmax = relaxFmax;
+        const withStress = options.stress === true && system.cell.volume > 0;
+        const frame = systemToFrame(system, { energy: ev.energy, forces: true, stress: withStress ? stress(system, ev.virial, false) : undefined, info });
+        out.push(frame);
+        options.onFrame?.(index, { frame, atoms: system.n, rattle: sigma, relaxSteps, energyPerAtom: ev.energy / system.n });
+      }
+    } catch (err) {
+      throw new Error(`${name}: ${(err as Error).message}`);
+    }
+  });
+  return out;
+}
+
+/** The source frame's info without its own labels (they would contradict the new ones). */
+function infoWithoutLabels(info: Frame['info']): Record<string, InfoValue> {
+  const kept: Record<string, InfoValue> = {};
+  for (const [key, value] of Object.entries(info)) {
+    if (key !== 'energy' && key !== 'stress' && key !== 'virial' && key !== 'free_energy' && key !== 'time' && key !== 'step') kept[key] = value;
+  }
+  return kept;
+}
