@@ -131,6 +131,38 @@ describe('LATTE training', () => {
   });
 });
 
+describe('LATTE training-only (augment) files', () => {
+  it('train but are never held out: the split of the other files and its validation loss are unchanged', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latte-augment-'));
+    const write = (name: string, count: number, seed: number): string => {
+      const frames = ljData(count, seed).map((d) => {
+        d.system.forces.set(d.forces);
+        return systemToFrame(d.system, { energy: d.energy, forces: true });
+      });
+      writeFileSync(join(dir, name), formatExtxyz(frames));
+      return join(dir, name);
+    };
+    const file = write('lj.xyz', 6, 5), extra = write('extra.xyz', 3, 8);
+    const base = trainLatte({
+      model: { cutoff: 5.0, width: 1.2, hidden: [4], descriptor: '3,-:2,a,a', activation: 'silu' },
+      train: [file], validationFraction: 0.34, seed: 11, epochs: 2, batchSize: 2,
+      curves: join(dir, 'base.csv'),
+    });
+    const run = (augment?: string[]): ReturnType<typeof trainLatte> => trainLatte({
+      model: { cutoff: 9, width: 1, hidden: [1], descriptor: '1,-' }, initial: base.model,
+      train: [file], augment, validationFraction: 0.34, seed: 11, epochs: 1, learningRate: 0, optimizer: 'adam',
+      curves: join(dir, 'c.csv'),
+    });
+    const without = run(), withExtra = run([extra]);
+    expect(withExtra.validationStructures).toBe(without.validationStructures);
+    expect(withExtra.trainStructures).toBe(without.trainStructures + 3);
+    expect(withExtra.history[0].valLoss).toBe(without.history[0].valLoss);
+    // The extra frames are in the training loss (a different mean over more structures).
+    expect(withExtra.history[0].trainLoss).not.toBe(without.history[0].trainLoss);
+    expect(() => run([join(dir, 'missing.xyz')])).toThrow(/missing\.xyz/);
+  });
+});
+
 describe('LATTE learning-rate schedules', () => {
   it('the cosine schedule runs from lr to lrMin: half-way at the middle epoch, lrMin at the last', () => {
     const model = tinyModel();

@@ -318,6 +318,12 @@ export interface TrainOptions {
   dropTerms?: DescriptorTerm[];
   /** Training extxyz files. */
   train: string[];
+  /**
+   * Training-only files: their frames always train and are never drawn for validation,
+   * so `validationFraction` splits `train` alone and the split is the same with or without
+   * them (e.g. synthetic frames labelled by another model, `labelFrames`).
+   */
+  augment?: string[];
   /** Validation files; when absent, `validationFraction` of the training frames (seeded) is held out. */
   validation?: string[];
   validationFraction?: number;
@@ -705,7 +711,8 @@ export function trainLatte(options: TrainOptions): TrainResult {
   const seed = options.seed ?? 1;
   const trainFrames = readTrainingFrames(options.train);
   const valFrames = options.validation ? readTrainingFrames(options.validation) : [];
-  const elements = options.initial ? [...options.initial.config.elements] : (options.model.elements ?? framesElements([...trainFrames, ...valFrames]));
+  const augmentFrames = options.augment?.length ? readTrainingFrames(options.augment) : [];
+  const elements = options.initial ? [...options.initial.config.elements] : (options.model.elements ?? framesElements([...trainFrames, ...augmentFrames, ...valFrames]));
   const model = options.initial ? options.initial.clone() : new LatteModel({ ...options.model, elements });
   const prep = (f: { frame: Frame; name: string }): TrainingStructure => prepareStructure(f.frame, f.name, elements, model.config.cutoff);
   let train = trainFrames.map(prep);
@@ -719,6 +726,7 @@ export function trainLatte(options: TrainOptions): TrainResult {
     validation = order.slice(0, nVal).map((k) => train[k]);
     train = order.slice(nVal).map((k) => train[k]);
   }
+  train = [...train, ...augmentFrames.map(prep)];
   if (train.length === 0) throw new Error('no training structures left after the validation split');
   if (options.addRadial !== undefined && options.addBlocks === undefined) throw new Error('addRadial places the functions of appended blocks: give addBlocks too');
   if (!options.initial) {

@@ -70,6 +70,10 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
   --validation FILES    comma-separated validation extxyz files (default: hold out
                         --val-fraction of the training frames, chosen with the seed)
   --val-fraction X      default 0.1
+  --augment FILES       comma-separated training-only extxyz files: their frames
+                        train but are never held out for validation, so the
+                        split of the positional files is unchanged (e.g. frames
+                        labelled by another model with tensormd label)
   --descriptor STR      blocks, default '8,-:8,a,a:8,ab,ab:4,a,b,ab'
   --cutoff RC           Å, default 5
   --width S             radial width, Å, default 1.5
@@ -151,6 +155,8 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
     const width = optionNumber(options, 'width', 1.5);
     const hidden = String(options.hidden ?? '32,16').split(',').map((h) => Number(h));
     const out = options.out;
+    const augment = typeof options.augment === 'string' ? options.augment.split(',') : undefined;
+    const trainedOn = [...positional, ...(augment ?? [])];
     const curves = typeof options.curves === 'string' ? options.curves : out.replace(/\.msgpack$/, '') + '.csv';
     const result = trainLatte({
       model: {
@@ -170,6 +176,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       addRadial: addRadial(options),
       dropTerms: dropTerms(options['drop-blocks']),
       train: positional,
+      augment,
       validation: typeof options.validation === 'string' ? options.validation.split(',') : undefined,
       validationFraction: optionNumber(options, 'val-fraction', 0.1),
       seed: optionNumber(options, 'seed', 1),
@@ -191,11 +198,11 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       freezeDescriptor: options['freeze-descriptor'] === true,
       workers: options.workers !== undefined ? workersOption(options.workers) : undefined,
       log: (line) => console.log(line),
-      onImproved: (model, rec) => saveModel(out, model, { trainedOn: positional, checkpointEpoch: rec.epoch, validation: { energyMaeMevPerAtom: rec.valEnergyMae, forceMaeEvPerA: rec.valForceMae } }),
+      onImproved: (model, rec) => saveModel(out, model, { trainedOn, checkpointEpoch: rec.epoch, validation: { energyMaeMevPerAtom: rec.valEnergyMae, forceMaeEvPerA: rec.valForceMae } }),
     });
     const best = result.history[result.bestEpoch - 1];
     saveModel(out, result.model, {
-      trainedOn: positional,
+      trainedOn,
       epochs: result.history.length,
       bestEpoch: result.bestEpoch,
       seconds: result.seconds,
