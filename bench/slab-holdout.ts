@@ -6,7 +6,8 @@
  * frame 16 (a surface outside the training slabs' range) ran into.
  *
  *   npx tsx bench/slab-holdout.ts TRAIN.xyz --latte MODEL.msgpack [--add-blocks S] [--cutoff R]
- *        [--lambdas 1e-8,1e-6,1e-4] [--trace MODEL.msgpack] [--gap 5] [--energy-weight 30]
+ *        [--lambdas 1e-8,1e-6,1e-4] [--trace MODEL.msgpack [--teacher-slabs IDEAL.xyz]] [--gap 5]
+ *        [--energy-weight 30]
  *
  * --latte: a linear model in the LATTE model's descriptors (E_i = c0 + Σ_d w_d G_id,
  *   inputs standardised on the training file) fitted by ridge least squares to energies
@@ -19,6 +20,12 @@
  *   energy MAE over all frames, for the bulk fit quality.
  * --trace: the ACE model's own fit (its basis, λ and weights, stored in the model
  *   file) refitted with each slab held out, for comparison (about a minute per slab).
+ * --teacher-slabs IDEAL.xyz (with --latte and --trace): each held-out ACE refit also
+ *   labels these unlabelled frames as `tensormd label --relax 0.01 --rattle 0,0.05,0.1
+ *   --seed 7` would (--relax, --rattle, --seed change that), and the LATTE proxy is fitted
+ *   again with them added: does ACE-labelled synthetic data carry what ACE knows about
+ *   surfaces into LATTE's descriptors? The teacher never sees the held-out slab.
+ *   (`tensormd train --augment` trains LATTE Mo with such frames.)
  * A slab is a frame whose atoms leave an empty layer wider than --gap Å (default 5)
  * along one of its cell vectors. Last line: one JSON object with every figure.
  */
@@ -28,7 +35,8 @@ import { evaluateErrors } from '../src/analysis/errors.ts';
 import { optionNumber, parseOptions } from '../src/cli/command.ts';
 import { loadModel as loadLatte } from '../potentials/latte/io.ts';
 import { extendDescriptor, prepareStructure, widenModel } from '../potentials/latte/train.ts';
-import { freezeStructure } from '../potentials/latte/train-frozen.ts';
+import { freezeStructure, type FrozenStructure } from '../potentials/latte/train-frozen.ts';
+import { labelFrames, type LabelOptions } from '../src/workflows/label.ts';
 import { loadModel as loadTrace } from '../potentials/trace/model.ts';
 import { fitTrace } from '../potentials/trace/fit.ts';
 import { Rng } from '../src/rng.ts';
@@ -37,9 +45,9 @@ import { report } from './harness.ts';
 const { options, positional } = parseOptions(process.argv.slice(2));
 const file = positional[0];
 if (!file || (typeof options.latte !== 'string' && typeof options.trace !== 'string')) {
-  throw new Error('usage: slab-holdout.ts TRAIN.xyz --latte MODEL.msgpack [--add-blocks S] [--cutoff R] [--lambdas …] [--trace MODEL.msgpack] [--gap 5]');
+  throw new Error('usage: slab-holdout.ts TRAIN.xyz --latte MODEL.msgpack [--add-blocks S] [--cutoff R] [--lambdas …] [--trace MODEL.msgpack [--teacher-slabs IDEAL.xyz]] [--gap 5]');
 }
-const known = ['latte', 'trace', 'add-blocks', 'cutoff', 'lambdas', 'gap', 'energy-weight'];
+const known = ['latte', 'trace', 'add-blocks', 'cutoff', 'lambdas', 'gap', 'energy-weight', 'teacher-slabs', 'relax', 'rattle', 'seed'];
 const unknown = Object.keys(options).filter((name) => !known.includes(name));
 if (unknown.length) throw new Error(`slab-holdout.ts: unknown option(s) ${unknown.map((n) => `--${n}`).join(', ')} (known: ${known.map((n) => `--${n}`).join(' ')})`);
 const gap = optionNumber(options, 'gap', 5);
@@ -47,6 +55,7 @@ const energyWeight = optionNumber(options, 'energy-weight', 30);
 const lambdas = (typeof options.lambdas === 'string' ? options.lambdas : '1e-8,1e-6,1e-4').split(',').map(Number);
 if (!lambdas.every((l) => l >= 0 && Number.isFinite(l))) throw new Error(`--lambdas must be non-negative numbers, got '${String(options.lambdas)}'`);
 
+const teacher = teacherOptions();
 const frames = readExtxyz(file);
 frames.forEach((f, k) => {
   if (frameEnergy(f) === undefined || frameForces(f) === undefined) throw new Error(`${file}: frame ${k} has no ${frameEnergy(f) === undefined ? 'energy' : 'forces'}; every frame needs both`);
@@ -58,8 +67,8 @@ const figures: Record<string, unknown> = { file, frames: frames.length, slabs };
 const mae = (xs: number[]): number => xs.reduce((s, x) => s + Math.abs(x), 0) / xs.length;
 const fmt = (xs: number[]): string => xs.map((x) => x.toFixed(1)).join(' ');
 
-if (typeof options.latte === 'string') {
-  const normal = latteNormalEquations(options.latte);
+const normal = typeof options.latte === 'string' ? latteNormalEquations(options.latte) : null;
+if (normal) {
   figures.latte_descriptor = normal.describe;
   console.log(`LATTE linear proxy: ${normal.describe}`);
   for (const lambda of lambdas) {
@@ -79,19 +88,43 @@ if (typeof options.trace === 'string') {
   const meta = (model.meta ?? {}) as { lambda?: number; weights?: { energy?: number; force?: number; virial?: number }; prior?: { wl?: number; wn?: number } };
   if (typeof meta.lambda !== 'number') throw new Error(`${options.trace}: the model's fit report has no λ to refit with`);
   const held: number[] = [];
+  const taught = lambdas.map((): number[] => []);
   for (const s of slabs) {
     const fit = fitTrace({ basis: model.basis, train: frames.filter((_, k) => k !== s), lambda: meta.lambda, weights: meta.weights, prior: meta.prior });
     let error = NaN;
     evaluateErrors(fit.potential, [frames[s]], { onFrame: (_, r) => { error = r.energy_error_mev_per_atom; } });
     held.push(error);
     console.log(`  ACE, slab ${s} held out: ${error.toFixed(2)} meV/atom`);
+    if (teacher) {
+      // The refitted ACE, which has not seen slab s, labels the synthetic slabs for the proxy.
+      const extra = normal!.rowsOf(labelFrames(fit.potential, teacher.frames, teacher.label));
+      lambdas.forEach((lambda, j) => taught[j].push(normal!.heldOutErrors([s], lambda, extra)[0]));
+      console.log(`    LATTE proxy with its labelled slabs: ${lambdas.map((l, j) => `λ ${l.toExponential()} ${taught[j][taught[j].length - 1].toFixed(2)}`).join(', ')} meV/atom`);
+    }
   }
   console.log(`ACE refits (${model.nFunctions} functions, λ ${meta.lambda}): held-out slab MAE ${mae(held).toFixed(2)} meV/atom [${fmt(held)}]`);
   figures.trace_functions = model.nFunctions;
   figures.trace_slab_mae = mae(held);
   figures.trace_slab_errors = held;
+  if (teacher) lambdas.forEach((lambda, j) => {
+    const tag = lambda.toExponential();
+    console.log(`LATTE proxy + ACE-labelled synthetic slabs, λ ${tag}: held-out slab MAE ${mae(taught[j]).toFixed(2)} meV/atom [${fmt(taught[j])}]`);
+    figures[`taught_lambda_${tag}_slab_mae`] = mae(taught[j]);
+    figures[`taught_lambda_${tag}_slab_errors`] = taught[j];
+  });
 }
 report(figures);
+
+/** --teacher-slabs: unlabelled frames the held-out ACE labels as `tensormd label` would (relaxed, rattled copies). */
+function teacherOptions(): { frames: Frame[]; label: LabelOptions } | null {
+  const path = options['teacher-slabs'];
+  if (path === undefined) return null;
+  if (typeof path !== 'string' || typeof options.latte !== 'string' || typeof options.trace !== 'string') {
+    throw new Error('--teacher-slabs FILE needs --latte MODEL (the proxy it extends) and --trace MODEL (the teacher)');
+  }
+  const rattle = (typeof options.rattle === 'string' ? options.rattle : '0,0.05,0.1').split(',').map(Number);
+  return { frames: readExtxyz(path), label: { relaxFmax: optionNumber(options, 'relax', 0.01), rattle, seed: optionNumber(options, 'seed', 7) } };
+}
 
 /** Widest empty layer (Å) between the atoms' planes along any periodic cell vector. */
 function vacuumWidth(f: Frame): number {
@@ -114,7 +147,13 @@ function vacuumWidth(f: Frame): number {
  * here, not the streaming QR of `tensormd fit`: a QR cannot remove rows, and refactoring
  * the whole design per held-out set is what this avoids). Column 0 is the per-atom constant.
  */
-function latteNormalEquations(path: string): { describe: string; heldOutErrors(out: number[], lambda: number): number[] } {
+function latteNormalEquations(path: string): {
+  describe: string;
+  /** The normal-equation pieces of further (labelled) frames, to add to a fit. */
+  rowsOf(labelled: Frame[]): NormalPart;
+  /** Energy errors (meV/atom) of the frames `out` when they are held out of the fit (and `extra` added to it). */
+  heldOutErrors(out: number[], lambda: number, extra?: NormalPart): number[];
+} {
   let { model } = loadLatte(path);
   if (options.cutoff !== undefined) model = widenModel(model, { cutoff: optionNumber(options, 'cutoff', model.config.cutoff) });
   const elements = [...model.config.elements], rc = model.config.cutoff;
@@ -137,14 +176,15 @@ function latteNormalEquations(path: string): { describe: string; heldOutErrors(o
   });
   // Standardised on the frames' per-atom averages, as the proxy's columns.
   const scale = Float64Array.from(mean, (m, d) => 1 / (Math.sqrt(Math.max(sq[d] - m * m, 0)) + 1e-30));
-  const row = new Float64Array(P);
-  frozen.forEach((fs, k) => {
-    const n = fs.nLocal, A = ata.subarray(k * P * P, (k + 1) * P * P), b = atb.subarray(k * P, (k + 1) * P);
+  /** Adds one frame's energy and force rows (weighted as `tensormd fit` weighs them) to A, b. */
+  const addFrame = (fs: FrozenStructure, frameEnergyEv: number, A: Float64Array, b: Float64Array): void => {
+    const n = fs.nLocal, row = new Float64Array(P), sums = new Float64Array(D);
+    for (let i = 0; i < n; i++) for (let d = 0; d < D; d++) sums[d] += fs.G[i * D + d];
     // Energy row: Σ_i of the atom's columns, weighted w_E/√N.
     const w = energyWeight / Math.sqrt(n);
     row[0] = n * w;
-    for (let d = 0; d < D; d++) row[d + 1] = (gsum[k * D + d] - n * mean[d]) * scale[d] * w;
-    addOuter(A, b, row, energy[k] * w, P);
+    for (let d = 0; d < D; d++) row[d + 1] = (sums[d] - n * mean[d]) * scale[d] * w;
+    addOuter(A, b, row, frameEnergyEv * w, P);
     // Force rows: F_kc = −Σ_i Σ_d w_d ∂G_id/∂x_kc (the constant has no force).
     const F = new Float64Array(3 * n * P);
     for (let bl = 0; bl < fs.blockAtom.length; bl++) {
@@ -154,7 +194,8 @@ function latteNormalEquations(path: string): { describe: string; heldOutErrors(o
       }
     }
     for (let r = 0; r < 3 * n; r++) addOuter(A, b, F.subarray(r * P, (r + 1) * P), fs.source.forces[r], P);
-  });
+  };
+  frozen.forEach((fs, k) => addFrame(fs, energy[k], ata.subarray(k * P * P, (k + 1) * P * P), atb.subarray(k * P, (k + 1) * P)));
   const total = new Float64Array(P * P), totalB = new Float64Array(P);
   for (let k = 0; k < K; k++) {
     for (let q = 0; q < P * P; q++) total[q] += ata[k * P * P + q];
@@ -162,8 +203,17 @@ function latteNormalEquations(path: string): { describe: string; heldOutErrors(o
   }
   return {
     describe: model.describe(),
-    heldOutErrors(out, lambda) {
+    rowsOf(labelled) {
+      const part = { A: new Float64Array(P * P), b: new Float64Array(P) };
+      labelled.forEach((f, k) => addFrame(freezeStructure(model, prepareStructure(f, `labelled frame ${k}`, elements, rc)), frameEnergy(f)!, part.A, part.b));
+      return part;
+    },
+    heldOutErrors(out, lambda, extra) {
       const A = total.slice(), b = totalB.slice();
+      if (extra) {
+        for (let q = 0; q < P * P; q++) A[q] += extra.A[q];
+        for (let q = 0; q < P; q++) b[q] += extra.b[q];
+      }
       for (const k of out) {
         for (let q = 0; q < P * P; q++) A[q] -= ata[k * P * P + q];
         for (let q = 0; q < P; q++) b[q] -= atb[k * P + q];
@@ -181,6 +231,9 @@ function latteNormalEquations(path: string): { describe: string; heldOutErrors(o
     },
   };
 }
+
+/** AᵀA and Aᵀb of some rows of the proxy's least-squares problem. */
+interface NormalPart { A: Float64Array; b: Float64Array }
 
 function addOuter(A: Float64Array, b: Float64Array, x: Float64Array, y: number, P: number): void {
   for (let p = 0; p < P; p++) {
