@@ -8,6 +8,7 @@ import { LossEvaluator, fitStatistics, prepareSystem, readTrainingFrames, trainL
 import { decodeModel, encodeModel, loadModel, saveModel } from '../potentials/latte/io.ts';
 import { LattePotential, latteFromSpec } from '../potentials/latte/potential.ts';
 import { ForceEvaluator } from '../src/forces.ts';
+import { trainCommand } from '../src/cli/train.ts';
 import { System } from '../src/system.ts';
 import { Rng } from '../src/rng.ts';
 import { formatExtxyz, systemToFrame } from '../src/io/extxyz.ts';
@@ -132,7 +133,7 @@ describe('LATTE training', () => {
 });
 
 describe('LATTE training-only (augment) files', () => {
-  it('train but are never held out: the split of the other files and its validation loss are unchanged', () => {
+  it('train but are never held out: the split of the other files and its validation loss are unchanged', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'latte-augment-'));
     const write = (name: string, count: number, seed: number): string => {
       const frames = ljData(count, seed).map((d) => {
@@ -160,6 +161,7 @@ describe('LATTE training-only (augment) files', () => {
     // The extra frames are in the training loss (a different mean over more structures).
     expect(withExtra.history[0].trainLoss).not.toBe(without.history[0].trainLoss);
     expect(() => run([join(dir, 'missing.xyz')])).toThrow(/missing\.xyz/);
+    await expect(trainCommand.run([file, '--out', join(dir, 'x.msgpack'), '--augment'])).rejects.toThrow(/--augment needs comma-separated extxyz files/);
   });
 });
 

@@ -155,6 +155,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
     const width = optionNumber(options, 'width', 1.5);
     const hidden = String(options.hidden ?? '32,16').split(',').map((h) => Number(h));
     const out = options.out;
+    if (options.augment === true) throw new Error('train: --augment needs comma-separated extxyz files');
     const augment = typeof options.augment === 'string' ? options.augment.split(',') : undefined;
     const trainedOn = [...positional, ...(augment ?? [])];
     const curves = typeof options.curves === 'string' ? options.curves : out.replace(/\.msgpack$/, '') + '.csv';
