@@ -161,30 +161,29 @@ function latteNormalEquations(path: string): {
   if (typeof options['add-blocks'] === 'string') model = extendDescriptor(model, options['add-blocks'], prepared, 1);
   if (model.nSpecies !== 1) throw new Error(`${path}: the linear proxy handles one species; the model has ${model.nSpecies}`);
   const D = model.nDescriptors, P = D + 1, K = frames.length;
-  const atoms = new Float64Array(K), energy = new Float64Array(K), gsum = new Float64Array(K * D);
   const ata = new Float64Array(K * P * P), atb = new Float64Array(K * P);
   const mean = new Float64Array(D), sq = new Float64Array(D);
-  const frozen = prepared.map((s, k) => {
-    const fs = freezeStructure(model, s);
-    atoms[k] = fs.nLocal;
-    energy[k] = frameEnergy(frames[k])!;
-    for (let i = 0; i < fs.nLocal; i++) {
-      for (let d = 0; d < D; d++) { const g = fs.G[i * D + d]; gsum[k * D + d] += g; }
-    }
-    for (let d = 0; d < D; d++) { const g = gsum[k * D + d] / fs.nLocal; mean[d] += g / K; sq[d] += (g * g) / K; }
-    return fs;
+  /** Σ_i G_id over a structure's atoms. */
+  const atomSums = (fs: FrozenStructure): Float64Array => {
+    const sums = new Float64Array(D);
+    for (let i = 0; i < fs.nLocal; i++) for (let d = 0; d < D; d++) sums[d] += fs.G[i * D + d];
+    return sums;
+  };
+  const frozen = prepared.map((s) => freezeStructure(model, s));
+  const gsum = frozen.map(atomSums);
+  gsum.forEach((sums, k) => {
+    for (let d = 0; d < D; d++) { const g = sums[d] / frozen[k].nLocal; mean[d] += g / K; sq[d] += (g * g) / K; }
   });
   // Standardised on the frames' per-atom averages, as the proxy's columns.
   const scale = Float64Array.from(mean, (m, d) => 1 / (Math.sqrt(Math.max(sq[d] - m * m, 0)) + 1e-30));
   /** Adds one frame's energy and force rows (weighted as `tensormd fit` weighs them) to A, b. */
-  const addFrame = (fs: FrozenStructure, frameEnergyEv: number, A: Float64Array, b: Float64Array): void => {
-    const n = fs.nLocal, row = new Float64Array(P), sums = new Float64Array(D);
-    for (let i = 0; i < n; i++) for (let d = 0; d < D; d++) sums[d] += fs.G[i * D + d];
+  const addFrame = (fs: FrozenStructure, sums: Float64Array, A: Float64Array, b: Float64Array): void => {
+    const n = fs.nLocal, row = new Float64Array(P);
     // Energy row: Σ_i of the atom's columns, weighted w_E/√N.
     const w = energyWeight / Math.sqrt(n);
     row[0] = n * w;
     for (let d = 0; d < D; d++) row[d + 1] = (sums[d] - n * mean[d]) * scale[d] * w;
-    addOuter(A, b, row, frameEnergyEv * w, P);
+    addOuter(A, b, row, fs.source.energy * w, P);
     // Force rows: F_kc = −Σ_i Σ_d w_d ∂G_id/∂x_kc (the constant has no force).
     const F = new Float64Array(3 * n * P);
     for (let bl = 0; bl < fs.blockAtom.length; bl++) {
@@ -195,7 +194,7 @@ function latteNormalEquations(path: string): {
     }
     for (let r = 0; r < 3 * n; r++) addOuter(A, b, F.subarray(r * P, (r + 1) * P), fs.source.forces[r], P);
   };
-  frozen.forEach((fs, k) => addFrame(fs, energy[k], ata.subarray(k * P * P, (k + 1) * P * P), atb.subarray(k * P, (k + 1) * P)));
+  frozen.forEach((fs, k) => addFrame(fs, gsum[k], ata.subarray(k * P * P, (k + 1) * P * P), atb.subarray(k * P, (k + 1) * P)));
   const total = new Float64Array(P * P), totalB = new Float64Array(P);
   for (let k = 0; k < K; k++) {
     for (let q = 0; q < P * P; q++) total[q] += ata[k * P * P + q];
@@ -205,7 +204,10 @@ function latteNormalEquations(path: string): {
     describe: model.describe(),
     rowsOf(labelled) {
       const part = { A: new Float64Array(P * P), b: new Float64Array(P) };
-      labelled.forEach((f, k) => addFrame(freezeStructure(model, prepareStructure(f, `labelled frame ${k}`, elements, rc)), frameEnergy(f)!, part.A, part.b));
+      labelled.forEach((f, k) => {
+        const fs = freezeStructure(model, prepareStructure(f, `labelled frame ${k}`, elements, rc));
+        addFrame(fs, atomSums(fs), part.A, part.b);
+      });
       return part;
     },
     heldOutErrors(out, lambda, extra) {
@@ -224,9 +226,10 @@ function latteNormalEquations(path: string): {
       for (let q = 1; q < P; q++) A[q * P + q] += (lambda * trace) / P;
       const c = choleskySolve(A, b, P);
       return out.map((k) => {
-        let e = c[0] * atoms[k];
-        for (let d = 0; d < D; d++) e += c[d + 1] * (gsum[k * D + d] - atoms[k] * mean[d]) * scale[d];
-        return (1000 * (e - energy[k])) / atoms[k];
+        const n = frozen[k].nLocal;
+        let e = c[0] * n;
+        for (let d = 0; d < D; d++) e += c[d + 1] * (gsum[k][d] - n * mean[d]) * scale[d];
+        return (1000 * (e - frozen[k].source.energy)) / n;
       });
     },
   };

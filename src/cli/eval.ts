@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { unpack } from 'msgpackr';
 import { parse as parseYaml } from 'yaml';
 import { evaluateErrors, type FrameError } from '../analysis/errors.ts';
-import { readExtxyz } from '../io/extxyz.ts';
+import { readExtxyzFiles } from '../io/extxyz.ts';
 import '../../potentials/builtin.ts';
 import { loadPotential } from '../../potentials/registry.ts';
 import type { PotentialSpec } from '../../potentials/potential.ts';
@@ -37,9 +37,7 @@ JSON object with the figures.
     }
     const spec = typeof options.model === 'string' ? modelSpec(options.model) : potentialSpec(String(options.potential));
     const potential = await loadPotential(spec);
-    const perFile = positional.map((p) => readExtxyz(p));
-    const frames = perFile.flat();
-    const names = perFile.flatMap((fs, k) => fs.map((_, i) => `${positional[k]}: frame ${i}`));
+    const { frames, names } = readExtxyzFiles(positional);
     const onFrame = options['per-frame'] === true
       ? (i: number, r: FrameError) => console.log(`${names[i]}  ${r.atoms} atoms  E ${r.reference_energy_ev_per_atom.toFixed(4)} eV/atom  ΔE ${r.energy_error_mev_per_atom.toFixed(2)} meV/atom  F MAE ${r.force_mae_ev_per_a.toFixed(4)} eV/Å`)
       : undefined;

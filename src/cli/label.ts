@@ -1,5 +1,5 @@
 /** `tensormd label`: frames labelled by a potential, as synthetic training data. */
-import { readExtxyz, writeExtxyz } from '../io/extxyz.ts';
+import { readExtxyzFiles, writeExtxyz } from '../io/extxyz.ts';
 import { labelFrames } from '../workflows/label.ts';
 import '../../potentials/builtin.ts';
 import { loadPotential } from '../../potentials/registry.ts';
@@ -42,11 +42,10 @@ and label_rattle (σ, Å) and label_relaxed_fmax are added.
     }
     const spec = typeof options.model === 'string' ? modelSpec(options.model) : potentialSpec(String(options.potential));
     const potential = await loadPotential(spec);
-    const perFile = positional.map((p) => readExtxyz(p));
-    const names = perFile.flatMap((fs, k) => fs.map((_, i) => `${positional[k]}: frame ${i}`));
+    const { frames, names } = readExtxyzFiles(positional);
     const rattle = typeof options.rattle === 'string' ? options.rattle.split(',').map(Number) : [0];
     if (rattle.some((s) => !Number.isFinite(s))) throw new Error(`label: --rattle needs comma-separated numbers (Å), got '${String(options.rattle)}'`);
-    const labelled = labelFrames(potential, perFile.flat(), {
+    const labelled = labelFrames(potential, frames, {
       relaxFmax: options.relax !== undefined ? optionNumber(options, 'relax', 0) : undefined,
       maxSteps: optionNumber(options, 'max-steps', 2000),
       rattle,

@@ -51,6 +51,12 @@ export class ExtxyzError extends Error {
   }
 }
 
+/** Every frame of several files, in order, with a name for each (`PATH: frame K`) for messages. */
+export function readExtxyzFiles(paths: readonly string[]): { frames: Frame[]; names: string[] } {
+  const perFile = paths.map((p) => readExtxyz(p));
+  return { frames: perFile.flat(), names: perFile.flatMap((fs, k) => fs.map((_, i) => `${paths[k]}: frame ${i}`)) };
+}
+
 // ---------------------------------------------------------------------------
 // Reading
 

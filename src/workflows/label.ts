@@ -83,7 +83,10 @@ export function labelFrames(potential: Potential, frames: readonly Frame[], opti
   return out;
 }
 
-/** The source frame's info without its own labels (they would contradict the new ones). */
+/**
+ * The source frame's info without its labels (they would contradict the new ones), and
+ * without time and step, which systemToFrame writes from the system.
+ */
 function infoWithoutLabels(info: Frame['info']): Record<string, InfoValue> {
   const kept: Record<string, InfoValue> = {};
   for (const [key, value] of Object.entries(info)) {
