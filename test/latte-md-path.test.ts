@@ -136,6 +136,20 @@ describe('LATTE MD path equals the general path (to 1e-12 relative)', () => {
     expectSamePaths(mixedWidthModel({ hidden: [5], activation: 'silu' }, 75, PATTERN_RANK2), randomStructure(76));
   });
 
+  it('weights that are exactly zero (left out of the generated code): scattered, a whole input column, a neuron\'s row, all of a neuron\'s outputs', () => {
+    const model = mixedWidthModel({ hidden: [6, 5] }, 77);
+    const D = model.nDescriptors, th = model.theta, rng = new Rng(78);
+    for (let t = 0; t < model.nSpecies; t++) {
+      const w0 = model.layerOffset[3 * t], w1 = model.layerOffset[3 * t + 1], w2 = model.layerOffset[3 * t + 2];
+      for (let k = w0; k < w2 + 5; k++) if (rng.uniform() < 0.3) th[k] = 0;
+      for (let k = 0; k < 6; k++) th[w0 + k * D + 2] = 0; // input 2 feeds nothing: its ∂E/∂G sum is empty
+      for (let q = 0; q < D; q++) th[w0 + 4 * D + q] = 0; // neuron 4 of layer 1 sees only its bias
+      for (let k = 0; k < 5; k++) th[w1 + k * 6 + 1] = 0; // neuron 1 of layer 1 feeds nothing
+      th[w2 + 3] = -0;
+    }
+    expectSamePaths(model, randomStructure(79));
+  });
+
   it('functions merged in the MD path (same rank, centre and width, proportional species weights) and those that must not be', () => {
     // PATTERN_RANK2 functions: rank 0: 0–2; rank 1: 3–8 (a,a), 15–18 (a,b,ab); rank 2: 9–14, 19–20.
     const model = mixedWidthModel({}, 53, PATTERN_RANK2);

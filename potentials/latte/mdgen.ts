@@ -174,7 +174,10 @@ export interface MlpKernel {
 /**
  * One species' MLP as straight-line code. Scratch S holds, per layer l ≥ 1, its
  * activations, then the activation derivatives (overwritten by the deltas in the
- * backward pass). The operations are those of mlpForward and mlpBackward in order.
+ * backward pass). The operations are those of mlpForward and mlpBackward in order,
+ * less the products with a weight that is exactly zero: a merged ensemble's
+ * block-diagonal layers (ensemble.ts) then cost what its members' do. Leaving out
+ * 0·a (a finite) changes no sum beyond the sign of a zero.
  */
 export function compileMlp(spec: MlpSpec): MlpKernel {
   const { sizes, theta: th, mean, invStd, so, outScale, activation } = spec;
@@ -208,7 +211,7 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
       if (l === L - 1) {
         // Linear output (one neuron): z = b + Σ w·a, E = z·outScale.
         const terms = [lit(B(l, 0))];
-        for (let q = 0; q < nin; q++) terms.push(`${lit(W(l, 0, q))} * a${q}`);
+        for (let q = 0; q < nin; q++) if (W(l, 0, q) !== 0) terms.push(`${lit(W(l, 0, q))} * a${q}`);
         body.push(`const z = ${terms.join(' + ')};`);
         body.push(`S[${int(out)}] = z * ${lit(outScale)};`);
       } else {
@@ -219,8 +222,8 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
           for (let k = g0; k < g1; k++) body.push(`let z${k - g0} = ${lit(B(l, k))};`);
           for (let q = 0; q < nin; q++) {
             const line: string[] = [];
-            for (let k = g0; k < g1; k++) line.push(`z${k - g0} += ${lit(W(l, k, q))} * a${q};`);
-            body.push(line.join(' '));
+            for (let k = g0; k < g1; k++) if (W(l, k, q) !== 0) line.push(`z${k - g0} += ${lit(W(l, k, q))} * a${q};`);
+            if (line.length) body.push(line.join(' '));
           }
           for (let k = g0; k < g1; k++) {
             const z = `z${k - g0}`, ia = int(offA[l + 1] + k), id = int(offD[l + 1] + k);
@@ -246,10 +249,11 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
       for (let k = 0; k < nout; k++) body.push(l === L - 1 ? `const d${k} = ${lit(outScale)};` : `const d${k} = S[${int(offD[l + 1] + k)}];`);
       for (let q = q0; q < q1; q++) {
         const terms: string[] = [];
-        for (let k = 0; k < nout; k++) terms.push(`${lit(W(l, k, q))} * d${k}`);
+        for (let k = 0; k < nout; k++) if (W(l, k, q) !== 0) terms.push(`${lit(W(l, k, q))} * d${k}`);
         // s = 0; s += …: 0 + x = x (−0 aside, as in the loop code).
-        if (l > 0) body.push(`S[${int(offD[l] + q)}] *= 0 + ${terms.join(' + ')};`);
-        else body.push(`dG[${int(q)}] = (0 + ${terms.join(' + ')}) * ${lit(invStd[so + q])};`);
+        const sum = ['0', ...terms].join(' + ');
+        if (l > 0) body.push(`S[${int(offD[l] + q)}] *= ${sum};`);
+        else body.push(`dG[${int(q)}] = (${sum}) * ${lit(invStd[so + q])};`);
       }
       bwd.push(compile<Chunk2>(['S', 'dG'], body));
     }
