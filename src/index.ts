@@ -57,6 +57,7 @@ export { reduceCell, reduceCellInPlace, maxSkew } from './cell-reduce.ts';
 export * from '../potentials/trace/index.ts';
 export { LattePotential, latteFromSpec } from '../potentials/latte/potential.ts';
 export { trainLatte } from '../potentials/latte/train.ts';
+export { averageModels } from '../potentials/latte/ensemble.ts';
 export { ParallelForceEvaluator, type ParallelOptions } from './parallel/evaluator.ts';
 export { WorkerPool } from './parallel/pool.ts';
 export { runReplicas, type Replica, type ReplicaOptions, type ReplicaSummary } from './parallel/replicas.ts';

@@ -2,13 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from './command.ts';
+import { ensembleCommand } from './ensemble.ts';
 import { evalCommand } from './eval.ts';
 import { labelCommand } from './label.ts';
 import { fitCommand } from './fit.ts';
 import { trainCommand } from './train.ts';
 import { runCommand } from './run.ts';
 
-const COMMANDS: Command[] = [runCommand, evalCommand, fitCommand, trainCommand, labelCommand];
+const COMMANDS: Command[] = [runCommand, evalCommand, fitCommand, trainCommand, labelCommand, ensembleCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
