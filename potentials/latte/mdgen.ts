@@ -52,6 +52,35 @@ export function compile<F>(params: readonly string[], body: readonly string[]): 
   return new Function(...params, `'use strict';\n${body.join('\n')}`) as F;
 }
 
+/** How many of values(0 … n−1) are not zero. */
+function countNonzero(n: number, value: (k: number) => number): number {
+  let c = 0;
+  for (let k = 0; k < n; k++) if (value(k) !== 0) c++;
+  return c;
+}
+
+/** Whether some value(k), k in [k0, k1), is not zero. */
+function someNonzero(k0: number, k1: number, value: (k: number) => number): boolean {
+  for (let k = k0; k < k1; k++) if (value(k) !== 0) return true;
+  return false;
+}
+
+/**
+ * Splits 0 … n−1 into consecutive ranges of about CHUNK_TERMS terms (item k having
+ * terms(k), counted as at least 1): generated functions small enough to be optimised.
+ */
+function chunkRanges(n: number, terms: (k: number) => number): [number, number][] {
+  const ranges: [number, number][] = [];
+  let start = 0, count = 0;
+  for (let k = 0; k < n; k++) {
+    const t = Math.max(1, terms(k));
+    if (k > start && count + t > CHUNK_TERMS) { ranges.push([start, k]); start = k; count = 0; }
+    count += t;
+  }
+  if (n > start) ranges.push([start, n]);
+  return ranges;
+}
+
 /** Calls the chunks in order (fixed arity: a rest parameter would allocate per call). */
 function join2(chunks: Chunk2[]): Chunk2 {
   if (chunks.length === 1) return chunks[0];
@@ -196,14 +225,15 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
   const W = (l: number, k: number, q: number): number => th[woff[l] + k * sizes[l] + q];
   const B = (l: number, k: number): number => th[woff[l] + sizes[l] * sizes[l + 1] + k];
 
-  // Forward: per layer, chunks of neurons; each chunk loads its inputs into locals.
+  // Forward: per layer, chunks of neurons; each chunk loads the inputs its weights use into locals.
   const fwd: Chunk2[] = [];
   for (let l = 0; l < L; l++) {
-    const nin = sizes[l], nout = sizes[l + 1], per = Math.max(1, Math.floor(CHUNK_TERMS / nin));
-    for (let k0 = 0; k0 < nout; k0 += per) {
-      const k1 = Math.min(nout, k0 + per);
+    const nin = sizes[l], nout = sizes[l + 1];
+    const rowTerms = (k: number) => countNonzero(nin, (q) => W(l, k, q));
+    for (const [k0, k1] of chunkRanges(nout, rowTerms)) {
       const body: string[] = [];
       for (let q = 0; q < nin; q++) {
+        if (!someNonzero(k0, k1, (k) => W(l, k, q))) continue;
         body.push(l === 0
           ? `const a${q} = (G[${int(q)}] - ${lit(mean[so + q])}) * ${lit(invStd[so + q])};`
           : `const a${q} = S[${int(offA[l] + q)}];`);
@@ -242,11 +272,14 @@ export function compileMlp(spec: MlpSpec): MlpKernel {
   // hidden layers δ_q = dact_q·s_q, the input layer ∂E/∂G_q = s_q·invStd_q.
   const bwd: Chunk2[] = [];
   for (let l = L - 1; l >= 0; l--) {
-    const nin = sizes[l], nout = sizes[l + 1], per = Math.max(1, Math.floor(CHUNK_TERMS / nout));
-    for (let q0 = 0; q0 < nin; q0 += per) {
-      const q1 = Math.min(nin, q0 + per);
+    const nin = sizes[l], nout = sizes[l + 1];
+    const columnTerms = (q: number) => countNonzero(nout, (k) => W(l, k, q));
+    for (const [q0, q1] of chunkRanges(nin, columnTerms)) {
       const body: string[] = [];
-      for (let k = 0; k < nout; k++) body.push(l === L - 1 ? `const d${k} = ${lit(outScale)};` : `const d${k} = S[${int(offD[l + 1] + k)}];`);
+      for (let k = 0; k < nout; k++) {
+        if (!someNonzero(q0, q1, (q) => W(l, k, q))) continue;
+        body.push(l === L - 1 ? `const d${k} = ${lit(outScale)};` : `const d${k} = S[${int(offD[l + 1] + k)}];`);
+      }
       for (let q = q0; q < q1; q++) {
         const terms: string[] = [];
         for (let k = 0; k < nout; k++) if (W(l, k, q) !== 0) terms.push(`${lit(W(l, k, q))} * d${k}`);
