@@ -34,7 +34,7 @@ for (const el of elements) {
   console.log(
     `${el}: E MAE ${r.energy_mae_mev_per_atom.toFixed(2)} meV/atom (GAP ${b.gapE}, MTP ${b.mtpE}; ×${ratioE.toFixed(2)} the better), ` +
       `F MAE ${r.force_mae_ev_per_a.toFixed(4)} eV/Å (GAP ${b.gapF}, MTP ${b.mtpF}; ×${ratioF.toFixed(2)}) — ${model.describe()}, ` +
-      `trained ${String(meta.epochs ?? meta.checkpointEpoch ?? '?')} epochs`,
+      (Array.isArray(meta.ensemble) ? `the mean of ${meta.ensemble.length} models` : `trained ${String(meta.epochs ?? meta.checkpointEpoch ?? '?')} epochs`),
   );
   figures[`${el}_energy_mae_mev_per_atom`] = r.energy_mae_mev_per_atom;
   figures[`${el}_force_mae_ev_per_a`] = r.force_mae_ev_per_a;
