@@ -9,7 +9,7 @@
  * layers K times wider, which MD, eval and the model file format take as they are; it
  * computes the descriptor once, and only the MLP's cost grows.
  */
-import { LatteModel } from './model.ts';
+import { LatteModel, firstBitDifference } from './model.ts';
 
 /**
  * One model whose energies (and so forces and virials) are the mean of the members'.
@@ -43,7 +43,7 @@ export function averageModels(members: readonly LatteModel[], names?: readonly s
         const last = l === L - 1;
         // Member k's block: its rows [k·nout, (k+1)·nout) (one shared output row in the
         // last layer), its columns [k·nin, (k+1)·nin) (all inputs in the first layer).
-        const Nin = l === 0 ? nin : K * nin, Nout = last ? 1 : K * nout;
+        const Nin = merged.layerSizes[l], Nout = merged.layerSizes[l + 1];
         const row0 = last ? 0 : k * nout, col0 = l === 0 ? 0 : k * nin;
         const scale = last ? m.outScale[t] / (K * first.outScale[t]) : 1;
         for (let r = 0; r < nout; r++) {
@@ -63,16 +63,12 @@ function checkSameDescriptor(a: LatteModel, b: LatteModel, nameA: string, nameB:
       throw new Error(`averageModels: ${nameB} has config ${key} ${JSON.stringify(cb[key])}, ${nameA} has ${JSON.stringify(ca[key])} (members must share their configuration)`);
     }
   }
-  const differs = (x: Float64Array, y: Float64Array, n: number) => {
-    for (let k = 0; k < n; k++) if (!Object.is(x[k], y[k])) return k;
-    return -1;
-  };
-  const p = differs(a.theta, b.theta, a.offMlp[0]);
+  const p = firstBitDifference(a.theta, 0, b.theta, 0, a.offMlp[0]);
   if (p >= 0) {
     throw new Error(`averageModels: ${nameB}'s descriptor parameters differ from ${nameA}'s (entry ${p}: ${b.theta[p]} vs ${a.theta[p]}); members must share one descriptor (train them from one model with --freeze-descriptor)`);
   }
   for (const [field, x, y] of [['mean', a.mean, b.mean], ['invStd', a.invStd, b.invStd]] as const) {
-    const q = differs(x, y, x.length);
+    const q = firstBitDifference(x, 0, y, 0, x.length);
     if (q >= 0) throw new Error(`averageModels: ${nameB}'s input standardisation (${field}, entry ${q}) differs from ${nameA}'s; members must share one descriptor and its standardisation`);
   }
 }

@@ -125,10 +125,15 @@ export interface EvaluateOptions {
   descriptorOnly?: boolean;
 }
 
-/** a[ao..ao+n) and b[bo..bo+n) hold the same bits (−0 ≠ +0, NaN = NaN). */
+/** First k < n where a[ao + k] and b[bo + k] differ in their bits (−0 ≠ +0, NaN = NaN), or −1. */
+export function firstBitDifference(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): number {
+  for (let k = 0; k < n; k++) if (!Object.is(a[ao + k], b[bo + k])) return k;
+  return -1;
+}
+
+/** a[ao..ao+n) and b[bo..bo+n) hold the same bits. */
 function sameBits(a: Float64Array, ao: number, b: Float64Array, bo: number, n: number): boolean {
-  for (let k = 0; k < n; k++) if (!Object.is(a[ao + k], b[bo + k])) return false;
-  return true;
+  return firstBitDifference(a, ao, b, bo, n) < 0;
 }
 
 export class LatteModel {
