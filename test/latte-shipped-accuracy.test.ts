@@ -18,8 +18,9 @@ import { DATASETS } from './oracles/datasets.ts';
  * stage was continued in Cu.cont6) and 0.217 / 0.0174 (Cu.cont6, before the narrow radial
  * functions of Cu.cont7), Mo 4.13 / 0.170,
  * 4.15 / 0.138 (before the rank-3/4 blocks) and 3.14 / 0.1104 (Mo.cont2, before the
- * ACE-labelled synthetic slabs of Mo.cont3) and 3.05 / 0.1099 (Mo.cont3 alone, before the
- * three-member ensemble) (meV/atom, eV/Å). The Si, Cu and Mo force bounds
+ * ACE-labelled synthetic slabs of Mo.cont3), 3.05 / 0.1099 (Mo.cont3 alone, before the
+ * three-member ensemble) and 2.92 / 0.1098 (that ensemble, before the ACE-labelled perturbed
+ * surfaces of Mo.cont4) (meV/atom, eV/Å). The Si, Cu and Mo force bounds
  * are within the issue's targets (≤ 1.25× the better of GAP and MTP: 0.075, 0.0125 and 0.1125 eV/Å),
  * and the Si and Cu energy bounds are below their targets (2.76 and 0.51 meV/atom).
  */
@@ -28,7 +29,7 @@ const DATA = DATASETS;
 const SHIPPED = [
   { element: 'Si', frames: 25, energyMevPerAtom: 2.62, forceEvPerA: 0.0747 },
   { element: 'Cu', frames: 31, energyMevPerAtom: 0.242, forceEvPerA: 0.0104 },
-  { element: 'Mo', frames: 23, energyMevPerAtom: 2.92, forceEvPerA: 0.1098 },
+  { element: 'Mo', frames: 23, energyMevPerAtom: 2.85, forceEvPerA: 0.1095 },
 ];
 
 describe('shipped LATTE models, zuo2020 test splits', () => {
