@@ -4,10 +4,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LatteModel } from '../potentials/latte/model.ts';
-import { LossEvaluator, fitStatistics, prepareSystem, readTrainingFrames, trainLatte, trainModel } from '../potentials/latte/train.ts';
+import { LossEvaluator, fitStatistics, prepareSystem, readTrainingFrames, validationSplit, trainLatte, trainModel } from '../potentials/latte/train.ts';
 import { decodeModel, encodeModel, loadModel, saveModel } from '../potentials/latte/io.ts';
 import { LattePotential, latteFromSpec } from '../potentials/latte/potential.ts';
 import { ForceEvaluator } from '../src/forces.ts';
+import { evaluateErrors } from '../src/analysis/errors.ts';
 import { trainCommand } from '../src/cli/train.ts';
 import { System } from '../src/system.ts';
 import { Rng } from '../src/rng.ts';
@@ -149,6 +150,15 @@ describe('LATTE training-only (augment) files', () => {
       train: [file], validationFraction: 0.34, seed: 11, epochs: 2, batchSize: 2,
       curves: join(dir, 'base.csv'),
     });
+    // validationSplit names the frames the run held out: its best epoch's validation MAE
+    // is measured again on them (bench/latte-validation.ts does this for shipped models).
+    const frames = readTrainingFrames([file]);
+    const held = validationSplit(frames.length, 0.34, new Rng(11)).validation.map((k) => frames[k].frame);
+    expect(held.length).toBe(base.validationStructures);
+    const again = evaluateErrors(new LattePotential(base.model), held);
+    const best = base.history[base.bestEpoch - 1];
+    expect(again.energy_mae_mev_per_atom).toBeCloseTo(best.valEnergyMae, 9);
+    expect(again.force_mae_ev_per_a).toBeCloseTo(best.valForceMae, 12);
     const run = (augment?: string[]): ReturnType<typeof trainLatte> => trainLatte({
       model: { cutoff: 9, width: 1, hidden: [1], descriptor: '1,-' }, initial: base.model,
       train: [file], augment, validationFraction: 0.34, seed: 11, epochs: 1, learningRate: 0, optimizer: 'adam',

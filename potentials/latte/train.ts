@@ -719,12 +719,9 @@ export function trainLatte(options: TrainOptions): TrainResult {
   let validation = valFrames.map(prep);
   const rng = new Rng(seed);
   if (!options.validation) {
-    const fraction = options.validationFraction ?? 0.1;
-    if (!(fraction >= 0 && fraction < 1)) throw new Error(`validationFraction must be in [0, 1), got ${fraction}`);
-    const order = shuffle(train.length, rng);
-    const nVal = Math.round(fraction * train.length);
-    validation = order.slice(0, nVal).map((k) => train[k]);
-    train = order.slice(nVal).map((k) => train[k]);
+    const split = validationSplit(train.length, options.validationFraction ?? 0.1, rng);
+    validation = split.validation.map((k) => train[k]);
+    train = split.train.map((k) => train[k]);
   }
   train = [...train, ...augmentFrames.map(prep)];
   if (train.length === 0) throw new Error('no training structures left after the validation split');
@@ -738,6 +735,19 @@ export function trainLatte(options: TrainOptions): TrainResult {
   const kept = options.dropTerms?.length ? dropDescriptorTerms(model, options.dropTerms) : model;
   const trained = options.addBlocks !== undefined ? extendDescriptor(kept, options.addBlocks, train, seed, options.addRadial) : kept;
   return trainModel(trained, train, validation, { ...options, seed }, rng);
+}
+
+/**
+ * The frames trainLatte holds out when no validation files are given: a seeded shuffle of
+ * 0 … n−1, the first round(fraction·n) for validation. `rng` is the training's own stream
+ * (new Rng(seed)), so with the same seed this is the split a training run used, and a
+ * model's validation figures can be measured again afterwards (bench/latte-validation.ts).
+ */
+export function validationSplit(n: number, fraction: number, rng: Rng): { validation: number[]; train: number[] } {
+  if (!(fraction >= 0 && fraction < 1)) throw new Error(`validationFraction must be in [0, 1), got ${fraction}`);
+  const order = shuffle(n, rng);
+  const nVal = Math.round(fraction * n);
+  return { validation: order.slice(0, nVal), train: order.slice(nVal) };
 }
 
 /** The optimisation loop over prepared structures (a model already initialised and standardised). */

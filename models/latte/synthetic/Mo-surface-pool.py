@@ -15,6 +15,7 @@ and, to see where a model disagrees with the labels, per family and kind, from t
     /usr/bin/python3 models/latte/synthetic/Mo-surface-pool.py breakdown POOL.xyz EVAL.txt
 """
 import os
+import re
 import sys
 
 import numpy as np
@@ -68,7 +69,6 @@ def perturbed(slab, kind, rng):
 
 def breakdown(pool_file, eval_file):
     """Mean signed energy error [largest |error|] per family and kind, meV/atom."""
-    import re
     pool = read(pool_file, ':')
     errors = [float(re.search(r'ΔE (\S+) meV', line).group(1)) for line in open(eval_file, encoding='utf-8') if 'ΔE' in line]
     if len(errors) != len(pool):
@@ -96,7 +96,6 @@ def main():
     slabs = [a for a in read(os.path.join(here, 'Mo-ace-slabs.xyz'), ':') if a.info['label_rattle'] == 0]
     frames = []
     for slab in slabs:
-        slab.calc = None
         for kind in KINDS:
             made = 0
             while made < per_kind:
