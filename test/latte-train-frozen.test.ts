@@ -94,6 +94,39 @@ describe('LATTE frozen-descriptor training', () => {
     }
   });
 
+  it('a structure\'s loss weight multiplies its loss and gradient on the general and the frozen path (MAE figures unweighted); shareFrozen keeps it', () => {
+    const model = model2('tanh');
+    const prep = structures(model);
+    fitStatistics(model, prep);
+    const weights = { energy: 10, forces: 1, virial: 0.5 };
+    const B = prep.length, Nf = prep.reduce((n, s) => n + 3 * s.nLocal, 0);
+    const general = new LossEvaluator(model, weights, 'central'), frozen = new FrozenLossEvaluator(model, weights);
+    const P = model.nParameters;
+    for (const s of prep) {
+      const fs = freezeStructure(model, s);
+      for (const w of [2.5, 0]) {
+        const ws = { ...s, weight: w };
+        const fw = shareFrozen(freezeStructure(model, ws));
+        expect(fw.source.weight).toBe(w);
+        const cases = [
+          { one: (slot: Float64Array, t: Float64Array) => general.structure(s, B, Nf, slot, t, 0), weighted: (slot: Float64Array, t: Float64Array) => general.structure(ws, B, Nf, slot, t, 0), tol: 1e-8 },
+          { one: (slot: Float64Array, t: Float64Array) => frozen.structure(fs, B, Nf, slot, t, 0), weighted: (slot: Float64Array, t: Float64Array) => frozen.structure(fw, B, Nf, slot, t, 0), tol: 1e-13 },
+        ];
+        for (const c of cases) {
+          const g1 = new Float64Array(P), gw = new Float64Array(P), t1 = new Float64Array(5), tw = new Float64Array(5);
+          c.one(g1, t1);
+          c.weighted(gw, tw);
+          expect(t1[0]).toBeGreaterThan(0);
+          expect(Math.abs(tw[0] - w * t1[0])).toBeLessThanOrEqual(1e-14 * t1[0]);
+          expect(Array.from(tw.subarray(1))).toEqual(Array.from(t1.subarray(1)));
+          const scaled = g1.map((g) => w * g);
+          if (w === 0) expect(gw.every((g) => g === 0)).toBe(true);
+          else expect(relMax(gw, scaled)).toBeLessThan(c.tol);
+        }
+      }
+    }
+  });
+
   it('frozen L-BFGS on a Lennard-Jones target: loss down > 500×, force RMSE < 0.008 eV/Å; descriptor parameters unchanged, mask restored', () => {
     const prep = ljStructures(10, 1);
     const train = prep.filter((_, k) => k % 5 !== 2), validation = prep.filter((_, k) => k % 5 === 2);

@@ -175,6 +175,42 @@ describe('LATTE training-only (augment) files', () => {
   });
 });
 
+describe('LATTE augment weights', () => {
+  it('weigh each augment file\'s frames in the loss: the full-batch training loss is affine in the weight, 1 is the default, validation untouched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'latte-augment-weights-'));
+    const write = (name: string, count: number, seed: number): string => {
+      const frames = ljData(count, seed).map((d) => {
+        d.system.forces.set(d.forces);
+        return systemToFrame(d.system, { energy: d.energy + 0.2 * d.system.n, forces: true });
+      });
+      writeFileSync(join(dir, name), formatExtxyz(frames));
+      return join(dir, name);
+    };
+    const file = write('lj.xyz', 5, 5), extraA = write('a.xyz', 2, 8), extraB = write('b.xyz', 2, 9);
+    const model = new LatteModel({ elements: ['Ar'], cutoff: 5.0, width: 1.2, hidden: [4], descriptor: '3,-:2,a,a', activation: 'silu' });
+    model.initialise(3);
+    // One full batch with a zero learning rate: the epoch's loss is the loss at the initial parameters.
+    const run = (augmentWeights?: number[]) => trainLatte({
+      model: { cutoff: 9, width: 1, hidden: [1], descriptor: '1,-' }, initial: model,
+      train: [file], augment: [extraA, extraB], augmentWeights, validationFraction: 0.2, seed: 3,
+      epochs: 1, batchSize: 100, learningRate: 0, optimizer: 'adam', curves: join(dir, 'c.csv'),
+    }).history[0];
+    const def = run(), one = run([1]), w = (a: number, b: number) => run([a, b]).trainLoss;
+    expect(one.trainLoss).toBe(def.trainLoss);
+    expect(run([1, 1]).trainLoss).toBe(def.trainLoss);
+    const L00 = w(0, 0), L10 = w(1, 0), L20 = w(2, 0), L01 = w(0, 1);
+    expect(L10).toBeGreaterThan(L00 * 1.01);
+    expect(Math.abs(L20 - L10 - (L10 - L00))).toBeLessThan(1e-12 * L20);
+    expect(Math.abs(def.trainLoss - (L10 + L01 - L00))).toBeLessThan(1e-12 * def.trainLoss);
+    expect(run([0.5]).valLoss).toBe(def.valLoss);
+    expect(() => run([1, 1, 1])).toThrow(/3 weights for 2 augment files/);
+    expect(() => run([1, -1])).toThrow(/weight of .*b\.xyz must be a finite number ≥ 0, got -1/);
+    const out = join(dir, 'x.msgpack');
+    await expect(trainCommand.run([file, '--out', out, '--augment', extraA, '--augment-weights', '0.5,x'])).rejects.toThrow(/--augment-weights needs comma-separated numbers, got '0.5,x'/);
+    await expect(trainCommand.run([file, '--out', out, '--augment-weights', '0.5'])).rejects.toThrow(/give augment too/);
+  });
+});
+
 describe('LATTE learning-rate schedules', () => {
   it('the cosine schedule runs from lr to lrMin: half-way at the middle epoch, lrMin at the last', () => {
     const model = tinyModel();

@@ -23,7 +23,7 @@ import type { BatchResult, LossWeights, TrainingStructure } from './train.ts';
 import { TERMS, addStructure } from './train.ts';
 
 /** What the frozen loss needs of a training structure: its reference data (no positions or neighbour list). */
-export type FrozenReference = Pick<TrainingStructure, 'name' | 'nLocal' | 'species' | 'energy' | 'forces' | 'virial'>;
+export type FrozenReference = Pick<TrainingStructure, 'name' | 'nLocal' | 'species' | 'energy' | 'forces' | 'virial' | 'weight'>;
 
 /** A training structure with its descriptors and their Jacobians stored. */
 export interface FrozenStructure {
@@ -110,7 +110,7 @@ export function freezeStructure(model: LatteModel, s: TrainingStructure): Frozen
   }
   const packed = new Float64Array(size);
   for (let b = 0; b < nb; b++) packed.set(jac.subarray((b * D + blockLo[b]) * 3, (b * D + blockHi[b]) * 3), blockJac[b] + 3 * blockLo[b]);
-  const source: FrozenReference = { name: s.name, nLocal: n, species: s.species, energy: s.energy, forces: s.forces, virial: s.virial };
+  const source: FrozenReference = { name: s.name, nLocal: n, species: s.species, energy: s.energy, forces: s.forces, virial: s.virial, weight: s.weight };
   return { source, nLocal: n, G, blockStart, blockAtom: blockAtom.slice(0, nb), jac: packed, blockLo, blockHi, blockJac, vir };
 }
 
@@ -122,7 +122,7 @@ export function freezeStructure(model: LatteModel, s: TrainingStructure): Frozen
 export function shareFrozen(fs: FrozenStructure): FrozenStructure {
   const src = fs.source;
   return {
-    source: { name: src.name, nLocal: src.nLocal, energy: src.energy, species: onShared(src.species), forces: onShared(src.forces), virial: src.virial && onShared(src.virial) },
+    source: { name: src.name, nLocal: src.nLocal, energy: src.energy, species: onShared(src.species), forces: onShared(src.forces), virial: src.virial && onShared(src.virial), weight: src.weight },
     nLocal: fs.nLocal, G: onShared(fs.G), blockStart: onShared(fs.blockStart), blockAtom: onShared(fs.blockAtom), jac: onShared(fs.jac),
     blockLo: onShared(fs.blockLo), blockHi: onShared(fs.blockHi), blockJac: onShared(fs.blockJac), vir: fs.vir && onShared(fs.vir),
   };
@@ -278,8 +278,8 @@ export class FrozenLossEvaluator {
 
   /** As LossEvaluator.structure: terms to terms[at ..], the whole gradient contribution overwrites slot. */
   structure(fs: FrozenStructure, B: number, Nf: number, slot: Float64Array | null, terms: Float64Array, at: number): void {
-    const model = this.model, s = fs.source, n = fs.nLocal, D = model.nDescriptors;
-    const { energy: wE, forces: wF, virial: wV } = this.weights;
+    const model = this.model, s = fs.source, n = fs.nLocal, D = model.nDescriptors, ws = s.weight;
+    const wE = ws * this.weights.energy, wF = ws * this.weights.forces, wV = ws * this.weights.virial;
     this.ensure(n);
     const C = this.C, U = this.U, F = this.F;
     // Pass 1: energies and c_i = ∂E_i/∂G_i.

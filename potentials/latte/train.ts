@@ -39,6 +39,11 @@ export interface TrainingStructure {
   forces: Float64Array;
   /** Reference virial W = Σ r⊗f, Voigt xx yy zz yz xz xy (eV), or null. */
   virial: Float64Array | null;
+  /**
+   * Factor on this structure's loss terms (energy, forces, virial): 1 for measured data,
+   * less to let e.g. frames labelled by another model count for less (TrainOptions.augmentWeights).
+   */
+  weight: number;
 }
 
 /** Neighbour-list skin used for training structures: covers the ±h displacements. */
@@ -110,6 +115,7 @@ export function prepareSystem(
     energy: ref.energy,
     forces: Float64Array.from(ref.forces),
     virial: ref.virial ? Float64Array.from(ref.virial) : null,
+    weight: 1,
   };
 }
 
@@ -202,7 +208,8 @@ export class LossEvaluator {
    * slot is given, its whole gradient contribution overwrites slot.
    */
   structure(s: TrainingStructure, B: number, Nf: number, slot: Float64Array | null, terms: Float64Array, at: number): void {
-    const model = this.model, { energy: wE, forces: wF, virial: wV } = this.weights;
+    const model = this.model, ws = s.weight;
+    const wE = ws * this.weights.energy, wF = ws * this.weights.forces, wV = ws * this.weights.virial;
     const n = s.nLocal, nT = s.nTotal;
     const grad = slot; // overwritten by the energy term's gradient below
     let loss = 0, eAbs = 0, fAbs = 0;
@@ -324,6 +331,11 @@ export interface TrainOptions {
    * them (e.g. synthetic frames labelled by another model, `labelFrames`).
    */
   augment?: string[];
+  /**
+   * Loss weight of each augment file's frames (TrainingStructure.weight), in the order of
+   * `augment`, or one number for all of them; default 1 (a measured frame's weight).
+   */
+  augmentWeights?: number[];
   /** Validation files; when absent, `validationFraction` of the training frames (seeded) is held out. */
   validation?: string[];
   validationFraction?: number;
@@ -711,7 +723,7 @@ export function trainLatte(options: TrainOptions): TrainResult {
   const seed = options.seed ?? 1;
   const trainFrames = readTrainingFrames(options.train);
   const valFrames = options.validation ? readTrainingFrames(options.validation) : [];
-  const augmentFrames = options.augment?.length ? readTrainingFrames(options.augment) : [];
+  const augmentFrames = readAugmentFrames(options.augment ?? [], options.augmentWeights);
   const elements = options.initial ? [...options.initial.config.elements] : (options.model.elements ?? framesElements([...trainFrames, ...augmentFrames, ...valFrames]));
   const model = options.initial ? options.initial.clone() : new LatteModel({ ...options.model, elements });
   const prep = (f: { frame: Frame; name: string }): TrainingStructure => prepareStructure(f.frame, f.name, elements, model.config.cutoff);
@@ -723,7 +735,7 @@ export function trainLatte(options: TrainOptions): TrainResult {
     validation = split.validation.map((k) => train[k]);
     train = split.train.map((k) => train[k]);
   }
-  train = [...train, ...augmentFrames.map(prep)];
+  train = [...train, ...augmentFrames.map((f) => ({ ...prep(f), weight: f.weight }))];
   if (train.length === 0) throw new Error('no training structures left after the validation split');
   if (options.addRadial !== undefined && options.addBlocks === undefined) throw new Error('addRadial places the functions of appended blocks: give addBlocks too');
   if (!options.initial) {
@@ -735,6 +747,23 @@ export function trainLatte(options: TrainOptions): TrainResult {
   const kept = options.dropTerms?.length ? dropDescriptorTerms(model, options.dropTerms) : model;
   const trained = options.addBlocks !== undefined ? extendDescriptor(kept, options.addBlocks, train, seed, options.addRadial) : kept;
   return trainModel(trained, train, validation, { ...options, seed }, rng);
+}
+
+/** The frames of training-only files, each with its file's loss weight (checked: finite, ≥ 0, one per file or one for all). */
+function readAugmentFrames(paths: readonly string[], weights: readonly number[] | undefined): { frame: Frame; name: string; weight: number }[] {
+  if (weights !== undefined) {
+    if (paths.length === 0) throw new Error('augmentWeights weigh augment files: give augment too');
+    if (weights.length !== 1 && weights.length !== paths.length) {
+      throw new Error(`augmentWeights: ${weights.length} weights for ${paths.length} augment files (give one per file, or one for all)`);
+    }
+    weights.forEach((w, k) => {
+      if (!(Number.isFinite(w) && w >= 0)) throw new Error(`augmentWeights: the weight of ${paths[weights.length === 1 ? 0 : k]} must be a finite number ≥ 0, got ${w}`);
+    });
+  }
+  return paths.flatMap((path, k) => {
+    const weight = weights === undefined ? 1 : weights[weights.length === 1 ? 0 : k];
+    return readTrainingFrames([path]).map((f) => ({ ...f, weight }));
+  });
 }
 
 /**

@@ -17,6 +17,13 @@ function workersOption(v: string | true): number {
   return n;
 }
 
+function weightList(v: string | true): number[] {
+  const text = v === true ? '' : v;
+  const weights = text.split(',').map((w) => (w.trim() === '' ? NaN : Number(w)));
+  if (weights.some((w) => Number.isNaN(w))) throw new Error(`train: --augment-weights needs comma-separated numbers, got '${text}'`);
+  return weights;
+}
+
 function badSelect(v: string | true): never {
   throw new Error(`train: --select must be loss or mae, got '${String(v)}'`);
 }
@@ -74,6 +81,9 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
                         train but are never held out for validation, so the
                         split of the positional files is unchanged (e.g. frames
                         labelled by another model with tensormd label)
+  --augment-weights W   loss weight of the --augment files' frames, one per file
+                        (comma-separated) or one for all; default 1, a measured
+                        frame's weight (less lets model-labelled frames count less)
   --descriptor STR      blocks, default '8,-:8,a,a:8,ab,ab:4,a,b,ab'
   --cutoff RC           Å, default 5
   --width S             radial width, Å, default 1.5
@@ -157,7 +167,10 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
     const out = options.out;
     if (options.augment === true) throw new Error('train: --augment needs comma-separated extxyz files');
     const augment = typeof options.augment === 'string' ? options.augment.split(',') : undefined;
-    const trainedOn = [...positional, ...(augment ?? [])];
+    const augmentWeights = options['augment-weights'] === undefined ? undefined : weightList(options['augment-weights']);
+    // Provenance: an augment file's weight is recorded beside it when it is not 1.
+    const weightOf = (k: number): number => augmentWeights?.[augmentWeights.length === 1 ? 0 : k] ?? 1;
+    const trainedOn = [...positional, ...(augment ?? []).map((f, k) => (weightOf(k) === 1 ? f : `${f} (loss weight ${weightOf(k)})`))];
     const curves = typeof options.curves === 'string' ? options.curves : out.replace(/\.msgpack$/, '') + '.csv';
     const result = trainLatte({
       model: {
@@ -178,6 +191,7 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
       dropTerms: dropTerms(options['drop-blocks']),
       train: positional,
       augment,
+      augmentWeights,
       validation: typeof options.validation === 'string' ? options.validation.split(',') : undefined,
       validationFraction: optionNumber(options, 'val-fraction', 0.1),
       seed: optionNumber(options, 'seed', 1),
