@@ -133,17 +133,20 @@ describe('LATTE training', () => {
   });
 });
 
+/** ljData frames written as extxyz to `path` (energies shifted by `shiftPerAtom` eV/atom); returns the path. */
+function writeLjFrames(path: string, count: number, seed: number, shiftPerAtom = 0): string {
+  const frames = ljData(count, seed).map((d) => {
+    d.system.forces.set(d.forces);
+    return systemToFrame(d.system, { energy: d.energy + shiftPerAtom * d.system.n, forces: true });
+  });
+  writeFileSync(path, formatExtxyz(frames));
+  return path;
+}
+
 describe('LATTE training-only (augment) files', () => {
   it('train but are never held out: the split of the other files and its validation loss are unchanged', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'latte-augment-'));
-    const write = (name: string, count: number, seed: number): string => {
-      const frames = ljData(count, seed).map((d) => {
-        d.system.forces.set(d.forces);
-        return systemToFrame(d.system, { energy: d.energy, forces: true });
-      });
-      writeFileSync(join(dir, name), formatExtxyz(frames));
-      return join(dir, name);
-    };
+    const write = (name: string, count: number, seed: number): string => writeLjFrames(join(dir, name), count, seed);
     const file = write('lj.xyz', 6, 5), extra = write('extra.xyz', 3, 8);
     const base = trainLatte({
       model: { cutoff: 5.0, width: 1.2, hidden: [4], descriptor: '3,-:2,a,a', activation: 'silu' },
@@ -178,14 +181,8 @@ describe('LATTE training-only (augment) files', () => {
 describe('LATTE augment weights', () => {
   it('weigh each augment file\'s frames in the loss: the full-batch training loss is affine in the weight, 1 is the default, validation untouched', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'latte-augment-weights-'));
-    const write = (name: string, count: number, seed: number): string => {
-      const frames = ljData(count, seed).map((d) => {
-        d.system.forces.set(d.forces);
-        return systemToFrame(d.system, { energy: d.energy + 0.2 * d.system.n, forces: true });
-      });
-      writeFileSync(join(dir, name), formatExtxyz(frames));
-      return join(dir, name);
-    };
+    // Energies 0.2 eV/atom off the model's reach, so every file adds to the loss.
+    const write = (name: string, count: number, seed: number): string => writeLjFrames(join(dir, name), count, seed, 0.2);
     const file = write('lj.xyz', 5, 5), extraA = write('a.xyz', 2, 8), extraB = write('b.xyz', 2, 9);
     const model = new LatteModel({ elements: ['Ar'], cutoff: 5.0, width: 1.2, hidden: [4], descriptor: '3,-:2,a,a', activation: 'silu' });
     model.initialise(3);
