@@ -334,6 +334,8 @@ export interface TrainOptions {
   /**
    * Loss weight of each augment file's frames (TrainingStructure.weight), in the order of
    * `augment`, or one number for all of them; default 1 (a measured frame's weight).
+   * The frames still count in a batch's totals of structures and force components (the
+   * loss's means), so weight 0 is not quite the same as leaving a file out.
    */
   augmentWeights?: number[];
   /** Validation files; when absent, `validationFraction` of the training frames (seeded) is held out. */
