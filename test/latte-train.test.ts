@@ -205,6 +205,9 @@ describe('LATTE augment weights', () => {
     const out = join(dir, 'x.msgpack');
     await expect(trainCommand.run([file, '--out', out, '--augment', extraA, '--augment-weights', '0.5,x'])).rejects.toThrow(/--augment-weights needs comma-separated numbers, got '0.5,x'/);
     await expect(trainCommand.run([file, '--out', out, '--augment-weights', '0.5'])).rejects.toThrow(/give augment too/);
+    // The model file records each weight that is not 1 beside its file.
+    expect(await trainCommand.run([file, '--out', out, '--augment', `${extraA},${extraB}`, '--augment-weights', '1,0.5', '--epochs', '1', '--descriptor', '2,-', '--hidden', '2'])).toBe(0);
+    expect(loadModel(out).meta.trainedOn).toEqual([file, extraA, `${extraB} (loss weight 0.5)`]);
   });
 });
 

@@ -751,21 +751,27 @@ export function trainLatte(options: TrainOptions): TrainResult {
   return trainModel(trained, train, validation, { ...options, seed }, rng);
 }
 
-/** The frames of training-only files, each with its file's loss weight (checked: finite, ≥ 0, one per file or one for all). */
-function readAugmentFrames(paths: readonly string[], weights: readonly number[] | undefined): { frame: Frame; name: string; weight: number }[] {
-  if (weights !== undefined) {
-    if (paths.length === 0) throw new Error('augmentWeights weigh augment files: give augment too');
-    if (weights.length !== 1 && weights.length !== paths.length) {
-      throw new Error(`augmentWeights: ${weights.length} weights for ${paths.length} augment files (give one per file, or one for all)`);
-    }
-    weights.forEach((w, k) => {
-      if (!(Number.isFinite(w) && w >= 0)) throw new Error(`augmentWeights: the weight of ${paths[weights.length === 1 ? 0 : k]} must be a finite number ≥ 0, got ${w}`);
-    });
+/**
+ * The loss weight of each augment file (TrainOptions.augmentWeights expanded: one per file,
+ * or one for all; all 1 when absent), checked finite and ≥ 0.
+ */
+export function augmentFileWeights(paths: readonly string[], weights: readonly number[] | undefined): number[] {
+  if (weights === undefined) return paths.map(() => 1);
+  if (paths.length === 0) throw new Error('augmentWeights weigh augment files: give augment too');
+  if (weights.length !== 1 && weights.length !== paths.length) {
+    throw new Error(`augmentWeights: ${weights.length} weights for ${paths.length} augment files (give one per file, or one for all)`);
   }
-  return paths.flatMap((path, k) => {
-    const weight = weights === undefined ? 1 : weights[weights.length === 1 ? 0 : k];
-    return readTrainingFrames([path]).map((f) => ({ ...f, weight }));
+  const perFile = paths.map((_, k) => weights[weights.length === 1 ? 0 : k]);
+  perFile.forEach((w, k) => {
+    if (!(Number.isFinite(w) && w >= 0)) throw new Error(`augmentWeights: the weight of ${paths[k]} must be a finite number ≥ 0, got ${w}`);
   });
+  return perFile;
+}
+
+/** The frames of training-only files, each with its file's loss weight. */
+function readAugmentFrames(paths: readonly string[], weights: readonly number[] | undefined): { frame: Frame; name: string; weight: number }[] {
+  const perFile = augmentFileWeights(paths, weights);
+  return paths.flatMap((path, k) => readTrainingFrames([path]).map((f) => ({ ...f, weight: perFile[k] })));
 }
 
 /**

@@ -1,7 +1,7 @@
 /** `tensormd train`: fits a LATTE model on extxyz files and writes a msgpack model file. */
 import { loadModel, saveModel } from '../../potentials/latte/io.ts';
 import { ACTIVATIONS, DEFAULT_EMBEDDING_DIM, SPECIES_MODES, type Activation, type SpeciesMode } from '../../potentials/latte/model.ts';
-import { OPTIMIZERS, parseDescriptorTerms, trainLatte, widenHidden, type AddedRadial, type DescriptorTerm, type Optimizer } from '../../potentials/latte/train.ts';
+import { OPTIMIZERS, augmentFileWeights, parseDescriptorTerms, trainLatte, widenHidden, type AddedRadial, type DescriptorTerm, type Optimizer } from '../../potentials/latte/train.ts';
 import { optionNumber, parseOptions, rejectUnknownOptions, type Command } from './command.ts';
 
 
@@ -169,8 +169,8 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
     const augment = typeof options.augment === 'string' ? options.augment.split(',') : undefined;
     const augmentWeights = options['augment-weights'] === undefined ? undefined : weightList(options['augment-weights']);
     // Provenance: an augment file's weight is recorded beside it when it is not 1.
-    const weightOf = (k: number): number => augmentWeights?.[augmentWeights.length === 1 ? 0 : k] ?? 1;
-    const trainedOn = [...positional, ...(augment ?? []).map((f, k) => (weightOf(k) === 1 ? f : `${f} (loss weight ${weightOf(k)})`))];
+    const fileWeights = augmentFileWeights(augment ?? [], augmentWeights);
+    const trainedOn = [...positional, ...(augment ?? []).map((f, k) => (fileWeights[k] === 1 ? f : `${f} (loss weight ${fileWeights[k]})`))];
     const curves = typeof options.curves === 'string' ? options.curves : out.replace(/\.msgpack$/, '') + '.csv';
     const result = trainLatte({
       model: {
