@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { optionNumberList } from '../src/cli/command.ts';
 import { evalCommand } from '../src/cli/eval.ts';
 import { fitCommand } from '../src/cli/fit.ts';
 import { runCommand } from '../src/cli/run.ts';
@@ -22,7 +23,7 @@ describe('CLI options', () => {
     it(`${command.name}: every option the command reads is in its help (so none is rejected)`, () => {
       const source = readFileSync(file, 'utf8');
       const read = new Set<string>();
-      for (const m of source.matchAll(/options\['([a-z0-9-]+)'\]|options\.([a-z][a-zA-Z]*)\b|optionNumber\(options, '([a-z0-9-]+)'|num\('([a-z0-9-]+)'|numbers\('([a-z0-9-]+)'/g)) {
+      for (const m of source.matchAll(/options\['([a-z0-9-]+)'\]|options\.([a-z][a-zA-Z]*)\b|optionNumber(?:List)?\(options, '([a-z0-9-]+)'|num\('([a-z0-9-]+)'|numbers\('([a-z0-9-]+)'/g)) {
         read.add(m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5]);
       }
       expect(read.size).toBeGreaterThan(1);
@@ -30,4 +31,26 @@ describe('CLI options', () => {
       expect([...read].filter((name) => name !== 'help' && !named.has(name))).toEqual([]);
     });
   }
+});
+
+describe('optionNumberList', () => {
+  it('reads a comma-separated list, or the fallback when the option is absent', () => {
+    expect(optionNumberList({ hidden: '64, 32' }, 'hidden', [32, 16])).toEqual([64, 32]);
+    expect(optionNumberList({ rattle: '0,0.05,1e-1' }, 'rattle')).toEqual([0, 0.05, 0.1]);
+    expect(optionNumberList({}, 'hidden', [32, 16])).toEqual([32, 16]);
+    expect(optionNumberList({}, 'augment-weights')).toBeUndefined();
+  });
+
+  it('a missing value, an empty entry or a non-number is an error naming the option and what it got', () => {
+    expect(() => optionNumberList({ hidden: true }, 'hidden', [32])).toThrow(/^--hidden needs comma-separated numbers, got ''$/);
+    expect(() => optionNumberList({ hidden: '64,,32' }, 'hidden', [32])).toThrow(/--hidden needs comma-separated numbers, got '64,,32'/);
+    expect(() => optionNumberList({ hidden: '64,' }, 'hidden', [32])).toThrow(/got '64,'/);
+    expect(() => optionNumberList({ rattle: '0,x' }, 'rattle')).toThrow(/--rattle needs comma-separated numbers, got '0,x'/);
+    expect(() => optionNumberList({ rattle: 'Infinity' }, 'rattle')).toThrow(/--rattle needs comma-separated numbers/);
+  });
+
+  it('train: --hidden and --widen-hidden with a bad entry fail before any file is read', async () => {
+    await expect(trainCommand.run(['missing.xyz', '--out', 'm.msgpack', '--hidden', '64,3x'])).rejects.toThrow(/--hidden needs comma-separated numbers, got '64,3x'/);
+    await expect(trainCommand.run(['missing.xyz', '--out', 'm.msgpack', '--widen-hidden', '64,'])).rejects.toThrow(/--widen-hidden needs comma-separated numbers, got '64,'/);
+  });
 });

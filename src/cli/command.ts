@@ -35,6 +35,21 @@ export function optionNumber(options: Readonly<Record<string, string | true | un
   return x;
 }
 
+/**
+ * A comma-separated numeric option such as `--hidden 64,32` (fallback when absent);
+ * a missing value, an empty entry or a non-number names the option. Ranges (positive,
+ * integer) are the caller's to check, in its own words.
+ */
+export function optionNumberList(options: Readonly<Record<string, string | true | undefined>>, name: string, fallback: number[]): number[];
+export function optionNumberList(options: Readonly<Record<string, string | true | undefined>>, name: string): number[] | undefined;
+export function optionNumberList(options: Readonly<Record<string, string | true | undefined>>, name: string, fallback?: number[]): number[] | undefined {
+  const v = options[name];
+  if (v === undefined) return fallback;
+  const xs = v === true ? [NaN] : v.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
+  if (!xs.every(Number.isFinite)) throw new Error(`--${name} needs comma-separated numbers, got '${v === true ? '' : v}'`);
+  return xs;
+}
+
 /** Parses `--key value`, `--key=value` and `--flag` options; the rest are positional. */
 export function parseOptions(args: string[], flags: readonly string[] = []): { options: Record<string, string | true>; positional: string[] } {
   const options: Record<string, string | true> = {};

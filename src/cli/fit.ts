@@ -6,7 +6,7 @@ import { DEFAULT_IRLS_ITERATIONS, defaultBasisSpec, elementsOf, energyLossFromTe
 import type { ChannelSpec } from '../../potentials/trace/basis.ts';
 import type { RadialKind, RadialSpec } from '../../potentials/trace/radial.ts';
 import { saveModel } from '../../potentials/trace/model.ts';
-import { optionNumber, parseOptions, rejectUnknownOptions, type Command } from './command.ts';
+import { optionNumber, optionNumberList, parseOptions, rejectUnknownOptions, type Command } from './command.ts';
 
 type Options = Readonly<Record<string, string | true | undefined>>;
 
@@ -78,15 +78,14 @@ Fit:
     const list = (v: unknown): string[] => String(v).split(',').map((s) => s.trim()).filter((s) => s.length > 0);
     const num = (name: string, fallback: number): number => optionNumber(options, name, fallback);
     const numbers = (name: string): number[] => {
-      const xs = list(options[name]).map(Number);
-      if (xs.length === 0 || xs.some((x) => !(x > 0) || !Number.isFinite(x))) throw new Error(`--${name} must list positive numbers, got '${String(options[name])}'`);
+      const xs = optionNumberList(options, name, []);
+      if (xs.some((x) => !(x > 0))) throw new Error(`--${name} must list positive numbers, got '${String(options[name])}'`);
       return xs;
     };
     const train = readFrames(list(options.train), (p) => readExtxyz(p));
     const test = options.test ? readFrames(list(options.test), (p) => readExtxyz(p)) : undefined;
     const elements = options.elements ? list(options.elements) : elementsOf(train);
-    const maxDegree = options.degree ? list(options.degree).map(Number) : undefined;
-    if (maxDegree && maxDegree.some((d) => !(d > 0))) throw new Error(`--degree must list positive numbers, got ${String(options.degree)}`);
+    const maxDegree = options.degree !== undefined ? numbers('degree') : undefined;
     const order = options.order !== undefined ? num('order', 3) : (maxDegree?.length ?? 3);
     const degrees = maxDegree ?? [20, 16, 12, 10].slice(0, order);
     if (degrees.length !== order) throw new Error(`--degree needs ${order} values (one per order), got ${degrees.length}`);

@@ -4,7 +4,7 @@ import { labelFrames } from '../workflows/label.ts';
 import '../../potentials/builtin.ts';
 import { loadPotential } from '../../potentials/registry.ts';
 import { modelSpec, potentialSpec } from './eval.ts';
-import { optionNumber, parseOptions, rejectUnknownOptions, type Command } from './command.ts';
+import { optionNumber, optionNumberList, parseOptions, rejectUnknownOptions, type Command } from './command.ts';
 
 export const labelCommand: Command = {
   name: 'label',
@@ -43,8 +43,7 @@ and label_rattle (σ, Å) and label_relaxed_fmax are added.
     const spec = typeof options.model === 'string' ? modelSpec(options.model) : potentialSpec(String(options.potential));
     const potential = await loadPotential(spec);
     const { frames, names } = readExtxyzFiles(positional);
-    const rattle = typeof options.rattle === 'string' ? options.rattle.split(',').map(Number) : [0];
-    if (rattle.some((s) => !Number.isFinite(s))) throw new Error(`label: --rattle needs comma-separated numbers (Å), got '${String(options.rattle)}'`);
+    const rattle = optionNumberList(options, 'rattle', [0]);
     const labelled = labelFrames(potential, frames, {
       relaxFmax: options.relax !== undefined ? optionNumber(options, 'relax', 0) : undefined,
       maxSteps: optionNumber(options, 'max-steps', 2000),

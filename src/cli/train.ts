@@ -2,7 +2,7 @@
 import { loadModel, saveModel } from '../../potentials/latte/io.ts';
 import { ACTIVATIONS, DEFAULT_EMBEDDING_DIM, SPECIES_MODES, type Activation, type SpeciesMode } from '../../potentials/latte/model.ts';
 import { OPTIMIZERS, augmentFileWeights, parseDescriptorTerms, trainLatte, widenHidden, type AddedRadial, type DescriptorTerm, type Optimizer } from '../../potentials/latte/train.ts';
-import { optionNumber, parseOptions, rejectUnknownOptions, type Command } from './command.ts';
+import { optionNumber, optionNumberList, parseOptions, rejectUnknownOptions, type Command } from './command.ts';
 
 
 function schedule(v: string | true | undefined): 'exponential' | 'cosine' {
@@ -17,19 +17,12 @@ function workersOption(v: string | true): number {
   return n;
 }
 
-function weightList(v: string | true): number[] {
-  const text = v === true ? '' : v;
-  const weights = text.split(',').map((w) => (w.trim() === '' ? NaN : Number(w)));
-  if (weights.some((w) => Number.isNaN(w))) throw new Error(`train: --augment-weights needs comma-separated numbers, got '${text}'`);
-  return weights;
-}
-
 function badSelect(v: string | true): never {
   throw new Error(`train: --select must be loss or mae, got '${String(v)}'`);
 }
 
 function initialModel(options: Record<string, string | true>) {
-  const widen = options['widen-hidden'];
+  const widen = optionNumberList(options, 'widen-hidden');
   if (typeof options.init !== 'string') {
     if (widen !== undefined) throw new Error('train: --widen-hidden needs --init MODEL');
     if (options['add-blocks'] !== undefined) throw new Error('train: --add-blocks needs --init MODEL');
@@ -38,8 +31,7 @@ function initialModel(options: Record<string, string | true>) {
   }
   const model = loadModel(options.init).model;
   if (widen === undefined) return model;
-  const hidden = String(widen).split(',').map((h) => Number(h));
-  return widenHidden(model, hidden, optionNumber(options, 'seed', 1));
+  return widenHidden(model, widen, optionNumber(options, 'seed', 1));
 }
 
 function addBlocks(v: string | true | undefined): string | undefined {
@@ -53,9 +45,9 @@ function addRadial(options: Record<string, string | true>): AddedRadial | undefi
   if (width === undefined && centres === undefined) return undefined;
   if (options['add-blocks'] === undefined) throw new Error('train: --add-width and --add-centres place the functions of --add-blocks: give --add-blocks too');
   if (typeof width !== 'string' || typeof centres !== 'string') throw new Error('train: --add-width S and --add-centres LO,HI go together, e.g. --add-width 0.75 --add-centres 1.7,3.2');
-  const s = Number(width), range = centres.split(',').map(Number);
+  const s = Number(width), range = optionNumberList(options, 'add-centres', []);
   if (!(s > 0)) throw new Error(`train: --add-width needs a width in Å, got '${width}'`);
-  if (range.length !== 2 || !range.every(Number.isFinite)) throw new Error(`train: --add-centres needs LO,HI in Å, got '${centres}'`);
+  if (range.length !== 2) throw new Error(`train: --add-centres needs LO,HI in Å, got '${centres}'`);
   return { width: s, centres: [range[0], range[1]] };
 }
 
@@ -163,11 +155,11 @@ writes a model file that MD loads with { kind: 'latte', model: 'MODEL.msgpack' }
     const optimizer = (options.optimizer ?? 'adam') as Optimizer;
     if (!OPTIMIZERS.includes(optimizer)) throw new Error(`train: --optimizer must be one of ${OPTIMIZERS.join(', ')}, got '${String(optimizer)}'`);
     const width = optionNumber(options, 'width', 1.5);
-    const hidden = String(options.hidden ?? '32,16').split(',').map((h) => Number(h));
+    const hidden = optionNumberList(options, 'hidden', [32, 16]);
     const out = options.out;
     if (options.augment === true) throw new Error('train: --augment needs comma-separated extxyz files');
     const augment = typeof options.augment === 'string' ? options.augment.split(',') : undefined;
-    const augmentWeights = options['augment-weights'] === undefined ? undefined : weightList(options['augment-weights']);
+    const augmentWeights = optionNumberList(options, 'augment-weights');
     // Provenance: an augment file's weight is recorded beside it when it is not 1.
     const fileWeights = augmentFileWeights(augment ?? [], augmentWeights);
     const trainedOn = [...positional, ...(augment ?? []).map((f, k) => (fileWeights[k] === 1 ? f : `${f} (loss weight ${fileWeights[k]})`))];
