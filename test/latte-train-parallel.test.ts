@@ -41,7 +41,8 @@ function expectSameBits(a: BatchResult, b: BatchResult): void {
 
 describe('LATTE parallel training loss', () => {
   const model = tinyModel();
-  const all = structures(12, model);
+  // Some structures carry a loss weight (train --augment-weights): the threads must apply it too.
+  const all = structures(12, model).map((s, k) => (k % 4 === 1 ? { ...s, weight: 0.25 * k } : s));
   fitStatistics(model, all);
   const batches = [[3, 0, 7, 11, 5], [1, 2], [10, 4, 6, 8, 9]];
 
