@@ -77,11 +77,64 @@ describe('labelFrames', () => {
     expect(Math.abs(-(W[0] + W[4] + W[8]) - dEde)).toBeLessThan(1e-6 * Math.abs(dEde));
   });
 
+  it('relaxCell: a sheared, stretched fcc crystal relaxes to the cubic cell whose lattice sum gives the target pressure', () => {
+    // Independent of the minimiser, neighbour lists and cell filter: the per-atom energy of
+    // fcc with lattice constant a is ½ Σ_R 4ε[(σ/R)¹² − (σ/R)⁶] over lattice vectors R < rc,
+    // so P(a) = −dE/dV with V = a³/4. Between a = 4.91 and 5.37 Å the same shells stay inside 8.5 Å.
+    const shells: number[] = []; // |R|/a of every lattice vector inside the cutoff at a = 5.2
+    for (let i = -4; i <= 4; i++) for (let j = -4; j <= 4; j++) for (let k = -4; k <= 4; k++) {
+      const r = Math.hypot(i, j, k) / 2;
+      if ((i + j + k) % 2 === 0 && r > 0 && r * 5.2 < 8.5) shells.push(r);
+    }
+    const pressureGPa = (a: number): number => {
+      let dEda = 0;
+      for (const u of shells) { const r = u * a; dEda += 0.5 * 4 * EPS * (-12 * SIGMA ** 12 / r ** 13 + 6 * SIGMA ** 6 / r ** 7) * u; }
+      return (-dEda / ((3 * a * a) / 4)) * 160.21766208; // eV/Å³ → GPa
+    };
+    const latticeAt = (p: number): number => {
+      let lo = 4.95, hi = 5.35; // P falls as a grows
+      for (let it = 0; it < 100; it++) { const mid = 0.5 * (lo + hi); if (pressureGPa(mid) > p) lo = mid; else hi = mid; }
+      return 0.5 * (lo + hi);
+    };
+    for (const pressure of [0, 0.2]) {
+      const source = argonFrame(5.3);
+      // Shear and stretch cell and atoms together: F = [[1.02, 0.03, 0], [0, 0.99, −0.02], [0.01, 0, 1]].
+      const F = [1.02, 0.03, 0, 0, 0.99, -0.02, 0.01, 0, 1];
+      const map = (v: ArrayLike<number>, out: Float64Array | number[], k: number) => {
+        const x = v[k], y = v[k + 1], z = v[k + 2];
+        out[k] = F[0] * x + F[1] * y + F[2] * z; out[k + 1] = F[3] * x + F[4] * y + F[5] * z; out[k + 2] = F[6] * x + F[7] * y + F[8] * z;
+      };
+      const cell = Float64Array.from(source.cell), positions = Float64Array.from(source.positions);
+      for (let k = 0; k < 9; k += 3) map(source.cell, cell, k); // rows a, b, c
+      for (let k = 0; k < positions.length; k += 3) map(source.positions, positions, k);
+      const strained = { ...source, cell, positions };
+      const [frame] = labelFrames(lj, [strained], { relaxFmax: 1e-6, relaxCell: true, pressure, relaxSmax: 1e-6, maxSteps: 5000, stress: true });
+      const h = frame.cell, a = latticeAt(pressure);
+      const row = (i: number) => [h[3 * i], h[3 * i + 1], h[3 * i + 2]];
+      const dot = (u: number[], v: number[]) => u[0] * v[0] + u[1] * v[1] + u[2] * v[2];
+      for (let i = 0; i < 3; i++) {
+        expect(Math.abs(Math.sqrt(dot(row(i), row(i))) - 3 * a)).toBeLessThan(1e-5); // 3 unit cells a side
+        for (let j = i + 1; j < 3; j++) expect(Math.abs(dot(row(i), row(j)))).toBeLessThan(1e-4); // right angles
+      }
+      expect(frame.info.label_relaxed_pressure).toBe(pressure);
+      const stress = frame.info.stress as number[]; // written by the labeller, positive under tension
+      for (let k = 0; k < 9; k++) expect(Math.abs(stress[k] * 160.21766208 + (k % 4 === 0 ? pressure : 0))).toBeLessThan(1e-6);
+    }
+  });
+
   it('bad input is named: a negative or non-finite rattle, a frame not relaxed in the steps allowed', () => {
     expect(() => labelFrames(lj, [dimerFrame()], { rattle: [-0.1] })).toThrow(/rattle amplitudes must be finite numbers ≥ 0/);
     expect(() => labelFrames(lj, [dimerFrame()], { rattle: [NaN] })).toThrow(/rattle/);
     expect(() => labelFrames(lj, [argonFrame(), dimerFrame()], { relaxFmax: 1e-9, maxSteps: 3, frameName: (i) => `in.xyz: frame ${i}` }))
       .toThrow(/in.xyz: frame 1: not relaxed to 1e-9 eV\/Å in 3 FIRE steps/);
+    expect(() => labelFrames(lj, [argonFrame()], { relaxCell: true })).toThrow(/relaxCell relaxes the cell with the positions: give relaxFmax too/);
+    expect(() => labelFrames(lj, [argonFrame()], { relaxFmax: 0.01, pressure: 1 })).toThrow(/pressure and relaxSmax apply to the cell relaxation: set relaxCell/);
+    expect(() => labelFrames(lj, [argonFrame()], { relaxFmax: 0.01, relaxCell: true, relaxSmax: 0 })).toThrow(/relaxSmax must be a positive stress in GPa, got 0/);
+    expect(() => labelFrames(lj, [argonFrame(5.3, 2)], { relaxFmax: 1e-9, relaxCell: true, relaxSmax: 1e-9, maxSteps: 2 }))
+      .toThrow(/frame 0: not relaxed to 1e-9 eV\/Å and 1e-9 GPa from 0 GPa \(largest stress deviation [0-9.e-]+ GPa\) in 2 FIRE steps/);
+    const slab = dimerFrame(); // a box with no periodic stress along all three axes is fine for positions, not for the cell
+    slab.pbc = [true, true, false];
+    expect(() => labelFrames(lj, [slab], { relaxFmax: 0.01, relaxCell: true, frameName: () => 'slab.xyz: frame 0' })).toThrow(/slab.xyz: frame 0: CellFilter: the cell must be periodic along all three axes/);
   });
 });
 
@@ -108,5 +161,18 @@ describe('tensormd label', () => {
     expect(JSON.parse(lines[lines.length - 1])).toMatchObject({ label: 'lj', framesRead: 2, framesWritten: 4, atoms: 2 * 2 + 2 * 108 });
     await expect(labelCommand.run(['--potential', spec, input, '--out', out, '--rattle', '0,x'])).rejects.toThrow(/--rattle needs comma-separated numbers/);
     await expect(labelCommand.run(['--potential', spec, input, '--out', out, '--relax', 'abc'])).rejects.toThrow(/--relax needs a number/);
+    // --relax-cell with a target pressure: the crystal's cell shrinks, and the header says to what pressure.
+    const crystal = join(dir, 'fcc.xyz'), relaxed = join(dir, 'relaxed.xyz');
+    writeFileSync(crystal, formatExtxyz([argonFrame(5.3, 2)]));
+    console.log = () => {};
+    try {
+      expect(await labelCommand.run(['--potential', spec, crystal, '--out', relaxed, '--relax', '1e-4', '--relax-cell', '--pressure', '0.2', '--relax-smax', '1e-4'])).toBe(0);
+    } finally {
+      console.log = log;
+    }
+    const [cellRelaxed] = readExtxyz(relaxed);
+    expect(cellRelaxed.info.label_relaxed_pressure).toBe(0.2);
+    expect(cellRelaxed.cell[0]).toBeLessThan(2 * 5.2);
+    await expect(labelCommand.run(['--potential', spec, crystal, '--out', relaxed, '--relax', '1e-4', '--relax-cell', '--pressure', 'high'])).rejects.toThrow(/--pressure needs a number, got 'high'/);
   });
 });

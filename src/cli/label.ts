@@ -17,13 +17,19 @@ with random displacements: training data where the first-principles data has
 none, labelled by a model fitted to it (e.g. ACE-labelled surfaces for a LATTE
 model, passed to tensormd train with --augment). The source frames' own
 energies, forces and stresses are dropped; their other header keys are kept,
-and label_rattle (σ, Å) and label_relaxed_fmax are added.
+and label_rattle (σ, Å), label_relaxed_fmax and label_relaxed_pressure (GPa,
+with --relax-cell) are added.
 
   --model FILE       a fitted model file (msgpack) of an ML potential (ACE, LATTE)
   --potential SPEC   a potential spec as JSON/YAML text or a .yaml/.json file
   --out FILE         extxyz file to write (required)
   --relax FMAX       first relax each frame's positions (FIRE, cell fixed) until
                      the largest atomic force is at most FMAX eV/Å
+  --relax-cell       with --relax: relax the cell too (shape and volume; the
+                     frame must be periodic along all three axes), until the
+                     stress is also within --relax-smax of the target pressure
+  --pressure P       target pressure of --relax-cell, GPa, default 0
+  --relax-smax S     stress tolerance of --relax-cell, GPa, default 0.01
   --max-steps N      FIRE iterations allowed per frame, default 2000 (a frame not
                      relaxed by then is an error naming it)
   --rattle S1,S2,…   one labelled copy per σ (Å): Gaussian displacements of σ per
@@ -34,7 +40,7 @@ and label_rattle (σ, Å) and label_relaxed_fmax are added.
   The last line printed is one JSON object: frames read and written, atoms, out.`,
 
   async run(args) {
-    const { options, positional } = parseOptions(args, ['help', 'stress']);
+    const { options, positional } = parseOptions(args, ['help', 'stress', 'relax-cell']);
     rejectUnknownOptions(options, this);
     if (options.help || positional.length === 0 || (!options.model && !options.potential) || typeof options.out !== 'string') {
       console.log(this.usage);
@@ -46,6 +52,9 @@ and label_rattle (σ, Å) and label_relaxed_fmax are added.
     const rattle = optionNumberList(options, 'rattle', [0]);
     const labelled = labelFrames(potential, frames, {
       relaxFmax: options.relax !== undefined ? optionNumber(options, 'relax', 0) : undefined,
+      relaxCell: options['relax-cell'] === true,
+      pressure: options.pressure !== undefined ? optionNumber(options, 'pressure', 0) : undefined,
+      relaxSmax: options['relax-smax'] !== undefined ? optionNumber(options, 'relax-smax', 0) : undefined,
       maxSteps: optionNumber(options, 'max-steps', 2000),
       rattle,
       seed: optionNumber(options, 'seed', 1),

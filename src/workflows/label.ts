@@ -12,13 +12,24 @@ import { frameToSystem, systemToFrame, type Frame } from '../io/extxyz.ts';
 import type { InfoValue } from '../io/extxyz-header.ts';
 import { Rng } from '../rng.ts';
 import { stress } from '../thermo.ts';
+import { CellFilter } from '../../integrators/minimize/cell-filter.ts';
 import { fire } from '../../integrators/minimize/fire.ts';
-import { PositionTarget } from '../../integrators/minimize/target.ts';
+import { PositionTarget, type MinimizeTarget } from '../../integrators/minimize/target.ts';
 import type { Potential } from '../../potentials/potential.ts';
 
 export interface LabelOptions {
-  /** Relax each frame's positions (FIRE, cell fixed) until the largest atomic force is at most this, eV/Å, before labelling; absent: no relaxation. */
+  /** Relax each frame's positions (FIRE) until the largest atomic force is at most this, eV/Å, before labelling; absent: no relaxation. */
   relaxFmax?: number;
+  /**
+   * With relaxFmax: relax the cell too (CellFilter: shape and volume, all three axes
+   * periodic), until the stress is within relaxSmax of -pressure·I as well. Default
+   * false: the cell is kept. A slab's vacuum carries no stress, so its thickness stays.
+   */
+  relaxCell?: boolean;
+  /** Target pressure of the cell relaxation, GPa (default 0). */
+  pressure?: number;
+  /** Largest stress deviation from the target the cell relaxation accepts, GPa (default 0.01). */
+  relaxSmax?: number;
   /** Most FIRE iterations per frame (default 2000); a frame not relaxed by then is an error naming it. */
   maxSteps?: number;
   /** Gaussian displacement σ per Cartesian component, Å: one labelled copy per value, 0 the (relaxed) frame itself. Default [0]. */
@@ -50,6 +61,12 @@ export function labelFrames(potential: Potential, frames: readonly Frame[], opti
   }
   const relaxFmax = options.relaxFmax;
   if (relaxFmax !== undefined && !(relaxFmax > 0)) throw new Error(`label: relaxFmax must be a positive force in eV/Å, got ${relaxFmax}`);
+  const relaxCell = options.relaxCell === true;
+  if (relaxCell && relaxFmax === undefined) throw new Error('label: relaxCell relaxes the cell with the positions: give relaxFmax too');
+  if (!relaxCell && (options.pressure !== undefined || options.relaxSmax !== undefined)) throw new Error('label: pressure and relaxSmax apply to the cell relaxation: set relaxCell');
+  const pressure = options.pressure ?? 0, relaxSmax = options.relaxSmax ?? 0.01;
+  if (!Number.isFinite(pressure)) throw new Error(`label: pressure must be a finite number of GPa, got ${pressure}`);
+  if (!(relaxSmax > 0)) throw new Error(`label: relaxSmax must be a positive stress in GPa, got ${relaxSmax}`);
   const maxSteps = options.maxSteps ?? 2000;
   const rng = new Rng(options.seed ?? 1);
   const out: Frame[] = [];
@@ -60,8 +77,12 @@ export function labelFrames(potential: Potential, frames: readonly Frame[], opti
     let relaxSteps = 0;
     try {
       if (relaxFmax !== undefined) {
-        const result = fire(new PositionTarget(system, evaluator), { fmax: relaxFmax, maxSteps });
-        if (!result.converged) throw new Error(`not relaxed to ${relaxFmax} eV/Å in ${maxSteps} FIRE steps (largest force ${result.fmax.toPrecision(3)} eV/Å)`);
+        const target: MinimizeTarget = relaxCell ? new CellFilter(system, evaluator, { pressure }) : new PositionTarget(system, evaluator);
+        const result = fire(target, { fmax: relaxFmax, smax: relaxSmax, maxSteps });
+        if (!result.converged) {
+          const cell = relaxCell ? ` and ${relaxSmax} GPa from ${pressure} GPa (largest stress deviation ${result.smax.toPrecision(3)} GPa)` : '';
+          throw new Error(`not relaxed to ${relaxFmax} eV/Å${cell} in ${maxSteps} FIRE steps (largest force ${result.fmax.toPrecision(3)} eV/Å)`);
+        }
         relaxSteps = result.steps;
       }
       const relaxed = Float64Array.from(system.positions);
@@ -71,6 +92,7 @@ export function labelFrames(potential: Potential, frames: readonly Frame[], opti
         const ev = evaluator.evaluate(system);
         const info: Record<string, InfoValue> = { ...infoWithoutLabels(source.info), label_rattle: sigma };
         if (relaxFmax !== undefined) info.label_relaxed_fmax = relaxFmax;
+        if (relaxCell) info.label_relaxed_pressure = pressure;
         const withStress = options.stress === true && system.cell.volume > 0;
         const frame = systemToFrame(system, { energy: ev.energy, forces: true, stress: withStress ? stress(system, ev.virial, false) : undefined, info });
         out.push(frame);
