@@ -37,16 +37,16 @@ export function optionNumber(options: Readonly<Record<string, string | true | un
 
 /**
  * A comma-separated numeric option such as `--hidden 64,32` (fallback when absent);
- * a missing value, an empty entry or a non-number names the option. Ranges (positive,
- * integer) are the caller's to check, in its own words.
+ * a missing value, an empty entry or a non-number is an error naming the option and
+ * `what` it needs. Ranges (positive, integer) are the caller's to check.
  */
-export function optionNumberList(options: Readonly<Record<string, string | true | undefined>>, name: string, fallback: number[]): number[];
-export function optionNumberList(options: Readonly<Record<string, string | true | undefined>>, name: string): number[] | undefined;
-export function optionNumberList(options: Readonly<Record<string, string | true | undefined>>, name: string, fallback?: number[]): number[] | undefined {
+export function optionNumberList(options: Readonly<Record<string, string | true | undefined>>, name: string, fallback: number[], what?: string): number[];
+export function optionNumberList(options: Readonly<Record<string, string | true | undefined>>, name: string, fallback?: undefined, what?: string): number[] | undefined;
+export function optionNumberList(options: Readonly<Record<string, string | true | undefined>>, name: string, fallback?: number[], what = 'comma-separated numbers'): number[] | undefined {
   const v = options[name];
   if (v === undefined) return fallback;
   const xs = v === true ? [NaN] : v.split(',').map((x) => (x.trim() === '' ? NaN : Number(x)));
-  if (!xs.every(Number.isFinite)) throw new Error(`--${name} needs comma-separated numbers, got '${v === true ? '' : v}'`);
+  if (!xs.every(Number.isFinite)) throw new Error(`--${name} needs ${what}, got '${v === true ? '' : v}'`);
   return xs;
 }
 

@@ -23,11 +23,13 @@ with --relax-cell) are added.
   --model FILE       a fitted model file (msgpack) of an ML potential (ACE, LATTE)
   --potential SPEC   a potential spec as JSON/YAML text or a .yaml/.json file
   --out FILE         extxyz file to write (required)
-  --relax FMAX       first relax each frame's positions (FIRE, cell fixed) until
-                     the largest atomic force is at most FMAX eV/Å
+  --relax FMAX       first relax each frame's positions (FIRE; the cell fixed
+                     unless --relax-cell) until the largest atomic force is at
+                     most FMAX eV/Å
   --relax-cell       with --relax: relax the cell too (shape and volume; the
                      frame must be periodic along all three axes), until the
                      stress is also within --relax-smax of the target pressure
+                     (relax slabs at 0: their vacuum carries no stress)
   --pressure P       target pressure of --relax-cell, GPa, default 0
   --relax-smax S     stress tolerance of --relax-cell, GPa, default 0.01
   --max-steps N      FIRE iterations allowed per frame, default 2000 (a frame not
@@ -49,10 +51,14 @@ with --relax-cell) are added.
     const spec = typeof options.model === 'string' ? modelSpec(options.model) : potentialSpec(String(options.potential));
     const potential = await loadPotential(spec);
     const { frames, names } = readExtxyzFiles(positional);
-    const rattle = optionNumberList(options, 'rattle', [0]);
+    const rattle = optionNumberList(options, 'rattle', [0], 'comma-separated numbers (Å)');
+    const relaxCell = options['relax-cell'];
+    if (relaxCell !== undefined && relaxCell !== true) throw new Error(`label: --relax-cell is a flag (no value), got '--relax-cell=${relaxCell}'`);
+    if (relaxCell && options.relax === undefined) throw new Error('label: --relax-cell relaxes the cell with the positions: give --relax FMAX too');
+    if (!relaxCell && (options.pressure !== undefined || options['relax-smax'] !== undefined)) throw new Error('label: --pressure and --relax-smax apply to the cell relaxation: give --relax-cell too');
     const labelled = labelFrames(potential, frames, {
       relaxFmax: options.relax !== undefined ? optionNumber(options, 'relax', 0) : undefined,
-      relaxCell: options['relax-cell'] === true,
+      relaxCell: relaxCell === true,
       pressure: options.pressure !== undefined ? optionNumber(options, 'pressure', 0) : undefined,
       relaxSmax: options['relax-smax'] !== undefined ? optionNumber(options, 'relax-smax', 0) : undefined,
       maxSteps: optionNumber(options, 'max-steps', 2000),

@@ -45,7 +45,7 @@ function addRadial(options: Record<string, string | true>): AddedRadial | undefi
   if (width === undefined && centres === undefined) return undefined;
   if (options['add-blocks'] === undefined) throw new Error('train: --add-width and --add-centres place the functions of --add-blocks: give --add-blocks too');
   if (typeof width !== 'string' || typeof centres !== 'string') throw new Error('train: --add-width S and --add-centres LO,HI go together, e.g. --add-width 0.75 --add-centres 1.7,3.2');
-  const s = Number(width), range = optionNumberList(options, 'add-centres', []);
+  const s = Number(width), range = optionNumberList(options, 'add-centres', [], 'LO,HI in Å');
   if (!(s > 0)) throw new Error(`train: --add-width needs a width in Å, got '${width}'`);
   if (range.length !== 2) throw new Error(`train: --add-centres needs LO,HI in Å, got '${centres}'`);
   return { width: s, centres: [range[0], range[1]] };

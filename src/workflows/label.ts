@@ -23,7 +23,8 @@ export interface LabelOptions {
   /**
    * With relaxFmax: relax the cell too (CellFilter: shape and volume, all three axes
    * periodic), until the stress is within relaxSmax of -pressure·I as well. Default
-   * false: the cell is kept. A slab's vacuum carries no stress, so its thickness stays.
+   * false: the cell is kept. A slab's vacuum carries no stress, so at pressure 0 its
+   * thickness stays; a non-zero pressure would close it, so relax slabs at 0.
    */
   relaxCell?: boolean;
   /** Target pressure of the cell relaxation, GPa (default 0). */
@@ -80,7 +81,7 @@ export function labelFrames(potential: Potential, frames: readonly Frame[], opti
         const target: MinimizeTarget = relaxCell ? new CellFilter(system, evaluator, { pressure }) : new PositionTarget(system, evaluator);
         const result = fire(target, { fmax: relaxFmax, smax: relaxSmax, maxSteps });
         if (!result.converged) {
-          const cell = relaxCell ? ` and ${relaxSmax} GPa from ${pressure} GPa (largest stress deviation ${result.smax.toPrecision(3)} GPa)` : '';
+          const cell = relaxCell ? ` and the stress within ${relaxSmax} GPa of ${pressure} GPa (largest deviation ${result.smax.toPrecision(3)} GPa)` : '';
           throw new Error(`not relaxed to ${relaxFmax} eV/Å${cell} in ${maxSteps} FIRE steps (largest force ${result.fmax.toPrecision(3)} eV/Å)`);
         }
         relaxSteps = result.steps;
@@ -92,7 +93,10 @@ export function labelFrames(potential: Potential, frames: readonly Frame[], opti
         const ev = evaluator.evaluate(system);
         const info: Record<string, InfoValue> = { ...infoWithoutLabels(source.info), label_rattle: sigma };
         if (relaxFmax !== undefined) info.label_relaxed_fmax = relaxFmax;
-        if (relaxCell) info.label_relaxed_pressure = pressure;
+        if (relaxCell) {
+          info.label_relaxed_pressure = pressure;
+          info.label_relaxed_smax = relaxSmax;
+        }
         const withStress = options.stress === true && system.cell.volume > 0;
         const frame = systemToFrame(system, { energy: ev.energy, forces: true, stress: withStress ? stress(system, ev.virial, false) : undefined, info });
         out.push(frame);
