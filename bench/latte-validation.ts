@@ -9,7 +9,7 @@
  * and, last, one JSON object with every figure.
  */
 import { evaluateErrors } from '../src/analysis/errors.ts';
-import { parseOptions } from '../src/cli/command.ts';
+import { optionNumber, parseOptions } from '../src/cli/command.ts';
 import { Rng } from '../src/rng.ts';
 import { loadModel } from '../potentials/latte/io.ts';
 import { LattePotential } from '../potentials/latte/potential.ts';
@@ -22,8 +22,8 @@ if (!trainFile || models.length === 0) {
   console.log('Usage: npx tsx bench/latte-validation.ts TRAIN.xyz MODEL.msgpack [MORE.msgpack …] [--seed 1] [--fraction 0.1]');
   process.exit(2);
 }
-const seed = options.seed !== undefined ? Number(options.seed) : 1;
-const fraction = options.fraction !== undefined ? Number(options.fraction) : 0.1;
+const seed = optionNumber(options, 'seed', 1);
+const fraction = optionNumber(options, 'fraction', 0.1);
 const frames = readTrainingFrames([trainFile]);
 const split = validationSplit(frames.length, fraction, new Rng(seed));
 const validation = split.validation.map((k) => frames[k].frame);

@@ -128,8 +128,8 @@ describe('labelFrames', () => {
     expect(() => labelFrames(lj, [dimerFrame()], { rattle: [NaN] })).toThrow(/rattle/);
     expect(() => labelFrames(lj, [argonFrame(), dimerFrame()], { relaxFmax: 1e-9, maxSteps: 3, frameName: (i) => `in.xyz: frame ${i}` }))
       .toThrow(/in.xyz: frame 1: not relaxed to 1e-9 eV\/Å in 3 FIRE steps/);
-    expect(() => labelFrames(lj, [argonFrame()], { relaxCell: true })).toThrow(/relaxCell relaxes the cell with the positions: give relaxFmax too/);
-    expect(() => labelFrames(lj, [argonFrame()], { relaxFmax: 0.01, pressure: 1 })).toThrow(/pressure and relaxSmax apply to the cell relaxation: set relaxCell/);
+    expect(() => labelFrames(lj, [argonFrame()], { relaxCell: true })).toThrow(/relaxCell \(--relax-cell\) relaxes the cell with the positions: give relaxFmax \(--relax FMAX\) too/);
+    expect(() => labelFrames(lj, [argonFrame()], { relaxFmax: 0.01, pressure: 1 })).toThrow(/pressure and relaxSmax \(--pressure, --relax-smax\) apply to the cell relaxation: set relaxCell \(--relax-cell\)/);
     expect(() => labelFrames(lj, [argonFrame()], { relaxFmax: 0.01, relaxCell: true, relaxSmax: 0 })).toThrow(/relaxSmax must be a positive stress in GPa, got 0/);
     expect(() => labelFrames(lj, [argonFrame(5.3, 2)], { relaxFmax: 1e-9, relaxCell: true, relaxSmax: 1e-9, maxSteps: 2 }))
       .toThrow(/frame 0: not relaxed to 1e-9 eV\/Å and the stress within 1e-9 GPa of 0 GPa \(largest deviation [0-9.e-]+ GPa\) in 2 FIRE steps/);
@@ -177,7 +177,7 @@ describe('tensormd label', () => {
     expect(cellRelaxed.cell[0]).toBeLessThan(2 * 5.2);
     await expect(labelCommand.run(['--potential', spec, crystal, '--out', relaxed, '--relax', '1e-4', '--relax-cell', '--pressure', 'high'])).rejects.toThrow(/--pressure needs a number, got 'high'/);
     await expect(labelCommand.run(['--potential', spec, crystal, '--out', relaxed, '--relax', '1e-4', '--relax-cell=yes'])).rejects.toThrow(/--relax-cell is a flag \(no value\), got '--relax-cell=yes'/);
-    await expect(labelCommand.run(['--potential', spec, crystal, '--out', relaxed, '--relax-cell'])).rejects.toThrow(/--relax-cell relaxes the cell with the positions: give --relax FMAX too/);
-    await expect(labelCommand.run(['--potential', spec, crystal, '--out', relaxed, '--relax', '1e-4', '--pressure', '1'])).rejects.toThrow(/--pressure and --relax-smax apply to the cell relaxation: give --relax-cell too/);
+    await expect(labelCommand.run(['--potential', spec, crystal, '--out', relaxed, '--relax-cell'])).rejects.toThrow(/give relaxFmax \(--relax FMAX\) too/);
+    await expect(labelCommand.run(['--potential', spec, crystal, '--out', relaxed, '--relax', '1e-4', '--pressure', '1'])).rejects.toThrow(/\(--pressure, --relax-smax\) apply to the cell relaxation: set relaxCell \(--relax-cell\)/);
   });
 });

@@ -54,8 +54,6 @@ with --relax-cell) are added.
     const rattle = optionNumberList(options, 'rattle', [0], 'comma-separated numbers (Å)');
     const relaxCell = options['relax-cell'];
     if (relaxCell !== undefined && relaxCell !== true) throw new Error(`label: --relax-cell is a flag (no value), got '--relax-cell=${relaxCell}'`);
-    if (relaxCell && options.relax === undefined) throw new Error('label: --relax-cell relaxes the cell with the positions: give --relax FMAX too');
-    if (!relaxCell && (options.pressure !== undefined || options['relax-smax'] !== undefined)) throw new Error('label: --pressure and --relax-smax apply to the cell relaxation: give --relax-cell too');
     const labelled = labelFrames(potential, frames, {
       relaxFmax: options.relax !== undefined ? optionNumber(options, 'relax', 0) : undefined,
       relaxCell: relaxCell === true,

@@ -63,8 +63,9 @@ export function labelFrames(potential: Potential, frames: readonly Frame[], opti
   const relaxFmax = options.relaxFmax;
   if (relaxFmax !== undefined && !(relaxFmax > 0)) throw new Error(`label: relaxFmax must be a positive force in eV/Å, got ${relaxFmax}`);
   const relaxCell = options.relaxCell === true;
-  if (relaxCell && relaxFmax === undefined) throw new Error('label: relaxCell relaxes the cell with the positions: give relaxFmax too');
-  if (!relaxCell && (options.pressure !== undefined || options.relaxSmax !== undefined)) throw new Error('label: pressure and relaxSmax apply to the cell relaxation: set relaxCell');
+  // The messages name the CLI flags too (tensormd label passes its options through).
+  if (relaxCell && relaxFmax === undefined) throw new Error('label: relaxCell (--relax-cell) relaxes the cell with the positions: give relaxFmax (--relax FMAX) too');
+  if (!relaxCell && (options.pressure !== undefined || options.relaxSmax !== undefined)) throw new Error('label: pressure and relaxSmax (--pressure, --relax-smax) apply to the cell relaxation: set relaxCell (--relax-cell)');
   const pressure = options.pressure ?? 0, relaxSmax = options.relaxSmax ?? 0.01;
   if (!Number.isFinite(pressure)) throw new Error(`label: pressure must be a finite number of GPa, got ${pressure}`);
   if (!(relaxSmax > 0)) throw new Error(`label: relaxSmax must be a positive stress in GPa, got ${relaxSmax}`);
