@@ -17,6 +17,7 @@
  *     support end c + s), e.g. to see which terms reach which neighbour shells.
  */
 import { saveModel, loadModel } from '../potentials/latte/io.ts';
+import { formatRadialFunctionTable, radialFunctionTable } from '../potentials/latte/functions.ts';
 import { LatteModel } from '../potentials/latte/model.ts';
 import { dropDescriptorTerms, extendDescriptor, parseDescriptorTerms, fitStatistics, prepareStructure, readTrainingFrames } from '../potentials/latte/train.ts';
 import { parseOptions } from '../src/cli/command.ts';
@@ -67,17 +68,6 @@ saveModel(out, model, {});
 console.log(`wrote ${out}: ${model.describe()}`);
 
 function listFunctions(m: LatteModel): void {
-  const F = m.nFunctions, th = m.theta;
   console.log(`${m.describe()}; ${m.mergedFunctionCount()} functions merged in the MD path`);
-  console.log('f block term body rank centre(s) width support_end');
-  let f = 0;
-  m.blocks.forEach((block, q) => {
-    for (let k = 0; k < block.bodies.length; k++) {
-      for (let u = 0; u < block.n; u++, f++) {
-        const s = th[m.offWidths + f];
-        const c = Array.from({ length: m.nSpecies }, (_, t) => th[m.offCentres + t * F + f]);
-        console.log(`${f} ${q + 1} ${u + 1} ${k + 1} ${m.functionRank(f)} ${c.map((x) => x.toFixed(4)).join('/')} ${s.toFixed(4)} ${Math.max(...c.map((x) => x + s)).toFixed(4)}`);
-      }
-    }
-  });
+  for (const line of formatRadialFunctionTable(radialFunctionTable(m))) console.log(line);
 }

@@ -4,12 +4,13 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from './command.ts';
 import { ensembleCommand } from './ensemble.ts';
 import { evalCommand } from './eval.ts';
+import { infoCommand } from './info.ts';
 import { labelCommand } from './label.ts';
 import { fitCommand } from './fit.ts';
 import { trainCommand } from './train.ts';
 import { runCommand } from './run.ts';
 
-const COMMANDS: Command[] = [runCommand, evalCommand, fitCommand, trainCommand, labelCommand, ensembleCommand];
+const COMMANDS: Command[] = [runCommand, evalCommand, fitCommand, trainCommand, labelCommand, ensembleCommand, infoCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };

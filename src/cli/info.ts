@@ -1,0 +1,132 @@
+/** `tensormd info`: what a model file holds: its potential, its shape, and how it was made. */
+import { stringify as toYaml } from 'yaml';
+import { radialFunctionTable, formatRadialFunctionTable } from '../../potentials/latte/functions.ts';
+import { loadModel as loadLatte } from '../../potentials/latte/io.ts';
+import { loadModel as loadTrace } from '../../potentials/trace/model.ts';
+import { modelSpec } from './eval.ts';
+import { parseOptions, rejectUnknownOptions, type Command } from './command.ts';
+
+/** What `info` reports of one model file (the JSON line holds one per file). */
+export interface ModelInfo {
+  file: string;
+  kind: 'latte' | 'trace';
+  elements: string[];
+  /** Å. */
+  cutoff: number;
+  parameters: number;
+  /** Reference energy per element, eV (LATTE: the MLP's output offset). */
+  e0: Record<string, number>;
+  /** The shape, by kind: LATTE's descriptor and MLP, ACE's basis. */
+  shape: Record<string, unknown>;
+  /** What the trainer, fitter or `tensormd ensemble` recorded in the file. */
+  meta: Record<string, unknown>;
+}
+
+export const infoCommand: Command = {
+  name: 'info',
+  summary: 'describe a model file: its potential, shape, and how it was trained',
+  usage: `Usage: tensormd info MODEL.msgpack [MORE.msgpack …] [--functions]
+
+Prints what MD loads from each model file (LATTE or ACE): its elements, cutoff,
+descriptor and network or basis, parameter count and reference energies; then
+what was recorded when it was made: 'tensormd train' records the training files,
+epochs, kept epoch, time and validation errors; 'tensormd fit' the weights, λ and
+the training, test and cross-validation errors; 'tensormd ensemble' each member's
+record. The last line printed is one JSON object, { info: [one per file] }.
+
+  --functions   LATTE: also list the radial functions, one line each: block,
+                term and body (numbered as 'train --drop-blocks' numbers them),
+                tensor rank, centre per element, width, and the end of the
+                support, which sets a term's cost (the neighbours inside it)`,
+
+  async run(args) {
+    const { options, positional } = parseOptions(args, ['help', 'functions']);
+    rejectUnknownOptions(options, this);
+    if (options.help || positional.length === 0) {
+      console.log(this.usage);
+      return options.help ? 0 : 2;
+    }
+    const infos: ModelInfo[] = [];
+    for (const file of positional) {
+      const { info, functions } = modelInfo(file);
+      infos.push(info);
+      for (const line of describe(info)) console.log(line);
+      if (options.functions === true) {
+        if (functions === null) console.log('  (--functions lists LATTE radial functions; an ACE model has none)');
+        else for (const line of functions) console.log(`  ${line}`);
+      }
+    }
+    console.log(JSON.stringify({ info: infos }));
+    return 0;
+  },
+};
+
+/** A model file's report, and for LATTE its radial-function table as text. */
+export function modelInfo(file: string): { info: ModelInfo; functions: string[] | null } {
+  const { kind } = modelSpec(file);
+  if (kind === 'latte') {
+    const { model, meta } = loadLatte(file);
+    const c = model.config, elements = [...c.elements];
+    return {
+      info: {
+        file, kind, elements, cutoff: c.cutoff, parameters: model.nParameters,
+        e0: Object.fromEntries(elements.map((el, t) => [el, model.e0[t]])),
+        shape: {
+          descriptor: c.descriptor, descriptors: model.nDescriptors, radialFunctions: model.nFunctions,
+          widths: c.trainWidths ? { trained: true, min: c.widthMin, max: c.widthMax } : { trained: false, initial: c.width },
+          hidden: [...c.hidden], activation: c.activation ?? 'gaussian',
+          speciesMode: c.speciesMode ?? 'specific', ...(model.embeddingDim > 0 ? { embeddingDim: model.embeddingDim } : {}),
+        },
+        meta,
+      },
+      functions: formatRadialFunctionTable(radialFunctionTable(model)),
+    };
+  }
+  if (kind === 'trace') {
+    const model = loadTrace(file), b = model.basis, elements = [...b.elements];
+    return {
+      info: {
+        file, kind, elements, cutoff: b.radial.cutoff,
+        parameters: model.coefficients.length + (model.pair?.coefficients.length ?? 0),
+        e0: Object.fromEntries(elements.map((el, t) => [el, model.e0[t]])),
+        shape: {
+          order: b.order, functions: model.nFunctions, maxDegree: [...b.maxDegree], wL: b.wL ?? 1.5,
+          radial: { ...b.radial }, channels: b.channels ?? { kind: 'full' },
+          ...(model.pair ? { pair: { radial: { ...model.pair.radial } } } : {}),
+        },
+        meta: model.meta ?? {},
+      },
+      functions: null,
+    };
+  }
+  throw new Error(`model file '${file}' is of kind '${kind}': info reads LATTE ('latte') and ACE ('trace') model files`);
+}
+
+/** The human-readable lines of one report. */
+function describe(info: ModelInfo): string[] {
+  const s = info.shape;
+  const e0 = Object.entries(info.e0).map(([el, e]) => `${el} ${e.toFixed(6)}`).join(', ');
+  const lines = [info.file];
+  if (info.kind === 'latte') {
+    const widths = s.widths as { trained: boolean; min?: number; max?: number; initial?: number };
+    lines.push(
+      `  LATTE model of ${info.elements.join(', ')}, cutoff ${info.cutoff} Å, ${info.parameters} parameters`,
+      `  descriptor ${String(s.descriptor)}: D=${String(s.descriptors)} inputs from ${String(s.radialFunctions)} radial functions, ` +
+        (widths.trained ? `widths trained in [${widths.min}, ${widths.max}] Å` : `width ${widths.initial} Å`) +
+        `, species weights ${String(s.speciesMode)}${s.embeddingDim !== undefined ? ` (K=${String(s.embeddingDim)})` : ''}`,
+      `  network per element: ${String(s.descriptors)} → ${(s.hidden as number[]).join(' → ')} → 1, ${String(s.activation)}`,
+    );
+  } else {
+    const r = s.radial as Record<string, unknown>;
+    const radial = Object.entries(r).filter(([k]) => k !== 'kind' && k !== 'cutoff').map(([k, v]) => `${k} ${String(v)}`).join(', ');
+    lines.push(
+      `  ACE model of ${info.elements.join(', ')}, cutoff ${info.cutoff} Å, ${info.parameters} parameters`,
+      `  basis: order ${String(s.order)}, ${String(s.functions)} functions, degree bounds ${(s.maxDegree as number[]).join('/')}, w_L ${String(s.wL)}, ` +
+        `channels ${String((s.channels as { kind: string }).kind)}; radial ${String(r.kind)} (${radial})${s.pair ? '; with a pair term' : ''}`,
+    );
+  }
+  lines.push(`  reference energies (eV): ${e0}`);
+  if (Object.keys(info.meta).length === 0) lines.push('  no record of how it was made');
+  else lines.push('  recorded when it was made:', ...toYaml(info.meta, { indent: 2, lineWidth: 0 }).trimEnd().split('\n').map((l) => `    ${l}`));
+  return lines;
+}
