@@ -110,6 +110,22 @@ describe('CLI', () => {
     expect(readExtxyz(join(dir, 'quickstart-final.xyz'))[0].info.step).toBe(10);
   });
 
+  it('runs the LATTE molybdenum NPT example', async () => {
+    const dir = tmp();
+    const example = join(import.meta.dirname, '../examples/mo-latte-npt.yaml');
+    expect(await main(['run', example, '--steps', '4', '--output-dir', dir, '--quiet', '--workers', '1'])).toBe(0);
+    const final = readExtxyz(join(dir, 'mo-latte-final.xyz'))[0];
+    expect(final.symbols.length).toBe(250);
+    expect(final.info.step).toBe(4);
+    // The barostat moves the cell from the 3.16 Å lattice it started on (isotropically: it stays cubic).
+    const [header, first] = readFileSync(join(dir, 'mo-latte-thermo.csv'), 'utf8').trim().split('\n').map((l) => l.split(','));
+    expect(Number(first[header.indexOf('vol_A3')])).toBeCloseTo((5 * 3.16) ** 3, 6);
+    const edge = final.cell[0];
+    expect(edge).not.toBe(5 * 3.16);
+    expect(Math.abs(edge / (5 * 3.16) - 1)).toBeLessThan(0.01);
+    expect([final.cell[4], final.cell[8]]).toEqual([edge, edge]);
+  });
+
   it.skipIf(!hasLammps())('runs EAM copper from a LAMMPS potential file by bare name with a CSVR thermostat', async () => {
     const dir = tmp();
     const input = join(dir, 'cu.yaml');

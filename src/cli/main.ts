@@ -29,8 +29,10 @@ function help(): string {
     '',
     "Run 'tensormd <command> --help' for a command's options and input format.",
     'Examples:',
-    '  tensormd run examples/quickstart.yaml   silicon with the shipped ML model',
-    '  tensormd run examples/argon.yaml        Lennard-Jones argon',
+    '  tensormd run examples/quickstart.yaml     silicon with the shipped ACE model',
+    '  tensormd run examples/mo-latte-npt.yaml   molybdenum NPT with the shipped LATTE model',
+    '  tensormd run examples/argon.yaml          Lennard-Jones argon',
+    '  tensormd info models/latte/Mo.msgpack     what a model file holds and how it was made',
   ].join('\n');
 }
 
