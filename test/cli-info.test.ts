@@ -3,7 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pack } from 'msgpackr';
+import { averageModels } from '../potentials/latte/ensemble.ts';
 import { saveModel } from '../potentials/latte/io.ts';
+import { AceBasis, type BasisSpec } from '../potentials/trace/basis.ts';
+import { saveModel as saveTrace } from '../potentials/trace/model.ts';
 import { LatteModel } from '../potentials/latte/model.ts';
 import { main } from '../src/cli/main.ts';
 
@@ -65,6 +68,7 @@ describe('tensormd info (command line)', () => {
     expect(code).toBe(0);
     const header = lines.findIndex((l) => l.trim().startsWith('f block term body rank'));
     expect(header).toBeGreaterThan(0);
+    expect(lines[header - 1]).toMatch(/^ {2}\d+ of the functions are computed as multiples of others/);
     const rows = lines.slice(header + 1, header + 1 + F).map((l) => l.trim().split(' '));
     expect(rows).toHaveLength(F);
     // Body-major within each block, as the parameters are laid out and --drop-blocks numbers them.
@@ -96,6 +100,35 @@ describe('tensormd info (command line)', () => {
     expect(info.shape).toMatchObject({ order: 3, functions: 324, maxDegree: [20, 16, 10], wL: 1, channels: { kind: 'full' }, radial: { kind: 'chebexpcos', n: 20 } });
     expect(info.meta.test.frames).toBe(23);
     expect(lines.join('\n')).toContain('an ACE model has none');
+  });
+
+  it('gives an ACE model with a pair term the longer of its two ranges, and its channel construction', async () => {
+    // Basis to 4.2 Å, pair term to 4.8 Å: MD's cutoff is 4.8 (TracePotential takes the larger).
+    const spec: BasisSpec = { elements: ['Ti', 'Al'], radial: { kind: 'chebexpcos', n: 4, cutoff: 4.2 }, order: 2, maxDegree: [4, 5], channels: { kind: 'species', K: 3, seed: 2 } };
+    const basis = new AceBasis(spec);
+    const file = join(dir, 'TiAl.msgpack');
+    saveTrace(file, {
+      basis: spec, nFunctions: basis.nFunctions, coefficients: Array.from({ length: 2 * basis.nFunctions }, (_, k) => 0.01 * k), e0: [-1.5, -2.5],
+      pair: { radial: { kind: 'poly', n: 4, cutoff: 4.8 }, coefficients: Array.from({ length: 12 }, () => 0.1) },
+    });
+    const { code, lines } = await infoCli([file]);
+    expect(code).toBe(0);
+    const [info] = lastJson(lines).info;
+    expect(info).toMatchObject({ kind: 'trace', cutoff: 4.8, parameters: 2 * basis.nFunctions + 12, e0: { Ti: -1.5, Al: -2.5 } });
+    expect(info.shape).toMatchObject({ order: 2, wL: 1.5, channels: { kind: 'species', K: 3, seed: 2 }, pair: { radial: { cutoff: 4.8 } } });
+    expect(lines.join('\n')).toContain('channels species, K 3, seed 2');
+  });
+
+  it('says an ensemble is the mean of its members', async () => {
+    const file = join(dir, 'pair-ensemble.msgpack');
+    const twin = model.clone();
+    twin.theta[twin.offMlp[0]] += 0.1;
+    saveModel(file, averageModels([model, twin], ['a', 'b']), { ensemble: [{ file: 'a.msgpack', meta }, { file: 'b.msgpack', meta }] });
+    const { code, lines } = await infoCli([file]);
+    expect(code).toBe(0);
+    const [info] = lastJson(lines).info;
+    expect(info.shape).toMatchObject({ hidden: [12, 8], ensembleMembers: 2 });
+    expect(lines.join('\n')).toContain(`${D} → 12 → 8 → 1, tanh: the mean of 2 members' networks`);
   });
 
   it('reports several files in one JSON line, in order', async () => {
@@ -134,6 +167,9 @@ describe('tensormd info (command line)', () => {
 
     r = await infoCli([]);
     expect(r.code).toBe(2);
+    r = await infoCli([latteFile, '--functions=yes']);
+    expect(r.code).toBe(1);
+    expect(r.errors).toContain('--functions takes no value');
     r = await infoCli([latteFile, '--funtions']);
     expect(r.code).toBe(1);
     expect(r.errors).toContain('--funtions');

@@ -2,15 +2,16 @@
  * The radial functions of a LATTE model, one row each, in parameter order: which
  * block, term and body of the descriptor they belong to, their tensor rank, centre
  * (one per central element), width, and where their support ends. What `tensormd info
- * --functions` and `bench/latte-shape.ts --list` print: the support's end is what
- * sets a term's cost (the neighbours inside it), e.g. for `train --drop-blocks`.
+ * --functions` and `bench/latte-shape.ts --list` print: the support's end sets a
+ * term's cost (the neighbours inside it), which is what choosing terms for
+ * `train --drop-blocks BLOCK.TERM` weighs.
  */
 import type { LatteModel } from './model.ts';
 
 export interface RadialFunctionRow {
   /** Index among the model's functions (0-based). */
   index: number;
-  /** Block, term within the block and body within the term, numbered from 1 as --drop-blocks numbers them. */
+  /** Block, term within the block and body within the term, numbered from 1 (--drop-blocks names a term BLOCK.TERM). */
   block: number;
   term: number;
   body: number;

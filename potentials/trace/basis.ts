@@ -46,6 +46,10 @@ export interface BasisSpec {
 
 const MAX_L = 12;
 
+/** Defaults of BasisSpec.wL and BasisSpec.channels. */
+export const DEFAULT_WL = 1.5;
+export const DEFAULT_CHANNELS: ChannelSpec = Object.freeze({ kind: 'full' });
+
 interface Channel { group: number; degree: number; }
 
 /** One basis function before compilation. */
@@ -118,9 +122,9 @@ export class AceBasis {
     if (!Array.isArray(spec.maxDegree) || spec.maxDegree.length !== spec.order || spec.maxDegree.some((d) => !(d >= 1))) {
       throw new Error(`trace basis: maxDegree must list ${spec.order} positive degree bounds (one per order), got ${JSON.stringify(spec.maxDegree)}`);
     }
-    const wL = spec.wL ?? 1.5;
+    const wL = spec.wL ?? DEFAULT_WL;
     if (!(wL > 0)) throw new Error(`trace basis: wL must be positive, got ${wL}`);
-    const chSpec: ChannelSpec = spec.channels ?? { kind: 'full' };
+    const chSpec: ChannelSpec = spec.channels ?? DEFAULT_CHANNELS;
 
     // --- channels and their radial mixing (as a function of l) ---
     const channels: Channel[] = [];

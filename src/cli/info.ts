@@ -2,6 +2,7 @@
 import { stringify as toYaml } from 'yaml';
 import { radialFunctionTable, formatRadialFunctionTable } from '../../potentials/latte/functions.ts';
 import { loadModel as loadLatte } from '../../potentials/latte/io.ts';
+import { DEFAULT_CHANNELS, DEFAULT_WL, type ChannelSpec } from '../../potentials/trace/basis.ts';
 import { loadModel as loadTrace } from '../../potentials/trace/model.ts';
 import { modelSpec } from './eval.ts';
 import { parseOptions, rejectUnknownOptions, type Command } from './command.ts';
@@ -11,8 +12,9 @@ export interface ModelInfo {
   file: string;
   kind: 'latte' | 'trace';
   elements: string[];
-  /** Å. */
+  /** Å: the largest range of any term, as MD uses it. */
   cutoff: number;
+  /** Numbers stored (an ensemble's include the zero blocks of its merged layers). */
   parameters: number;
   /** Reference energy per element, eV (LATTE: the MLP's output offset). */
   e0: Record<string, number>;
@@ -35,13 +37,15 @@ the training, test and cross-validation errors; 'tensormd ensemble' each member'
 record. The last line printed is one JSON object, { info: [one per file] }.
 
   --functions   LATTE: also list the radial functions, one line each: block,
-                term and body (numbered as 'train --drop-blocks' numbers them),
-                tensor rank, centre per element, width, and the end of the
-                support, which sets a term's cost (the neighbours inside it)`,
+                term and body (numbered from 1; BLOCK.TERM is how train drops
+                a term), tensor rank, centre per central element, width, and
+                the end of the support, which sets a term's cost (the
+                neighbours inside it)`,
 
   async run(args) {
     const { options, positional } = parseOptions(args, ['help', 'functions']);
     rejectUnknownOptions(options, this);
+    if (options.functions !== undefined && options.functions !== true) throw new Error(`--functions takes no value, got '${String(options.functions)}'`);
     if (options.help || positional.length === 0) {
       console.log(this.usage);
       return options.help ? 0 : 2;
@@ -67,6 +71,7 @@ export function modelInfo(file: string): { info: ModelInfo; functions: string[] 
   if (kind === 'latte') {
     const { model, meta } = loadLatte(file);
     const c = model.config, elements = [...c.elements];
+    const members = Array.isArray(meta.ensemble) ? meta.ensemble.length : 0;
     return {
       info: {
         file, kind, elements, cutoff: c.cutoff, parameters: model.nParameters,
@@ -74,24 +79,28 @@ export function modelInfo(file: string): { info: ModelInfo; functions: string[] 
         shape: {
           descriptor: c.descriptor, descriptors: model.nDescriptors, radialFunctions: model.nFunctions,
           widths: c.trainWidths ? { trained: true, min: c.widthMin, max: c.widthMax } : { trained: false, initial: c.width },
-          hidden: [...c.hidden], activation: c.activation ?? 'gaussian',
-          speciesMode: c.speciesMode ?? 'specific', ...(model.embeddingDim > 0 ? { embeddingDim: model.embeddingDim } : {}),
+          hidden: [...c.hidden], activation: c.activation, speciesMode: c.speciesMode,
+          ...(model.embeddingDim > 0 ? { embeddingDim: model.embeddingDim } : {}),
+          ...(members > 0 ? { ensembleMembers: members } : {}),
         },
         meta,
       },
-      functions: formatRadialFunctionTable(radialFunctionTable(model)),
+      functions: [
+        `${model.mergedFunctionCount()} of the functions are computed as multiples of others in the MD path (same centre and width)`,
+        ...formatRadialFunctionTable(radialFunctionTable(model)),
+      ],
     };
   }
   if (kind === 'trace') {
     const model = loadTrace(file), b = model.basis, elements = [...b.elements];
     return {
       info: {
-        file, kind, elements, cutoff: b.radial.cutoff,
+        file, kind, elements, cutoff: Math.max(b.radial.cutoff, model.pair?.radial.cutoff ?? 0),
         parameters: model.coefficients.length + (model.pair?.coefficients.length ?? 0),
         e0: Object.fromEntries(elements.map((el, t) => [el, model.e0[t]])),
         shape: {
-          order: b.order, functions: model.nFunctions, maxDegree: [...b.maxDegree], wL: b.wL ?? 1.5,
-          radial: { ...b.radial }, channels: b.channels ?? { kind: 'full' },
+          order: b.order, functions: model.nFunctions, maxDegree: [...b.maxDegree], wL: b.wL ?? DEFAULT_WL,
+          radial: { ...b.radial }, channels: channelSummary(b.channels ?? DEFAULT_CHANNELS),
           ...(model.pair ? { pair: { radial: { ...model.pair.radial } } } : {}),
         },
         meta: model.meta ?? {},
@@ -102,6 +111,12 @@ export function modelInfo(file: string): { info: ModelInfo; functions: string[] 
   throw new Error(`model file '${file}' is of kind '${kind}': info reads LATTE ('latte') and ACE ('trace') model files`);
 }
 
+/** The channel construction without a stored mixing matrix W (its presence is kept as a flag). */
+function channelSummary(ch: ChannelSpec): Record<string, unknown> {
+  const { W, ...rest } = ch as ChannelSpec & { W?: unknown };
+  return W === undefined ? { ...rest } : { ...rest, storedMixing: true };
+}
+
 /** The human-readable lines of one report. */
 function describe(info: ModelInfo): string[] {
   const s = info.shape;
@@ -110,19 +125,22 @@ function describe(info: ModelInfo): string[] {
   if (info.kind === 'latte') {
     const widths = s.widths as { trained: boolean; min?: number; max?: number; initial?: number };
     lines.push(
-      `  LATTE model of ${info.elements.join(', ')}, cutoff ${info.cutoff} Å, ${info.parameters} parameters`,
+      `  LATTE model of ${info.elements.join(', ')}, cutoff ${info.cutoff} Å, ${info.parameters} parameters` +
+        (s.ensembleMembers !== undefined ? ' stored (the zero blocks of the merged layers included)' : ''),
       `  descriptor ${String(s.descriptor)}: D=${String(s.descriptors)} inputs from ${String(s.radialFunctions)} radial functions, ` +
         (widths.trained ? `widths trained in [${widths.min}, ${widths.max}] Å` : `width ${widths.initial} Å`) +
         `, species weights ${String(s.speciesMode)}${s.embeddingDim !== undefined ? ` (K=${String(s.embeddingDim)})` : ''}`,
-      `  network per element: ${String(s.descriptors)} → ${(s.hidden as number[]).join(' → ')} → 1, ${String(s.activation)}`,
+      `  network per element: ${String(s.descriptors)} → ${(s.hidden as number[]).join(' → ')} → 1, ${String(s.activation)}` +
+        (s.ensembleMembers !== undefined ? `: the mean of ${String(s.ensembleMembers)} members' networks, merged (tensormd ensemble)` : ''),
     );
   } else {
-    const r = s.radial as Record<string, unknown>;
+    const r = s.radial as Record<string, unknown>, ch = s.channels as Record<string, unknown>;
+    const channels = Object.entries(ch).map(([k, v]) => (k === 'kind' ? String(v) : `${k} ${String(v)}`)).join(', ');
     const radial = Object.entries(r).filter(([k]) => k !== 'kind' && k !== 'cutoff').map(([k, v]) => `${k} ${String(v)}`).join(', ');
     lines.push(
       `  ACE model of ${info.elements.join(', ')}, cutoff ${info.cutoff} Å, ${info.parameters} parameters`,
       `  basis: order ${String(s.order)}, ${String(s.functions)} functions, degree bounds ${(s.maxDegree as number[]).join('/')}, w_L ${String(s.wL)}, ` +
-        `channels ${String((s.channels as { kind: string }).kind)}; radial ${String(r.kind)} (${radial})${s.pair ? '; with a pair term' : ''}`,
+        `channels ${channels}; radial ${String(r.kind)} (${radial})${s.pair ? '; with a pair term' : ''}`,
     );
   }
   lines.push(`  reference energies (eV): ${e0}`);
