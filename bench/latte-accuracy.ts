@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { evaluateErrors } from '../src/analysis/errors.ts';
 import { readExtxyz } from '../src/io/extxyz.ts';
 import { loadModel } from '../potentials/latte/io.ts';
-import { LattePotential, resolveModelPath } from '../potentials/latte/potential.ts';
+import { LattePotential } from '../potentials/latte/potential.ts';
+import { resolveModelPath } from '../src/model-path.ts';
 import { report } from './harness.ts';
 import { dataset } from '../test/oracles/datasets.ts';
 

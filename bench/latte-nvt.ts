@@ -7,7 +7,8 @@
  */
 import { Langevin } from '../integrators/langevin.ts';
 import { loadModel } from '../potentials/latte/io.ts';
-import { LattePotential, resolveModelPath } from '../potentials/latte/potential.ts';
+import { LattePotential } from '../potentials/latte/potential.ts';
+import { resolveModelPath } from '../src/model-path.ts';
 import { ForceEvaluator } from '../src/forces.ts';
 import { lattice } from '../src/lattice.ts';
 import { Rng } from '../src/rng.ts';

@@ -10,7 +10,7 @@
  */
 import { loadavg } from 'node:os';
 import { loadModel } from '../potentials/latte/io.ts';
-import { resolveModelPath } from '../potentials/latte/potential.ts';
+import { resolveModelPath } from '../src/model-path.ts';
 import { LossEvaluator, prepareStructure, readTrainingFrames } from '../potentials/latte/train.ts';
 import { FrozenLossEvaluator, freezeStructure, frozenBytes } from '../potentials/latte/train-frozen.ts';
 import { peakRssMb, report } from './harness.ts';

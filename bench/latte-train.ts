@@ -12,7 +12,7 @@
 import { loadavg } from 'node:os';
 import { loadModel } from '../potentials/latte/io.ts';
 import { LatteModel } from '../potentials/latte/model.ts';
-import { resolveModelPath } from '../potentials/latte/potential.ts';
+import { resolveModelPath } from '../src/model-path.ts';
 import { fitStatistics, prepareStructure, readTrainingFrames, trainModel, type TrainingStructure } from '../potentials/latte/train.ts';
 import { ParallelLoss } from '../potentials/latte/train-parallel.ts';
 import { Rng } from '../src/rng.ts';

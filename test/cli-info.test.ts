@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -139,6 +140,13 @@ describe('tensormd info (command line)', () => {
     expect(infos.map((i) => i.file)).toEqual([file, latteFile]);
     // The shipped Si: descriptor and MLP as documented (D=39, F=74, 48-24, 3343 parameters).
     expect(infos[0]).toMatchObject({ parameters: 3343, shape: { descriptors: 39, radialFunctions: 74, hidden: [48, 24] } });
+  });
+
+  it('finds a shipped model by its path in the package from any working directory', () => {
+    const bin = resolve(import.meta.dirname, '../bin/tensormd.mjs');
+    const out = execFileSync(process.execPath, [bin, 'info', 'models/latte/Si.msgpack'], { cwd: dir, encoding: 'utf8' });
+    const [info] = lastJson(out.trim().split('\n')).info;
+    expect(info).toMatchObject({ file: 'models/latte/Si.msgpack', kind: 'latte', parameters: 3343 });
   });
 
   it('names the file and the problem for files that are not LATTE or ACE models', async () => {

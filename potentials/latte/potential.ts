@@ -1,16 +1,12 @@
 /**
  * LATTE as a tensormd Potential (kind 'latte'): spec { kind: 'latte', model: 'models/latte/Si.msgpack' }.
- * A relative model path is tried against the working directory, then the repository root.
+ * A relative model path is tried against the working directory, then the package (src/model-path.ts).
  */
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolveModelPath } from '../../src/model-path.ts';
 import { registerPotential } from '../registry.ts';
 import { requireElements, type ComputeOutput, type Neighborhood, type Potential, type PotentialSpec } from '../potential.ts';
 import { loadModel } from './io.ts';
 import type { LatteModel } from './model.ts';
-
-const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
 export class LattePotential implements Potential {
   readonly kind = 'latte';
@@ -46,19 +42,10 @@ export class LattePotential implements Potential {
   }
 }
 
-/** Resolves a model path: absolute, relative to the working directory, or relative to the repository root. */
-export function resolveModelPath(path: string): string {
-  if (isAbsolute(path)) return path;
-  const fromCwd = resolve(process.cwd(), path);
-  if (existsSync(fromCwd)) return fromCwd;
-  const fromRepo = resolve(REPO_ROOT, path);
-  if (existsSync(fromRepo)) return fromRepo;
-  return fromCwd;
-}
 
 export function latteFromSpec(spec: PotentialSpec): LattePotential {
   if (typeof spec.model !== 'string') throw new Error(`latte potential spec needs 'model': the path of a LATTE model file (.msgpack)`);
-  const path = resolveModelPath(spec.model);
+  const path = resolveModelPath(spec.model, 'LATTE model');
   return new LattePotential(loadModel(path).model, path);
 }
 

@@ -4,10 +4,9 @@
  * Stored as msgpack (msgpackr); the basis is rebuilt deterministically from its
  * spec on load and checked against the stored function count.
  */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { pack, unpack } from 'msgpackr';
+import { resolveModelPath } from '../../src/model-path.ts';
 import type { BasisSpec } from './basis.ts';
 import { validatePair, type PairSpec } from './pair.ts';
 import { RadialBasis } from './radial.ts';
@@ -34,20 +33,9 @@ export function saveModel(path: string, model: TraceModel): void {
   writeFileSync(path, pack(payload));
 }
 
-/** Repository root (two levels above this file). */
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** Resolves a model path: as given (absolute or relative to the working directory), else relative to the repository. */
-export function resolveModelPath(path: string): string {
-  if (existsSync(path)) return resolve(path);
-  if (isAbsolute(path)) throw new Error(`trace model file '${path}' not found`);
-  const inRepo = resolve(REPO_ROOT, path);
-  if (existsSync(inRepo)) return inRepo;
-  throw new Error(`trace model file '${path}' not found (looked in ${process.cwd()} and ${REPO_ROOT})`);
-}
 
 export function loadModel(path: string): TraceModel {
-  const file = resolveModelPath(path);
+  const file = resolveModelPath(path, 'trace model');
   let data: unknown;
   try {
     data = unpack(readFileSync(file));

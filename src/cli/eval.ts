@@ -1,6 +1,5 @@
 /** `tensormd eval`: a potential's errors on reference data in extended-XYZ files. */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { unpack } from 'msgpackr';
 import { parse as parseYaml } from 'yaml';
 import { evaluateErrors, type FrameError } from '../analysis/errors.ts';
@@ -8,6 +7,7 @@ import { readExtxyzFiles } from '../io/extxyz.ts';
 import '../../potentials/builtin.ts';
 import { loadPotential } from '../../potentials/registry.ts';
 import type { PotentialSpec } from '../../potentials/potential.ts';
+import { resolveModelPath } from '../model-path.ts';
 import { parseOptions, rejectUnknownOptions, type Command } from './command.ts';
 
 export const evalCommand: Command = {
@@ -51,9 +51,9 @@ JSON object with the figures.
   },
 };
 
-/** A model file names its own kind (`kind` field of the msgpack object). */
+/** A model file names its own kind (`kind` field of the msgpack object); found as src/model-path.ts finds it. */
 export function modelSpec(path: string): PotentialSpec {
-  const absolute = resolve(path);
+  const absolute = resolveModelPath(path);
   let data: unknown;
   try {
     data = unpack(readFileSync(absolute));

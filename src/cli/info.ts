@@ -67,9 +67,9 @@ record. The last line printed is one JSON object, { info: [one per file] }.
 
 /** A model file's report, and for LATTE its radial-function table as text. */
 export function modelInfo(file: string): { info: ModelInfo; functions: string[] | null } {
-  const { kind } = modelSpec(file);
+  const { kind, model: path } = modelSpec(file);
   if (kind === 'latte') {
-    const { model, meta } = loadLatte(file);
+    const { model, meta } = loadLatte(path as string);
     const c = model.config, elements = [...c.elements];
     const members = Array.isArray(meta.ensemble) ? meta.ensemble.length : 0;
     return {
@@ -92,7 +92,7 @@ export function modelInfo(file: string): { info: ModelInfo; functions: string[] 
     };
   }
   if (kind === 'trace') {
-    const model = loadTrace(file), b = model.basis, elements = [...b.elements];
+    const model = loadTrace(path as string), b = model.basis, elements = [...b.elements];
     return {
       info: {
         file, kind, elements, cutoff: Math.max(b.radial.cutoff, model.pair?.radial.cutoff ?? 0),
