@@ -177,7 +177,7 @@ describe('tensormd info (command line)', () => {
     expect(r.code).toBe(2);
     r = await infoCli([latteFile, '--functions=yes']);
     expect(r.code).toBe(1);
-    expect(r.errors).toContain('--functions takes no value');
+    expect(r.errors).toContain("--functions is a flag (no value), got '--functions=yes'");
     r = await infoCli([latteFile, '--funtions']);
     expect(r.code).toBe(1);
     expect(r.errors).toContain('--funtions');

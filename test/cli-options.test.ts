@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { optionNumberList } from '../src/cli/command.ts';
+import { optionNumberList, parseOptions } from '../src/cli/command.ts';
 import { evalCommand } from '../src/cli/eval.ts';
 import { fitCommand } from '../src/cli/fit.ts';
 import { runCommand } from '../src/cli/run.ts';
@@ -14,6 +14,11 @@ const COMMANDS = [
 ];
 
 describe('CLI options', () => {
+  it('a declared flag takes no value: --flag=x is an error naming it, --key=x of any other option is its value', () => {
+    expect(() => parseOptions(['--per-frame=no', 'x.xyz'], ['per-frame'])).toThrow("--per-frame is a flag (no value), got '--per-frame=no'");
+    expect(parseOptions(['--per-frame', 'x.xyz', '--model=m.msgpack'], ['per-frame'])).toEqual({ options: { 'per-frame': true, model: 'm.msgpack' }, positional: ['x.xyz'] });
+  });
+
   for (const { command, file, args } of COMMANDS) {
     it(`${command.name}: an option its help does not name is an error naming it, before any work`, async () => {
       await expect(command.run([...args, '--add-widht', '0.7'])).rejects.toThrow(new RegExp(`${command.name}: unknown option --add-widht \\(tensormd ${command.name} --help lists them\\)`));

@@ -50,7 +50,11 @@ export function optionNumberList(options: Readonly<Record<string, string | true 
   return xs;
 }
 
-/** Parses `--key value`, `--key=value` and `--flag` options; the rest are positional. */
+/**
+ * Parses `--key value`, `--key=value` and `--flag` options; the rest are positional.
+ * A name in `flags` never takes a value: `--flag=x` is an error (it would otherwise be
+ * a string that `options.flag === true` reads as absent).
+ */
 export function parseOptions(args: string[], flags: readonly string[] = []): { options: Record<string, string | true>; positional: string[] } {
   const options: Record<string, string | true> = {};
   const positional: string[] = [];
@@ -58,7 +62,10 @@ export function parseOptions(args: string[], flags: readonly string[] = []): { o
     const a = args[k];
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
-      if (eq > 0) options[a.slice(2, eq)] = a.slice(eq + 1);
+      if (eq > 0) {
+        if (flags.includes(a.slice(2, eq))) throw new Error(`--${a.slice(2, eq)} is a flag (no value), got '${a}'`);
+        options[a.slice(2, eq)] = a.slice(eq + 1);
+      }
       else if (flags.includes(a.slice(2)) || k + 1 >= args.length || args[k + 1].startsWith('--')) options[a.slice(2)] = true;
       else options[a.slice(2)] = args[++k];
     } else positional.push(a);

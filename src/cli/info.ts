@@ -45,7 +45,6 @@ record. The last line printed is one JSON object, { info: [one per file] }.
   async run(args) {
     const { options, positional } = parseOptions(args, ['help', 'functions']);
     rejectUnknownOptions(options, this);
-    if (options.functions !== undefined && options.functions !== true) throw new Error(`--functions takes no value, got '${String(options.functions)}'`);
     if (options.help || positional.length === 0) {
       console.log(this.usage);
       return options.help ? 0 : 2;

@@ -52,11 +52,9 @@ with --relax-cell) are added.
     const potential = await loadPotential(spec);
     const { frames, names } = readExtxyzFiles(positional);
     const rattle = optionNumberList(options, 'rattle', [0], 'comma-separated numbers (Å)');
-    const relaxCell = options['relax-cell'];
-    if (relaxCell !== undefined && relaxCell !== true) throw new Error(`label: --relax-cell is a flag (no value), got '--relax-cell=${relaxCell}'`);
     const labelled = labelFrames(potential, frames, {
       relaxFmax: options.relax !== undefined ? optionNumber(options, 'relax', 0) : undefined,
-      relaxCell: relaxCell === true,
+      relaxCell: options['relax-cell'] === true,
       pressure: options.pressure !== undefined ? optionNumber(options, 'pressure', 0) : undefined,
       relaxSmax: options['relax-smax'] !== undefined ? optionNumber(options, 'relax-smax', 0) : undefined,
       maxSteps: optionNumber(options, 'max-steps', 2000),
