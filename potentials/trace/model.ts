@@ -28,6 +28,11 @@ export interface TraceModel {
   meta?: Record<string, unknown>;
 }
 
+/** The model's range, Å: the longer of the ACE basis's and the pair term's cutoffs. */
+export function modelCutoff(model: TraceModel): number {
+  return Math.max(model.basis.radial.cutoff, model.pair?.radial.cutoff ?? 0);
+}
+
 export function saveModel(path: string, model: TraceModel): void {
   const payload = { kind: 'trace', format: MODEL_FORMAT, version: MODEL_VERSION, ...model };
   writeFileSync(path, pack(payload));

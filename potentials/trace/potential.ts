@@ -9,7 +9,7 @@ import { registerPotential } from '../registry.ts';
 import type { ComputeOutput, Neighborhood, Potential, PotentialSpec } from '../potential.ts';
 import { AceBasis } from './basis.ts';
 import { AceEvaluator } from './evaluator.ts';
-import { loadModel, validateModel, type TraceModel } from './model.ts';
+import { loadModel, modelCutoff, validateModel, type TraceModel } from './model.ts';
 import { PairTerm } from './pair.ts';
 
 export class TracePotential implements Potential {
@@ -35,7 +35,7 @@ export class TracePotential implements Potential {
     }
     this.modelPath = options.modelPath ?? null;
     this.pair = model.pair ? new PairTerm(model.pair, this.basis.nSpecies) : null;
-    this.cutoff = Math.max(this.basis.radial.cutoff, this.pair ? this.pair.cutoff : 0);
+    this.cutoff = modelCutoff(model);
     this.elements = this.basis.elements;
     this.evaluator = new AceEvaluator(this.basis);
     this.e0 = Float64Array.from(model.e0);

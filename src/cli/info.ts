@@ -3,7 +3,7 @@ import { stringify as toYaml } from 'yaml';
 import { radialFunctionTable, formatRadialFunctionTable } from '../../potentials/latte/functions.ts';
 import { loadModel as loadLatte } from '../../potentials/latte/io.ts';
 import { DEFAULT_CHANNELS, DEFAULT_WL, type ChannelSpec } from '../../potentials/trace/basis.ts';
-import { loadModel as loadTrace } from '../../potentials/trace/model.ts';
+import { loadModel as loadTrace, modelCutoff } from '../../potentials/trace/model.ts';
 import { modelSpec } from './eval.ts';
 import { parseOptions, rejectUnknownOptions, type Command } from './command.ts';
 
@@ -94,7 +94,7 @@ export function modelInfo(file: string): { info: ModelInfo; functions: string[] 
     const model = loadTrace(path as string), b = model.basis, elements = [...b.elements];
     return {
       info: {
-        file, kind, elements, cutoff: Math.max(b.radial.cutoff, model.pair?.radial.cutoff ?? 0),
+        file, kind, elements, cutoff: modelCutoff(model),
         parameters: model.coefficients.length + (model.pair?.coefficients.length ?? 0),
         e0: Object.fromEntries(elements.map((el, t) => [el, model.e0[t]])),
         shape: {
