@@ -3,14 +3,42 @@ import { stringify as toYaml } from 'yaml';
 import { radialFunctionTable, formatRadialFunctionTable } from '../../potentials/latte/functions.ts';
 import { loadModel as loadLatte } from '../../potentials/latte/io.ts';
 import { DEFAULT_CHANNELS, DEFAULT_WL, type ChannelSpec } from '../../potentials/trace/basis.ts';
+import type { RadialSpec } from '../../potentials/trace/radial.ts';
 import { loadModel as loadTrace, modelCutoff } from '../../potentials/trace/model.ts';
 import { modelSpec } from './eval.ts';
 import { parseOptions, rejectUnknownOptions, type Command } from './command.ts';
 
+/** A LATTE model's descriptor and network. */
+export interface LatteShape {
+  descriptor: string;
+  /** Inputs D of each MLP, and the radial functions F behind them. */
+  descriptors: number;
+  radialFunctions: number;
+  widths: { trained: true; min: number; max: number } | { trained: false; initial: number };
+  hidden: number[];
+  activation: string;
+  speciesMode: string;
+  embeddingDim?: number;
+  /** Members whose mean the model is (tensormd ensemble). */
+  ensembleMembers?: number;
+}
+
+/** An ACE model's basis (a stored channel-mixing matrix appears as storedMixing: true). */
+export interface TraceShape {
+  order: number;
+  functions: number;
+  maxDegree: number[];
+  wL: number;
+  radial: RadialSpec;
+  channels: Record<string, unknown>;
+  pair?: { radial: RadialSpec };
+}
+
 /** What `info` reports of one model file (the JSON line holds one per file). */
-export interface ModelInfo {
+export type ModelInfo = ModelInfoCommon & ({ kind: 'latte'; shape: LatteShape } | { kind: 'trace'; shape: TraceShape });
+
+interface ModelInfoCommon {
   file: string;
-  kind: 'latte' | 'trace';
   elements: string[];
   /** Å: the largest range of any term, as MD uses it. */
   cutoff: number;
@@ -18,8 +46,6 @@ export interface ModelInfo {
   parameters: number;
   /** Reference energy per element, eV (LATTE: the MLP's output offset). */
   e0: Record<string, number>;
-  /** The shape, by kind: LATTE's descriptor and MLP, ACE's basis. */
-  shape: Record<string, unknown>;
   /** What the trainer, fitter or `tensormd ensemble` recorded in the file. */
   meta: Record<string, unknown>;
 }
@@ -118,28 +144,28 @@ function channelSummary(ch: ChannelSpec): Record<string, unknown> {
 
 /** The human-readable lines of one report. */
 function describe(info: ModelInfo): string[] {
-  const s = info.shape;
   const e0 = Object.entries(info.e0).map(([el, e]) => `${el} ${e.toFixed(6)}`).join(', ');
   const lines = [info.file];
   if (info.kind === 'latte') {
-    const widths = s.widths as { trained: boolean; min?: number; max?: number; initial?: number };
+    const s = info.shape, w = s.widths, ensemble = s.ensembleMembers !== undefined;
     lines.push(
       `  LATTE model of ${info.elements.join(', ')}, cutoff ${info.cutoff} Å, ${info.parameters} parameters` +
-        (s.ensembleMembers !== undefined ? ' stored (the zero blocks of the merged layers included)' : ''),
-      `  descriptor ${String(s.descriptor)}: D=${String(s.descriptors)} inputs from ${String(s.radialFunctions)} radial functions, ` +
-        (widths.trained ? `widths trained in [${widths.min}, ${widths.max}] Å` : `width ${widths.initial} Å`) +
-        `, species weights ${String(s.speciesMode)}${s.embeddingDim !== undefined ? ` (K=${String(s.embeddingDim)})` : ''}`,
-      `  network per element: ${String(s.descriptors)} → ${(s.hidden as number[]).join(' → ')} → 1, ${String(s.activation)}` +
-        (s.ensembleMembers !== undefined ? `: the mean of ${String(s.ensembleMembers)} members' networks, merged (tensormd ensemble)` : ''),
+        (ensemble ? ' stored (the zero blocks of the merged layers included)' : ''),
+      `  descriptor ${s.descriptor}: D=${s.descriptors} inputs from ${s.radialFunctions} radial functions, ` +
+        (w.trained ? `widths trained in [${w.min}, ${w.max}] Å` : `width ${w.initial} Å`) +
+        `, species weights ${s.speciesMode}${s.embeddingDim !== undefined ? ` (K=${s.embeddingDim})` : ''}`,
+      `  network per element: ${s.descriptors} → ${s.hidden.join(' → ')} → 1, ${s.activation}` +
+        (ensemble ? `: the mean of ${s.ensembleMembers} members' networks, merged (tensormd ensemble)` : ''),
     );
   } else {
-    const r = s.radial as Record<string, unknown>, ch = s.channels as Record<string, unknown>;
-    const channels = Object.entries(ch).map(([k, v]) => (k === 'kind' ? String(v) : `${k} ${String(v)}`)).join(', ');
-    const radial = Object.entries(r).filter(([k]) => k !== 'kind' && k !== 'cutoff').map(([k, v]) => `${k} ${String(v)}`).join(', ');
+    const s = info.shape, { kind: radialKind, cutoff: _, ...radial } = s.radial;
+    const listed = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => `${k} ${String(v)}`).join(', ');
+    const { kind: channelKind, ...channel } = s.channels;
+    const channels = [String(channelKind), listed(channel)].filter((t) => t !== '').join(', ');
     lines.push(
       `  ACE model of ${info.elements.join(', ')}, cutoff ${info.cutoff} Å, ${info.parameters} parameters`,
-      `  basis: order ${String(s.order)}, ${String(s.functions)} functions, degree bounds ${(s.maxDegree as number[]).join('/')}, w_L ${String(s.wL)}, ` +
-        `channels ${channels}; radial ${String(r.kind)} (${radial})${s.pair ? '; with a pair term' : ''}`,
+      `  basis: order ${s.order}, ${s.functions} functions, degree bounds ${s.maxDegree.join('/')}, w_L ${s.wL}, ` +
+        `channels ${channels}; radial ${radialKind} (${listed(radial)})${s.pair ? '; with a pair term' : ''}`,
     );
   }
   lines.push(`  reference energies (eV): ${e0}`);
