@@ -72,7 +72,7 @@ describe('tensormd info (command line)', () => {
     expect(lines[header - 1]).toMatch(/^ {2}\d+ of the functions are computed as multiples of others/);
     const rows = lines.slice(header + 1, header + 1 + F).map((l) => l.trim().split(' '));
     expect(rows).toHaveLength(F);
-    // Body-major within each block, as the parameters are laid out and --drop-blocks numbers them.
+    // Body-major within each block, as the parameters are laid out (a term is numbered as --drop-blocks BLOCK.TERM names it).
     const expected = [
       [1, 1, 1, 0], [1, 2, 1, 0], [1, 3, 1, 0],
       [2, 1, 1, 1], [2, 2, 1, 1], [2, 1, 2, 1], [2, 2, 2, 1],
@@ -121,7 +121,7 @@ describe('tensormd info (command line)', () => {
   });
 
   it('says an ensemble is the mean of its members', async () => {
-    const file = join(dir, 'pair-ensemble.msgpack');
+    const file = join(dir, 'ensemble.msgpack');
     const twin = model.clone();
     twin.theta[twin.offMlp[0]] += 0.1;
     saveModel(file, averageModels([model, twin], ['a', 'b']), { ensemble: [{ file: 'a.msgpack', meta }, { file: 'b.msgpack', meta }] });
